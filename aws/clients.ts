@@ -1,0 +1,76 @@
+// The one place that constructs AWS SDK clients. The agent, the Lambda handlers, the local stack and the
+// tests all build their clients here from one plain config, so the same code runs against AWS and against
+// the local servers: only the endpoints differ.
+import { S3Client } from "@aws-sdk/client-s3";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { SQSClient } from "@aws-sdk/client-sqs";
+import { NodeHttpHandler } from "@smithy/node-http-handler";
+import { Agent as HttpAgent } from "node:http";
+import { Agent as HttpsAgent } from "node:https";
+
+export interface AwsEndpoints {
+  s3?: string;
+  sqs?: string;
+  dynamodb?: string;
+}
+
+export interface AwsClientConfig {
+  region: string;
+  /** Per-service endpoint overrides; absent in AWS, set to 127.0.0.1 URLs on the local stack. */
+  endpoints?: AwsEndpoints;
+  /** Static credentials for the local stack; in AWS the default provider chain supplies them. */
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /**
+   * Attempts per request, retries included. The SDK's standard retry strategy backs off with jitter on
+   * throttling, 5xx and network errors; sync work is bulk and patient, so we allow more than its default 3.
+   */
+  maxAttempts?: number;
+  /** Upper bound on concurrent sockets per client; matches the agent's I/O concurrency. */
+  maxSockets?: number;
+}
+
+export interface AwsClients {
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  sqs: SQSClient;
+  destroy(): void;
+}
+
+export function createAwsClients(config: AwsClientConfig): AwsClients {
+  const maxSockets = config.maxSockets ?? 64;
+  const requestHandler = new NodeHttpHandler({
+    httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+    connectionTimeout: 5_000,
+    requestTimeout: 120_000,
+  });
+  const common = {
+    region: config.region,
+    maxAttempts: config.maxAttempts ?? 8,
+    retryMode: "adaptive" as const,
+    requestHandler,
+    ...(config.credentials ? { credentials: config.credentials } : {}),
+  };
+  const s3 = new S3Client({
+    ...common,
+    ...(config.endpoints?.s3 ? { endpoint: config.endpoints.s3, forcePathStyle: true } : {}),
+  });
+  const dynamodb = new DynamoDBClient({
+    ...common,
+    ...(config.endpoints?.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
+  });
+  const sqs = new SQSClient({
+    ...common,
+    ...(config.endpoints?.sqs ? { endpoint: config.endpoints.sqs } : {}),
+  });
+  return {
+    s3,
+    dynamodb,
+    sqs,
+    destroy() {
+      s3.destroy();
+      dynamodb.destroy();
+      sqs.destroy();
+    },
+  };
+}
