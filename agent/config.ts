@@ -1,0 +1,211 @@
+// The agent's configuration: one JSON file, validated field by field, with command-line flags over it.
+// A bad value is rejected naming the file, the field, what was wrong and an example of a right value.
+import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
+import type { AwsEndpoints } from "../aws/clients.ts";
+import type { ContentTypeRules } from "../core/content-type.ts";
+import { ConfigError } from "../core/errors.ts";
+import { isKnownEncoding, normalisePrefix } from "../core/keys.ts";
+
+export interface AgentConfig {
+  /** The tree to publish. */
+  root: string;
+  /** Key prefix in the bucket, "" or ending in "/". */
+  prefix: string;
+  region: string;
+  siteBucket: string;
+  versionBucket: string;
+  table: string;
+  queueUrl: string;
+  /** Local stack only: service endpoints and static credentials. */
+  endpoints?: AwsEndpoints;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** Lock file and plan files live here. */
+  stateDir: string;
+  /** Encoding for file names that are not valid UTF-8. */
+  nameEncoding: string;
+  exclude: string[];
+  dotFiles: "include" | "exclude";
+  delete: boolean;
+  deleteGuard: { maxShare: number; minFiles: number };
+  contentTypes: ContentTypeRules;
+  concurrency: { directories: number; files: number; uploads: number };
+  pack: { maxBytes: number; maxFiles: number; largeFileBytes: number };
+}
+
+export interface CliOverrides {
+  root?: string;
+  prefix?: string;
+  delete?: boolean;
+  exclude?: string[];
+}
+
+const DEFAULTS = {
+  prefix: "",
+  region: "us-east-1",
+  nameEncoding: "latin1",
+  exclude: [] as string[],
+  dotFiles: "exclude" as const,
+  delete: true,
+  deleteGuard: { maxShare: 0.5, minFiles: 20 },
+  concurrency: { directories: 8, files: 32, uploads: 4 },
+  // 8 MiB packs: one PUT carries hundreds of small files; files from 4 MiB up get an object of their own.
+  pack: { maxBytes: 8 * 1024 * 1024, maxFiles: 1000, largeFileBytes: 4 * 1024 * 1024 },
+};
+
+export function loadConfig(path: string, overrides: CliOverrides = {}): AgentConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ConfigError(path, "(file)", `cannot be read: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(path, "(file)", `is not valid JSON: ${(err as Error).message}`);
+  }
+  return parseConfig(raw, path, dirname(resolve(path)), overrides);
+}
+
+export function parseConfig(raw: unknown, source: string, baseDir: string, overrides: CliOverrides = {}): AgentConfig {
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+    throw new ConfigError(source, "(file)", "must hold a JSON object", '{"root": "/srv/ftp/site", ...}');
+  }
+  const o = raw as Record<string, unknown>;
+  const known = new Set([
+    "root", "prefix", "region", "siteBucket", "versionBucket", "table", "queueUrl", "endpoints", "credentials",
+    "stateDir", "nameEncoding", "exclude", "dotFiles", "delete", "deleteGuard", "contentTypes", "concurrency", "pack",
+  ]);
+  for (const field of Object.keys(o)) {
+    if (!known.has(field)) throw new ConfigError(source, field, "is not a known setting; check its spelling in the README");
+  }
+  const str = (field: string, example: string, fallback?: string): string => {
+    const value = o[field] ?? fallback;
+    if (typeof value !== "string" || value === "") throw new ConfigError(source, field, "must be a non-empty string", example);
+    return value;
+  };
+  const root = overrides.root ?? str("root", '"/srv/ftp/site"');
+  const prefixRaw = overrides.prefix ?? (o.prefix === undefined ? DEFAULTS.prefix : o.prefix);
+  if (typeof prefixRaw !== "string") throw new ConfigError(source, "prefix", "must be a string", '"www/"');
+  const queueUrl = str("queueUrl", '"https://sqs.eu-west-1.amazonaws.com/123456789012/sitesync-prod-manifests"');
+  if (!/^https?:\/\//.test(queueUrl)) throw new ConfigError(source, "queueUrl", "must be a queue URL", '"https://sqs.…/NAME"');
+  const nameEncoding = str("nameEncoding", '"latin1"', DEFAULTS.nameEncoding);
+  if (!isKnownEncoding(nameEncoding)) {
+    throw new ConfigError(source, "nameEncoding", `"${nameEncoding}" is not an encoding this Node.js knows`, '"latin1" or "windows-1252"');
+  }
+  const exclude = [...stringArray(o.exclude, source, "exclude"), ...(overrides.exclude ?? [])];
+  const dotFiles = o.dotFiles ?? DEFAULTS.dotFiles;
+  if (dotFiles !== "include" && dotFiles !== "exclude") {
+    throw new ConfigError(source, "dotFiles", 'must be "include" or "exclude"', '"exclude"');
+  }
+  const del = overrides.delete ?? o.delete ?? DEFAULTS.delete;
+  if (typeof del !== "boolean") throw new ConfigError(source, "delete", "must be true or false", "true");
+
+  const config: AgentConfig = {
+    root: resolve(baseDir, root),
+    prefix: normalisePrefix(prefixRaw),
+    region: str("region", '"eu-west-1"', DEFAULTS.region),
+    siteBucket: str("siteBucket", '"example-com-site"'),
+    versionBucket: str("versionBucket", '"example-com-versions"'),
+    table: str("table", '"sitesync-prod-index"'),
+    queueUrl,
+    stateDir: resolve(baseDir, str("stateDir", '"/var/lib/sitesync"')),
+    nameEncoding,
+    exclude,
+    dotFiles,
+    delete: del,
+    deleteGuard: {
+      maxShare: numberIn(o.deleteGuard, "maxShare", source, DEFAULTS.deleteGuard.maxShare, 0, 1, "0.5"),
+      minFiles: numberIn(o.deleteGuard, "minFiles", source, DEFAULTS.deleteGuard.minFiles, 0, Number.MAX_SAFE_INTEGER, "20"),
+    },
+    contentTypes: parseContentTypes(o.contentTypes, source),
+    concurrency: {
+      directories: numberIn(o.concurrency, "directories", source, DEFAULTS.concurrency.directories, 1, 256, "8"),
+      files: numberIn(o.concurrency, "files", source, DEFAULTS.concurrency.files, 1, 1024, "32"),
+      uploads: numberIn(o.concurrency, "uploads", source, DEFAULTS.concurrency.uploads, 1, 64, "4"),
+    },
+    pack: {
+      maxBytes: numberIn(o.pack, "maxBytes", source, DEFAULTS.pack.maxBytes, 1024, 64 * 1024 * 1024, "8388608"),
+      maxFiles: numberIn(o.pack, "maxFiles", source, DEFAULTS.pack.maxFiles, 1, 100_000, "1000"),
+      largeFileBytes: numberIn(o.pack, "largeFileBytes", source, DEFAULTS.pack.largeFileBytes, 1, Number.MAX_SAFE_INTEGER, "4194304"),
+    },
+  };
+  if (config.pack.largeFileBytes > config.pack.maxBytes) {
+    throw new ConfigError(source, "pack.largeFileBytes", "must not exceed pack.maxBytes", String(config.pack.maxBytes));
+  }
+  if (o.endpoints !== undefined) config.endpoints = parseEndpoints(o.endpoints, source);
+  if (o.credentials !== undefined) config.credentials = parseCredentials(o.credentials, source);
+  return config;
+}
+
+function stringArray(value: unknown, source: string, field: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string" && v !== "")) {
+    throw new ConfigError(source, field, "must be an array of glob strings", '["**/*.tmp", "private/**"]');
+  }
+  return value as string[];
+}
+
+function numberIn(
+  parent: unknown,
+  field: string,
+  source: string,
+  fallback: number,
+  min: number,
+  max: number,
+  example: string,
+): number {
+  const value = (parent as Record<string, unknown> | undefined)?.[field];
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
+    throw new ConfigError(source, field, `must be a number from ${min} to ${max}`, example);
+  }
+  return value;
+}
+
+function parseContentTypes(value: unknown, source: string): ContentTypeRules {
+  if (value === undefined) return {};
+  const example = '{"overrides": {"map": "application/json"}, "charset": "utf-8"}';
+  if (typeof value !== "object" || value === null) throw new ConfigError(source, "contentTypes", "must be an object", example);
+  const { overrides, charset, fallback } = value as Record<string, unknown>;
+  const rules: ContentTypeRules = {};
+  if (overrides !== undefined) {
+    if (typeof overrides !== "object" || overrides === null || !Object.values(overrides).every((v) => typeof v === "string" && /^[\w.+-]+\/[\w.+-]+/.test(v))) {
+      throw new ConfigError(source, "contentTypes.overrides", "must map extensions to MIME types", example);
+    }
+    rules.overrides = overrides as Record<string, string>;
+  }
+  if (charset !== undefined) {
+    if (charset !== null && typeof charset !== "string") throw new ConfigError(source, "contentTypes.charset", "must be a string or null", '"utf-8"');
+    rules.charset = charset;
+  }
+  if (fallback !== undefined) {
+    if (typeof fallback !== "string") throw new ConfigError(source, "contentTypes.fallback", "must be a MIME type", '"application/octet-stream"');
+    rules.fallback = fallback;
+  }
+  return rules;
+}
+
+function parseEndpoints(value: unknown, source: string): AwsEndpoints {
+  const example = '{"s3": "http://127.0.0.1:4566", "sqs": "http://127.0.0.1:4566", "dynamodb": "http://127.0.0.1:4567"}';
+  if (typeof value !== "object" || value === null) throw new ConfigError(source, "endpoints", "must be an object", example);
+  const out: AwsEndpoints = {};
+  for (const [service, url] of Object.entries(value)) {
+    if (service !== "s3" && service !== "sqs" && service !== "dynamodb") {
+      throw new ConfigError(source, `endpoints.${service}`, "is not a service the agent uses", example);
+    }
+    if (typeof url !== "string" || !/^https?:\/\//.test(url)) throw new ConfigError(source, `endpoints.${service}`, "must be a URL", example);
+    out[service] = url;
+  }
+  return out;
+}
+
+function parseCredentials(value: unknown, source: string): { accessKeyId: string; secretAccessKey: string } {
+  const { accessKeyId, secretAccessKey } = (value ?? {}) as Record<string, unknown>;
+  if (typeof accessKeyId !== "string" || typeof secretAccessKey !== "string") {
+    throw new ConfigError(source, "credentials", "must have accessKeyId and secretAccessKey (local stack only; in AWS use the instance role)", '{"accessKeyId": "local", "secretAccessKey": "local"}');
+  }
+  return { accessKeyId, secretAccessKey };
+}

@@ -1,0 +1,77 @@
+// The plan of a run: what the diff decided, one operation per line in a JSONL file under the state
+// directory. Writing it first and executing it second keeps memory bounded on sites of millions of files,
+// lets the mass-deletion guard see the whole picture before anything is written, and is what --dry-run
+// prints.
+import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import type { Desired, Published } from "../core/index-record.ts";
+
+export type PlanOp =
+  | {
+      op: "put";
+      key: string;
+      /** File path bytes, base64: names need not be UTF-8. */
+      path: string;
+      size: number;
+      mtime: string;
+      reason: string;
+      published?: Published;
+    }
+  | { op: "delete"; key: string; reason: string; published?: Published }
+  | { op: "resend"; key: string; desired: Desired }
+  | { op: "mkdir"; dir: string; name: string }
+  | { op: "rmdir"; dir: string; name: string };
+
+export interface PlanCounts {
+  put: number;
+  putBytes: number;
+  delete: number;
+  resend: number;
+  mkdir: number;
+  rmdir: number;
+  byReason: Record<string, number>;
+}
+
+export function emptyCounts(): PlanCounts {
+  return { put: 0, putBytes: 0, delete: 0, resend: 0, mkdir: 0, rmdir: 0, byReason: {} };
+}
+
+export class PlanWriter {
+  readonly path: string;
+  readonly counts: PlanCounts = emptyCounts();
+  readonly #stream: WriteStream;
+  #chain: Promise<void> = Promise.resolve();
+
+  constructor(path: string) {
+    this.path = path;
+    this.#stream = createWriteStream(path, { encoding: "utf8" });
+  }
+
+  write(op: PlanOp): Promise<void> {
+    const c = this.counts;
+    c[op.op] += 1;
+    if (op.op === "put") c.putBytes += op.size;
+    const reason = op.op === "put" || op.op === "delete" ? `${op.op}:${op.reason}` : op.op;
+    c.byReason[reason] = (c.byReason[reason] ?? 0) + 1;
+    const line = `${JSON.stringify(op)}\n`;
+    // Writers are concurrent directory workers; one chain keeps back-pressure honest.
+    this.#chain = this.#chain.then(async () => {
+      if (!this.#stream.write(line)) await once(this.#stream, "drain");
+    });
+    return this.#chain;
+  }
+
+  async close(): Promise<void> {
+    await this.#chain;
+    this.#stream.end();
+    await once(this.#stream, "finish");
+  }
+}
+
+export async function* readPlan(path: string): AsyncGenerator<PlanOp> {
+  const lines = createInterface({ input: createReadStream(path, { encoding: "utf8" }), crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line !== "") yield JSON.parse(line) as PlanOp;
+  }
+}

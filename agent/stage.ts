@@ -1,0 +1,149 @@
+// Staging: changed bytes go to the version store before any manifest names them. Small files are
+// appended into packs (one S3 object holding many files, each at an offset), so a changed small file
+// costs a share of one PUT here plus its one site PUT in the apply handler. Large files get an object of
+// their own, uploaded in parts.
+//
+// A file is published only as read whole and unchanged: its size and mtime are taken before and after the
+// read, and a file that changed meanwhile is read again, then left for the next run.
+import { createHash } from "node:crypto";
+import { open } from "node:fs/promises";
+import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { mtimeFromNs } from "../core/mtime.ts";
+
+export type ReadFailure = { ok: false; reason: "vanished" | "unstable" | "unreadable" | "grew"; detail: string };
+export type ReadResult = { ok: true; bytes: Buffer; size: number; mtime: string } | ReadFailure;
+export type StageResult = { ok: true; size: number; mtime: string } | ReadFailure;
+
+const READ_ATTEMPTS = 3;
+
+/** Reads a whole file, verifying it did not change during the read. Refuses files over `maxBytes`. */
+export async function readStable(path: Buffer, maxBytes: number): Promise<ReadResult> {
+  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+    let handle;
+    try {
+      handle = await open(path, "r");
+    } catch (err) {
+      return failure(err);
+    }
+    try {
+      const before = await handle.stat({ bigint: true });
+      if (!before.isFile()) return { ok: false, reason: "vanished", detail: "no longer a regular file" };
+      if (before.size > BigInt(maxBytes)) return { ok: false, reason: "grew", detail: `now ${before.size} bytes` };
+      const bytes = await handle.readFile();
+      const after = await handle.stat({ bigint: true });
+      if (before.size === after.size && before.mtimeNs === after.mtimeNs && BigInt(bytes.length) === after.size) {
+        return { ok: true, bytes, size: bytes.length, mtime: mtimeFromNs(after.mtimeNs) };
+      }
+    } catch (err) {
+      return failure(err);
+    } finally {
+      await handle.close();
+    }
+  }
+  return { ok: false, reason: "unstable", detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run` };
+}
+
+function failure(err: unknown): ReadFailure {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === "ENOENT") return { ok: false, reason: "vanished", detail: "deleted before it could be read" };
+  return { ok: false, reason: "unreadable", detail: `${code ?? "error"}: ${(err as Error).message}` };
+}
+
+export interface PackedFile<T> {
+  item: T;
+  offset: number;
+  length: number;
+}
+
+/** Accumulates small files into one pack; the caller decides when it is full and uploads it. */
+export class PackBuilder<T> {
+  readonly key: string;
+  readonly files: Array<PackedFile<T>> = [];
+  readonly #chunks: Buffer[] = [];
+  bytes = 0;
+
+  constructor(key: string) {
+    this.key = key;
+  }
+
+  add(item: T, bytes: Buffer): PackedFile<T> {
+    const packed = { item, offset: this.bytes, length: bytes.length };
+    this.#chunks.push(bytes);
+    this.files.push(packed);
+    this.bytes += bytes.length;
+    return packed;
+  }
+
+  body(): Buffer {
+    return Buffer.concat(this.#chunks, this.bytes);
+  }
+}
+
+export function packKey(runId: string, n: number): string {
+  return `packs/${runId}/${String(n).padStart(6, "0")}.pack`;
+}
+
+export function objectKey(runId: string, key: string): string {
+  return `objects/${runId}/${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+}
+
+export async function uploadPack(s3: S3Client, bucket: string, pack: PackBuilder<unknown>): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: pack.key,
+      Body: pack.body(),
+      ContentType: "application/octet-stream",
+      Metadata: { "sitesync-files": String(pack.files.length) },
+    }),
+  );
+}
+
+/**
+ * Streams a large file into its own object in the version store (multipart above one part). Returns the
+ * size and mtime it was read at, or why it was not staged.
+ */
+export async function stageLargeFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  path: Buffer,
+): Promise<StageResult> {
+  for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+    let handle;
+    try {
+      handle = await open(path, "r");
+    } catch (err) {
+      return failure(err);
+    }
+    try {
+      const before = await handle.stat({ bigint: true });
+      const upload = new Upload({
+        client: s3,
+        params: {
+          Bucket: bucket,
+          Key: key,
+          Body: handle.createReadStream({ autoClose: false, start: 0 }),
+          ContentType: "application/octet-stream",
+        },
+        partSize: 8 * 1024 * 1024,
+        queueSize: 4,
+      });
+      await upload.done();
+      const after = await handle.stat({ bigint: true });
+      if (before.size === after.size && before.mtimeNs === after.mtimeNs) {
+        return { ok: true, size: Number(after.size), mtime: mtimeFromNs(after.mtimeNs) };
+      }
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
+        return failure(err);
+      }
+      throw err;
+    } finally {
+      await handle.close();
+    }
+  }
+  return { ok: false, reason: "unstable", detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run` };
+}

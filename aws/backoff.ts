@@ -1,0 +1,51 @@
+// Retries for the partial failures the SDK cannot see: a BatchWriteItem that returns UnprocessedItems, a
+// SendMessageBatch or DeleteObjects with failed entries. Exponential backoff with full jitter, bounded.
+import { RetryableError } from "../core/errors.ts";
+
+export interface BackoffOptions {
+  attempts: number;
+  baseMs: number;
+  maxMs: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffOptions = { attempts: 10, baseMs: 50, maxMs: 5_000 };
+
+export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
+  const cap = Math.min(options.maxMs, options.baseMs * 2 ** attempt);
+  return Math.floor(Math.random() * cap);
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `step` on the pending items until none are left. `step` returns the items that still need doing
+ * (e.g. UnprocessedItems); after `attempts` rounds the remainder is an error, never silently dropped.
+ */
+export async function drainWithBackoff<T>(
+  items: T[],
+  step: (pending: T[]) => Promise<T[]>,
+  what: string,
+  options: BackoffOptions = DEFAULT_BACKOFF,
+): Promise<void> {
+  let pending = items;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt >= options.attempts) {
+      throw new RetryableError(`${what}: ${pending.length} item(s) still failing after ${options.attempts} attempts`);
+    }
+    if (attempt > 0) await sleep(backoffDelay(attempt, options));
+    pending = await step(pending);
+  }
+}
+
+/** True for errors worth retrying: throttling, 5xx, timeouts, dropped connections. */
+export function isRetryableAwsError(err: unknown): boolean {
+  if (err instanceof RetryableError) return true;
+  const e = err as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  if (e?.$retryable) return true;
+  const status = e?.$metadata?.httpStatusCode;
+  if (status !== undefined && (status >= 500 || status === 429)) return true;
+  const name = e?.name ?? e?.code ?? "";
+  return /Throttl|TooManyRequests|SlowDown|RequestTimeout|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalError|ServiceUnavailable|ECONNRESET|ETIMEDOUT|EPIPE|ECONNREFUSED|TimeoutError/.test(
+    name,
+  );
+}

@@ -1,0 +1,438 @@
+// The DynamoDB index: item layout and every read and write the pipeline makes on it.
+//
+// One table, string keys pk/sk. Items are grouped by directory so that the agent reads the desired state
+// one directory at a time (bounded memory, parallel across directories) and PostSync lists a directory
+// with one Query:
+//
+//   file        pk "d#<dir>"      sk "<name>"            desired (op v size mtime ct src run),
+//                                                         published (pv pat prun pcp), gen
+//   directory   pk "d#<dir>"      sk "<name>/"           t "d": a subdirectory exists (so deleted
+//                                                         directories are found without a bucket listing)
+//   history     pk "h#<dir>"      sk "<name>/<version>"  every staged version, for point-in-time restore
+//   run         pk "runs"         sk "<runId>"           status, sent, messages, times, counts
+//   run counter pk "r#<runId>"    sk "s<NN>"             applied counts and the set of counted message seqs,
+//                                                         sharded so no item nears 400 KB on big runs
+//
+// Sort keys compare as UTF-8 bytes, the same order the agent sorts its directory listings in ("/" sorts
+// the directory marker "a/" between "a.txt" and "a0", consistently on both sides).
+import {
+  BatchWriteItemCommand,
+  DeleteItemCommand,
+  GetItemCommand,
+  PutItemCommand,
+  QueryCommand,
+  UpdateItemCommand,
+  type AttributeValue,
+  type DynamoDBClient,
+  type WriteRequest,
+} from "@aws-sdk/client-dynamodb";
+import { PermanentError } from "../core/errors.ts";
+import type { BytesLocation, Desired, IndexFile, Published } from "../core/index-record.ts";
+import { joinKey, splitKey } from "../core/keys.ts";
+import { drainWithBackoff } from "./backoff.ts";
+
+type Item = Record<string, AttributeValue>;
+
+export const RUN_COUNTER_SHARDS = 16;
+
+export const filePk = (dir: string): string => `d#${dir}`;
+export const historyPk = (dir: string): string => `h#${dir}`;
+
+export type DirectoryEntry = { kind: "file"; name: string; file: IndexFile } | { kind: "dir"; name: string };
+
+// ---- item mapping ----
+
+const S = (value: string): AttributeValue => ({ S: value });
+const N = (value: number): AttributeValue => ({ N: String(value) });
+
+function sourceToItem(source: BytesLocation): AttributeValue {
+  const m: Item = { k: S(source.key) };
+  if ("offset" in source) {
+    m.o = N(source.offset);
+    m.n = N(source.length);
+  }
+  return { M: m };
+}
+
+function sourceFromItem(value: AttributeValue | undefined): BytesLocation {
+  const m = value?.M;
+  if (!m?.k?.S) throw new PermanentError("index item has no bytes location");
+  return m.o?.N !== undefined && m.n?.N !== undefined
+    ? { key: m.k.S, offset: Number(m.o.N), length: Number(m.n.N) }
+    : { key: m.k.S };
+}
+
+function desiredAttributes(desired: Desired): Item {
+  const item: Item = { op: S(desired.op), v: S(desired.version), run: S(desired.run) };
+  if (desired.op === "put") {
+    item.size = N(desired.size);
+    item.mtime = S(desired.mtime);
+    item.ct = S(desired.contentType);
+    item.src = sourceToItem(desired.source);
+  }
+  return item;
+}
+
+export function fileFromItem(item: Item): IndexFile {
+  const pk = item.pk?.S ?? "";
+  const key = joinKey(pk.slice(2), item.sk?.S ?? "");
+  const op = item.op?.S;
+  const version = item.v?.S ?? "";
+  const run = item.run?.S ?? "";
+  const desired: Desired =
+    op === "delete"
+      ? { op: "delete", version, run }
+      : {
+          op: "put",
+          version,
+          run,
+          size: Number(item.size?.N ?? "0"),
+          mtime: item.mtime?.S ?? "0",
+          contentType: item.ct?.S ?? "application/octet-stream",
+          source: sourceFromItem(item.src),
+        };
+  const file: IndexFile = { key, desired };
+  if (item.pv?.S) {
+    file.published = {
+      version: item.pv.S,
+      at: item.pat?.S ?? "",
+      run: item.prun?.S ?? "",
+      copies: (item.pcp?.L ?? []).map((v) => v.S ?? ""),
+    };
+  }
+  if (item.gen?.BOOL) file.generated = true;
+  return file;
+}
+
+// ---- reads ----
+
+/** Every entry of one directory, in sort-key (UTF-8 byte) order, page by page. */
+export async function* queryDirectory(
+  ddb: DynamoDBClient,
+  table: string,
+  dir: string,
+): AsyncGenerator<DirectoryEntry[]> {
+  let startKey: Item | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": S(filePk(dir)) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    const entries: DirectoryEntry[] = (page.Items ?? []).map((item) => {
+      const sk = item.sk?.S ?? "";
+      return item.t?.S === "d"
+        ? { kind: "dir", name: sk.slice(0, -1) }
+        : { kind: "file", name: sk, file: fileFromItem(item) };
+    });
+    yield entries;
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
+export async function getFile(ddb: DynamoDBClient, table: string, key: string): Promise<IndexFile | undefined> {
+  const { dir, name } = splitKey(key);
+  const res = await ddb.send(
+    new GetItemCommand({ TableName: table, Key: { pk: S(filePk(dir)), sk: S(name) }, ConsistentRead: true }),
+  );
+  return res.Item ? fileFromItem(res.Item) : undefined;
+}
+
+// ---- agent writes ----
+
+export type IndexWrite =
+  | { kind: "desired"; key: string; desired: Desired }
+  | { kind: "history"; key: string; desired: Desired; at: string }
+  | { kind: "mkdir"; dir: string; name: string }
+  | { kind: "rmdir"; dir: string; name: string };
+
+/**
+ * Desired state is written with PutItem, replacing the whole item: a new desired version forgets the
+ * previous publication on purpose, except that the copies it made must still be known so the next apply
+ * can remove stale ones. The agent passes them through `keepPublished`.
+ */
+function writeRequest(write: IndexWrite, keepPublished?: Published): WriteRequest {
+  switch (write.kind) {
+    case "desired": {
+      const { dir, name } = splitKey(write.key);
+      const item: Item = { pk: S(filePk(dir)), sk: S(name), t: S("f"), ...desiredAttributes(write.desired) };
+      if (keepPublished) Object.assign(item, publishedAttributes(keepPublished));
+      return { PutRequest: { Item: item } };
+    }
+    case "history": {
+      const { dir, name } = splitKey(write.key);
+      const item: Item = {
+        pk: S(historyPk(dir)),
+        sk: S(`${name}/${write.desired.version}`),
+        at: S(write.at),
+        ...desiredAttributes(write.desired),
+      };
+      return { PutRequest: { Item: item } };
+    }
+    case "mkdir":
+      return { PutRequest: { Item: { pk: S(filePk(write.dir)), sk: S(`${write.name}/`), t: S("d") } } };
+    case "rmdir":
+      return { DeleteRequest: { Key: { pk: S(filePk(write.dir)), sk: S(`${write.name}/`) } } };
+  }
+}
+
+function publishedAttributes(published: Published): Item {
+  return {
+    pv: S(published.version),
+    pat: S(published.at),
+    prun: S(published.run),
+    pcp: { L: published.copies.map(S) },
+  };
+}
+
+/**
+ * Writes in BatchWriteItem calls of 25, retrying UnprocessedItems with backoff until every item is
+ * written; a remainder after the last attempt is an error. Two writes to the same item must not share a
+ * call (DynamoDB rejects the batch), so callers send at most one write per item per call.
+ */
+export async function writeIndex(
+  ddb: DynamoDBClient,
+  table: string,
+  writes: Array<{ write: IndexWrite; keepPublished?: Published }>,
+): Promise<void> {
+  const requests = writes.map(({ write, keepPublished }) => writeRequest(write, keepPublished));
+  const chunks: WriteRequest[][] = [];
+  for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
+  await Promise.all(
+    chunks.map((chunk) =>
+      drainWithBackoff(
+        chunk,
+        async (pending) => {
+          const res = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+          return res.UnprocessedItems?.[table] ?? [];
+        },
+        `BatchWriteItem to ${table}`,
+      ),
+    ),
+  );
+}
+
+// ---- apply handler writes ----
+
+/** Records `version` as published, unless the desired version moved on meanwhile (returns false). */
+export async function markPublished(
+  ddb: DynamoDBClient,
+  table: string,
+  key: string,
+  published: Published,
+): Promise<boolean> {
+  const { dir, name } = splitKey(key);
+  try {
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: S(filePk(dir)), sk: S(name) },
+        UpdateExpression: "SET pv = :v, pat = :at, prun = :run, pcp = :cp",
+        ConditionExpression: "v = :v AND op = :put",
+        ExpressionAttributeValues: {
+          ":v": S(published.version),
+          ":at": S(published.at),
+          ":run": S(published.run),
+          ":cp": { L: published.copies.map(S) },
+          ":put": S("put"),
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name === "ConditionalCheckFailedException") return false;
+    throw err;
+  }
+}
+
+/** Removes the tombstone of an applied delete, unless the desired state moved on (returns false). */
+export async function removeTombstone(
+  ddb: DynamoDBClient,
+  table: string,
+  key: string,
+  version: string,
+): Promise<boolean> {
+  const { dir, name } = splitKey(key);
+  try {
+    await ddb.send(
+      new DeleteItemCommand({
+        TableName: table,
+        Key: { pk: S(filePk(dir)), sk: S(name) },
+        ConditionExpression: "v = :v AND op = :delete",
+        ExpressionAttributeValues: { ":v": S(version), ":delete": S("delete") },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name === "ConditionalCheckFailedException") return false;
+    throw err;
+  }
+}
+
+// ---- runs ----
+
+export type RunStatus = "running" | "sent" | "failed" | "abandoned";
+
+export interface RunRecord {
+  runId: string;
+  status: RunStatus;
+  prefix: string;
+  started: string;
+  finished?: string;
+  sent: number;
+  messages: number;
+  /** Planned work by reason, for people reading the record. */
+  counts: Record<string, number>;
+}
+
+export interface RunProgress {
+  applied: number;
+  published: number;
+  deleted: number;
+  superseded: number;
+  messages: number;
+}
+
+function runItem(run: RunRecord): Item {
+  const item: Item = {
+    pk: S("runs"),
+    sk: S(run.runId),
+    status: S(run.status),
+    prefix: S(run.prefix),
+    started: S(run.started),
+    sent: N(run.sent),
+    messages: N(run.messages),
+    counts: { M: Object.fromEntries(Object.entries(run.counts).map(([k, v]) => [k, N(v)])) },
+  };
+  if (run.finished) item.finished = S(run.finished);
+  return item;
+}
+
+function runFromItem(item: Item): RunRecord {
+  const run: RunRecord = {
+    runId: item.sk?.S ?? "",
+    status: (item.status?.S ?? "running") as RunStatus,
+    prefix: item.prefix?.S ?? "",
+    started: item.started?.S ?? "",
+    sent: Number(item.sent?.N ?? "0"),
+    messages: Number(item.messages?.N ?? "0"),
+    counts: Object.fromEntries(Object.entries(item.counts?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? "0")])),
+  };
+  if (item.finished?.S) run.finished = item.finished.S;
+  return run;
+}
+
+export async function putRun(ddb: DynamoDBClient, table: string, run: RunRecord): Promise<void> {
+  await ddb.send(new PutItemCommand({ TableName: table, Item: runItem(run) }));
+}
+
+export async function getRun(ddb: DynamoDBClient, table: string, runId: string): Promise<RunRecord | undefined> {
+  const res = await ddb.send(
+    new GetItemCommand({ TableName: table, Key: { pk: S("runs"), sk: S(runId) }, ConsistentRead: true }),
+  );
+  return res.Item ? runFromItem(res.Item) : undefined;
+}
+
+/** Runs of a prefix that never recorded the end of sending: their unsent entries need re-sending. */
+export async function listUnfinishedRuns(ddb: DynamoDBClient, table: string, prefix: string): Promise<RunRecord[]> {
+  const runs: RunRecord[] = [];
+  let startKey: Item | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: "pk = :pk",
+        FilterExpression: "#status = :running AND prefix = :prefix",
+        ExpressionAttributeNames: { "#status": "status" },
+        ExpressionAttributeValues: { ":pk": S("runs"), ":running": S("running"), ":prefix": S(prefix) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    runs.push(...(page.Items ?? []).map(runFromItem));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return runs;
+}
+
+export async function setRunStatus(
+  ddb: DynamoDBClient,
+  table: string,
+  runId: string,
+  status: RunStatus,
+): Promise<void> {
+  await ddb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: { pk: S("runs"), sk: S(runId) },
+      UpdateExpression: "SET #status = :status",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":status": S(status) },
+    }),
+  );
+}
+
+/**
+ * Counts one manifest message as applied, exactly once: the add and the record of its seq are one
+ * conditional update, so a redelivered message is not counted twice.
+ */
+export async function countMessageApplied(
+  ddb: DynamoDBClient,
+  table: string,
+  runId: string,
+  seq: number,
+  counts: Omit<RunProgress, "messages">,
+): Promise<boolean> {
+  const shard = `s${String(seq % RUN_COUNTER_SHARDS).padStart(2, "0")}`;
+  try {
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: S(`r#${runId}`), sk: S(shard) },
+        UpdateExpression: "ADD applied :a, published :p, deleted :d, superseded :s, seqs :seq",
+        ConditionExpression: "attribute_not_exists(seqs) OR NOT contains(seqs, :n)",
+        ExpressionAttributeValues: {
+          ":a": N(counts.applied),
+          ":p": N(counts.published),
+          ":d": N(counts.deleted),
+          ":s": N(counts.superseded),
+          ":seq": { NS: [String(seq)] },
+          ":n": N(seq),
+        },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name === "ConditionalCheckFailedException") return false;
+    throw err;
+  }
+}
+
+export async function getRunProgress(ddb: DynamoDBClient, table: string, runId: string): Promise<RunProgress> {
+  const progress: RunProgress = { applied: 0, published: 0, deleted: 0, superseded: 0, messages: 0 };
+  let startKey: Item | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": S(`r#${runId}`) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      progress.applied += Number(item.applied?.N ?? "0");
+      progress.published += Number(item.published?.N ?? "0");
+      progress.deleted += Number(item.deleted?.N ?? "0");
+      progress.superseded += Number(item.superseded?.N ?? "0");
+      progress.messages += item.seqs?.NS?.length ?? 0;
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return progress;
+}

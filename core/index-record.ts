@@ -1,0 +1,47 @@
+// The index's view of one published key: what we want published (desired, written by the agent before it
+// sends a manifest entry) and what is published (written by the apply handler after the bucket has it).
+// The DynamoDB item layout lives in aws/index-table.ts; this is the shape the logic works with.
+
+/** Where a version's bytes sit in the version store: a range of a pack, or an object of its own. */
+export type BytesLocation = { key: string; offset: number; length: number } | { key: string };
+
+export interface DesiredPut {
+  op: "put";
+  version: string;
+  size: number;
+  /** Nanoseconds since the epoch, decimal string (core/mtime.ts). */
+  mtime: string;
+  contentType: string;
+  source: BytesLocation;
+  /** The run that set this desired state. */
+  run: string;
+}
+
+export interface DesiredDelete {
+  op: "delete";
+  version: string;
+  run: string;
+}
+
+export type Desired = DesiredPut | DesiredDelete;
+
+export interface Published {
+  version: string;
+  at: string;
+  run: string;
+  /** Rewrite copies (full keys) that exist in the bucket for this version. */
+  copies: string[];
+}
+
+export interface IndexFile {
+  /** Full bucket key. */
+  key: string;
+  desired: Desired;
+  published?: Published;
+  /** A listing page made by PostSync rather than a file of the site. */
+  generated?: boolean;
+}
+
+export function isPack(location: BytesLocation): location is { key: string; offset: number; length: number } {
+  return "offset" in location;
+}
