@@ -4,7 +4,7 @@
 import { readFileSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../core/logger.ts";
 
 export class LockHeldError extends Error {
   override readonly name = "LockHeldError";

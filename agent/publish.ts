@@ -9,7 +9,7 @@ import { contentTypeFor, type ContentTypeRules } from "../core/content-type.ts";
 import type { Desired, DesiredPut, Published } from "../core/index-record.ts";
 import type { ManifestEntry } from "../core/manifest.ts";
 import { Limit, TaskGroup } from "./limit.ts";
-import type { Logger } from "./logger.ts";
+import type { Logger } from "../core/logger.ts";
 import { ManifestSender } from "./manifest-sender.ts";
 import { readPlan, type PlanOp } from "./plan.ts";
 import { objectKey, packKey, PackBuilder, readStable, stageLargeFile, uploadPack, type ReadFailure } from "./stage.ts";

@@ -1,0 +1,159 @@
+// The `sitesync` command line: argument parsing, configuration, exit codes, and the run summary.
+import { parseArgs } from "node:util";
+import { createAwsClients } from "../aws/clients.ts";
+import { ConfigError, errorMessage } from "../core/errors.ts";
+import { loadConfig } from "./config.ts";
+import { RootMissingError } from "./diff.ts";
+import { LockHeldError } from "./lock.ts";
+import { createLogger, type Level } from "../core/logger.ts";
+import { formatBytes, runSync, SafetyGuardError, type SyncResult } from "./sync.ts";
+
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, guard: 4 } as const;
+
+export const USAGE = `sitesync — publish a static site tree to S3 and CloudFront
+
+Usage:
+  sitesync sync --config FILE [options] [DIR]
+
+Commands:
+  sync       Compare DIR (default: "root" from the config) with the index, stage what changed,
+             and send manifests to the apply queue.
+
+Options:
+  -c, --config FILE     configuration file (JSON; see README "Agent configuration")
+      --prefix P        key prefix in the bucket (overrides the config)
+      --no-delete       publish new and changed files, delete nothing
+      --exclude GLOB    leave out matching site paths (repeatable; adds to the config's list)
+  -n, --dry-run         print the plan and change nothing
+      --force           go past the mass-deletion guard
+      --json            print the result as JSON on stdout
+      --log-level L     debug | info | warn | error (default: info)
+  -h, --help            this text
+
+Exit codes:
+  0  done              1  failed (retry later; nothing half-published)
+  2  bad usage/config  3  another run holds the lock
+  4  a safety guard stopped the run (empty tree, or too many deletions)
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: "string", short: "c" },
+        prefix: { type: "string" },
+        "no-delete": { type: "boolean" },
+        exclude: { type: "string", multiple: true },
+        "dry-run": { type: "boolean", short: "n" },
+        force: { type: "boolean" },
+        json: { type: "boolean" },
+        "log-level": { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`sitesync: ${errorMessage(err)}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help || command === "help") {
+    process.stdout.write(USAGE);
+    return EXIT.ok;
+  }
+  if (command !== "sync") {
+    process.stderr.write(`sitesync: ${command ? `unknown command "${command}"` : "no command given"}\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  const level = (values["log-level"] ?? "info") as Level;
+  if (!["debug", "info", "warn", "error"].includes(level)) {
+    process.stderr.write(`sitesync: --log-level must be debug, info, warn or error\n`);
+    return EXIT.usage;
+  }
+  if (!values.config) {
+    process.stderr.write(`sitesync: --config FILE is required\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  if (rest.length > 1) {
+    process.stderr.write(`sitesync: sync takes at most one directory\n`);
+    return EXIT.usage;
+  }
+  const logger = createLogger({ level });
+  try {
+    const config = loadConfig(values.config, {
+      ...(rest[0] !== undefined ? { root: rest[0] } : {}),
+      ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
+      ...(values["no-delete"] ? { delete: false } : {}),
+      ...(values.exclude ? { exclude: values.exclude } : {}),
+    });
+    const clients = createAwsClients({
+      region: config.region,
+      ...(config.endpoints ? { endpoints: config.endpoints } : {}),
+      ...(config.credentials ? { credentials: config.credentials } : {}),
+      maxSockets: config.concurrency.files * 2,
+    });
+    try {
+      const result = await runSync(config, clients, logger, { dryRun: values["dry-run"] === true, force: values.force === true });
+      process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatSummary(result));
+      return EXIT.ok;
+    } finally {
+      clients.destroy();
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      logger.error(err.message);
+      return EXIT.usage;
+    }
+    if (err instanceof LockHeldError) {
+      logger.error(err.message);
+      return EXIT.locked;
+    }
+    if (err instanceof SafetyGuardError || err instanceof RootMissingError) {
+      logger.error(err.message);
+      return EXIT.guard;
+    }
+    logger.error(`sync failed: ${errorMessage(err)}`, { error: (err as Error)?.name });
+    return EXIT.failed;
+  }
+}
+
+export function formatSummary(r: SyncResult): string {
+  const p = r.plan;
+  const lines: string[] = [];
+  const title = r.dryRun ? `Dry run ${r.runId}: nothing was changed.` : `Run ${r.runId}`;
+  lines.push(title);
+  lines.push(
+    `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ${r.seconds.toFixed(1)} s`,
+  );
+  const work = p.put + p.delete + p.resend;
+  if (work === 0) {
+    lines.push(`  nothing to do: the index already matches the tree${r.diff.inFlight > 0 ? ` (${r.diff.inFlight} entries still being applied)` : ""}`);
+  } else {
+    const reasons = Object.entries(p.byReason)
+      .filter(([k]) => !k.startsWith("mkdir") && !k.startsWith("rmdir"))
+      .map(([k, v]) => `${k.replace(":", " ")} ${v}`)
+      .join(", ");
+    lines.push(`  ${r.dryRun ? "would" : "did"}     upload ${p.put} (${formatBytes(p.putBytes)}), delete ${p.delete}, re-send ${p.resend}  [${reasons}]`);
+  }
+  if (r.publish) {
+    const s = r.publish;
+    lines.push(
+      `  staged    ${s.staged} files (${formatBytes(s.stagedBytes)}) in ${s.packs} packs and ${s.largeObjects} large objects`,
+    );
+    lines.push(`  sent      ${s.entriesSent} entries in ${s.messagesSent} messages`);
+    if (s.left.length > 0) lines.push(`  left      ${s.left.length} files changing or unreadable; the next run retries them`);
+  }
+  if (r.diff.unreadable.length > 0) lines.push(`  unreadable ${r.diff.unreadable.length} (kept as published)`);
+  if (r.skipped.length > 0) lines.push(`  skipped   ${r.skipped.length} (links, special files, unusable names; --log-level debug lists them)`);
+  if (r.dryRun && r.preview.length > 0) {
+    lines.push("  plan (first entries):");
+    for (const op of r.preview) {
+      const what = op.op === "put" ? `put     ${op.key}  (${op.reason}, ${op.size} B)` : op.op === "delete" ? `delete  ${op.key}` : op.op === "resend" ? `resend  ${op.key}` : "";
+      if (what) lines.push(`    ${what}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
