@@ -6,6 +6,8 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildApp, type BuildAppOptions } from "fauxqs";
 import type { AwsClientConfig } from "../aws/clients.ts";
+import { acquireLock } from "../agent/lock.ts";
+import { silentLogger } from "../core/logger.ts";
 
 export interface LocalServersOptions {
   /** Directory for persisted state; without it everything lives in memory and is gone after stop(). */
@@ -30,13 +32,24 @@ const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
 export async function startLocalServers(options: LocalServersOptions = {}): Promise<LocalServers> {
-  const dir = (name: string) => (options.dataDir === undefined ? undefined : join(options.dataDir, name));
-  const fauxqs = await startFauxqsOnLoopback(options.s3Port ?? 0, dir("fauxqs"));
+  const dataDir = options.dataDir;
+  const dir = (name: string) => (dataDir === undefined ? undefined : join(dataDir, name));
+  // Two servers on one data directory would corrupt it, and dynalite only finds its LevelDB locked at the first
+  // request, by throwing where nothing can catch it. A lock left by a dead process is simply taken over.
+  const lock = dataDir === undefined ? undefined : acquireLock(dataDir, "local servers", silentLogger);
+  let fauxqs: FauxqsOnLoopback;
   let dynalite: Server;
+  try {
+    fauxqs = await startFauxqsOnLoopback(options.s3Port ?? 0, dir("fauxqs"));
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   try {
     dynalite = await startDynaliteOnLoopback(options.dynamoPort ?? 0, dir("dynalite"));
   } catch (err) {
     await fauxqs.close();
+    lock?.release();
     throw err;
   }
   const fauxqsUrl = `http://${HOST}:${portOf(fauxqs.server)}`;
@@ -49,6 +62,7 @@ export async function startLocalServers(options: LocalServersOptions = {}): Prom
     clientConfig: { region: REGION, endpoints, credentials: CREDENTIALS },
     stop() {
       stopping ??= Promise.allSettled([fauxqs.close(), closeDynalite(dynalite)]).then((results) => {
+        lock?.release();
         const errors = results.flatMap((r) => (r.status === "rejected" ? [r.reason] : []));
         if (errors.length > 0) throw new AggregateError(errors, "stopping the local servers failed");
       });
@@ -58,7 +72,6 @@ export async function startLocalServers(options: LocalServersOptions = {}): Prom
 }
 
 type FauxqsStores = NonNullable<BuildAppOptions["stores"]>;
-
 type FauxqsPersistence = NonNullable<FauxqsStores["sqsStore"]["persistence"]>;
 
 interface FauxqsInternals {
@@ -92,7 +105,12 @@ async function loadFauxqsInternals(): Promise<FauxqsInternals> {
   return internals as FauxqsInternals;
 }
 
-async function startFauxqsOnLoopback(port: number, dataDir: string | undefined) {
+interface FauxqsOnLoopback {
+  server: Server;
+  close(): Promise<void>;
+}
+
+async function startFauxqsOnLoopback(port: number, dataDir: string | undefined): Promise<FauxqsOnLoopback> {
   const { SqsStore, SnsStore, S3Store, PersistenceManager } = await loadFauxqsInternals();
   const stores = { sqsStore: new SqsStore(), snsStore: new SnsStore(), s3Store: new S3Store() };
   const persistence = dataDir === undefined ? undefined : new PersistenceManager(dataDir);

@@ -1,0 +1,183 @@
+// The whole deployment on one machine: real local servers, the resources a deployment creates, and the
+// apply handler driven the way Lambda's SQS event source drives it.
+import { CreateBucketCommand } from "@aws-sdk/client-s3";
+import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
+import { createAwsClients, type AwsClients } from "../aws/clients.ts";
+import { getRun, getRunProgress } from "../aws/index-table.ts";
+import { silentLogger, type Logger } from "../core/logger.ts";
+import { EMPTY_PUBLISH_RULES, type PublishRules } from "../core/publish-rules.ts";
+import { createApplyHandler, type SqsHandler } from "../lambdas/apply/handler.ts";
+import { startLocalServers, type LocalServers, type LocalServersOptions } from "./servers.ts";
+import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts";
+
+/** What a deployment defines, in the terms the local stack needs. */
+export interface StackDefinition {
+  siteBucket: string;
+  versionBucket: string;
+  table: string;
+  queueName: string;
+  deadLetterQueueName: string;
+  maxReceiveCount: number;
+  visibilityTimeoutSeconds: number;
+  batchSize: number;
+  maximumBatchingWindowMs: number;
+  maxConcurrency: number;
+  publishRules: PublishRules;
+}
+
+export const DEFAULT_DEFINITION: StackDefinition = {
+  siteBucket: "sitesync-local-site",
+  versionBucket: "sitesync-local-versions",
+  table: "sitesync-local-index",
+  queueName: "sitesync-local-manifests",
+  deadLetterQueueName: "sitesync-local-manifests-dlq",
+  maxReceiveCount: 5,
+  visibilityTimeoutSeconds: 30,
+  batchSize: 10,
+  maximumBatchingWindowMs: 0,
+  maxConcurrency: 4,
+  publishRules: EMPTY_PUBLISH_RULES,
+};
+
+export interface LocalStack {
+  servers: LocalServers;
+  clients: AwsClients;
+  definition: StackDefinition;
+  queueUrl: string;
+  queueArn: string;
+  deadLetterQueueUrl: string;
+  /** The apply function, built exactly as the Lambda entry builds it but with local clients. */
+  applyHandler: SqsHandler;
+  /** Starts polling the manifest queue into the apply handler, as the event source mapping does. */
+  startApply(options?: { handler?: SqsHandler; onError?: (err: unknown) => void }): SqsEventSource;
+  /** Resolves once every entry the run sent has been applied; rejects past the timeout. */
+  waitForRun(runId: string, timeoutMs?: number): Promise<void>;
+  /** Settings for the agent's configuration file that point it at this stack. */
+  agentSettings(): Record<string, unknown>;
+  stop(): Promise<void>;
+}
+
+export async function startLocalStack(
+  options: LocalServersOptions & { definition?: Partial<StackDefinition>; logger?: Logger } = {},
+): Promise<LocalStack> {
+  const definition = { ...DEFAULT_DEFINITION, ...options.definition };
+  const servers = await startLocalServers(options);
+  const clients = createAwsClients(servers.clientConfig);
+  const logger = options.logger ?? silentLogger;
+  const sources: SqsEventSource[] = [];
+  try {
+    const { queueUrl, queueArn, deadLetterQueueUrl } = await createResources(clients, definition);
+    const applyHandler = createApplyHandler({
+      s3: clients.s3,
+      dynamodb: clients.dynamodb,
+      siteBucket: definition.siteBucket,
+      versionBucket: definition.versionBucket,
+      table: definition.table,
+      rules: definition.publishRules,
+      logger,
+    });
+    return {
+      servers,
+      clients,
+      definition,
+      queueUrl,
+      queueArn,
+      deadLetterQueueUrl,
+      applyHandler,
+      startApply(startOptions = {}) {
+        const source = startSqsEventSource({
+          sqs: clients.sqs,
+          queueUrl,
+          queueArn,
+          region: servers.region,
+          handler: startOptions.handler ?? applyHandler,
+          batchSize: definition.batchSize,
+          maximumBatchingWindowMs: definition.maximumBatchingWindowMs,
+          maxConcurrency: definition.maxConcurrency,
+          waitTimeSeconds: 1,
+          onError: startOptions.onError ?? ((err) => logger.warn("apply invocation failed", { error: String(err) })),
+        });
+        sources.push(source);
+        return source;
+      },
+      async waitForRun(runId, timeoutMs = 120_000) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const run = await getRun(clients.dynamodb, definition.table, runId);
+          const progress = await getRunProgress(clients.dynamodb, definition.table, runId);
+          if (run && run.status !== "running" && progress.applied >= run.sent) return;
+          if (Date.now() > deadline) {
+            throw new Error(`run ${runId} not applied after ${timeoutMs} ms: ${progress.applied} of ${run?.sent ?? "?"} entries`);
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      },
+      agentSettings() {
+        return {
+          region: servers.region,
+          siteBucket: definition.siteBucket,
+          versionBucket: definition.versionBucket,
+          table: definition.table,
+          queueUrl,
+          endpoints: servers.endpoints,
+          credentials: servers.credentials,
+        };
+      },
+      async stop() {
+        await Promise.all(sources.map((s) => s.stop()));
+        clients.destroy();
+        await servers.stop();
+      },
+    };
+  } catch (err) {
+    clients.destroy();
+    await servers.stop();
+    throw err;
+  }
+}
+
+async function createResources(clients: AwsClients, d: StackDefinition) {
+  for (const bucket of [d.siteBucket, d.versionBucket]) {
+    try {
+      await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
+    } catch (err) {
+      if (!/BucketAlready(OwnedByYou|Exists)/.test((err as Error).name)) throw err;
+    }
+  }
+  try {
+    await clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: d.table,
+        BillingMode: "PAY_PER_REQUEST",
+        AttributeDefinitions: [
+          { AttributeName: "pk", AttributeType: "S" },
+          { AttributeName: "sk", AttributeType: "S" },
+        ],
+        KeySchema: [
+          { AttributeName: "pk", KeyType: "HASH" },
+          { AttributeName: "sk", KeyType: "RANGE" },
+        ],
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name !== "ResourceInUseException") throw err;
+  }
+  const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: d.deadLetterQueueName, Attributes: { MessageRetentionPeriod: "1209600" } }));
+  const dlqArn = await queueArnOf(clients, dlq.QueueUrl!);
+  const queue = await clients.sqs.send(
+    new CreateQueueCommand({
+      QueueName: d.queueName,
+      Attributes: {
+        VisibilityTimeout: String(d.visibilityTimeoutSeconds),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: d.maxReceiveCount }),
+      },
+    }),
+  );
+  return { queueUrl: queue.QueueUrl!, queueArn: await queueArnOf(clients, queue.QueueUrl!), deadLetterQueueUrl: dlq.QueueUrl! };
+}
+
+async function queueArnOf(clients: AwsClients, queueUrl: string): Promise<string> {
+  const res = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+  return res.Attributes!.QueueArn!;
+}

@@ -1,0 +1,106 @@
+// Test support: a local stack per test file, temporary trees, and helpers that read back what a user
+// would check — objects and headers in the bucket, items in the index, messages in the dead-letter queue.
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync, utimesSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { parseConfig, type AgentConfig } from "../../agent/config.ts";
+import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync.ts";
+import { silentLogger } from "../../core/logger.ts";
+import { startLocalStack, type LocalStack, type StackDefinition } from "../../local/stack.ts";
+
+export interface Harness {
+  stack: LocalStack;
+  /** A fresh temporary directory, removed by close(). */
+  tempDir(name?: string): string;
+  config(root: string, extra?: Record<string, unknown>): AgentConfig;
+  /** Writes a config file for the CLI and returns its path. */
+  configFile(root: string, extra?: Record<string, unknown>): string;
+  sync(config: AgentConfig, options?: SyncOptions): Promise<SyncResult>;
+  /** Sync, then wait until the apply handler has applied everything the run sent. */
+  publish(config: AgentConfig, options?: SyncOptions): Promise<SyncResult>;
+  getObject(key: string): Promise<{ body: Buffer; contentType?: string; cacheControl?: string; metadata: Record<string, string> } | undefined>;
+  listKeys(prefix?: string): Promise<string[]>;
+  deadLetters(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(definition: Partial<StackDefinition> = {}): Promise<Harness> {
+  const stack = await startLocalStack({ definition });
+  const source = stack.startApply({ onError: () => {} });
+  const temps: string[] = [];
+  let stateCounter = 0;
+  const settings = () => stack.agentSettings();
+  const harness: Harness = {
+    stack,
+    tempDir(name = "sitesync-test-") {
+      const dir = mkdtempSync(join(tmpdir(), name));
+      temps.push(dir);
+      return dir;
+    },
+    config(root, extra = {}) {
+      const raw = { root, stateDir: join(harness.tempDir("sitesync-state-"), `s${stateCounter++}`), ...settings(), ...extra };
+      return parseConfig(raw, "test config", "/");
+    },
+    configFile(root, extra = {}) {
+      const path = join(harness.tempDir("sitesync-config-"), "sitesync.json");
+      writeFileSync(path, JSON.stringify({ root, stateDir: join(dirname(path), "state"), ...settings(), ...extra }, null, 2));
+      return path;
+    },
+    sync: (config, options) => runSync(config, stack.clients, silentLogger, options),
+    async publish(config, options) {
+      const result = await runSync(config, stack.clients, silentLogger, options);
+      if (!result.dryRun && (result.publish?.entriesSent ?? 0) > 0) await stack.waitForRun(result.runId, 60_000);
+      return result;
+    },
+    async getObject(key) {
+      try {
+        const res = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }));
+        return {
+          body: Buffer.from(await res.Body!.transformToByteArray()),
+          ...(res.ContentType ? { contentType: res.ContentType } : {}),
+          ...(res.CacheControl ? { cacheControl: res.CacheControl } : {}),
+          metadata: res.Metadata ?? {},
+        };
+      } catch (err) {
+        if ((err as Error).name === "NoSuchKey") return undefined;
+        throw err;
+      }
+    },
+    async listKeys(prefix = "") {
+      const keys: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await stack.clients.s3.send(
+          new ListObjectsV2Command({ Bucket: stack.definition.siteBucket, Prefix: prefix, ContinuationToken: token }),
+        );
+        keys.push(...(page.Contents ?? []).map((o) => o.Key!));
+        token = page.NextContinuationToken;
+      } while (token);
+      return keys.sort();
+    },
+    async deadLetters() {
+      const res = await stack.clients.sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: stack.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+      );
+      return (res.Messages ?? []).map((m) => m.Body ?? "");
+    },
+    async close() {
+      await source.stop();
+      await stack.stop();
+      for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Writes files (path → content) under root; a Date sets the mtime. Paths may be Buffers for raw names. */
+export function writeTree(root: string, files: Record<string, string | Buffer>, mtime?: Date): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const path = join(root, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+    if (mtime) utimesSync(path, mtime, mtime);
+  }
+}
