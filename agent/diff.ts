@@ -50,7 +50,7 @@ export async function diffTree(
 ): Promise<DiffStats> {
   const stats: DiffStats = { directories: 0, files: 0, bytes: 0, indexedFiles: 0, unchanged: 0, inFlight: 0, unreadable: [] };
   const excluded = createExcluder(options.policy);
-  const keyDir = (relDir: string) => joinKey(prefixDir(options.prefix), relDir);
+  const keyDir = (relDir: string) => (relDir === "" ? prefixDir(options.prefix) : joinKey(prefixDir(options.prefix), relDir));
   const relKey = (relDir: string, name: string) => joinKey(relDir, name);
   const fullKey = (relDir: string, name: string) => `${options.prefix}${relKey(relDir, name)}`;
 

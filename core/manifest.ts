@@ -48,8 +48,16 @@ export interface EncodedManifest {
 
 const COMPRESS_ABOVE_BYTES = 4_096;
 
+/**
+ * JSON with every non-ASCII character escaped: SQS accepts only some Unicode ranges in a body (and the
+ * local server rejects characters above U+FFFF outright), while an ASCII body is valid everywhere.
+ */
+export function asciiJson(value: unknown): string {
+  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
+
 export function encodeManifest(manifest: Manifest): EncodedManifest {
-  const json = JSON.stringify(manifest);
+  const json = asciiJson(manifest);
   if (json.length < COMPRESS_ABOVE_BYTES) return { body: json, encoding: "json" };
   const packed = gzipSync(json).toString("base64");
   return packed.length <= json.length * 0.75 ? { body: packed, encoding: "gzip" } : { body: json, encoding: "json" };

@@ -1,7 +1,7 @@
 // The whole deployment on one machine: real local servers, the resources a deployment creates, and the
 // apply handler driven the way Lambda's SQS event source drives it.
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { CreateTableCommand } from "@aws-sdk/client-dynamodb";
+import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createAwsClients, type AwsClients } from "../aws/clients.ts";
 import { getRun, getRunProgress } from "../aws/index-table.ts";
@@ -163,6 +163,7 @@ async function createResources(clients: AwsClients, d: StackDefinition) {
   } catch (err) {
     if ((err as Error).name !== "ResourceInUseException") throw err;
   }
+  await waitForTable(clients, d.table);
   const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: d.deadLetterQueueName, Attributes: { MessageRetentionPeriod: "1209600" } }));
   const dlqArn = await queueArnOf(clients, dlq.QueueUrl!);
   const queue = await clients.sqs.send(
@@ -175,6 +176,16 @@ async function createResources(clients: AwsClients, d: StackDefinition) {
     }),
   );
   return { queueUrl: queue.QueueUrl!, queueArn: await queueArnOf(clients, queue.QueueUrl!), deadLetterQueueUrl: dlq.QueueUrl! };
+}
+
+/** The SDK's waiter sleeps a whole second between checks; the local server is ACTIVE within milliseconds. */
+async function waitForTable(clients: AwsClients, table: string): Promise<void> {
+  for (let attempt = 0; attempt < 500; attempt++) {
+    const res = await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+    if (res.Table?.TableStatus === "ACTIVE") return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  throw new Error(`table ${table} did not become ACTIVE`);
 }
 
 async function queueArnOf(clients: AwsClients, queueUrl: string): Promise<string> {

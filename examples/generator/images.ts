@@ -323,7 +323,7 @@ export function encodeGif(image: IndexedImage): Buffer {
   const colourTable = Buffer.alloc(3 << tableBits);
   palette.forEach((c, i) => colourTable.set([c.r, c.g, c.b], i * 3));
 
-  const parts = [Buffer.from("GIF89a", "latin1"), screen, colourTable];
+  const parts: Buffer[] = [Buffer.from("GIF89a", "latin1"), screen, colourTable];
   if (image.transparentIndex !== undefined) {
     // Graphic Control Extension: the only way to mark a transparent colour.
     parts.push(Buffer.from([0x21, 0xf9, 4, 0x01, 0, 0, image.transparentIndex, 0]));

@@ -63,6 +63,12 @@ export function hrefFrom(fromPage: string): Href {
   };
 }
 
+/**
+ * Root-relative hrefs ("/css/main.css"), for the one page that is served at URLs other than its own:
+ * the 404 page is returned for any missing path, so relative links from it would resolve against that path.
+ */
+export const hrefFromRoot: Href = (target) => `/${encodePath(target)}`;
+
 export class Site {
   private readonly files = new Map<string, Buffer>();
 
@@ -73,9 +79,12 @@ export class Site {
     this.files.set(key, typeof content === "string" ? Buffer.from(content, "utf8") : content);
   }
 
-  /** Adds an HTML page wrapped in the shared layout. `build` gets an href helper relative to the page. */
-  page(path: string, build: (href: Href) => Page): void {
-    const href = hrefFrom(path);
+  /**
+   * Adds an HTML page wrapped in the shared layout. `build` gets an href helper: relative to the page,
+   * or root-relative when `rootRelative` is set (see hrefFromRoot).
+   */
+  page(path: string, build: (href: Href) => Page, options: { rootRelative?: boolean } = {}): void {
+    const href = options.rootRelative ? hrefFromRoot : hrefFrom(path);
     this.add(path, renderLayout(build(href), href));
   }
 
@@ -104,7 +113,8 @@ export class Site {
       for (const match of text.matchAll(/(?:href|src)="([^"]*)"|url\(([^)]*)\)/g)) {
         const link = (match[1] ?? match[2] ?? "").replace(/^['"]|['"]$/g, "");
         if (link === "" || link.startsWith("#") || /^[a-z][a-z0-9+.-]*:/i.test(link) || link.startsWith("//")) continue;
-        const target = posix.normalize(posix.join(posix.dirname(path), decodeURIComponent(link.split(/[#?]/)[0] ?? "")));
+        const linked = decodeURIComponent(link.split(/[#?]/)[0] ?? "");
+        const target = linked.startsWith("/") ? linked.slice(1) : posix.normalize(posix.join(posix.dirname(path), linked));
         if (!this.files.has(target)) broken.push(`${path} -> ${link}`);
       }
     }

@@ -26,9 +26,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(definition: Partial<StackDefinition> = {}): Promise<Harness> {
-  const stack = await startLocalStack({ definition });
-  const source = stack.startApply({ onError: () => {} });
+export interface HarnessOptions {
+  definition?: Partial<StackDefinition>;
+  /** Run the apply handler on the queue (default true); tests that deliver messages by hand turn it off. */
+  apply?: boolean;
+}
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const stack = await startLocalStack({ definition: options.definition ?? {} });
+  const source = options.apply === false ? undefined : stack.startApply({ onError: () => {} });
   const temps: string[] = [];
   let stateCounter = 0;
   const settings = () => stack.agentSettings();
@@ -87,7 +93,7 @@ export async function startHarness(definition: Partial<StackDefinition> = {}): P
       return (res.Messages ?? []).map((m) => m.Body ?? "");
     },
     async close() {
-      await source.stop();
+      await source?.stop();
       await stack.stop();
       for (const dir of temps) rmSync(dir, { recursive: true, force: true });
     },
