@@ -1,0 +1,134 @@
+// The sitesync command as cron runs it: a child process, a config file, exit codes.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { acquireLock } from "../../agent/lock.ts";
+import { silentLogger } from "../../core/logger.ts";
+import { startHarness, writeTree, type Harness } from "../support/harness.ts";
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../bin/sitesync.ts");
+
+function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function siteFiles(n: number): Record<string, string> {
+  return Object.fromEntries(Array.from({ length: n }, (_, i) => [`dir${i % 5}/page-${i}.html`, `<p>page ${i}</p>`]));
+}
+
+describe("sitesync sync (command line)", () => {
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  test("publishes and exits 0; a second run finds nothing to do", async () => {
+    const root = h.tempDir();
+    writeTree(root, siteFiles(30));
+    const config = h.configFile(root, { prefix: "cli/" });
+    const first = await runCli(["sync", "--config", config, "--json"]);
+    assert.equal(first.code, 0, first.stderr);
+    const result = JSON.parse(first.stdout) as { runId: string; plan: { put: number } };
+    assert.equal(result.plan.put, 30);
+    await h.stack.waitForRun(result.runId, 30_000);
+    assert.equal((await h.listKeys("cli/")).length, 30);
+    const second = await runCli(["sync", "--config", config]);
+    assert.equal(second.code, 0, second.stderr);
+    assert.match(second.stdout, /nothing to do/);
+  });
+
+  test("a second concurrent run exits 3 and changes nothing", async () => {
+    const root = h.tempDir();
+    writeTree(root, siteFiles(3));
+    const config = h.configFile(root, { prefix: "locked/" });
+    const lock = acquireLock(join(dirname(config), "state"), "sync", silentLogger);
+    try {
+      const res = await runCli(["sync", "--config", config]);
+      assert.equal(res.code, 3);
+      assert.match(res.stderr, /holds .*sitesync\.lock/);
+    } finally {
+      lock.release();
+    }
+    assert.deepEqual(await h.listKeys("locked/"), []);
+  });
+
+  test("a stale lock (its process is gone) is taken over with a warning", async () => {
+    const root = h.tempDir();
+    writeTree(root, siteFiles(3));
+    const config = h.configFile(root, { prefix: "stale/" });
+    const dead = spawnSync(process.execPath, ["-e", "process.exit(0)"]);
+    const stateDir = join(dirname(config), "state");
+    mkdirSync(stateDir, { recursive: true });
+    writeFileSync(join(stateDir, "sitesync.lock"), JSON.stringify({ pid: dead.pid, host: hostname(), started: "2026-01-01T00:00:00Z", command: "sync" }));
+    const res = await runCli(["sync", "--config", config]);
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stderr, /stale lock/);
+    assert.ok(!readdirSync(stateDir).includes("sitesync.lock"), "the lock is released at the end");
+  });
+
+  test("an emptied tree (an unmounted volume) exits 4 and deletes nothing; --force empties the site", async () => {
+    const root = h.tempDir();
+    writeTree(root, siteFiles(25));
+    const config = h.configFile(root, { prefix: "guard/" });
+    const first = await runCli(["sync", "--config", config, "--json"]);
+    assert.equal(first.code, 0, first.stderr);
+    await h.stack.waitForRun((JSON.parse(first.stdout) as { runId: string }).runId, 30_000);
+    for (const entry of readdirSync(root)) rmSync(join(root, entry), { recursive: true });
+
+    const guarded = await runCli(["sync", "--config", config]);
+    assert.equal(guarded.code, 4);
+    assert.match(guarded.stderr, /no files.*mounted/);
+    assert.equal((await h.listKeys("guard/")).length, 25, "nothing was deleted");
+
+    const forced = await runCli(["sync", "--config", config, "--force", "--json"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    await h.stack.waitForRun((JSON.parse(forced.stdout) as { runId: string }).runId, 30_000);
+    assert.deepEqual(await h.listKeys("guard/"), []);
+  });
+
+  test("deleting more than the configured share exits 4; a missing root exits 4", async () => {
+    const root = h.tempDir();
+    writeTree(root, siteFiles(40));
+    const config = h.configFile(root, { prefix: "share/", deleteGuard: { maxShare: 0.5, minFiles: 5 } });
+    const first = await runCli(["sync", "--config", config, "--json"]);
+    await h.stack.waitForRun((JSON.parse(first.stdout) as { runId: string }).runId, 30_000);
+    for (const d of ["dir0", "dir1", "dir2"]) rmSync(join(root, d), { recursive: true });
+    const res = await runCli(["sync", "--config", config]);
+    assert.equal(res.code, 4);
+    assert.match(res.stderr, /delete 24 of 40/);
+    assert.equal((await h.listKeys("share/")).length, 40);
+
+    const missing = await runCli(["sync", "--config", config, join(root, "no-such-dir")]);
+    assert.equal(missing.code, 4);
+    assert.match(missing.stderr, /does not exist/);
+  });
+
+  test("bad usage and bad config exit 2 with a message naming the problem", async () => {
+    const usage = await runCli(["sync"]);
+    assert.equal(usage.code, 2);
+    assert.match(usage.stderr, /--config FILE is required/);
+    const unknown = await runCli(["publish"]);
+    assert.equal(unknown.code, 2);
+    const config = h.configFile(h.tempDir(), { nameEncoding: "klingon" });
+    const bad = await runCli(["sync", "--config", config]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /sitesync.json: .*nameEncoding.*klingon.*for example/);
+    const help = await runCli(["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /Exit codes/);
+  });
+});
