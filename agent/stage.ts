@@ -124,7 +124,8 @@ export async function stageLargeFile(
         params: {
           Bucket: bucket,
           Key: key,
-          Body: handle.createReadStream({ autoClose: false, start: 0 }),
+          // Bounded to the size seen before the read, which also tells the uploader how many parts to expect.
+          Body: handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, Number(before.size) - 1) }),
           ContentType: "application/octet-stream",
         },
         partSize: 8 * 1024 * 1024,

@@ -172,7 +172,7 @@ function addApiReference(site: Site): void {
   docsPage(site, "docs/api/index.html", "API reference", "Automate Tidepool over HTTP.", [DOCS_CRUMB], (href) => `
 <h1>API reference</h1>
 <p>The HTTP API manages projects, artifacts, tokens and users. Every request carries a token:</p>
-${code("curl -H 'Authorization: Bearer $TIDEPOOL_TOKEN' https://cache.example.com/v1/projects")}
+${code('curl -H "Authorization: Bearer $TIDEPOOL_TOKEN" https://cache.example.com/v1/projects')}
 <table>
   <thead><tr><th>Version</th><th>Status</th></tr></thead>
   <tbody><tr><td><a href="${href("docs/api/v1/index.html")}">v1</a></td><td>Stable since Tidepool 3.0</td></tr></tbody>
@@ -208,7 +208,7 @@ ${ENDPOINTS.map((e) => `    <tr><td>${methodBadge(e)}</td><td><a href="${href(en
 
 function addEndpoint(site: Site, endpoint: Endpoint): void {
   const crumbs: [string, string][] = [...API_CRUMBS, ["Endpoints", "docs/api/v1/endpoints/index.html"]];
-  const example = `curl -X ${endpoint.method} -H 'Authorization: Bearer $TIDEPOOL_TOKEN' \\\n  https://cache.example.com${endpoint.path.replace("{id}", "prj_7Hq2").replace("{digest}", "sha256:9f2c4e1b")}`;
+  const example = `curl -X ${endpoint.method} -H "Authorization: Bearer $TIDEPOOL_TOKEN" \\\n  https://cache.example.com${endpoint.path.replace("{id}", "prj_7Hq2").replace("{digest}", "sha256:9f2c4e1b")}`;
   const response = typeof endpoint.response === "string" ? endpoint.response : JSON.stringify(endpoint.response, null, 2);
   const params =
     endpoint.params.length === 0
