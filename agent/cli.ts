@@ -136,7 +136,7 @@ export function formatSummary(r: SyncResult): string {
       .filter(([k]) => !k.startsWith("mkdir") && !k.startsWith("rmdir"))
       .map(([k, v]) => `${k.replace(":", " ")} ${v}`)
       .join(", ");
-    lines.push(`  ${r.dryRun ? "would" : "did"}     upload ${p.put} (${formatBytes(p.putBytes)}), delete ${p.delete}, re-send ${p.resend}  [${reasons}]`);
+    lines.push(`  ${r.dryRun ? "would    " : "changes  "} upload ${p.put} (${formatBytes(p.putBytes)}), delete ${p.delete}, re-send ${p.resend}  [${reasons}]`);
   }
   if (r.publish) {
     const s = r.publish;

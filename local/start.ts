@@ -1,0 +1,95 @@
+// `npm start`: the main job on the local stack. Starts the local servers (state under .local/), creates
+// the deployment's resources, syncs the bundled sample site with the real agent, applies the manifests
+// with the real handler as Lambda's event source would, and reports what was published.
+//   node local/start.ts [--serve] [DIR]
+//   --serve   keep the servers running afterwards so the bucket can be inspected (Ctrl-C stops them)
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { loadConfig } from "../agent/config.ts";
+import { formatSummary } from "../agent/cli.ts";
+import { formatBytes, runSync } from "../agent/sync.ts";
+import { createLogger } from "../core/logger.ts";
+import { startLocalStack } from "./stack.ts";
+
+const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { serve: { type: "boolean" } } });
+const siteDir = resolve(positionals[0] ?? join(projectDir, "examples/site"));
+const dataDir = join(projectDir, ".local");
+const s3Port = Number(process.env.SITESYNC_LOCAL_S3_PORT ?? 4566);
+const dynamoPort = Number(process.env.SITESYNC_LOCAL_DYNAMODB_PORT ?? 4567);
+
+const logger = createLogger();
+mkdirSync(dataDir, { recursive: true });
+// The handler's per-message lines would drown the summary; its warnings and errors still show.
+const stack = await startLocalStack({ dataDir: join(dataDir, "servers"), s3Port, dynamoPort, logger: createLogger({ level: "warn" }) });
+let exitCode = 0;
+try {
+  // The same configuration file a host would have, pointed at the local stack.
+  const configPath = join(dataDir, "sitesync.json");
+  writeFileSync(
+    configPath,
+    `${JSON.stringify({ root: siteDir, stateDir: join(dataDir, "agent-state"), ...stack.agentSettings() }, null, 2)}\n`,
+  );
+  const config = loadConfig(configPath);
+  console.log(`Local stack: S3 and SQS at ${stack.servers.endpoints.s3}, DynamoDB at ${stack.servers.endpoints.dynamodb}`);
+  console.log(`Syncing ${siteDir} (the agent's config: ${configPath})\n`);
+
+  const apply = stack.startApply();
+  const result = await runSync(config, stack.clients, logger);
+  process.stdout.write(formatSummary(result));
+  if ((result.publish?.entriesSent ?? 0) > 0) {
+    const started = Date.now();
+    await stack.waitForRun(result.runId, 300_000);
+    const seconds = (Date.now() - started) / 1000;
+    const total = result.seconds + seconds;
+    console.log(
+      `  applied   ${result.publish!.entriesSent} entries in ${seconds.toFixed(1)} s by the apply handler ` +
+        `(${Math.round(result.plan.put / total)} files/s end to end)`,
+    );
+  }
+  await apply.stop();
+  await report(stack);
+  if (values.serve) {
+    console.log("\nServers keep running; Ctrl-C stops them.");
+    await new Promise<void>((resolvePromise) => process.once("SIGINT", () => resolvePromise()));
+  }
+} catch (err) {
+  logger.error((err as Error).message);
+  exitCode = 1;
+} finally {
+  await stack.stop();
+}
+process.exitCode = exitCode;
+
+async function report(s: typeof stack): Promise<void> {
+  const bucket = s.definition.siteBucket;
+  let count = 0;
+  let bytes = 0;
+  const sample: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await s.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    for (const o of page.Contents ?? []) {
+      count++;
+      bytes += o.Size ?? 0;
+      if (/\.(html|css|png|jpg|svg|pdf|txt)$/.test(o.Key!) && !sample.some((k) => k.slice(k.lastIndexOf(".")) === o.Key!.slice(o.Key!.lastIndexOf(".")))) {
+        sample.push(o.Key!);
+      }
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  console.log(`\nPublished: ${count} objects, ${formatBytes(bytes)} in s3://${bucket}`);
+  for (const key of sample.slice(0, 6)) {
+    const head = await s.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    console.log(`  ${key.padEnd(48)} ${head.ContentType}`);
+  }
+  const endpoint = s.servers.endpoints.s3;
+  console.log(`
+To look at the bucket, keep the servers running with \`npm start -- --serve\`, then in another terminal:
+  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${endpoint} --region us-east-1 s3 ls s3://${bucket}/ --recursive
+  curl -s ${endpoint}/${bucket}/index.html | head
+State lives in .local/ (delete it to start over). Run \`npm start\` again: it finds nothing to do.`);
+}

@@ -1,0 +1,143 @@
+// The change-detection table of core/change-detection.ts, one test row per table row plus the edges.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { decide, type Decision, type LocalState } from "../../core/change-detection.ts";
+import type { IndexFile } from "../../core/index-record.ts";
+
+const FINISHED = "20260101T000000000Z-aaaaaa"; // recorded that it finished sending
+const CRASHED = "20260102T000000000Z-bbbbbb"; // wrote the index, died before sending
+const runFinished = (runId: string) => runId !== CRASHED;
+
+const KEY = "www/docs/page.html";
+const MTIME = "1767225600123456789";
+
+function file(size = 100, mtime = MTIME): LocalState {
+  return { kind: "file", size, mtime };
+}
+const NONE: LocalState = { kind: "none" };
+const UNREADABLE: LocalState = { kind: "unreadable", reason: "EACCES: permission denied" };
+
+/** A desired put written by `run`; `published` is the version the bucket holds, if any. */
+function put(run: string, opts: { size?: number; mtime?: string; published?: string } = {}): IndexFile {
+  return {
+    key: KEY,
+    desired: {
+      op: "put",
+      version: run,
+      size: opts.size ?? 100,
+      mtime: opts.mtime ?? MTIME,
+      contentType: "text/html; charset=utf-8",
+      source: { key: `packs/${run}/0`, offset: 0, length: opts.size ?? 100 },
+      run,
+    },
+    ...(opts.published ? { published: { version: opts.published, at: "2026-01-01T00:00:00Z", run: opts.published, copies: [] } } : {}),
+  };
+}
+
+function tombstone(run: string, published?: string): IndexFile {
+  return {
+    key: KEY,
+    desired: { op: "delete", version: run, run },
+    ...(published ? { published: { version: published, at: "2026-01-01T00:00:00Z", run: published, copies: [] } } : {}),
+  };
+}
+
+function generated(run: string): IndexFile {
+  return { ...put(run, { published: run }), key: "www/docs/index.html", generated: true };
+}
+
+interface Row {
+  why: string;
+  local: LocalState;
+  indexed: IndexFile | undefined;
+  expected: Decision;
+}
+
+const OLDER = "20251201T000000000Z-cccccc";
+
+const rows: Row[] = [
+  // unreadable | any | skip
+  { why: "unreadable, not indexed: skip (never publish blind)", local: UNREADABLE, indexed: undefined, expected: { action: "skip", reason: "unreadable" } },
+  { why: "unreadable, indexed put: skip, never delete blind", local: UNREADABLE, indexed: put(FINISHED, { published: FINISHED }), expected: { action: "skip", reason: "unreadable" } },
+  { why: "unreadable, indexed put of a crashed run: skip, not resend", local: UNREADABLE, indexed: put(CRASHED), expected: { action: "skip", reason: "unreadable" } },
+  { why: "unreadable, tombstone: skip", local: UNREADABLE, indexed: tombstone(CRASHED, OLDER), expected: { action: "skip", reason: "unreadable" } },
+  { why: "unreadable, generated listing: skip", local: UNREADABLE, indexed: generated(FINISHED), expected: { action: "skip", reason: "unreadable" } },
+
+  // file | none | put
+  { why: "file not in the index: put (new file)", local: file(), indexed: undefined, expected: { action: "put", reason: "new" } },
+  { why: "empty new file: put (new file)", local: file(0), indexed: undefined, expected: { action: "put", reason: "new" } },
+
+  // file | put, equal, run finished | none
+  { why: "equal size and mtime, published: nothing to do", local: file(), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "none", reason: "unchanged" } },
+  { why: "equal size and mtime, finished run not yet applied: in flight, not resent", local: file(), indexed: put(FINISHED, { published: OLDER }), expected: { action: "none", reason: "in-flight" } },
+  { why: "equal size and mtime, finished run, never published before: in flight", local: file(), indexed: put(FINISHED), expected: { action: "none", reason: "in-flight" } },
+
+  // file | put, equal, run crashed | resend
+  { why: "equal size and mtime, run crashed before sending: resend the same version", local: file(), indexed: put(CRASHED), expected: { action: "resend", reason: "unsent" } },
+  { why: "equal size and mtime, crashed run over an older published version: resend", local: file(), indexed: put(CRASHED, { published: OLDER }), expected: { action: "resend", reason: "unsent" } },
+  // Edge the table leaves implicit: the crashed run's version reached the bucket anyway, so it was sent.
+  { why: "equal, crashed run but its version is already published: nothing to resend", local: file(), indexed: put(CRASHED, { published: CRASHED }), expected: { action: "none", reason: "unchanged" } },
+
+  // file | put, size or mtime differs | put
+  { why: "size differs: put (changed)", local: file(101), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
+  { why: "same mtime, different size: put (changed)", local: file(99, MTIME), indexed: put(FINISHED, { published: FINISHED, mtime: MTIME }), expected: { action: "put", reason: "changed" } },
+  { why: "mtime newer than indexed: put (changed)", local: file(100, "1767225700000000000"), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
+  { why: "mtime OLDER than indexed (FTP client kept the source mtime): still a change", local: file(100, "1600000000000000000"), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
+  { why: "mtime differs by one nanosecond: put (full resolution, no fudge)", local: file(100, "1767225600123456790"), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
+  { why: "changed while the previous run's entry is in flight: put a new version", local: file(200), indexed: put(FINISHED, { published: OLDER }), expected: { action: "put", reason: "changed" } },
+  { why: "changed after a crashed run: put a new version rather than resend the stale one", local: file(200), indexed: put(CRASHED), expected: { action: "put", reason: "changed" } },
+
+  // file | delete (tombstone) | put
+  { why: "re-created after a delete that was sent: put", local: file(), indexed: tombstone(FINISHED, OLDER), expected: { action: "put", reason: "recreated" } },
+  { why: "re-created after a delete that was never sent: put, not resend the delete", local: file(), indexed: tombstone(CRASHED, OLDER), expected: { action: "put", reason: "recreated" } },
+  { why: "re-created with the tombstone's old size and mtime: put anyway", local: file(100, MTIME), indexed: tombstone(FINISHED), expected: { action: "put", reason: "recreated" } },
+
+  // file | generated listing | put
+  { why: "a real page replaces a generated listing", local: file(), indexed: generated(FINISHED), expected: { action: "put", reason: "replaces-generated" } },
+  { why: "a real page with the listing's exact size and mtime still replaces it", local: file(100, MTIME), indexed: generated(FINISHED), expected: { action: "put", reason: "replaces-generated" } },
+
+  // none | put | delete
+  { why: "file removed from the tree: delete", local: NONE, indexed: put(FINISHED, { published: FINISHED }), expected: { action: "delete", reason: "removed" } },
+  { why: "file removed while its put is in flight: delete", local: NONE, indexed: put(FINISHED, { published: OLDER }), expected: { action: "delete", reason: "removed" } },
+  { why: "file removed after a crashed run wrote its put: delete, not resend the put", local: NONE, indexed: put(CRASHED), expected: { action: "delete", reason: "removed" } },
+
+  // none | delete, run finished | none
+  { why: "tombstone of a finished run: delete already in flight", local: NONE, indexed: tombstone(FINISHED, OLDER), expected: { action: "none", reason: "in-flight" } },
+  { why: "tombstone of a finished run, never published: in flight", local: NONE, indexed: tombstone(FINISHED), expected: { action: "none", reason: "in-flight" } },
+
+  // none | delete, run crashed | resend
+  { why: "tombstone of a crashed run: resend the delete", local: NONE, indexed: tombstone(CRASHED, OLDER), expected: { action: "resend", reason: "unsent" } },
+
+  // none | generated listing | none
+  { why: "generated listing absent from the tree: PostSync owns it, no delete", local: NONE, indexed: generated(FINISHED), expected: { action: "none", reason: "generated" } },
+  { why: "generated listing of a crashed run: still PostSync's, no resend", local: NONE, indexed: { ...generated(CRASHED), published: undefined }, expected: { action: "none", reason: "generated" } },
+
+  // Not in the table: neither side has the key.
+  { why: "no file and no record: nothing to do", local: NONE, indexed: undefined, expected: { action: "none", reason: "unchanged" } },
+];
+
+describe("change detection: decide(local, indexed, runFinished)", () => {
+  for (const row of rows) {
+    test(row.why, () => {
+      assert.deepEqual(decide(row.local, row.indexed, runFinished), row.expected);
+    });
+  }
+
+  test("asks about the run that wrote the desired state, not the one that published", () => {
+    const asked: string[] = [];
+    const decision = decide(file(), put(CRASHED, { published: OLDER }), (id) => {
+      asked.push(id);
+      return id !== CRASHED;
+    });
+    assert.deepEqual(decision, { action: "resend", reason: "unsent" });
+    assert.deepEqual(asked, [CRASHED]);
+  });
+
+  test("an unreadable file never produces a delete, whatever the index holds", () => {
+    for (const indexed of [undefined, put(FINISHED), put(CRASHED), tombstone(FINISHED), tombstone(CRASHED), generated(FINISHED)]) {
+      for (const finished of [() => true, () => false]) {
+        assert.equal(decide(UNREADABLE, indexed, finished).action, "skip");
+      }
+    }
+  });
+});
