@@ -126,7 +126,7 @@ export function formatSummary(r: SyncResult): string {
   const title = r.dryRun ? `Dry run ${r.runId}: nothing was changed.` : `Run ${r.runId}`;
   lines.push(title);
   lines.push(
-    `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ${r.seconds.toFixed(1)} s`,
+    `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ${r.seconds.toFixed(1)} s, peak memory ${formatBytes(r.peakRssBytes)}`,
   );
   const work = p.put + p.delete + p.resend;
   if (work === 0) {

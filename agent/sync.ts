@@ -34,6 +34,8 @@ export interface SyncResult {
   skipped: ScanNotes["skipped"];
   preview: PlanOp[];
   seconds: number;
+  /** Peak resident memory of this process so far, in bytes. */
+  peakRssBytes: number;
 }
 
 export async function runSync(
@@ -107,7 +109,7 @@ async function syncLocked(
     const preview = await previewPlan(planPath, options.showPlan ?? 20);
     const base = { runId, plan: counts, diff, skipped: notes.skipped, preview };
     if (options.dryRun) {
-      return { ...base, dryRun: true, seconds: (Date.now() - started) / 1000 };
+      return { ...base, dryRun: true, seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() };
     }
 
     const run: RunRecord = {
@@ -155,7 +157,7 @@ async function syncLocked(
     }
     // This run re-sent whatever the unfinished runs left, so they need no more attention.
     for (const old of unfinished) await setRunStatus(clients.dynamodb, config.table, old.runId, "abandoned");
-    return { ...base, dryRun: false, ...(publish ? { publish } : {}), seconds: (Date.now() - started) / 1000 };
+    return { ...base, dryRun: false, ...(publish ? { publish } : {}), seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() };
   } finally {
     rmSync(planPath, { force: true });
   }
@@ -202,6 +204,8 @@ async function previewPlan(planPath: string, limit: number): Promise<PlanOp[]> {
   }
   return out;
 }
+
+const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
 
 export function formatBytes(n: number): string {
   const units = ["B", "KiB", "MiB", "GiB", "TiB"];
