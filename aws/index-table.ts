@@ -16,6 +16,7 @@
 // Sort keys compare as UTF-8 bytes, the same order the agent sorts its directory listings in ("/" sorts
 // the directory marker "a/" between "a.txt" and "a0", consistently on both sides).
 import {
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   DeleteItemCommand,
   GetItemCommand,
@@ -140,6 +141,38 @@ export async function getFile(ddb: DynamoDBClient, table: string, key: string): 
     new GetItemCommand({ TableName: table, Key: { pk: S(filePk(dir)), sk: S(name) }, ConsistentRead: true }),
   );
   return res.Item ? fileFromItem(res.Item) : undefined;
+}
+
+/** Many files at once (BatchGetItem, 100 keys a call, strongly consistent); absent keys map to undefined. */
+export async function getFiles(ddb: DynamoDBClient, table: string, keys: string[]): Promise<Map<string, IndexFile | undefined>> {
+  const found = new Map<string, IndexFile | undefined>(keys.map((k) => [k, undefined]));
+  const unique = [...found.keys()];
+  const chunks: Item[][] = [];
+  for (let i = 0; i < unique.length; i += 100) {
+    chunks.push(unique.slice(i, i + 100).map((key) => {
+      const { dir, name } = splitKey(key);
+      return { pk: S(filePk(dir)), sk: S(name) };
+    }));
+  }
+  await Promise.all(
+    chunks.map((chunk) =>
+      drainWithBackoff(
+        chunk,
+        async (pending) => {
+          const res = await ddb.send(
+            new BatchGetItemCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
+          );
+          for (const item of res.Responses?.[table] ?? []) {
+            const file = fileFromItem(item);
+            found.set(file.key, file);
+          }
+          return res.UnprocessedKeys?.[table]?.Keys ?? [];
+        },
+        `BatchGetItem from ${table}`,
+      ),
+    ),
+  );
+  return found;
 }
 
 // ---- agent writes ----

@@ -12,10 +12,10 @@ import {
 } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { drainWithBackoff } from "../../aws/backoff.ts";
-import { countMessageApplied, getFile, markPublished, removeTombstone } from "../../aws/index-table.ts";
+import { countMessageApplied, getFile, getFiles, markPublished, removeTombstone } from "../../aws/index-table.ts";
 import { decideEntry } from "../../core/apply-rules.ts";
 import { PermanentError, RetryableError } from "../../core/errors.ts";
-import { isPack, type BytesLocation, type DesiredPut } from "../../core/index-record.ts";
+import { isPack, type BytesLocation, type DesiredPut, type IndexFile } from "../../core/index-record.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Manifest, ManifestEntry } from "../../core/manifest.ts";
 import { mtimeToSeconds } from "../../core/mtime.ts";
@@ -50,6 +50,7 @@ const MAX_SPAN_BYTES = 32 * 1024 * 1024;
 export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promise<ManifestOutcome> {
   const bytes = new ByteSource(deps.s3, deps.versionBucket);
   bytes.prefetch(manifest.entries);
+  const records = await getFiles(deps.dynamodb, deps.table, manifest.entries.map((e) => e.key));
   const counts: Record<EntryOutcome, number> = { published: 0, deleted: 0, superseded: 0, done: 0 };
   const errors: Array<{ key: string; error: unknown }> = [];
   let next = 0;
@@ -57,7 +58,7 @@ export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promis
     while (next < manifest.entries.length) {
       const entry = manifest.entries[next++]!;
       try {
-        counts[await applyEntry(entry, manifest, deps, bytes)] += 1;
+        counts[await applyEntry(entry, records.get(entry.key), manifest, deps, bytes)] += 1;
       } catch (error) {
         errors.push({ key: entry.key, error });
       }
@@ -78,8 +79,14 @@ export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promis
   return { counts, counted };
 }
 
-async function applyEntry(entry: ManifestEntry, manifest: Manifest, deps: ApplyDeps, bytes: ByteSource): Promise<EntryOutcome> {
-  let record = await getFile(deps.dynamodb, deps.table, entry.key);
+async function applyEntry(
+  entry: ManifestEntry,
+  initial: IndexFile | undefined,
+  manifest: Manifest,
+  deps: ApplyDeps,
+  bytes: ByteSource,
+): Promise<EntryOutcome> {
+  let record = initial;
   const decision = decideEntry(entry, record);
   if (decision !== "apply") return decision;
   const relKey = entry.key.slice(manifest.prefix.length);
