@@ -1,4 +1,5 @@
 // The `sitesync` command line: argument parsing, configuration, exit codes, and the run summary.
+import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { createAwsClients } from "../aws/clients.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
@@ -84,7 +85,8 @@ export async function main(argv: string[]): Promise<number> {
   const logger = createLogger({ level });
   try {
     const config = loadConfig(values.config, {
-      ...(rest[0] !== undefined ? { root: rest[0] } : {}),
+      // A directory on the command line is relative to where the command runs, not to the config file.
+      ...(rest[0] !== undefined ? { root: resolve(rest[0]) } : {}),
       ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
       ...(values["no-delete"] ? { delete: false } : {}),
       ...(values.exclude ? { exclude: values.exclude } : {}),

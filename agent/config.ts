@@ -79,7 +79,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     "stateDir", "nameEncoding", "exclude", "dotFiles", "delete", "deleteGuard", "contentTypes", "concurrency", "pack",
   ]);
   for (const field of Object.keys(o)) {
-    if (!known.has(field)) throw new ConfigError(source, field, "is not a known setting; check its spelling in the README");
+    if (!known.has(field)) throw new ConfigError(source, field, `is not a known setting; the settings are ${[...known].join(", ")}`);
   }
   const str = (field: string, example: string, fallback?: string): string => {
     const value = o[field] ?? fallback;
@@ -103,6 +103,9 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   const del = overrides.delete ?? o.delete ?? DEFAULTS.delete;
   if (typeof del !== "boolean") throw new ConfigError(source, "delete", "must be true or false", "true");
 
+  const guard = section(o, "deleteGuard", ["maxShare", "minFiles"], source, '{"maxShare": 0.5, "minFiles": 20}');
+  const concurrency = section(o, "concurrency", ["directories", "files", "uploads"], source, '{"directories": 8, "files": 32, "uploads": 4}');
+  const pack = section(o, "pack", ["maxBytes", "maxFiles", "largeFileBytes"], source, '{"maxBytes": 8388608, "maxFiles": 1000, "largeFileBytes": 4194304}');
   const config: AgentConfig = {
     root: resolve(baseDir, root),
     prefix: normalisePrefix(prefixRaw),
@@ -117,19 +120,19 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     dotFiles,
     delete: del,
     deleteGuard: {
-      maxShare: numberIn(o.deleteGuard, "maxShare", source, DEFAULTS.deleteGuard.maxShare, 0, 1, "0.5"),
-      minFiles: numberIn(o.deleteGuard, "minFiles", source, DEFAULTS.deleteGuard.minFiles, 0, Number.MAX_SAFE_INTEGER, "20"),
+      maxShare: numberIn(guard, "deleteGuard.maxShare", source, DEFAULTS.deleteGuard.maxShare, 0, 1, "0.5", false),
+      minFiles: numberIn(guard, "deleteGuard.minFiles", source, DEFAULTS.deleteGuard.minFiles, 0, Number.MAX_SAFE_INTEGER, "20"),
     },
     contentTypes: parseContentTypes(o.contentTypes, source),
     concurrency: {
-      directories: numberIn(o.concurrency, "directories", source, DEFAULTS.concurrency.directories, 1, 256, "8"),
-      files: numberIn(o.concurrency, "files", source, DEFAULTS.concurrency.files, 1, 1024, "32"),
-      uploads: numberIn(o.concurrency, "uploads", source, DEFAULTS.concurrency.uploads, 1, 64, "4"),
+      directories: numberIn(concurrency, "concurrency.directories", source, DEFAULTS.concurrency.directories, 1, 256, "8"),
+      files: numberIn(concurrency, "concurrency.files", source, DEFAULTS.concurrency.files, 1, 1024, "32"),
+      uploads: numberIn(concurrency, "concurrency.uploads", source, DEFAULTS.concurrency.uploads, 1, 64, "4"),
     },
     pack: {
-      maxBytes: numberIn(o.pack, "maxBytes", source, DEFAULTS.pack.maxBytes, 1024, 64 * 1024 * 1024, "8388608"),
-      maxFiles: numberIn(o.pack, "maxFiles", source, DEFAULTS.pack.maxFiles, 1, 100_000, "1000"),
-      largeFileBytes: numberIn(o.pack, "largeFileBytes", source, DEFAULTS.pack.largeFileBytes, 1, Number.MAX_SAFE_INTEGER, "4194304"),
+      maxBytes: numberIn(pack, "pack.maxBytes", source, DEFAULTS.pack.maxBytes, 1024, 64 * 1024 * 1024, "8388608"),
+      maxFiles: numberIn(pack, "pack.maxFiles", source, DEFAULTS.pack.maxFiles, 1, 100_000, "1000"),
+      largeFileBytes: numberIn(pack, "pack.largeFileBytes", source, DEFAULTS.pack.largeFileBytes, 1, Number.MAX_SAFE_INTEGER, "4194304"),
     },
   };
   if (config.pack.largeFileBytes > config.pack.maxBytes) {
@@ -148,19 +151,39 @@ function stringArray(value: unknown, source: string, field: string): string[] {
   return value as string[];
 }
 
+/** A nested settings object: must be an object if present, and may only hold the keys it knows. */
+function section(
+  o: Record<string, unknown>,
+  name: string,
+  keys: string[],
+  source: string,
+  example: string,
+): Record<string, unknown> {
+  const value = o[name];
+  if (value === undefined) return {};
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ConfigError(source, name, "must be an object", example);
+  }
+  for (const key of Object.keys(value)) {
+    if (!keys.includes(key)) throw new ConfigError(source, `${name}.${key}`, `is not a known setting; ${name} takes ${keys.join(", ")}`, example);
+  }
+  return value as Record<string, unknown>;
+}
+
 function numberIn(
-  parent: unknown,
-  field: string,
+  parent: Record<string, unknown>,
+  path: string,
   source: string,
   fallback: number,
   min: number,
   max: number,
   example: string,
+  integer = true,
 ): number {
-  const value = (parent as Record<string, unknown> | undefined)?.[field];
+  const value = parent[path.slice(path.indexOf(".") + 1)];
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max) {
-    throw new ConfigError(source, field, `must be a number from ${min} to ${max}`, example);
+  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new ConfigError(source, path, `must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}`, example);
   }
   return value;
 }
@@ -168,7 +191,7 @@ function numberIn(
 function parseContentTypes(value: unknown, source: string): ContentTypeRules {
   if (value === undefined) return {};
   const example = '{"overrides": {"map": "application/json"}, "charset": "utf-8"}';
-  if (typeof value !== "object" || value === null) throw new ConfigError(source, "contentTypes", "must be an object", example);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ConfigError(source, "contentTypes", "must be an object", example);
   const { overrides, charset, fallback } = value as Record<string, unknown>;
   const rules: ContentTypeRules = {};
   if (overrides !== undefined) {
@@ -182,7 +205,9 @@ function parseContentTypes(value: unknown, source: string): ContentTypeRules {
     rules.charset = charset;
   }
   if (fallback !== undefined) {
-    if (typeof fallback !== "string") throw new ConfigError(source, "contentTypes.fallback", "must be a MIME type", '"application/octet-stream"');
+    if (typeof fallback !== "string" || !/^[\w.+-]+\/[\w.+-]+/.test(fallback)) {
+      throw new ConfigError(source, "contentTypes.fallback", "must be a MIME type", '"application/octet-stream"');
+    }
     rules.fallback = fallback;
   }
   return rules;

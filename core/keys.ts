@@ -8,7 +8,8 @@
 /** S3's limit on a key, in UTF-8 bytes. */
 export const MAX_KEY_BYTES = 1024;
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM: a name that starts with U+FEFF is a different file from one that does not.
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export type NameEncoding = "latin1" | string;
 
@@ -21,16 +22,25 @@ export function decodeName(bytes: Uint8Array, fallback: NameEncoding): { name: s
   try {
     return { name: strictUtf8.decode(bytes), fallback: false };
   } catch {
-    if (fallback === "latin1" || fallback === "iso-8859-1") {
+    if (isLatin1(fallback)) {
       return { name: Buffer.from(bytes).toString("latin1"), fallback: true };
     }
     return { name: new TextDecoder(fallback).decode(bytes), fallback: true };
   }
 }
 
+/**
+ * "latin1" and "iso-8859-1" (any case) mean true ISO-8859-1, byte for byte, which is lossless. WHATWG's
+ * TextDecoder would treat both labels as windows-1252, where five bytes (0x81, 0x8d…) have no character.
+ */
+function isLatin1(label: string): boolean {
+  const l = label.toLowerCase();
+  return l === "latin1" || l === "iso-8859-1";
+}
+
 /** True if TextDecoder (or our latin1 path) knows the encoding label. */
 export function isKnownEncoding(label: string): boolean {
-  if (label === "latin1" || label === "iso-8859-1") return true;
+  if (isLatin1(label)) return true;
   try {
     new TextDecoder(label);
     return true;

@@ -107,8 +107,8 @@ function validateEntry(raw: unknown, where: string): void {
   if (typeof s !== "object" || s === null || typeof s.key !== "string") {
     throw new BadInputError(`${where} (${e.key}): source.key missing`);
   }
-  if ("offset" in s && (!Number.isSafeInteger(s.offset) || !Number.isSafeInteger(s.length) || s.length !== e.size)) {
-    throw new BadInputError(`${where} (${e.key}): source offset/length must be integers and length must equal size`);
+  if ("offset" in s && (!Number.isSafeInteger(s.offset) || (s.offset as number) < 0 || !Number.isSafeInteger(s.length) || s.length !== e.size)) {
+    throw new BadInputError(`${where} (${e.key}): source offset must be an integer ≥ 0 and length must equal size`);
   }
 }
 

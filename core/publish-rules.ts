@@ -6,7 +6,7 @@ import { ConfigError } from "./errors.ts";
 import { normalisePrefix } from "./keys.ts";
 
 export interface RewriteRule {
-  /** Site-relative key prefix whose objects get copies, e.g. "docs/". "" means the whole site. */
+  /** Site-relative key prefix whose objects get copies, e.g. "docs/"; not "" (copies would be copied again). */
   from: string;
   /** Prefixes (site-relative) that receive a copy of each key under `from`, with `from` replaced. */
   to: string[];
@@ -43,7 +43,7 @@ export function parsePublishRules(raw: unknown, source: string): PublishRules {
 function arrayField(obj: Record<string, unknown>, field: string, source: string): unknown[] {
   const value = obj[field];
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new ConfigError(source, field, "must be an array");
+  if (!Array.isArray(value)) throw new ConfigError(source, field, "must be an array", field === "rewrites" ? '[{"from": "docs/", "to": ["v2/docs/"]}]' : '[{"match": "**/*.html", "value": "max-age=300"}]');
   return value;
 }
 
