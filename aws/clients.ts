@@ -36,33 +36,43 @@ export interface AwsClients {
   destroy(): void;
 }
 
-export function createAwsClients(config: AwsClientConfig): AwsClients {
+function common(config: AwsClientConfig) {
   const maxSockets = config.maxSockets ?? 64;
-  const requestHandler = new NodeHttpHandler({
-    httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
-    httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-    connectionTimeout: 5_000,
-    requestTimeout: 120_000,
-  });
-  const common = {
+  return {
     region: config.region,
     maxAttempts: config.maxAttempts ?? 8,
     retryMode: "adaptive" as const,
-    requestHandler,
+    requestHandler: new NodeHttpHandler({
+      httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
+      connectionTimeout: 5_000,
+      requestTimeout: 120_000,
+    }),
     ...(config.credentials ? { credentials: config.credentials } : {}),
   };
-  const s3 = new S3Client({
-    ...common,
+}
+
+// One factory per service, so a bundle (the apply function) carries only the clients it uses.
+
+export function createS3Client(config: AwsClientConfig): S3Client {
+  return new S3Client({
+    ...common(config),
     ...(config.endpoints?.s3 ? { endpoint: config.endpoints.s3, forcePathStyle: true } : {}),
   });
-  const dynamodb = new DynamoDBClient({
-    ...common,
-    ...(config.endpoints?.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
-  });
-  const sqs = new SQSClient({
-    ...common,
-    ...(config.endpoints?.sqs ? { endpoint: config.endpoints.sqs } : {}),
-  });
+}
+
+export function createDynamoDbClient(config: AwsClientConfig): DynamoDBClient {
+  return new DynamoDBClient({ ...common(config), ...(config.endpoints?.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}) });
+}
+
+export function createSqsClient(config: AwsClientConfig): SQSClient {
+  return new SQSClient({ ...common(config), ...(config.endpoints?.sqs ? { endpoint: config.endpoints.sqs } : {}) });
+}
+
+export function createAwsClients(config: AwsClientConfig): AwsClients {
+  const s3 = createS3Client(config);
+  const dynamodb = createDynamoDbClient(config);
+  const sqs = createSqsClient(config);
   return {
     s3,
     dynamodb,

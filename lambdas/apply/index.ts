@@ -1,5 +1,5 @@
 // The Lambda entry point of the apply function: dependencies come from the environment once per container.
-import { createAwsClients } from "../../aws/clients.ts";
+import { createDynamoDbClient, createS3Client } from "../../aws/clients.ts";
 import { PermanentError } from "../../core/errors.ts";
 import { createLogger } from "../../core/logger.ts";
 import { parsePublishRules } from "../../core/publish-rules.ts";
@@ -14,10 +14,10 @@ function required(name: string): string {
 }
 
 function build(): SqsHandler {
-  const clients = createAwsClients({ region: required("AWS_REGION") });
+  const clientConfig = { region: required("AWS_REGION") };
   return createApplyHandler({
-    s3: clients.s3,
-    dynamodb: clients.dynamodb,
+    s3: createS3Client(clientConfig),
+    dynamodb: createDynamoDbClient(clientConfig),
     siteBucket: required("SITE_BUCKET"),
     versionBucket: required("VERSION_BUCKET"),
     table: required("INDEX_TABLE"),

@@ -1,0 +1,58 @@
+// The identity the FTP host's agent runs as, with exactly the actions the agent performs on exactly its
+// resources: read and write the index, stage bytes under packs/ and objects/ of the version store, send
+// manifests. An EC2 instance role (no long-lived keys) or, for hosts outside AWS, an IAM user whose access
+// key the operator creates and rotates (README: "The agent's credentials").
+import * as iam from "aws-cdk-lib/aws-iam";
+import { Construct } from "constructs";
+import type { EnvironmentConfig } from "./environment-config.ts";
+import type { ManifestQueue } from "./manifest-queue.ts";
+import type { Storage } from "./storage.ts";
+import { acknowledge, wildcardFinding } from "./nag.ts";
+
+export class AgentIdentity extends Construct {
+  readonly role?: iam.Role;
+  readonly instanceProfile?: iam.InstanceProfile;
+  readonly user?: iam.User;
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, queue: ManifestQueue) {
+    super(scope, id);
+    this.policy = new iam.ManagedPolicy(this, "Policy", {
+      description: `sitesync ${env.name}: what the agent on the FTP host may do`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: "ReadAndWriteIndex",
+          actions: ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          resources: [storage.table.tableArn],
+        }),
+        new iam.PolicyStatement({
+          sid: "StageBytes",
+          actions: ["s3:PutObject", "s3:AbortMultipartUpload"],
+          resources: [storage.versionBucket.arnForObjects("packs/*"), storage.versionBucket.arnForObjects("objects/*")],
+        }),
+        new iam.PolicyStatement({
+          sid: "SendManifests",
+          actions: ["sqs:SendMessage"],
+          resources: [queue.queue.queueArn],
+        }),
+      ],
+    });
+    for (const prefix of ["packs", "objects"]) {
+      acknowledge(
+        this.policy,
+        wildcardFinding(storage.versionBucket, `/${prefix}/*`),
+        `Staging keys are generated per run (${prefix}/<run>/…); the wildcard is confined to that prefix of the version store.`,
+      );
+    }
+    if (env.agent.kind === "ec2-role") {
+      this.role = new iam.Role(this, "Role", {
+        assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),
+        managedPolicies: [this.policy],
+        description: `sitesync ${env.name}: the agent on the FTP host (EC2 instance profile)`,
+      });
+      this.instanceProfile = new iam.InstanceProfile(this, "InstanceProfile", { role: this.role });
+    } else {
+      this.user = new iam.User(this, "User", { managedPolicies: [this.policy] });
+    }
+  }
+}

@@ -1,0 +1,55 @@
+// One environment of sitesync: every part of DESIGN.md, wired with least privilege.
+import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
+import { Construct } from "constructs";
+import { AgentIdentity } from "./agent-identity.ts";
+import { Alarms } from "./alarms.ts";
+import { ApplyFunction } from "./apply-function.ts";
+import { SiteDistribution } from "./distribution.ts";
+import type { EnvironmentConfig } from "./environment-config.ts";
+import { ManifestQueue } from "./manifest-queue.ts";
+import { Storage } from "./storage.ts";
+import { Workflows } from "./workflows.ts";
+
+export interface SiteSyncStackProps extends StackProps {
+  environment: EnvironmentConfig;
+}
+
+export class SiteSyncStack extends Stack {
+  readonly storage: Storage;
+  readonly queue: ManifestQueue;
+  readonly apply: ApplyFunction;
+  readonly workflows: Workflows;
+  readonly agent: AgentIdentity;
+  readonly distribution?: SiteDistribution;
+
+  constructor(scope: Construct, id: string, props: SiteSyncStackProps) {
+    super(scope, id, props);
+    const env = props.environment;
+    this.storage = new Storage(this, "Storage", env);
+    this.queue = new ManifestQueue(this, "Queue", env);
+    this.apply = new ApplyFunction(this, "Apply", env, this.storage, this.queue);
+    this.workflows = new Workflows(this, "Workflows");
+    this.agent = new AgentIdentity(this, "Agent", env, this.storage, this.queue);
+    new Alarms(this, "Alarms", this.queue, [this.workflows.postSync, this.workflows.restore], env.alarmEmail);
+    if (env.distribution.kind !== "none") {
+      this.distribution = new SiteDistribution(this, "Cdn", env.distribution, this.storage.siteBucket, this.storage.logsBucket);
+    }
+
+    // What the agent's configuration file needs (README: "Agent configuration").
+    const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
+    output("Region", this.region, "region");
+    output("SiteBucket", this.storage.siteBucket.bucketName, "siteBucket");
+    output("VersionBucket", this.storage.versionBucket.bucketName, "versionBucket");
+    output("IndexTable", this.storage.table.tableName, "table");
+    output("ManifestQueueUrl", this.queue.queue.queueUrl, "queueUrl");
+    output("DeadLetterQueueUrl", this.queue.deadLetterQueue.queueUrl, "where failed manifests wait");
+    output("PostSyncStateMachineArn", this.workflows.postSync.stateMachineArn, "postSyncStateMachineArn");
+    output("RestoreStateMachineArn", this.workflows.restore.stateMachineArn, "restore workflow");
+    if (this.agent.instanceProfile) output("AgentInstanceProfile", this.agent.instanceProfile.instanceProfileName, "attach to the FTP host");
+    if (this.agent.user) output("AgentUser", this.agent.user.userName, "create an access key for it");
+    if (this.distribution) {
+      output("DistributionId", this.distribution.distribution.distributionId, "CloudFront distribution");
+      output("DistributionDomain", this.distribution.distribution.distributionDomainName, "the site's address");
+    }
+  }
+}
