@@ -6,16 +6,20 @@ import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-s
 import { createAwsClients, type AwsClients } from "../aws/clients.ts";
 import { getRun, getRunProgress } from "../aws/index-table.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
-import { EMPTY_PUBLISH_RULES, type PublishRules } from "../core/publish-rules.ts";
+import type { PublishRules } from "../core/publish-rules.ts";
+import type { EnvironmentConfig } from "../lib/environment-config.ts";
 import { createApplyHandler, type SqsHandler } from "../lambdas/apply/handler.ts";
 import { startLocalServers, type LocalServers, type LocalServersOptions } from "./servers.ts";
 import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts";
+import { definitionFromTemplate, localEnvironment, synthesizeTemplate } from "./template.ts";
 
 /** What a deployment defines, in the terms the local stack needs. */
 export interface StackDefinition {
   siteBucket: string;
   versionBucket: string;
   table: string;
+  tableKeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>;
+  tableAttributes: Array<{ AttributeName: string; AttributeType: "S" | "N" | "B" }>;
   queueName: string;
   deadLetterQueueName: string;
   maxReceiveCount: number;
@@ -23,22 +27,9 @@ export interface StackDefinition {
   batchSize: number;
   maximumBatchingWindowMs: number;
   maxConcurrency: number;
+  reportBatchItemFailures: boolean;
   publishRules: PublishRules;
 }
-
-export const DEFAULT_DEFINITION: StackDefinition = {
-  siteBucket: "sitesync-local-site",
-  versionBucket: "sitesync-local-versions",
-  table: "sitesync-local-index",
-  queueName: "sitesync-local-manifests",
-  deadLetterQueueName: "sitesync-local-manifests-dlq",
-  maxReceiveCount: 5,
-  visibilityTimeoutSeconds: 30,
-  batchSize: 10,
-  maximumBatchingWindowMs: 0,
-  maxConcurrency: 4,
-  publishRules: EMPTY_PUBLISH_RULES,
-};
 
 export interface LocalStack {
   servers: LocalServers;
@@ -58,10 +49,20 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-export async function startLocalStack(
-  options: LocalServersOptions & { definition?: Partial<StackDefinition>; logger?: Logger } = {},
-): Promise<LocalStack> {
-  const definition = { ...DEFAULT_DEFINITION, ...options.definition };
+export interface LocalStackOptions extends LocalServersOptions {
+  /** The deployment environment whose synthesized template defines the stack (default: "local"). */
+  environment?: EnvironmentConfig;
+  /**
+   * Changes applied after reading the template. Only for test speed (e.g. a 1 s visibility timeout so a
+   * redelivery test need not wait minutes); behaviour under test should come from the environment.
+   */
+  overrides?: Partial<StackDefinition>;
+  logger?: Logger;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const environment = options.environment ?? localEnvironment();
+  const definition = { ...definitionFromTemplate(await synthesizeTemplate(environment), environment), ...options.overrides };
   const servers = await startLocalServers(options);
   const clients = createAwsClients(servers.clientConfig);
   const logger = options.logger ?? silentLogger;
@@ -95,6 +96,7 @@ export async function startLocalStack(
           batchSize: definition.batchSize,
           maximumBatchingWindowMs: definition.maximumBatchingWindowMs,
           maxConcurrency: definition.maxConcurrency,
+          reportBatchItemFailures: definition.reportBatchItemFailures,
           waitTimeSeconds: 1,
           onError: startOptions.onError ?? ((err) => logger.warn("apply invocation failed", { error: String(err) })),
         });
@@ -150,14 +152,8 @@ async function createResources(clients: AwsClients, d: StackDefinition) {
       new CreateTableCommand({
         TableName: d.table,
         BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: [
-          { AttributeName: "pk", AttributeType: "S" },
-          { AttributeName: "sk", AttributeType: "S" },
-        ],
-        KeySchema: [
-          { AttributeName: "pk", KeyType: "HASH" },
-          { AttributeName: "sk", KeyType: "RANGE" },
-        ],
+        AttributeDefinitions: d.tableAttributes,
+        KeySchema: d.tableKeySchema,
       }),
     );
   } catch (err) {

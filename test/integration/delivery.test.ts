@@ -102,7 +102,14 @@ describe("the event source retries only failed messages and parks poison in the 
   let h: Harness;
 
   before(async () => {
-    h = await startHarness({ apply: false, definition: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } });
+    h = await startHarness({
+      apply: false,
+      environment: (env) => {
+        env.apply.maxReceiveCount = 2;
+      },
+      // Fast redelivery for the test; still longer than the template's 1 s batching window plus a handler run.
+      overrides: { visibilityTimeoutSeconds: 3 },
+    });
   });
   after(() => h.close());
 

@@ -45,11 +45,11 @@ describe("sync on the local stack", () => {
 
   before(async () => {
     h = await startHarness({
-      definition: {
-        publishRules: {
+      environment: (env) => {
+        env.publishRules = {
           rewrites: [{ from: "docs/", to: ["mirror/docs/", "v2/docs/"] }],
           cacheControl: [{ match: "**/*.html", value: "max-age=60" }],
-        },
+        };
       },
     });
     s3Requests = countRequests(h.stack.clients.s3);

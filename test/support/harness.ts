@@ -9,6 +9,8 @@ import { parseConfig, type AgentConfig } from "../../agent/config.ts";
 import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { startLocalStack, type LocalStack, type StackDefinition } from "../../local/stack.ts";
+import { localEnvironment } from "../../local/template.ts";
+import type { EnvironmentConfig } from "../../lib/environment-config.ts";
 
 export interface Harness {
   stack: LocalStack;
@@ -27,13 +29,18 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  definition?: Partial<StackDefinition>;
+  /** Changes to the "local" environment before its template is synthesized: the deployed behaviour under test. */
+  environment?: (env: EnvironmentConfig) => void;
+  /** Test-speed changes after the template (see LocalStackOptions.overrides). */
+  overrides?: Partial<StackDefinition>;
   /** Run the apply handler on the queue (default true); tests that deliver messages by hand turn it off. */
   apply?: boolean;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
-  const stack = await startLocalStack({ definition: options.definition ?? {} });
+  const environment = localEnvironment();
+  options.environment?.(environment);
+  const stack = await startLocalStack({ environment, overrides: options.overrides ?? {} });
   const source = options.apply === false ? undefined : stack.startApply({ onError: () => {} });
   const temps: string[] = [];
   let stateCounter = 0;
