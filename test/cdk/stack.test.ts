@@ -1,0 +1,263 @@
+// The deployment as CloudFormation: every resource, its settings, and the exact statements of every policy.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { Match } from "aws-cdk-lib/assertions";
+import { environment, getAtt, objects, resource, synth } from "./support.ts";
+
+const prod = environment("prod");
+const prodTemplate = synth(prod);
+const dev = environment("dev");
+const devTemplate = synth(dev);
+
+describe("resources of an environment (prod)", () => {
+  test("exactly these resources, nothing else", () => {
+    const expected: Record<string, number> = {
+      "AWS::S3::Bucket": 3,
+      "AWS::S3::BucketPolicy": 3,
+      "AWS::DynamoDB::Table": 1,
+      "AWS::SQS::Queue": 2,
+      "AWS::SQS::QueuePolicy": 2,
+      "AWS::Logs::LogGroup": 3,
+      "AWS::IAM::Role": 4,
+      "AWS::IAM::Policy": 3,
+      "AWS::IAM::ManagedPolicy": 1,
+      "AWS::IAM::InstanceProfile": 1,
+      "AWS::Lambda::Function": 1,
+      "AWS::Lambda::EventSourceMapping": 1,
+      "AWS::StepFunctions::StateMachine": 2,
+      "AWS::SNS::Topic": 1,
+      "AWS::SNS::TopicPolicy": 1,
+      "AWS::SNS::Subscription": 1,
+      "AWS::CloudWatch::Alarm": 4,
+      "AWS::CloudFront::Distribution": 1,
+      "AWS::CloudFront::OriginAccessControl": 1,
+      "AWS::CloudFront::Function": 1,
+    };
+    const all = prodTemplate.toJSON().Resources as Record<string, { Type: string }>;
+    const actual: Record<string, number> = {};
+    for (const r of Object.values(all)) if (r.Type !== "AWS::CDK::Metadata") actual[r.Type] = (actual[r.Type] ?? 0) + 1;
+    assert.deepEqual(actual, expected);
+  });
+
+  test("site bucket: private, encrypted, TLS only, versioned with a noncurrent-version expiry, logged", () => {
+    const site = resource(prodTemplate, "AWS::S3::Bucket", "StorageSite");
+    assert.deepEqual(site.props.PublicAccessBlockConfiguration, {
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    assert.deepEqual(site.props.BucketEncryption, { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] });
+    assert.deepEqual(site.props.VersioningConfiguration, { Status: "Enabled" });
+    assert.deepEqual(site.props.LifecycleConfiguration.Rules, [
+      { Id: "expire-noncurrent", NoncurrentVersionExpiration: { NoncurrentDays: prod.retentionDays }, Status: "Enabled" },
+      { Id: "abort-incomplete-uploads", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: "Enabled" },
+    ]);
+    assert.equal(site.props.LoggingConfiguration.LogFilePrefix, "site/");
+  });
+
+  test("version store: private, encrypted, every staged version kept for the restore retention", () => {
+    const versions = resource(prodTemplate, "AWS::S3::Bucket", "StorageVersions");
+    assert.equal(versions.props.PublicAccessBlockConfiguration.RestrictPublicBuckets, true);
+    assert.equal(versions.props.VersioningConfiguration, undefined);
+    assert.deepEqual(versions.props.LifecycleConfiguration.Rules, [
+      { Id: "restore-retention", ExpirationInDays: prod.retentionDays, Status: "Enabled" },
+      { Id: "abort-incomplete-uploads", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: "Enabled" },
+    ]);
+  });
+
+  test("every bucket, queue and topic refuses requests without TLS", () => {
+    for (const [type, prefix, action] of [
+      ["AWS::S3::BucketPolicy", "StorageSite", "s3:*"],
+      ["AWS::S3::BucketPolicy", "StorageVersions", "s3:*"],
+      ["AWS::S3::BucketPolicy", "StorageAccessLogs", "s3:*"],
+      ["AWS::SQS::QueuePolicy", "QueueManifests", "sqs:*"],
+      ["AWS::SQS::QueuePolicy", "QueueDeadLetters", "sqs:*"],
+    ] as const) {
+      const statements = resource(prodTemplate, type, prefix).props.PolicyDocument.Statement;
+      assert.equal(statements[0].Effect, "Deny");
+      assert.equal(statements[0].Action, action);
+      assert.deepEqual(statements[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
+    }
+    const topic = resource(prodTemplate, "AWS::SNS::TopicPolicy", "AlarmsTopic").props.PolicyDocument.Statement;
+    assert.deepEqual(topic.map((s: { Effect: string; Action: string }) => [s.Effect, s.Action]), [["Deny", "sns:Publish"]]);
+  });
+
+  test("index table: on demand, point-in-time recovery, deletion protection outside dev", () => {
+    const table = resource(prodTemplate, "AWS::DynamoDB::Table", "StorageIndex").props;
+    assert.equal(table.BillingMode, "PAY_PER_REQUEST");
+    assert.deepEqual(table.PointInTimeRecoverySpecification, { PointInTimeRecoveryEnabled: true });
+    assert.equal(table.DeletionProtectionEnabled, true);
+    assert.deepEqual(table.KeySchema, [
+      { AttributeName: "pk", KeyType: "HASH" },
+      { AttributeName: "sk", KeyType: "RANGE" },
+    ]);
+    assert.equal(resource(devTemplate, "AWS::DynamoDB::Table", "StorageIndex").props.DeletionProtectionEnabled, false);
+    prodTemplate.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Retain" });
+  });
+
+  test("manifest queue: encrypted, visibility six times the function timeout, dead letters after maxReceiveCount", () => {
+    const dlq = resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters");
+    const queue = resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").props;
+    assert.equal(queue.SqsManagedSseEnabled, true);
+    assert.equal(queue.VisibilityTimeout, prod.apply.timeoutSeconds * 6);
+    assert.deepEqual(queue.RedrivePolicy, { deadLetterTargetArn: getAtt(dlq.id), maxReceiveCount: prod.apply.maxReceiveCount });
+    assert.equal(dlq.props.SqsManagedSseEnabled, true);
+    assert.equal(dlq.props.MessageRetentionPeriod, 14 * 24 * 3600);
+  });
+
+  test("apply function: ARM, Node.js 22, its settings, and an SQS event source reporting batch item failures", () => {
+    const fn = resource(prodTemplate, "AWS::Lambda::Function", "ApplyFunction");
+    assert.equal(fn.props.Runtime, "nodejs22.x");
+    assert.deepEqual(fn.props.Architectures, ["arm64"]);
+    assert.equal(fn.props.Handler, "index.handler");
+    assert.equal(fn.props.Timeout, prod.apply.timeoutSeconds);
+    assert.equal(fn.props.MemorySize, prod.apply.memoryMb);
+    const vars = fn.props.Environment.Variables;
+    assert.deepEqual(Object.keys(vars).sort(), ["INDEX_TABLE", "PUBLISH_RULES", "SITE_BUCKET", "VERSION_BUCKET"]);
+    assert.deepEqual(JSON.parse(vars.PUBLISH_RULES), prod.publishRules);
+    const mapping = resource(prodTemplate, "AWS::Lambda::EventSourceMapping", "ApplyFunction").props;
+    assert.equal(mapping.BatchSize, prod.apply.batchSize);
+    assert.equal(mapping.MaximumBatchingWindowInSeconds, prod.apply.maxBatchingWindowSeconds);
+    assert.deepEqual(mapping.ScalingConfig, { MaximumConcurrency: prod.apply.maxConcurrency });
+    assert.deepEqual(mapping.FunctionResponseTypes, ["ReportBatchItemFailures"]);
+    assert.deepEqual(mapping.EventSourceArn, getAtt(resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").id));
+  });
+
+  test("PostSync and Restore: JSONPath, traced, logged, and failing with a clear 'not yet implemented' cause", () => {
+    for (const [prefix, issue] of [["WorkflowsPostSync", "#5"], ["WorkflowsRestore", "#6"]] as const) {
+      const machine = resource(prodTemplate, "AWS::StepFunctions::StateMachine", prefix).props;
+      const definition = JSON.parse(machine.DefinitionString);
+      assert.equal(definition.QueryLanguage ?? "JSONPath", "JSONPath");
+      const states = Object.values(definition.States) as Array<{ Type: string; Error: string; Cause: string }>;
+      assert.equal(states.length, 1);
+      assert.equal(states[0]!.Type, "Fail");
+      assert.equal(states[0]!.Error, "NotYetImplemented");
+      assert.match(states[0]!.Cause, new RegExp(`not yet implemented: issue ${issue}`));
+      assert.deepEqual(machine.TracingConfiguration, { Enabled: true });
+      assert.equal(machine.LoggingConfiguration.Level, "ALL");
+    }
+  });
+
+  test("CloudFront: origin access control, HTTPS, the directory-index function, the custom domain", () => {
+    const dist = resource(prodTemplate, "AWS::CloudFront::Distribution", "CdnDistribution").props.DistributionConfig;
+    assert.deepEqual(dist.Aliases, ["www.example.com"]);
+    assert.equal(dist.ViewerCertificate.MinimumProtocolVersion, "TLSv1.2_2021");
+    assert.equal(dist.DefaultRootObject, "index.html");
+    assert.equal(dist.DefaultCacheBehavior.ViewerProtocolPolicy, "redirect-to-https");
+    const fnId = resource(prodTemplate, "AWS::CloudFront::Function", "CdnDirectoryIndex").id;
+    assert.deepEqual(dist.DefaultCacheBehavior.FunctionAssociations, [{ EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [fnId, "FunctionARN"] } }]);
+    const oacId = resource(prodTemplate, "AWS::CloudFront::OriginAccessControl", "Cdn").id;
+    assert.deepEqual(dist.Origins[0].OriginAccessControlId, { "Fn::GetAtt": [oacId, "Id"] });
+    assert.equal(dist.Logging.Prefix, "cloudfront/");
+    const sitePolicy = resource(prodTemplate, "AWS::S3::BucketPolicy", "StorageSite").props.PolicyDocument.Statement;
+    const distId = resource(prodTemplate, "AWS::CloudFront::Distribution", "CdnDistribution").id;
+    assert.equal(sitePolicy.length, 2, "TLS only, and reads by this distribution");
+    assert.deepEqual(sitePolicy[1], {
+      Action: "s3:GetObject",
+      Condition: {
+        StringEquals: {
+          "AWS:SourceArn": { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":cloudfront::", { Ref: "AWS::AccountId" }, ":distribution/", { Ref: distId }]] },
+        },
+      },
+      Effect: "Allow",
+      Principal: { Service: "cloudfront.amazonaws.com" },
+      Resource: objects(resource(prodTemplate, "AWS::S3::Bucket", "StorageSite").id),
+    });
+  });
+
+  test("alarms: dead letters, oldest manifest age and each workflow's failures, all to the topic", () => {
+    const topicId = resource(prodTemplate, "AWS::SNS::Topic", "AlarmsTopic").id;
+    const alarms = prodTemplate.findResources("AWS::CloudWatch::Alarm");
+    assert.equal(Object.keys(alarms).length, 4);
+    for (const alarm of Object.values(alarms) as Array<{ Properties: { AlarmActions: unknown[] } }>) {
+      assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topicId }]);
+    }
+    const dlqAlarm = resource(prodTemplate, "AWS::CloudWatch::Alarm", "AlarmsDeadLetters").props;
+    assert.equal(dlqAlarm.MetricName, "ApproximateNumberOfMessagesVisible");
+    assert.equal(dlqAlarm.Threshold, 0);
+    assert.deepEqual(dlqAlarm.Dimensions, [{ Name: "QueueName", Value: { "Fn::GetAtt": [resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters").id, "QueueName"] } }]);
+    assert.equal(resource(prodTemplate, "AWS::CloudWatch::Alarm", "AlarmsOldestManifest").props.MetricName, "ApproximateAgeOfOldestMessage");
+    prodTemplate.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "ops@example.com" });
+  });
+
+  test("outputs carry what the agent's configuration needs", () => {
+    const outputs = Object.keys(prodTemplate.toJSON().Outputs);
+    for (const name of ["Region", "SiteBucket", "VersionBucket", "IndexTable", "ManifestQueueUrl", "PostSyncStateMachineArn", "AgentInstanceProfile", "DistributionId", "DistributionDomain"]) {
+      assert.ok(outputs.includes(name), name);
+    }
+  });
+});
+
+describe("the exact statements of every policy", () => {
+  const ids = {
+    table: resource(prodTemplate, "AWS::DynamoDB::Table", "StorageIndex").id,
+    site: resource(prodTemplate, "AWS::S3::Bucket", "StorageSite").id,
+    versions: resource(prodTemplate, "AWS::S3::Bucket", "StorageVersions").id,
+    queue: resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").id,
+    logs: resource(prodTemplate, "AWS::Logs::LogGroup", "ApplyLogs").id,
+  };
+
+  test("apply function: its logs, the index, staged bytes, the site, the manifest queue — nothing more", () => {
+    const policy = resource(prodTemplate, "AWS::IAM::Policy", "ApplyRole").props.PolicyDocument.Statement;
+    assert.deepEqual(policy, [
+      { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [getAtt(ids.logs), objects(ids.logs, ":*")] },
+      { Sid: "ReadAndRecordIndex", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: getAtt(ids.table) },
+      { Sid: "ReadStagedBytes", Effect: "Allow", Action: "s3:GetObject", Resource: objects(ids.versions) },
+      { Sid: "PublishSite", Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: objects(ids.site) },
+      { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: getAtt(ids.queue) },
+    ]);
+    const role = resource(prodTemplate, "AWS::IAM::Role", "ApplyRole").props;
+    assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } }]);
+    assert.equal(role.ManagedPolicyArns, undefined, "no managed policies");
+  });
+
+  test("agent: query and write the index, stage under packs/ and objects/, send manifests — nothing more", () => {
+    const policy = resource(prodTemplate, "AWS::IAM::ManagedPolicy", "AgentPolicy").props.PolicyDocument.Statement;
+    assert.deepEqual(policy, [
+      { Sid: "ReadAndWriteIndex", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: getAtt(ids.table) },
+      { Sid: "StageBytes", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")] },
+      { Sid: "SendManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.queue) },
+    ]);
+    const role = resource(prodTemplate, "AWS::IAM::Role", "AgentRole").props;
+    assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" } }]);
+    assert.deepEqual(role.ManagedPolicyArns, [{ Ref: resource(prodTemplate, "AWS::IAM::ManagedPolicy", "AgentPolicy").id }]);
+    prodTemplate.resourceCountIs("AWS::IAM::User", 0);
+  });
+
+  test("an agent outside AWS gets an IAM user with the same policy and no access key", () => {
+    const t = synth(environment("prod", (env) => (env.agent = { kind: "user" })));
+    t.resourceCountIs("AWS::IAM::User", 1);
+    t.resourceCountIs("AWS::IAM::AccessKey", 0);
+    t.resourceCountIs("AWS::IAM::InstanceProfile", 0);
+    t.hasResourceProperties("AWS::IAM::User", { ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp("^AgentPolicy") }] });
+  });
+
+  test("workflows: log delivery and X-Ray only (the two services without resource-level permissions)", () => {
+    for (const prefix of ["WorkflowsPostSyncRole", "WorkflowsRestoreRole"]) {
+      const policy = resource(prodTemplate, "AWS::IAM::Policy", prefix).props.PolicyDocument.Statement;
+      assert.deepEqual(policy, [
+        {
+          Effect: "Allow",
+          Action: ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
+          Resource: "*",
+        },
+        { Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], Resource: "*" },
+      ]);
+    }
+  });
+
+  test("an imported distribution reads the site bucket through exactly that distribution", () => {
+    const t = synth(environment("prod", (env) => (env.distribution = { kind: "imported", distributionId: "E2QWRUHAPOMQZL", domainName: "d111111abcdef8.cloudfront.net" })));
+    t.resourceCountIs("AWS::CloudFront::Distribution", 0);
+    const statements = resource(t, "AWS::S3::BucketPolicy", "StorageSite").props.PolicyDocument.Statement;
+    assert.deepEqual(statements[1], {
+      Sid: "CloudFrontReadsSite",
+      Effect: "Allow",
+      Principal: { Service: "cloudfront.amazonaws.com" },
+      Action: "s3:GetObject",
+      Resource: objects(resource(t, "AWS::S3::Bucket", "StorageSite").id),
+      Condition: { StringEquals: { "AWS:SourceArn": "arn:aws:cloudfront::222222222222:distribution/E2QWRUHAPOMQZL" } },
+    });
+  });
+});
