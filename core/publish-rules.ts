@@ -26,24 +26,30 @@ export interface PublishRules {
 
 export const EMPTY_PUBLISH_RULES: PublishRules = { rewrites: [], cacheControl: [] };
 
-/** Validates rules from a config file or an environment variable; `source` names it in errors. */
-export function parsePublishRules(raw: unknown, source: string): PublishRules {
+/**
+ * Validates rules from a config file or an environment variable; `source` names it in errors and
+ * `at` is where the rules sit inside it (e.g. "environments.prod.publishRules.").
+ */
+export function parsePublishRules(raw: unknown, source: string, at = ""): PublishRules {
   if (raw === undefined || raw === null) return EMPTY_PUBLISH_RULES;
   if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ConfigError(source, "publishRules", "must be an object", '{"rewrites": [], "cacheControl": []}');
+    throw new ConfigError(source, at === "" ? "publishRules" : at.slice(0, -1), "must be an object", '{"rewrites": [], "cacheControl": []}');
   }
   const obj = raw as Record<string, unknown>;
-  const rewrites = arrayField(obj, "rewrites", source).map((rule, i) => parseRewrite(rule, `rewrites[${i}]`, source));
-  const cacheControl = arrayField(obj, "cacheControl", source).map((rule, i) =>
-    parseCacheControl(rule, `cacheControl[${i}]`, source),
+  const rewrites = arrayField(obj, "rewrites", source, at).map((rule, i) => parseRewrite(rule, `${at}rewrites[${i}]`, source));
+  const cacheControl = arrayField(obj, "cacheControl", source, at).map((rule, i) =>
+    parseCacheControl(rule, `${at}cacheControl[${i}]`, source),
   );
   return { rewrites, cacheControl };
 }
 
-function arrayField(obj: Record<string, unknown>, field: string, source: string): unknown[] {
+function arrayField(obj: Record<string, unknown>, field: string, source: string, at: string): unknown[] {
   const value = obj[field];
   if (value === undefined) return [];
-  if (!Array.isArray(value)) throw new ConfigError(source, field, "must be an array", field === "rewrites" ? '[{"from": "docs/", "to": ["v2/docs/"]}]' : '[{"match": "**/*.html", "value": "max-age=300"}]');
+  if (!Array.isArray(value)) {
+    const example = field === "rewrites" ? '[{"from": "docs/", "to": ["v2/docs/"]}]' : '[{"match": "**/*.html", "value": "max-age=300"}]';
+    throw new ConfigError(source, `${at}${field}`, "must be an array", example);
+  }
   return value;
 }
 

@@ -87,7 +87,7 @@ export function parseEnvironment(name: string, raw: unknown, file: string): Envi
     region: o.region,
     stage: o.stage,
     distribution: parseDistribution(o.distribution, file, field("distribution")),
-    publishRules: parsePublishRules(o.publishRules, `${file} ${field("publishRules")}`),
+    publishRules: parsePublishRules(o.publishRules, file, `${field("publishRules")}.`),
     retentionDays,
     apply: parseApply(o.apply, file, field("apply")),
     agent: { kind: agent.kind },

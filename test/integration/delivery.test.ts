@@ -4,11 +4,12 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ReceiveMessageCommand, SendMessageBatchCommand, type Message } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import type { SQSEvent, SQSRecord } from "aws-lambda";
-import { getFile, getRun, getRunProgress, writeIndex } from "../../aws/index-table.ts";
-import { encodeManifest, type Manifest } from "../../core/manifest.ts";
+import { getFile, getRun, getRunProgress } from "../../aws/index-table.ts";
+import type { Manifest } from "../../core/manifest.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
+import { sendPoisonManifest } from "../support/poison.ts";
 
 function toRecord(message: Message): SQSRecord {
   return {
@@ -120,24 +121,7 @@ describe("the event source retries only failed messages and parks poison in the 
     await h.sync(h.config(roots[0]!, { prefix: "good1/" }));
     await h.sync(h.config(roots[1]!, { prefix: "good2/" }));
 
-    // A manifest whose staged bytes do not exist: the index desires it, so every attempt tries and fails.
-    const poison: Manifest = {
-      v: 1,
-      runId: "20261125T000000000Z-000000",
-      seq: 0,
-      prefix: "bad/",
-      entries: [{ op: "put", key: "bad/poison.txt", version: "p1", size: 3, mtime: "1", contentType: "text/plain", source: { key: "packs/missing.pack", offset: 0, length: 3 } }],
-    };
-    await writeIndex(h.stack.clients.dynamodb, h.stack.definition.table, [
-      { write: { kind: "desired", key: "bad/poison.txt", desired: { op: "put", version: "p1", run: poison.runId, size: 3, mtime: "1", contentType: "text/plain", source: { key: "packs/missing.pack", offset: 0, length: 3 } } } },
-    ]);
-    const encoded = encodeManifest(poison);
-    await h.stack.clients.sqs.send(
-      new SendMessageBatchCommand({
-        QueueUrl: h.stack.queueUrl,
-        Entries: [{ Id: "poison", MessageBody: encoded.body, MessageAttributes: { encoding: { DataType: "String", StringValue: encoded.encoding } } }],
-      }),
-    );
+    const poison = await sendPoisonManifest(h.stack);
 
     const seen = new Map<string, number>();
     const source = h.stack.startApply({
@@ -158,7 +142,7 @@ describe("the event source retries only failed messages and parks poison in the 
         dead = await h.deadLetters();
       }
       assert.equal(dead.length, 1, "the poison message is in the DLQ");
-      assert.equal(dead[0], encoded.body, "with its body intact");
+      assert.equal(dead[0], poison.body, "with its body intact");
     } finally {
       await source.stop();
     }

@@ -1,0 +1,29 @@
+// A manifest that can never apply: the index desires it, but its staged bytes do not exist. Every
+// delivery tries and fails, which is what redrive to the dead-letter queue is for.
+import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { writeIndex } from "../../aws/index-table.ts";
+import { encodeManifest, type Manifest } from "../../core/manifest.ts";
+import type { LocalStack } from "../../local/stack.ts";
+
+export async function sendPoisonManifest(stack: LocalStack, prefix = "bad/"): Promise<{ body: string; key: string }> {
+  const key = `${prefix}poison.txt`;
+  const source = { key: "packs/missing.pack", offset: 0, length: 3 };
+  const manifest: Manifest = {
+    v: 1,
+    runId: "20261125T000000000Z-000000",
+    seq: 0,
+    prefix,
+    entries: [{ op: "put", key, version: "p1", size: 3, mtime: "1", contentType: "text/plain", source }],
+  };
+  await writeIndex(stack.clients.dynamodb, stack.definition.table, [
+    { write: { kind: "desired", key, desired: { op: "put", version: "p1", run: manifest.runId, size: 3, mtime: "1", contentType: "text/plain", source } } },
+  ]);
+  const encoded = encodeManifest(manifest);
+  await stack.clients.sqs.send(
+    new SendMessageBatchCommand({
+      QueueUrl: stack.queueUrl,
+      Entries: [{ Id: "poison", MessageBody: encoded.body, MessageAttributes: { encoding: { DataType: "String", StringValue: encoded.encoding } } }],
+    }),
+  );
+  return { body: encoded.body, key };
+}
