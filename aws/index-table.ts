@@ -107,11 +107,16 @@ export function fileFromItem(item: Item): IndexFile {
 
 // ---- reads ----
 
-/** Every entry of one directory, in sort-key (UTF-8 byte) order, page by page. */
+/**
+ * Every entry of one directory, in sort-key (UTF-8 byte) order, page by page. Eventually consistent by
+ * default, at half the price: the agent's scans run minutes apart under one lock, long after the last
+ * write to the index settled (DynamoDB converges within about a second).
+ */
 export async function* queryDirectory(
   ddb: DynamoDBClient,
   table: string,
   dir: string,
+  consistent = false,
 ): AsyncGenerator<DirectoryEntry[]> {
   let startKey: Item | undefined;
   do {
@@ -120,7 +125,7 @@ export async function* queryDirectory(
         TableName: table,
         KeyConditionExpression: "pk = :pk",
         ExpressionAttributeValues: { ":pk": S(filePk(dir)) },
-        ConsistentRead: true,
+        ConsistentRead: consistent,
         ExclusiveStartKey: startKey,
       }),
     );
