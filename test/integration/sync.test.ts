@@ -170,6 +170,48 @@ describe("sync on the local stack", () => {
     assert.equal(keys.length, names.length + 1);
     const second = await h.publish(config);
     assert.equal(second.plan.put + second.plan.delete + second.plan.resend, 0, "keys are stable between runs");
+
+    unlinkSync(join(root, "line\nbreak.txt"));
+    unlinkSync(latin1);
+    const third = await h.publish(config);
+    assert.equal(third.plan.delete, 2);
+    assert.equal(await h.getObject("names/line\nbreak.txt"), undefined, "a key with a newline is deleted too");
+    assert.equal(await h.getObject("names/r\u00e9sum\u00e9.txt"), undefined);
+  });
+
+  test("excludes and dot files are left out, and leaving one out later deletes it from the site", async () => {
+    const root = h.tempDir();
+    writeTree(root, { "index.html": "home", ".htaccess": "secret", ".git/config": "x", "drafts/wip.html": "wip", "a.tmp": "tmp", "keep.css": "k" });
+    const config = h.config(root, { prefix: "excl/", exclude: ["**/*.tmp", "drafts/**"] });
+    const first = await h.publish(config);
+    assert.deepEqual(await h.listKeys("excl/"), ["excl/index.html", "excl/keep.css"]);
+    assert.equal(first.plan.put, 2);
+    const later = await h.publish({ ...config, exclude: [...config.exclude, "*.css"] });
+    assert.equal(later.plan.delete, 1);
+    assert.deepEqual(await h.listKeys("excl/"), ["excl/index.html"]);
+    const withDots = await h.publish({ ...config, dotFiles: "include" });
+    assert.ok(withDots.plan.put >= 2, "dot files published when included");
+    assert.equal((await h.getObject("excl/.htaccess"))?.body.toString(), "secret");
+  });
+
+  test("entries indexed by a run that died before sending are sent by the next run", async () => {
+    const root = h.tempDir();
+    writeTree(root, { "a.html": "A", "b/c.html": "C" });
+    const config = h.config(root, { prefix: "crash/" });
+    // A queue that does not exist: staging and the index writes succeed, sending fails, the run dies.
+    const broken = { ...config, queueUrl: config.queueUrl.replace(/[^/]+$/, "no-such-queue") };
+    await assert.rejects(h.sync(broken));
+    assert.deepEqual(await h.listKeys("crash/"), []);
+    const record = await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "crash/a.html");
+    assert.ok(record && !record.published, "the index holds the unsent desired state");
+
+    const next = await h.publish(config);
+    assert.equal(next.plan.resend, 2, "the next run re-sends what the dead run indexed");
+    assert.equal(next.plan.put, 0, "without staging the bytes again");
+    assert.equal((await h.getObject("crash/a.html"))?.body.toString(), "A");
+    assert.equal((await h.getObject("crash/b/c.html"))?.body.toString(), "C");
+    const after = await h.publish(config);
+    assert.equal(after.plan.put + after.plan.delete + after.plan.resend, 0);
   });
 
   test("a dry run prints the plan and changes nothing", async () => {
