@@ -11,7 +11,8 @@ import type { EnvironmentConfig } from "../lib/environment-config.ts";
 import { createApplyHandler, type SqsHandler } from "../lambdas/apply/handler.ts";
 import { startLocalServers, type LocalServers, type LocalServersOptions } from "./servers.ts";
 import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts";
-import { definitionFromTemplate, localEnvironment, synthesizeTemplate } from "./template.ts";
+import { runWorkflow, type ExecutionResult, type WorkflowName } from "./state-machines.ts";
+import { definitionFromTemplate, localEnvironment, synthesizeTemplate, type CfnTemplate } from "./template.ts";
 
 /** What a deployment defines, in the terms the local stack needs. */
 export interface StackDefinition {
@@ -44,6 +45,10 @@ export interface LocalStack {
   startApply(options?: { handler?: SqsHandler; onError?: (err: unknown) => void }): SqsEventSource;
   /** Resolves once every entry the run sent has been applied; rejects past the timeout. */
   waitForRun(runId: string, timeoutMs?: number): Promise<void>;
+  /** The synthesized template this stack was built from. */
+  template: CfnTemplate;
+  /** Runs a workflow from the template's definition, its Task states mapped to the real handlers. */
+  runWorkflow(name: WorkflowName, input: unknown): Promise<ExecutionResult>;
   /** Settings for the agent's configuration file that point it at this stack. */
   agentSettings(): Record<string, unknown>;
   stop(): Promise<void>;
@@ -62,7 +67,8 @@ export interface LocalStackOptions extends LocalServersOptions {
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const environment = options.environment ?? localEnvironment();
-  const definition = { ...definitionFromTemplate(await synthesizeTemplate(environment), environment), ...options.overrides };
+  const template = await synthesizeTemplate(environment);
+  const definition = { ...definitionFromTemplate(template, environment), ...options.overrides };
   const servers = await startLocalServers(options);
   const clients = createAwsClients(servers.clientConfig);
   const logger = options.logger ?? silentLogger;
@@ -86,6 +92,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueArn,
       deadLetterQueueUrl,
       applyHandler,
+      template,
+      runWorkflow: (name, input) => runWorkflow(template, name, input),
       startApply(startOptions = {}) {
         const source = startSqsEventSource({
           sqs: clients.sqs,
