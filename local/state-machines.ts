@@ -80,7 +80,15 @@ export async function runWorkflow(
   input: unknown,
   handlers: TaskHandlers = {},
 ): Promise<ExecutionResult> {
-  const definition = workflowDefinition(template, name);
+  return executeDefinition(workflowDefinition(template, name), input, handlers);
+}
+
+/** Runs one execution of a definition to its end; Wait states are shortened to at most `maxWaitMs`. */
+export async function executeDefinition(
+  definition: Record<string, unknown>,
+  input: unknown,
+  handlers: TaskHandlers = {},
+): Promise<ExecutionResult> {
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const execution = machine.run(input as never, {
     overrides: { taskResourceLocalHandlers: taskOverrides(definition, handlers) as never },
