@@ -83,7 +83,7 @@ export async function runWorkflow(
   return executeDefinition(workflowDefinition(template, name), input, handlers);
 }
 
-/** Runs one execution of a definition to its end; Wait states are shortened to at most `maxWaitMs`. */
+/** Runs one execution of a definition to its end. */
 export async function executeDefinition(
   definition: Record<string, unknown>,
   input: unknown,
