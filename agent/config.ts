@@ -17,6 +17,8 @@ export interface AgentConfig {
   versionBucket: string;
   table: string;
   queueUrl: string;
+  /** The PostSync workflow the agent starts after a run that sent entries; absent → not started. */
+  postSyncStateMachineArn?: string;
   /** Local stack only: service endpoints and static credentials. */
   endpoints?: AwsEndpoints;
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -75,7 +77,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   }
   const o = raw as Record<string, unknown>;
   const known = new Set([
-    "root", "prefix", "region", "siteBucket", "versionBucket", "table", "queueUrl", "endpoints", "credentials",
+    "root", "prefix", "region", "siteBucket", "versionBucket", "table", "queueUrl", "postSyncStateMachineArn", "endpoints", "credentials",
     "stateDir", "nameEncoding", "exclude", "dotFiles", "delete", "deleteGuard", "contentTypes", "concurrency", "pack",
   ]);
   for (const field of Object.keys(o)) {
@@ -137,6 +139,12 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   };
   if (config.pack.largeFileBytes > config.pack.maxBytes) {
     throw new ConfigError(source, "pack.largeFileBytes", "must not exceed pack.maxBytes", String(config.pack.maxBytes));
+  }
+  if (o.postSyncStateMachineArn !== undefined) {
+    if (typeof o.postSyncStateMachineArn !== "string" || !/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/.test(o.postSyncStateMachineArn)) {
+      throw new ConfigError(source, "postSyncStateMachineArn", "must be a state machine ARN (the stack output PostSyncStateMachineArn)", '"arn:aws:states:eu-west-1:123456789012:stateMachine:PostSync…"');
+    }
+    config.postSyncStateMachineArn = o.postSyncStateMachineArn;
   }
   if (o.endpoints !== undefined) config.endpoints = parseEndpoints(o.endpoints, source);
   if (o.credentials !== undefined) config.credentials = parseCredentials(o.credentials, source);
@@ -218,7 +226,7 @@ function parseEndpoints(value: unknown, source: string): AwsEndpoints {
   if (typeof value !== "object" || value === null) throw new ConfigError(source, "endpoints", "must be an object", example);
   const out: AwsEndpoints = {};
   for (const [service, url] of Object.entries(value)) {
-    if (service !== "s3" && service !== "sqs" && service !== "dynamodb") {
+    if (service !== "s3" && service !== "sqs" && service !== "dynamodb" && service !== "sfn") {
       throw new ConfigError(source, `endpoints.${service}`, "is not a service the agent uses", example);
     }
     if (typeof url !== "string" || !/^https?:\/\//.test(url)) throw new ConfigError(source, `endpoints.${service}`, "must be a URL", example);

@@ -8,6 +8,7 @@ import { writeIndex, type IndexWrite } from "../aws/index-table.ts";
 import { contentTypeFor, type ContentTypeRules } from "../core/content-type.ts";
 import type { Desired, DesiredPut, Published } from "../core/index-record.ts";
 import type { ManifestEntry } from "../core/manifest.ts";
+import { ChangeRecorder } from "./change-recorder.ts";
 import { Limit, TaskGroup } from "./limit.ts";
 import type { Logger } from "../core/logger.ts";
 import { ManifestSender } from "./manifest-sender.ts";
@@ -34,6 +35,8 @@ export interface PublishStats {
   resent: number;
   entriesSent: number;
   messagesSent: number;
+  /** Pages of changed keys written for PostSync. */
+  changePages: number;
   left: Array<{ key: string; reason: string }>;
 }
 
@@ -50,9 +53,10 @@ export async function executePlan(
   onProgress: (stats: PublishStats) => void = () => {},
 ): Promise<PublishStats> {
   const stats: PublishStats = {
-    staged: 0, stagedBytes: 0, packs: 0, largeObjects: 0, deletes: 0, resent: 0, entriesSent: 0, messagesSent: 0, left: [],
+    staged: 0, stagedBytes: 0, packs: 0, largeObjects: 0, deletes: 0, resent: 0, entriesSent: 0, messagesSent: 0, changePages: 0, left: [],
   };
   const sender = new ManifestSender(clients.sqs, options.queueUrl, options.runId, options.prefix);
+  const changes = new ChangeRecorder(clients.s3, options.versionBucket, options.runId);
   const reads = new Limit(options.concurrency.files);
   const uploads = new Limit(options.concurrency.uploads);
   const tasks = new TaskGroup();
@@ -70,6 +74,7 @@ export async function executePlan(
     }
     await writeIndex(clients.dynamodb, options.table, indexWrites);
     await sender.send(writes.map((w) => toEntry(w.key, w.desired)));
+    for (const w of writes) changes.record(w.desired.op, w.key);
     stats.entriesSent = sender.entriesSent;
     stats.messagesSent = sender.messagesSent;
     onProgress(stats);
@@ -155,6 +160,7 @@ export async function executePlan(
     if (batch.length === 0) return;
     tasks.add(
       sender.send(batch.map((r) => toEntry(r.key, r.desired))).then(() => {
+        for (const r of batch) changes.record(r.desired.op, r.key);
         stats.resent += batch.length;
         stats.entriesSent = sender.entriesSent;
         stats.messagesSent = sender.messagesSent;
@@ -202,6 +208,7 @@ export async function executePlan(
   await tasks.wait();
   stats.entriesSent = sender.entriesSent;
   stats.messagesSent = sender.messagesSent;
+  stats.changePages = await changes.close();
   return stats;
 }
 

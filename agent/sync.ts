@@ -2,6 +2,7 @@
 // then stage, index and send — or, for a dry run, report the plan and change nothing.
 import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { AwsClients } from "../aws/clients.ts";
 import { listUnfinishedRuns, putRun, setRunStatus, type RunRecord } from "../aws/index-table.ts";
 import { newRunId } from "../core/run-id.ts";
@@ -34,6 +35,8 @@ export interface SyncResult {
   skipped: ScanNotes["skipped"];
   preview: PlanOp[];
   seconds: number;
+  /** The PostSync execution this run started. */
+  postSyncExecutionArn?: string;
   /** Peak resident memory of this process so far, in bytes. */
   peakRssBytes: number;
 }
@@ -119,6 +122,7 @@ async function syncLocked(
       started: new Date(started).toISOString(),
       sent: 0,
       messages: 0,
+      changePages: 0,
       counts: { ...counts.byReason },
     };
     const work = counts.put + counts.delete + counts.resend + counts.mkdir + counts.rmdir;
@@ -152,15 +156,35 @@ async function syncLocked(
         status: "sent",
         sent: publish.entriesSent,
         messages: publish.messagesSent,
+        changePages: publish.changePages,
         finished: new Date().toISOString(),
       });
     }
+    let postSync: string | undefined;
+    if (publish && publish.entriesSent > 0 && config.postSyncStateMachineArn) {
+      postSync = await startPostSync(clients, config.postSyncStateMachineArn, runId);
+      logger.info("PostSync started", { runId, executionArn: postSync });
+    }
     // This run re-sent whatever the unfinished runs left, so they need no more attention.
     for (const old of unfinished) await setRunStatus(clients.dynamodb, config.table, old.runId, "abandoned");
-    return { ...base, dryRun: false, ...(publish ? { publish } : {}), seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() };
+    return { ...base, dryRun: false, ...(publish ? { publish } : {}), ...(postSync ? { postSyncExecutionArn: postSync } : {}), seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() };
   } finally {
     rmSync(planPath, { force: true });
   }
+}
+
+/** Starts PostSync named after the run, so a retried start is the same execution, not a second one. */
+async function startPostSync(clients: AwsClients, stateMachineArn: string, runId: string): Promise<string> {
+  try {
+    const res = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }));
+    return res.executionArn!;
+  } catch (err) {
+    throw new PostSyncStartError(`run ${runId} was sent, but PostSync could not be started: ${(err as Error).message}`);
+  }
+}
+
+export class PostSyncStartError extends Error {
+  override readonly name = "PostSyncStartError";
 }
 
 function checkDeleteGuard(config: AgentConfig, diff: DiffStats, counts: PlanCounts, force: boolean): void {

@@ -4,6 +4,8 @@
 import { S3Client } from "@aws-sdk/client-s3";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
+import { SFNClient } from "@aws-sdk/client-sfn";
+import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
@@ -12,6 +14,7 @@ export interface AwsEndpoints {
   s3?: string;
   sqs?: string;
   dynamodb?: string;
+  sfn?: string;
 }
 
 export interface AwsClientConfig {
@@ -33,6 +36,7 @@ export interface AwsClients {
   s3: S3Client;
   dynamodb: DynamoDBClient;
   sqs: SQSClient;
+  sfn: SFNClient;
   destroy(): void;
 }
 
@@ -69,18 +73,30 @@ export function createSqsClient(config: AwsClientConfig): SQSClient {
   return new SQSClient({ ...common(config), ...(config.endpoints?.sqs ? { endpoint: config.endpoints.sqs } : {}) });
 }
 
+export function createSfnClient(config: AwsClientConfig): SFNClient {
+  return new SFNClient({ ...common(config), ...(config.endpoints?.sfn ? { endpoint: config.endpoints.sfn } : {}) });
+}
+
+/** CloudFront's API lives in us-east-1 whatever the stack's region. */
+export function createCloudFrontClient(config: AwsClientConfig): CloudFrontClient {
+  return new CloudFrontClient({ ...common({ ...config, region: "us-east-1" }) });
+}
+
 export function createAwsClients(config: AwsClientConfig): AwsClients {
   const s3 = createS3Client(config);
   const dynamodb = createDynamoDbClient(config);
   const sqs = createSqsClient(config);
+  const sfn = createSfnClient(config);
   return {
     s3,
     dynamodb,
     sqs,
+    sfn,
     destroy() {
       s3.destroy();
       dynamodb.destroy();
       sqs.destroy();
+      sfn.destroy();
     },
   };
 }

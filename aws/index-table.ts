@@ -57,7 +57,7 @@ function sourceToItem(source: BytesLocation): AttributeValue {
 
 function sourceFromItem(value: AttributeValue | undefined): BytesLocation {
   const m = value?.M;
-  if (!m?.k?.S) throw new PermanentError("index item has no bytes location");
+  if (m?.k?.S === undefined) throw new PermanentError("index item has no bytes location");
   return m.o?.N !== undefined && m.n?.N !== undefined
     ? { key: m.k.S, offset: Number(m.o.N), length: Number(m.n.N) }
     : { key: m.k.S };
@@ -323,6 +323,8 @@ export interface RunRecord {
   finished?: string;
   sent: number;
   messages: number;
+  /** Pages of changed keys in the version store (runs/<runId>/changes/), for PostSync. */
+  changePages: number;
   /** Planned work by reason, for people reading the record. */
   counts: Record<string, number>;
 }
@@ -344,6 +346,7 @@ function runItem(run: RunRecord): Item {
     started: S(run.started),
     sent: N(run.sent),
     messages: N(run.messages),
+    changePages: N(run.changePages),
     counts: { M: Object.fromEntries(Object.entries(run.counts).map(([k, v]) => [k, N(v)])) },
   };
   if (run.finished) item.finished = S(run.finished);
@@ -358,6 +361,7 @@ function runFromItem(item: Item): RunRecord {
     started: item.started?.S ?? "",
     sent: Number(item.sent?.N ?? "0"),
     messages: Number(item.messages?.N ?? "0"),
+    changePages: Number(item.changePages?.N ?? "0"),
     counts: Object.fromEntries(Object.entries(item.counts?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? "0")])),
   };
   if (item.finished?.S) run.finished = item.finished.S;

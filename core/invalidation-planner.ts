@@ -16,7 +16,9 @@
 //                                                     |   costs fewer cached objects than a shallow one
 //  even the top-level directories do not suffice      | "/*"
 //
-// A listing page counts twice ("/dir/" and "/dir/index.html"): browsers ask for both forms.
+// A listing page counts twice ("/dir/" and "/dir/index.html"): browsers ask for both forms. A key with "~"
+// is covered by its directory's wildcard: CloudFront refuses "~" in a path and does not match "%7E" to the
+// cached object.
 //
 // Batches respect CloudFront's limits (InvalidationLimits in the CloudFront developer guide): at most 3,000
 // paths in one request, at most 3,000 file paths and 15 wildcard paths in progress per distribution. A batch
@@ -81,21 +83,29 @@ export function planInvalidations(changes: Iterable<ChangedPath>, options: Plann
   const root = newNode();
   const seen = new Set<string>();
   let requested = 0;
-  const add = (dirSegments: string[], path: string) => {
-    if (seen.has(path)) return;
-    seen.add(path);
-    requested++;
+  const dirNode = (dirSegments: string[]): Node => {
     let node = root;
     for (const segment of dirSegments) {
       let child = node.children.get(segment);
       if (!child) node.children.set(segment, (child = newNode()));
       node = child;
     }
-    node.files.push(path);
+    return node;
+  };
+  const add = (dirSegments: string[], path: string) => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    requested++;
+    dirNode(dirSegments).files.push(path);
   };
   for (const change of changes) {
     if (change.kind === "object") {
       const segments = change.key.split("/");
+      if (change.key.includes("~")) {
+        requested++;
+        dirNode(segments.slice(0, -1)).collapsed = true;
+        continue;
+      }
       add(segments.slice(0, -1), pathForKey(change.key));
     } else {
       const segments = change.dir === "" ? [] : change.dir.split("/");

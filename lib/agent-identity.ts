@@ -3,6 +3,7 @@
 // manifests. An EC2 instance role (no long-lived keys) or, for hosts outside AWS, an IAM user whose access
 // key the operator creates and rotates (README: "The agent's credentials").
 import * as iam from "aws-cdk-lib/aws-iam";
+import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
@@ -15,7 +16,7 @@ export class AgentIdentity extends Construct {
   readonly user?: iam.User;
   readonly policy: iam.ManagedPolicy;
 
-  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, queue: ManifestQueue) {
+  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, queue: ManifestQueue, postSync: sfn.IStateMachine) {
     super(scope, id);
     this.policy = new iam.ManagedPolicy(this, "Policy", {
       description: `sitesync ${env.name}: what the agent on the FTP host may do`,
@@ -31,13 +32,23 @@ export class AgentIdentity extends Construct {
           resources: [storage.versionBucket.arnForObjects("packs/*"), storage.versionBucket.arnForObjects("objects/*")],
         }),
         new iam.PolicyStatement({
+          sid: "RecordRunChanges",
+          actions: ["s3:PutObject"],
+          resources: [storage.versionBucket.arnForObjects("runs/*")],
+        }),
+        new iam.PolicyStatement({
           sid: "SendManifests",
           actions: ["sqs:SendMessage"],
           resources: [queue.queue.queueArn],
         }),
+        new iam.PolicyStatement({
+          sid: "StartPostSync",
+          actions: ["states:StartExecution"],
+          resources: [postSync.stateMachineArn],
+        }),
       ],
     });
-    for (const prefix of ["packs", "objects"]) {
+    for (const prefix of ["packs", "objects", "runs"]) {
       acknowledge(
         this.policy,
         wildcardFinding(storage.versionBucket, `/${prefix}/*`),

@@ -22,6 +22,15 @@ export interface ApplySettings {
   memoryMb: number;
 }
 
+export interface PostSyncSettings {
+  /** How long PostSync waits for a run to be applied before it fails (and the alarm fires). */
+  awaitMinutes: number;
+  /** A directory with more changed paths of its own than this is invalidated with one wildcard. */
+  collapseAbove: number;
+  /** Most invalidation paths one run may cost; more is collapsed further. */
+  maxPaths: number;
+}
+
 export interface EnvironmentConfig {
   name: string;
   account: string;
@@ -33,6 +42,7 @@ export interface EnvironmentConfig {
   /** How long every staged version stays restorable. */
   retentionDays: number;
   apply: ApplySettings;
+  postSync: PostSyncSettings;
   /** How the FTP host's agent gets credentials: an instance role (EC2) or an IAM user with access keys. */
   agent: { kind: "ec2-role" | "user" };
   alarmEmail?: string;
@@ -63,7 +73,7 @@ export function parseEnvironment(name: string, raw: unknown, file: string): Envi
   if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(file, where, "must be an object");
   const o = raw as Record<string, unknown>;
   const field = (f: string) => `${where}.${f}`;
-  const known = ["account", "region", "stage", "distribution", "publishRules", "retentionDays", "apply", "agent", "alarmEmail"];
+  const known = ["account", "region", "stage", "distribution", "publishRules", "retentionDays", "apply", "postSync", "agent", "alarmEmail"];
   for (const key of Object.keys(o)) {
     if (!known.includes(key)) throw new ConfigError(file, field(key), `is not a known setting; the settings are ${known.join(", ")}`);
   }
@@ -90,6 +100,7 @@ export function parseEnvironment(name: string, raw: unknown, file: string): Envi
     publishRules: parsePublishRules(o.publishRules, file, `${field("publishRules")}.`),
     retentionDays,
     apply: parseApply(o.apply, file, field("apply")),
+    postSync: parsePostSync(o.postSync, file, field("postSync")),
     agent: { kind: agent.kind },
   };
   if (typeof o.alarmEmail === "string") config.alarmEmail = o.alarmEmail;
@@ -127,15 +138,28 @@ function parseDistribution(raw: unknown, file: string, where: string): Distribut
   return out;
 }
 
-function parseApply(raw: unknown, file: string, where: string): ApplySettings {
+function wholeNumbers(raw: unknown, file: string, where: string) {
   const a = (raw ?? {}) as Record<string, unknown>;
-  const int = (name: keyof ApplySettings, fallback: number, min: number, max: number): number => {
+  return (name: string, fallback: number, min: number, max: number): number => {
     const v = a[name] ?? fallback;
     if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max) {
       throw new ConfigError(file, `${where}.${name}`, `must be a whole number from ${min} to ${max}`, String(fallback));
     }
     return v;
   };
+}
+
+function parsePostSync(raw: unknown, file: string, where: string): PostSyncSettings {
+  const int = wholeNumbers(raw, file, where);
+  return {
+    awaitMinutes: int("awaitMinutes", 30, 1, 1440),
+    collapseAbove: int("collapseAbove", 10, 1, 3000),
+    maxPaths: int("maxPaths", 100, 1, 100_000),
+  };
+}
+
+function parseApply(raw: unknown, file: string, where: string): ApplySettings {
+  const int = wholeNumbers(raw, file, where);
   const settings: ApplySettings = {
     maxReceiveCount: int("maxReceiveCount", 5, 1, 1000),
     batchSize: int("batchSize", 10, 1, 10),

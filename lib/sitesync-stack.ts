@@ -28,12 +28,12 @@ export class SiteSyncStack extends Stack {
     this.storage = new Storage(this, "Storage", env);
     this.queue = new ManifestQueue(this, "Queue", env);
     this.apply = new ApplyFunction(this, "Apply", env, this.storage, this.queue);
-    this.workflows = new Workflows(this, "Workflows");
-    this.agent = new AgentIdentity(this, "Agent", env, this.storage, this.queue);
-    new Alarms(this, "Alarms", this.queue, [this.workflows.postSync, this.workflows.restore], env.alarmEmail);
     if (env.distribution.kind !== "none") {
       this.distribution = new SiteDistribution(this, "Cdn", env.distribution, this.storage.siteBucket, this.storage.logsBucket);
     }
+    this.workflows = new Workflows(this, "Workflows", env, this.storage, this.distribution?.distribution);
+    this.agent = new AgentIdentity(this, "Agent", env, this.storage, this.queue, this.workflows.postSync.stateMachine);
+    new Alarms(this, "Alarms", this.queue, [this.workflows.postSync.stateMachine, this.workflows.restore], env.alarmEmail);
 
     // What the agent's configuration file needs (README: "Agent configuration").
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
@@ -43,7 +43,7 @@ export class SiteSyncStack extends Stack {
     output("IndexTable", this.storage.table.tableName, "table");
     output("ManifestQueueUrl", this.queue.queue.queueUrl, "queueUrl");
     output("DeadLetterQueueUrl", this.queue.deadLetterQueue.queueUrl, "where failed manifests wait");
-    output("PostSyncStateMachineArn", this.workflows.postSync.stateMachineArn, "postSyncStateMachineArn");
+    output("PostSyncStateMachineArn", this.workflows.postSync.stateMachine.stateMachineArn, "postSyncStateMachineArn");
     output("RestoreStateMachineArn", this.workflows.restore.stateMachineArn, "restore workflow");
     if (this.agent.instanceProfile) output("AgentInstanceProfile", this.agent.instanceProfile.instanceProfileName, "attach to the FTP host");
     if (this.agent.user) output("AgentUser", this.agent.user.userName, "create an access key for it");

@@ -1,20 +1,24 @@
-// The Step Functions workflows: PostSync (listings and invalidations after a run) and Restore. JSONPath
-// only, no variables: the local executor ignores JSONata and Assign, and the local stack runs these very
-// definitions. Their task handlers arrive with their own issues (#5, #6); until then each workflow fails
-// at once with a cause that says so, rather than pretend to succeed.
+// The Step Functions workflows: PostSync (listings and invalidations after a run, lib/post-sync.ts) and
+// Restore. JSONPath only, no variables: the local executor ignores JSONata and Assign, and the local stack
+// runs these very definitions. Restore's task handlers arrive with issue #6; until then it fails at once
+// with a cause that says so, rather than pretend to succeed.
 import { Duration } from "aws-cdk-lib";
 import * as logs from "aws-cdk-lib/aws-logs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import type { IDistribution } from "aws-cdk-lib/aws-cloudfront";
+import type { EnvironmentConfig } from "./environment-config.ts";
 import { acknowledge } from "./nag.ts";
+import { PostSync } from "./post-sync.ts";
+import type { Storage } from "./storage.ts";
 
 export class Workflows extends Construct {
-  readonly postSync: sfn.StateMachine;
+  readonly postSync: PostSync;
   readonly restore: sfn.StateMachine;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, distribution?: IDistribution) {
     super(scope, id);
-    this.postSync = this.#pending("PostSync", "PostSync (index pages and CloudFront invalidations) is not yet implemented: issue #5");
+    this.postSync = new PostSync(this, "PostSync", env, storage, distribution);
     this.restore = this.#pending("Restore", "Restore (site to a point in time, host tree from S3) is not yet implemented: issue #6");
   }
 

@@ -3,7 +3,7 @@
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
-import { createAwsClients, type AwsClients } from "../aws/clients.ts";
+import { createAwsClients, createSfnClient, type AwsClients } from "../aws/clients.ts";
 import { getRun, getRunProgress } from "../aws/index-table.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { PublishRules } from "../core/publish-rules.ts";
@@ -11,6 +11,7 @@ import type { EnvironmentConfig } from "../lib/environment-config.ts";
 import { createApplyHandler, type SqsHandler } from "../lambdas/apply/handler.ts";
 import { startLocalServers, type LocalServers, type LocalServersOptions } from "./servers.ts";
 import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts";
+import { startLocalPostSync, type LocalPostSync } from "./post-sync.ts";
 import { runWorkflow, type ExecutionResult, type WorkflowName } from "./state-machines.ts";
 import { definitionFromTemplate, localEnvironment, synthesizeTemplate, type CfnTemplate } from "./template.ts";
 
@@ -45,6 +46,8 @@ export interface LocalStack {
   startApply(options?: { handler?: SqsHandler; onError?: (err: unknown) => void }): SqsEventSource;
   /** Resolves once every entry the run sent has been applied; rejects past the timeout. */
   waitForRun(runId: string, timeoutMs?: number): Promise<void>;
+  /** PostSync behind the local Step Functions endpoint, and the CloudFront fake that records invalidations. */
+  postSync: LocalPostSync;
   /** The synthesized template this stack was built from. */
   template: CfnTemplate;
   /** Runs a workflow from the template's definition, its Task states mapped to the real handlers. */
@@ -75,6 +78,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const sources: SqsEventSource[] = [];
   try {
     const { queueUrl, queueArn, deadLetterQueueUrl } = await createResources(clients, definition);
+    const postSync = await startLocalPostSync(template, environment, clients, definition);
+    // The SFN client can only point at the local endpoint once that endpoint exists.
+    clients.sfn.destroy();
+    clients.sfn = createSfnClient({ ...servers.clientConfig, endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint } });
     const applyHandler = createApplyHandler({
       s3: clients.s3,
       dynamodb: clients.dynamodb,
@@ -92,6 +99,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueArn,
       deadLetterQueueUrl,
       applyHandler,
+      postSync,
       template,
       runWorkflow: (name, input) => runWorkflow(template, name, input),
       startApply(startOptions = {}) {
@@ -130,12 +138,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           versionBucket: definition.versionBucket,
           table: definition.table,
           queueUrl,
-          endpoints: servers.endpoints,
+          postSyncStateMachineArn: postSync.stateMachineArn,
+          endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint },
           credentials: servers.credentials,
         };
       },
       async stop() {
         await Promise.all(sources.map((s) => s.stop()));
+        await postSync.server.stop();
         clients.destroy();
         await servers.stop();
       },

@@ -50,6 +50,16 @@ try {
         `(${Math.round(result.plan.put / total)} files/s end to end)`,
     );
   }
+  if (result.postSyncExecutionArn) {
+    const execution = await stack.postSync.server.waitForExecution(result.postSyncExecutionArn, 300_000);
+    if (execution.status !== "SUCCEEDED") throw new Error(`PostSync ${execution.status}: ${execution.error} ${execution.cause}`);
+    const cloudFront = stack.postSync.cloudFront;
+    const paths = cloudFront?.allPaths() ?? [];
+    console.log(
+      `  postsync  ${execution.status}: listings regenerated; ${paths.length} invalidation paths in ${cloudFront?.calls.length ?? 0} requests` +
+        `${paths.length > 0 ? ` (${paths.slice(0, 4).join(" ")}${paths.length > 4 ? " …" : ""})` : ""}`,
+    );
+  }
   await apply.stop();
   await report(stack);
   if (values.serve) {

@@ -17,13 +17,13 @@ const LOCAL_ACCOUNT = "000000000000";
 const LOCAL_REGION = "us-east-1";
 
 /** The definition of a workflow with tokens resolved: GetAtt Arn → a local Lambda ARN naming the logical id. */
-export function workflowDefinition(template: CfnTemplate, name: WorkflowName): Record<string, unknown> {
+export function workflowDefinition(template: CfnTemplate, name: WorkflowName): { id: string; definition: Record<string, unknown> } {
   const found = Object.entries(template.Resources).filter(
     ([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith(`Workflows${name}`),
   );
   if (found.length !== 1) throw new Error(`template has ${found.length} state machines named Workflows${name}*`);
-  const raw = found[0]![1].Properties?.DefinitionString;
-  return JSON.parse(resolveTokens(raw)) as Record<string, unknown>;
+  const [id, resource] = found[0]!;
+  return { id, definition: JSON.parse(resolveTokens(resource.Properties?.DefinitionString)) as Record<string, unknown> };
 }
 
 function resolveTokens(value: unknown): string {
@@ -80,7 +80,7 @@ export async function runWorkflow(
   input: unknown,
   handlers: TaskHandlers = {},
 ): Promise<ExecutionResult> {
-  return executeDefinition(workflowDefinition(template, name), input, handlers);
+  return executeDefinition(workflowDefinition(template, name).definition, input, handlers);
 }
 
 /** Runs one execution of a definition to its end. */
@@ -88,10 +88,11 @@ export async function executeDefinition(
   definition: Record<string, unknown>,
   input: unknown,
   handlers: TaskHandlers = {},
+  retryIntervalOverrides: Record<string, number> = {},
 ): Promise<ExecutionResult> {
   const machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
   const execution = machine.run(input as never, {
-    overrides: { taskResourceLocalHandlers: taskOverrides(definition, handlers) as never },
+    overrides: { taskResourceLocalHandlers: taskOverrides(definition, handlers) as never, retryIntervalOverrides },
   });
   try {
     return { status: "SUCCEEDED", output: await execution.result };

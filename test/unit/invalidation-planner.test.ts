@@ -18,6 +18,7 @@ describe("invalidation planner: decision table", () => {
     { why: "over maxPaths, the deepest directories collapse first", changes: objects([...range(5, (i) => `a/b/c/${i}.html`), ...range(5, (i) => `a/${i}.html`)]), collapseAbove: 10, maxPaths: 6, paths: ["/a/b/c/*", ...range(5, (i) => `/a/${i}.html`)] },
     { why: "more than the threshold at the root becomes /*", changes: objects(range(11, (i) => `f${i}.html`)), collapseAbove: 10, paths: ["/*"] },
     { why: "the root collapses only when nothing deeper suffices", changes: objects([...range(8, (i) => `f${i}.html`), ...range(8, (i) => `d/${i}.html`)]), collapseAbove: 10, maxPaths: 9, paths: ["/d/*", ...range(8, (i) => `/f${i}.html`)] },
+    { why: "a key with ~ is covered by its directory's wildcard (CloudFront refuses ~ and ignores %7E)", changes: objects(["js/runtime~main.js", "js/app.js", "a.html"]), collapseAbove: 10, paths: ["/js/*", "/a.html"] },
     { why: "duplicates count once", changes: objects(["a.html", "a.html"]), collapseAbove: 10, paths: ["/a.html"] },
     { why: "names are percent-encoded, * too", changes: objects(["docs/release notes.html", "café.html", "a*b.txt", "c++.pdf"]), collapseAbove: 10, paths: ["/a%2Ab.txt", "/caf%C3%A9.html", "/c%2B%2B.pdf", "/docs/release%20notes.html"] },
   ];

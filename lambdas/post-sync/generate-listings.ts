@@ -1,0 +1,186 @@
+// PostSync step 3: for one page of directories, write (or remove) the generated index.html listing.
+//
+//  directory holds                               | decision
+//  ----------------------------------------------+------------------------------------------------------
+//  a real index.html (a site file)               | leave it alone: a real page always wins
+//  nothing but a generated index.html            | remove the generated page and its copies
+//  entries, listing identical to the last one    | nothing to write, nothing to invalidate
+//  entries, listing new or different             | write the page (and its rewrite copies), record it
+//
+// The index is read in pages (subdirectories first, then files), so a directory of hundreds of thousands
+// of entries costs several Queries, never one oversized read. The generated page is an index item marked
+// generated, so the agent treats a real index.html as replacing it and never deletes it as a site file.
+import { createHash } from "node:crypto";
+import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { DeleteItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { filePk, fileFromItem } from "../../aws/index-table.ts";
+import { getJson, listingPageKey, listingResultKey, putJson } from "../../aws/run-artifacts.ts";
+import { GENERATED_METADATA, renderListingFoot, renderListingHead, renderListingRows, listingOrder, type ListingEntry } from "../../core/index-page.ts";
+import { joinKey, prefixDir } from "../../core/keys.ts";
+import { mtimeFromNs } from "../../core/mtime.ts";
+import { cacheControlFor, rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
+
+export const LISTING_CONTENT_TYPE = "text/html; charset=utf-8";
+const INDEX = "index.html";
+
+export interface GenerateListingsDeps {
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  siteBucket: string;
+  versionBucket: string;
+  table: string;
+  rules: PublishRules;
+  now?: () => Date;
+}
+
+export interface GenerateListingsInput {
+  runId: string;
+  prefix: string;
+  page: number;
+}
+
+export type ListingOutcome = "written" | "unchanged" | "removed" | "real-page" | "empty";
+
+export async function generateListings(
+  input: GenerateListingsInput,
+  deps: GenerateListingsDeps,
+): Promise<{ changed: string[]; outcomes: Record<ListingOutcome, number> }> {
+  const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, listingPageKey(input.runId, input.page));
+  const changed: string[] = [];
+  const outcomes: Record<ListingOutcome, number> = { written: 0, unchanged: 0, removed: 0, "real-page": 0, empty: 0 };
+  for (const dir of dirs) {
+    const { outcome, pages } = await generateListing(dir, input, deps);
+    outcomes[outcome] += 1;
+    if (outcome === "written" || outcome === "removed") changed.push(...pages);
+  }
+  await putJson(deps.s3, deps.versionBucket, listingResultKey(input.runId, input.page), { changed });
+  return { changed, outcomes };
+}
+
+interface DirectoryContents {
+  dirs: ListingEntry[];
+  files: ListingEntry[];
+  realIndex: boolean;
+  generated?: { hash: string; copies: string[] };
+}
+
+async function readDirectory(dir: string, deps: GenerateListingsDeps): Promise<DirectoryContents> {
+  const contents: DirectoryContents = { dirs: [], files: [], realIndex: false };
+  let startKey: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await deps.dynamodb.send(
+      new QueryCommand({
+        TableName: deps.table,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": { S: filePk(dir) } },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const sk = item.sk?.S ?? "";
+      if (item.t?.S === "d") {
+        contents.dirs.push({ name: sk.slice(0, -1), kind: "dir" });
+        continue;
+      }
+      if (sk === INDEX && item.gen?.BOOL) {
+        contents.generated = { hash: item.hash?.S ?? "", copies: (item.pcp?.L ?? []).map((v) => v.S ?? "") };
+        continue;
+      }
+      const file = fileFromItem(item);
+      if (file.desired.op !== "put") continue; // being deleted: no longer part of the listing
+      if (sk === INDEX) contents.realIndex = true;
+      contents.files.push({ name: sk, kind: "file", size: file.desired.size, mtime: file.desired.mtime });
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return contents;
+}
+
+async function generateListing(
+  dir: string,
+  input: GenerateListingsInput,
+  deps: GenerateListingsDeps,
+): Promise<{ outcome: ListingOutcome; pages: string[] }> {
+  const contents = await readDirectory(dir, deps);
+  const pageKey = joinKey(dir, INDEX);
+  const relKey = pageKey.slice(input.prefix.length);
+  const copies = rewriteCopies(relKey, input.prefix, deps.rules);
+  const pageDirs = (keys: string[]) => keys.map((k) => k.slice(0, -`/${INDEX}`.length));
+  if (contents.realIndex) return { outcome: "real-page", pages: [] };
+
+  const entries = listingOrder([...contents.dirs, ...contents.files]);
+  if (entries.length === 0) {
+    if (!contents.generated) return { outcome: "empty", pages: [] };
+    const gone = [pageKey, ...new Set([...contents.generated.copies, ...copies])];
+    await deps.s3.send(new DeleteObjectsCommand({ Bucket: deps.siteBucket, Delete: { Objects: gone.map((Key) => ({ Key })), Quiet: true } }));
+    try {
+      await deps.dynamodb.send(
+        new DeleteItemCommand({
+          TableName: deps.table,
+          Key: { pk: { S: filePk(dir) }, sk: { S: INDEX } },
+          ConditionExpression: "gen = :true",
+          ExpressionAttributeValues: { ":true": { BOOL: true } },
+        }),
+      );
+    } catch (err) {
+      if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+    }
+    return { outcome: "removed", pages: pageDirs(gone) };
+  }
+
+  const shownDir = dir.slice(prefixDir(input.prefix).length).replace(/^\//, "");
+  const body = Buffer.from(renderListingHead(shownDir) + renderListingRows(entries) + renderListingFoot(), "utf8");
+  const hash = createHash("sha256").update(body).digest("hex");
+  if (contents.generated?.hash === hash) return { outcome: "unchanged", pages: [] };
+
+  const cacheControl = cacheControlFor(relKey, deps.rules);
+  await Promise.all(
+    [pageKey, ...copies].map((Key) =>
+      deps.s3.send(
+        new PutObjectCommand({
+          Bucket: deps.siteBucket,
+          Key,
+          Body: body,
+          ContentType: LISTING_CONTENT_TYPE,
+          Metadata: GENERATED_METADATA,
+          ...(cacheControl ? { CacheControl: cacheControl } : {}),
+        }),
+      ),
+    ),
+  );
+  const now = deps.now?.() ?? new Date();
+  const version = `listing-${input.runId}`;
+  try {
+    await deps.dynamodb.send(
+      new PutItemCommand({
+        TableName: deps.table,
+        Item: {
+          pk: { S: filePk(dir) },
+          sk: { S: INDEX },
+          t: { S: "f" },
+          gen: { BOOL: true },
+          hash: { S: hash },
+          op: { S: "put" },
+          v: { S: version },
+          run: { S: input.runId },
+          size: { N: String(body.length) },
+          mtime: { S: mtimeFromNs(BigInt(now.getTime()) * 1_000_000n) },
+          ct: { S: LISTING_CONTENT_TYPE },
+          src: { M: { k: { S: "" } } },
+          pv: { S: version },
+          pat: { S: now.toISOString() },
+          prun: { S: input.runId },
+          pcp: { L: copies.map((c) => ({ S: c })) },
+        },
+        // A real index.html indexed meanwhile wins; its upload will replace what we just wrote.
+        ConditionExpression: "attribute_not_exists(pk) OR gen = :true",
+        ExpressionAttributeValues: { ":true": { BOOL: true } },
+      }),
+    );
+  } catch (err) {
+    if ((err as Error).name === "ConditionalCheckFailedException") return { outcome: "real-page", pages: [] };
+    throw err;
+  }
+  return { outcome: "written", pages: pageDirs([pageKey, ...copies]) };
+}

@@ -1,0 +1,248 @@
+// PostSync: after a run is applied, regenerate the listings that changed and invalidate CloudFront for
+// everything the run changed. The definition is written as Amazon States Language (JSONPath, no
+// variables: the local executor runs this very definition) so that every Retry and Catch carries its
+// reason as a Comment. Each step is its own function with its own role, all from one bundle.
+import { Duration, Stack } from "aws-cdk-lib";
+import * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type { IDistribution } from "aws-cdk-lib/aws-cloudfront";
+import { Construct } from "constructs";
+import { join } from "node:path";
+import { bundling, functionRole, PROJECT_ROOT } from "./apply-function.ts";
+import type { EnvironmentConfig } from "./environment-config.ts";
+import { acknowledge, wildcardFinding } from "./nag.ts";
+import type { Storage } from "./storage.ts";
+
+export const POST_SYNC_STEPS = ["awaitRun", "planListings", "generateListings", "planInvalidations", "invalidate"] as const;
+export type PostSyncStep = (typeof POST_SYNC_STEPS)[number];
+
+const LAMBDA_TRANSIENT = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"];
+
+/** Attempts of the RunNotApplied retry that add up to at least `minutes` of waiting (5 s, ×1.5, at most 60 s each). */
+export function awaitAttempts(minutes: number): number {
+  let waited = 0;
+  let delay = 5;
+  let attempts = 0;
+  while (waited < minutes * 60) {
+    waited += Math.min(delay, 60);
+    delay *= 1.5;
+    attempts++;
+  }
+  return attempts;
+}
+
+export class PostSync extends Construct {
+  readonly functions: Record<PostSyncStep, nodejs.NodejsFunction>;
+  readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, distribution?: IDistribution) {
+    super(scope, id);
+    const runs = storage.versionBucket.arnForObjects("runs/*");
+    const statements: Record<PostSyncStep, iam.PolicyStatement[]> = {
+      awaitRun: [new iam.PolicyStatement({ sid: "ReadRun", actions: ["dynamodb:GetItem", "dynamodb:Query"], resources: [storage.table.tableArn] })],
+      planListings: [new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] })],
+      generateListings: [
+        new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
+        new iam.PolicyStatement({ sid: "ReadAndRecordListings", actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [storage.table.tableArn] }),
+        new iam.PolicyStatement({ sid: "WriteListings", actions: ["s3:PutObject", "s3:DeleteObject"], resources: [storage.siteBucket.arnForObjects("*index.html")] }),
+      ],
+      planInvalidations: [new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] })],
+      invalidate: [
+        new iam.PolicyStatement({ sid: "ReadPlan", actions: ["s3:GetObject"], resources: [runs] }),
+        ...(distribution
+          ? [new iam.PolicyStatement({ sid: "Invalidate", actions: ["cloudfront:CreateInvalidation"], resources: [`arn:aws:cloudfront::${Stack.of(this).account}:distribution/${distribution.distributionId}`] })]
+          : []),
+      ],
+    };
+    const environment = {
+      SITE_BUCKET: storage.siteBucket.bucketName,
+      VERSION_BUCKET: storage.versionBucket.bucketName,
+      INDEX_TABLE: storage.table.tableName,
+      PUBLISH_RULES: JSON.stringify(env.publishRules),
+      INVALIDATION: JSON.stringify({ collapseAbove: env.postSync.collapseAbove, maxPaths: env.postSync.maxPaths }),
+      ...(distribution ? { DISTRIBUTION_ID: distribution.distributionId } : {}),
+    };
+    const fns = {} as Record<PostSyncStep, nodejs.NodejsFunction>;
+    for (const step of POST_SYNC_STEPS) {
+      const name = step[0]!.toUpperCase() + step.slice(1);
+      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
+      const role = functionRole(this, `${name}Role`, logGroup);
+      for (const statement of statements[step]) role.addToPolicy(statement);
+      acknowledge(role, wildcardFinding(logGroup, ":*"), "Lambda creates one log stream per container in the function's own log group.");
+      if (step !== "awaitRun") {
+        acknowledge(role, wildcardFinding(storage.versionBucket, "/runs/*"), "Run artifacts are keyed by run id under runs/; the wildcard is confined to that prefix of the version store.");
+      }
+      if (step === "generateListings") {
+        acknowledge(role, wildcardFinding(storage.siteBucket, "/*index.html"), "Listings live at <directory>/index.html anywhere in the site; the wildcard admits only keys ending in index.html.");
+      }
+      const fn = new nodejs.NodejsFunction(this, name, {
+        entry: join(PROJECT_ROOT, "lambdas/post-sync/index.ts"),
+        handler: step,
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        memorySize: 1024,
+        timeout: Duration.minutes(step === "generateListings" ? 15 : 5),
+        role,
+        logGroup,
+        projectRoot: PROJECT_ROOT,
+        depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+        bundling: bundling(),
+        environment,
+        description: `sitesync ${env.name}: PostSync step ${step}`,
+      });
+      acknowledge(fn, "AwsSolutions-L1", "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; a runtime change is a deliberate release with its own tests.");
+      fns[step] = fn;
+    }
+    this.functions = fns;
+
+    const logGroup = new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.THREE_MONTHS });
+    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
+      definitionBody: sfn.DefinitionBody.fromString(Stack.of(this).toJsonString(postSyncDefinition(fns, env))),
+      timeout: Duration.hours(6),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    for (const fn of Object.values(fns)) fn.grantInvoke(this.stateMachine);
+    acknowledge(
+      this.stateMachine.role,
+      "AwsSolutions-IAM5[Resource::*]",
+      "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions.",
+    );
+    for (const fn of Object.values(fns)) {
+      acknowledge(this.stateMachine.role, `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve(Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction))}.Arn>:*]`, "Invoking a function by any version or alias of that one function is what lambda:InvokeFunction on its ARN with :* means.");
+    }
+  }
+}
+
+/** The Amazon States Language definition; function ARNs are tokens resolved at synthesis. */
+export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: string }>, env: EnvironmentConfig): Record<string, unknown> {
+  const lambdaRetry = {
+    ErrorEquals: LAMBDA_TRANSIENT,
+    IntervalSeconds: 2,
+    BackoffRate: 2,
+    MaxAttempts: 6,
+    JitterStrategy: "FULL",
+    Comment: "Lambda service errors and throttling are transient: retry with jittered backoff.",
+  };
+  const invoke = (step: PostSyncStep, payload: Record<string, string>) => ({
+    Type: "Task",
+    Resource: "arn:aws:states:::lambda:invoke",
+    Parameters: { FunctionName: fns[step].functionArn, Payload: payload },
+  });
+  return {
+    Comment: "PostSync: wait until the run is applied, regenerate changed listings, invalidate CloudFront.",
+    StartAt: "AwaitApplied",
+    States: {
+      AwaitApplied: {
+        ...invoke("awaitRun", { "runId.$": "$.runId" }),
+        ResultSelector: { "runId.$": "$.Payload.runId", "prefix.$": "$.Payload.prefix", "sent.$": "$.Payload.sent", "changePages.$": "$.Payload.changePages" },
+        ResultPath: "$.run",
+        Retry: [
+          {
+            ErrorEquals: ["RunNotApplied"],
+            IntervalSeconds: 5,
+            BackoffRate: 1.5,
+            MaxDelaySeconds: 60,
+            MaxAttempts: awaitAttempts(env.postSync.awaitMinutes),
+            Comment: `Manifests are still being applied: poll with backoff for up to ${env.postSync.awaitMinutes} minutes.`,
+          },
+          lambdaRetry,
+        ],
+        Catch: [
+          {
+            ErrorEquals: ["RunNotApplied"],
+            ResultPath: "$.error",
+            Next: "RunNotApplied",
+            Comment: "Past the limit the run is stuck (see the dead-letter queue): fail loudly so the alarm fires.",
+          },
+        ],
+        Next: "AnythingSent",
+      },
+      AnythingSent: {
+        Type: "Choice",
+        Choices: [{ Variable: "$.run.sent", NumericEquals: 0, Next: "Done" }],
+        Default: "PlanListings",
+      },
+      PlanListings: {
+        ...invoke("planListings", { "runId.$": "$.run.runId", "prefix.$": "$.run.prefix", "changePages.$": "$.run.changePages" }),
+        ResultSelector: { "pages.$": "$.Payload.pages" },
+        ResultPath: "$.listings",
+        Retry: [lambdaRetry],
+        Next: "GenerateListings",
+      },
+      GenerateListings: {
+        Type: "Map",
+        ItemsPath: "$.listings.pages",
+        MaxConcurrency: 4,
+        ItemSelector: { "runId.$": "$.run.runId", "prefix.$": "$.run.prefix", "page.$": "$$.Map.Item.Value" },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: "INLINE" },
+          StartAt: "GenerateListingPage",
+          States: {
+            GenerateListingPage: {
+              ...invoke("generateListings", { "runId.$": "$.runId", "prefix.$": "$.prefix", "page.$": "$.page" }),
+              ResultSelector: { "outcomes.$": "$.Payload.outcomes" },
+              Retry: [lambdaRetry],
+              End: true,
+            },
+          },
+        },
+        ResultPath: null,
+        Next: "PlanInvalidations",
+      },
+      PlanInvalidations: {
+        ...invoke("planInvalidations", {
+          "runId.$": "$.run.runId",
+          "prefix.$": "$.run.prefix",
+          "changePages.$": "$.run.changePages",
+          "listingPages.$": "$.listings.pages",
+        }),
+        ResultSelector: { "batches.$": "$.Payload.batches", "paths.$": "$.Payload.paths" },
+        ResultPath: "$.invalidations",
+        Retry: [lambdaRetry],
+        Next: "Invalidate",
+      },
+      Invalidate: {
+        Type: "Map",
+        ItemsPath: "$.invalidations.batches",
+        // One batch at a time: CloudFront limits invalidations in progress per distribution.
+        MaxConcurrency: 1,
+        ItemSelector: { "runId.$": "$.run.runId", "batch.$": "$$.Map.Item.Value" },
+        ItemProcessor: {
+          ProcessorConfig: { Mode: "INLINE" },
+          StartAt: "InvalidateBatch",
+          States: {
+            InvalidateBatch: {
+              ...invoke("invalidate", { "runId.$": "$.runId", "batch.$": "$.batch" }),
+              ResultSelector: { "id.$": "$.Payload.id", "paths.$": "$.Payload.paths" },
+              Retry: [
+                {
+                  ErrorEquals: ["TooManyInvalidationsInProgress"],
+                  IntervalSeconds: 20,
+                  BackoffRate: 1.5,
+                  MaxDelaySeconds: 300,
+                  MaxAttempts: 30,
+                  JitterStrategy: "FULL",
+                  Comment: "CloudFront's in-progress limit is reached: wait for earlier invalidations to finish, never drop the batch.",
+                },
+                lambdaRetry,
+              ],
+              End: true,
+            },
+          },
+        },
+        ResultPath: null,
+        Next: "Done",
+      },
+      Done: { Type: "Succeed" },
+      RunNotApplied: {
+        Type: "Fail",
+        Error: "RunNotApplied",
+        Cause: `The run was not fully applied within ${env.postSync.awaitMinutes} minutes; manifests may be in the dead-letter queue.`,
+      },
+    },
+  };
+}
