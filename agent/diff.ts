@@ -70,11 +70,6 @@ export async function diffTree(
     }
     stats.directories += 1;
     const local = scan?.entries ?? [];
-    if (job.path === undefined && indexed.length === 0 && job.relDir !== "") {
-      const { dir: parent, name } = splitKey(dir);
-      await plan.write({ op: "rmdir", dir: parent, name });
-      return;
-    }
     let i = 0;
     let j = 0;
     while (i < local.length || j < indexed.length) {
@@ -92,6 +87,12 @@ export async function diffTree(
         await mergeEntry(job, undefined, x, enqueue);
         j++;
       }
+    }
+    // Gone from disk: its marker goes too, so listings stop showing it. The publisher writes markers'
+    // removal only after every entry beneath was sent, so a crash never orphans an unsent tombstone.
+    if (job.path === undefined && job.relDir !== "") {
+      const { dir: parent, name } = splitKey(dir);
+      await plan.write({ op: "rmdir", dir: parent, name });
     }
   };
 

@@ -174,6 +174,9 @@ export async function executePlan(
     dirs = [];
     if (batch.length > 0) tasks.add(writeIndex(clients.dynamodb, options.table, batch));
   };
+  // Removed directories' markers are written last, once every entry beneath them is sent: until then
+  // the next run must still find the directory to re-send what a crash left unsent.
+  const removedDirs: Array<{ write: IndexWrite }> = [];
 
   for await (const op of readPlan(planPath)) {
     tasks.check();
@@ -193,9 +196,11 @@ export async function executePlan(
         if (resends.length >= BATCH_ENTRIES) flushResends();
         break;
       case "mkdir":
-      case "rmdir":
         dirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
         if (dirs.length >= BATCH_ENTRIES) flushDirs();
+        break;
+      case "rmdir":
+        removedDirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
         break;
     }
   }
@@ -206,6 +211,7 @@ export async function executePlan(
   flushResends();
   flushDirs();
   await tasks.wait();
+  await writeIndex(clients.dynamodb, options.table, removedDirs);
   stats.entriesSent = sender.entriesSent;
   stats.messagesSent = sender.messagesSent;
   stats.changePages = await changes.close();

@@ -7,6 +7,7 @@ import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { acquireLock } from "../../agent/lock.ts";
+import type { SyncResult } from "../../agent/sync.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
@@ -30,6 +31,11 @@ function siteFiles(n: number): Record<string, string> {
 
 describe("sitesync sync (command line)", () => {
   let h: Harness;
+  /** Waits until the run is applied and its PostSync has finished. */
+  const settle = async (result: SyncResult) => {
+    await h.stack.waitForRun(result.runId, 30_000);
+    await h.waitForPostSync(result);
+  };
 
   before(async () => {
     h = await startHarness();
@@ -42,10 +48,10 @@ describe("sitesync sync (command line)", () => {
     const config = h.configFile(root, { prefix: "cli/" });
     const first = await runCli(["sync", "--config", config, "--json"]);
     assert.equal(first.code, 0, first.stderr);
-    const result = JSON.parse(first.stdout) as { runId: string; plan: { put: number } };
+    const result = JSON.parse(first.stdout) as SyncResult;
     assert.equal(result.plan.put, 30);
-    await h.stack.waitForRun(result.runId, 30_000);
-    assert.equal((await h.listKeys("cli/")).length, 30);
+    await settle(result);
+    assert.equal((await h.listSiteFiles("cli/")).length, 30);
     const second = await runCli(["sync", "--config", config]);
     assert.equal(second.code, 0, second.stderr);
     assert.match(second.stdout, /nothing to do/);
@@ -86,18 +92,20 @@ describe("sitesync sync (command line)", () => {
     const config = h.configFile(root, { prefix: "guard/" });
     const first = await runCli(["sync", "--config", config, "--json"]);
     assert.equal(first.code, 0, first.stderr);
-    await h.stack.waitForRun((JSON.parse(first.stdout) as { runId: string }).runId, 30_000);
+    await settle(JSON.parse(first.stdout) as SyncResult);
+    const published = await h.listKeys("guard/");
+    assert.equal((await h.listSiteFiles("guard/")).length, 25);
     for (const entry of readdirSync(root)) rmSync(join(root, entry), { recursive: true });
 
     const guarded = await runCli(["sync", "--config", config]);
     assert.equal(guarded.code, 4);
     assert.match(guarded.stderr, /no files.*mounted/);
-    assert.equal((await h.listKeys("guard/")).length, 25, "nothing was deleted");
+    assert.deepEqual(await h.listKeys("guard/"), published, "nothing was deleted");
 
     const forced = await runCli(["sync", "--config", config, "--force", "--json"]);
     assert.equal(forced.code, 0, forced.stderr);
-    await h.stack.waitForRun((JSON.parse(forced.stdout) as { runId: string }).runId, 30_000);
-    assert.deepEqual(await h.listKeys("guard/"), []);
+    await settle(JSON.parse(forced.stdout) as SyncResult);
+    assert.deepEqual(await h.listKeys("guard/"), [], "files and generated listings are gone");
   });
 
   test("deleting more than the configured share exits 4; a missing root exits 4", async () => {
@@ -105,12 +113,13 @@ describe("sitesync sync (command line)", () => {
     writeTree(root, siteFiles(40));
     const config = h.configFile(root, { prefix: "share/", deleteGuard: { maxShare: 0.5, minFiles: 5 } });
     const first = await runCli(["sync", "--config", config, "--json"]);
-    await h.stack.waitForRun((JSON.parse(first.stdout) as { runId: string }).runId, 30_000);
+    await settle(JSON.parse(first.stdout) as SyncResult);
+    const published = await h.listKeys("share/");
     for (const d of ["dir0", "dir1", "dir2"]) rmSync(join(root, d), { recursive: true });
     const res = await runCli(["sync", "--config", config]);
     assert.equal(res.code, 4);
     assert.match(res.stderr, /delete 24 of 40/);
-    assert.equal((await h.listKeys("share/")).length, 40);
+    assert.deepEqual(await h.listKeys("share/"), published);
 
     const missing = await runCli(["sync", "--config", config, join(root, "no-such-dir")]);
     assert.equal(missing.code, 4);

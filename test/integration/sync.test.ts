@@ -82,7 +82,7 @@ describe("sync on the local stack", () => {
     // Rewrite copies of docs/ exist under both extra prefixes, with the same bytes.
     assert.deepEqual((await h.getObject("first/mirror/docs/guide/intro.html"))?.body, Buffer.from(SITE["docs/guide/intro.html"]));
     assert.deepEqual((await h.getObject("first/v2/docs/readme.txt"))?.body, Buffer.from(SITE["docs/readme.txt"]));
-    const keys = await h.listKeys("first/");
+    const keys = await h.listSiteFiles("first/");
     assert.equal(keys.length, Object.keys(SITE).length + 2 * 3, "site files plus two copies of each docs/ file");
   });
 
@@ -143,7 +143,7 @@ describe("sync on the local stack", () => {
     rmSync(join(root, "docs"), { recursive: true });
     const dirGone = await h.publish(config);
     assert.equal(dirGone.plan.delete, 2);
-    assert.deepEqual(await h.listKeys("del/docs/"), []);
+    assert.deepEqual(await h.listKeys("del/docs/"), [], "files and the generated listings of the removed folders");
     assert.deepEqual(await h.listKeys("del/mirror/"), []);
     assert.ok(await h.getObject("other/keep.txt"), "the other prefix is untouched");
     assert.ok(await h.getObject("del/index.html"));
@@ -165,7 +165,7 @@ describe("sync on the local stack", () => {
       assert.deepEqual((await h.getObject(`names/${name}`))?.body, Buffer.from(`content of ${name}`), JSON.stringify(name));
     }
     assert.deepEqual((await h.getObject("names/r\u00e9sum\u00e9.txt"))?.body, Buffer.from("latin-1 name"));
-    const keys = await h.listKeys("names/");
+    const keys = await h.listSiteFiles("names/");
     assert.ok(keys.includes("names/caf\u00e9.txt") && keys.includes("names/cafe\u0301.txt"), "NFC and NFD stay two keys");
     assert.equal(keys.length, names.length + 1);
     const second = await h.publish(config);
@@ -184,11 +184,11 @@ describe("sync on the local stack", () => {
     writeTree(root, { "index.html": "home", ".htaccess": "secret", ".git/config": "x", "drafts/wip.html": "wip", "a.tmp": "tmp", "keep.css": "k" });
     const config = h.config(root, { prefix: "excl/", exclude: ["**/*.tmp", "drafts/**"] });
     const first = await h.publish(config);
-    assert.deepEqual(await h.listKeys("excl/"), ["excl/index.html", "excl/keep.css"]);
+    assert.deepEqual(await h.listSiteFiles("excl/"), ["excl/index.html", "excl/keep.css"]);
     assert.equal(first.plan.put, 2);
     const later = await h.publish({ ...config, exclude: [...config.exclude, "*.css"] });
     assert.equal(later.plan.delete, 1);
-    assert.deepEqual(await h.listKeys("excl/"), ["excl/index.html"]);
+    assert.deepEqual(await h.listSiteFiles("excl/"), ["excl/index.html"]);
     const withDots = await h.publish({ ...config, dotFiles: "include" });
     assert.ok(withDots.plan.put >= 2, "dot files published when included");
     assert.equal((await h.getObject("excl/.htaccess"))?.body.toString(), "secret");

@@ -3,7 +3,7 @@
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync, utimesSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseConfig, type AgentConfig } from "../../agent/config.ts";
 import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync.ts";
@@ -24,6 +24,10 @@ export interface Harness {
   publish(config: AgentConfig, options?: SyncOptions): Promise<SyncResult>;
   getObject(key: string): Promise<{ body: Buffer; contentType?: string; cacheControl?: string; metadata: Record<string, string> } | undefined>;
   listKeys(prefix?: string): Promise<string[]>;
+  /** Like listKeys, without the listing pages PostSync generated. */
+  listSiteFiles(prefix?: string): Promise<string[]>;
+  /** Waits for the PostSync execution a run started; throws unless it succeeded. */
+  waitForPostSync(result: SyncResult): Promise<void>;
   deadLetters(): Promise<string[]>;
   close(): Promise<void>;
 }
@@ -65,7 +69,24 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async publish(config, options) {
       const result = await runSync(config, stack.clients, silentLogger, options);
       if (!result.dryRun && (result.publish?.entriesSent ?? 0) > 0) await stack.waitForRun(result.runId, 60_000);
+      await harness.waitForPostSync(result);
       return result;
+    },
+    async waitForPostSync(result) {
+      if (!result.postSyncExecutionArn) return;
+      const execution = await stack.postSync.server.waitForExecution(result.postSyncExecutionArn, 120_000);
+      if (execution.status !== "SUCCEEDED") throw new Error(`PostSync ${execution.status}: ${execution.error}: ${execution.cause}`);
+    },
+    async listSiteFiles(prefix = "") {
+      const keys = await harness.listKeys(prefix);
+      const generated = await Promise.all(
+        keys.map(async (key) => {
+          if (!key.endsWith("index.html")) return false;
+          const head = await stack.clients.s3.send(new HeadObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }));
+          return head.Metadata?.generated === "true";
+        }),
+      );
+      return keys.filter((_, i) => !generated[i]);
     },
     async getObject(key) {
       try {
