@@ -4,6 +4,16 @@ import assert from "node:assert/strict";
 import { Match } from "aws-cdk-lib/assertions";
 import { environment, getAtt, objects, resource, synth } from "./support.ts";
 
+/** A DefinitionString with its Fn::Join tokens flattened (GetAtt and Ref shown by logical id). */
+function resolveJoin(value: unknown): string {
+  if (typeof value === "string") return value;
+  const v = value as Record<string, any>;
+  if (v["Fn::Join"]) return (v["Fn::Join"][1] as unknown[]).map(resolveJoin).join(v["Fn::Join"][0]);
+  if (v["Fn::GetAtt"]) return `${v["Fn::GetAtt"][0]}.${v["Fn::GetAtt"][1]}`;
+  if (v.Ref) return String(v.Ref);
+  throw new Error(`unexpected token ${JSON.stringify(value)}`);
+}
+
 const prod = environment("prod");
 const prodTemplate = synth(prod);
 const dev = environment("dev");
@@ -17,12 +27,12 @@ describe("resources of an environment (prod)", () => {
       "AWS::DynamoDB::Table": 1,
       "AWS::SQS::Queue": 2,
       "AWS::SQS::QueuePolicy": 2,
-      "AWS::Logs::LogGroup": 3,
-      "AWS::IAM::Role": 4,
-      "AWS::IAM::Policy": 3,
+      "AWS::Logs::LogGroup": 8,
+      "AWS::IAM::Role": 9,
+      "AWS::IAM::Policy": 8,
       "AWS::IAM::ManagedPolicy": 1,
       "AWS::IAM::InstanceProfile": 1,
-      "AWS::Lambda::Function": 1,
+      "AWS::Lambda::Function": 6,
       "AWS::Lambda::EventSourceMapping": 1,
       "AWS::StepFunctions::StateMachine": 2,
       "AWS::SNS::Topic": 1,
@@ -124,18 +134,55 @@ describe("resources of an environment (prod)", () => {
     assert.deepEqual(mapping.EventSourceArn, getAtt(resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").id));
   });
 
-  test("PostSync and Restore: JSONPath, traced, logged, and failing with a clear 'not yet implemented' cause", () => {
-    for (const [prefix, issue] of [["WorkflowsPostSync", "#5"], ["WorkflowsRestore", "#6"]] as const) {
-      const machine = resource(prodTemplate, "AWS::StepFunctions::StateMachine", prefix).props;
-      const definition = JSON.parse(machine.DefinitionString);
-      assert.equal(definition.QueryLanguage ?? "JSONPath", "JSONPath");
-      const states = Object.values(definition.States) as Array<{ Type: string; Error: string; Cause: string }>;
-      assert.equal(states.length, 1);
-      assert.equal(states[0]!.Type, "Fail");
-      assert.equal(states[0]!.Error, "NotYetImplemented");
-      assert.match(states[0]!.Cause, new RegExp(`not yet implemented: issue ${issue}`));
-      assert.deepEqual(machine.TracingConfiguration, { Enabled: true });
-      assert.equal(machine.LoggingConfiguration.Level, "ALL");
+  test("PostSync: await with backoff then fail loudly, listings in a Map, invalidation batches one at a time", () => {
+    const machine = resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").props;
+    const definition = JSON.parse(resolveJoin(machine.DefinitionString));
+    assert.equal(definition.QueryLanguage ?? "JSONPath", "JSONPath");
+    assert.deepEqual(Object.keys(definition.States), ["AwaitApplied", "AnythingSent", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate", "Done", "RunNotApplied"]);
+    const retries = (state: { Retry?: Array<{ ErrorEquals: string[]; Comment?: string; MaxAttempts?: number }> }) => state.Retry ?? [];
+    const awaitRetry = retries(definition.States.AwaitApplied).find((r) => r.ErrorEquals.includes("RunNotApplied"))!;
+    assert.ok(awaitRetry.MaxAttempts! >= 30, "polls for the configured 30 minutes");
+    assert.deepEqual(definition.States.AwaitApplied.Catch.map((c: { Next: string }) => c.Next), ["RunNotApplied"]);
+    assert.equal(definition.States.RunNotApplied.Type, "Fail");
+    assert.deepEqual(definition.States.AnythingSent.Choices, [{ Variable: "$.run.sent", NumericEquals: 0, Next: "Done" }]);
+    assert.equal(definition.States.GenerateListings.MaxConcurrency, 4);
+    assert.equal(definition.States.Invalidate.MaxConcurrency, 1);
+    const invalidateRetry = retries(definition.States.Invalidate.ItemProcessor.States.InvalidateBatch);
+    assert.ok(invalidateRetry.some((r) => r.ErrorEquals.includes("TooManyInvalidationsInProgress")));
+    // Every Retry and Catch, nested states included, says why it is there.
+    const all: Array<{ Comment?: string }> = [];
+    const collect = (states: Record<string, any>) => {
+      for (const state of Object.values(states)) {
+        all.push(...(state.Retry ?? []), ...(state.Catch ?? []));
+        if (state.ItemProcessor) collect(state.ItemProcessor.States);
+      }
+    };
+    collect(definition.States);
+    assert.equal(all.length, 8, "3 on AwaitApplied, 1 on each other step, 2 on InvalidateBatch");
+    for (const rule of all) assert.ok((rule.Comment ?? "").length > 20, JSON.stringify(rule));
+    assert.deepEqual(machine.TracingConfiguration, { Enabled: true });
+    assert.equal(machine.LoggingConfiguration.Level, "ALL");
+  });
+
+  test("Restore: JSONPath, traced, and failing with a clear 'not yet implemented' cause until issue #6", () => {
+    const machine = resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsRestore").props;
+    const definition = JSON.parse(machine.DefinitionString);
+    const states = Object.values(definition.States) as Array<{ Type: string; Error: string; Cause: string }>;
+    assert.equal(states.length, 1);
+    assert.equal(states[0]!.Type, "Fail");
+    assert.equal(states[0]!.Error, "NotYetImplemented");
+    assert.match(states[0]!.Cause, /not yet implemented: issue #6/);
+    assert.deepEqual(machine.TracingConfiguration, { Enabled: true });
+  });
+
+  test("PostSync functions: ARM, Node.js 22, one bundle with one handler each", () => {
+    const handlers = Object.values(prodTemplate.findResources("AWS::Lambda::Function"))
+      .map((r) => (r as { Properties: { Handler: string; Runtime: string; Architectures: string[] } }).Properties)
+      .filter((p) => p.Handler !== "index.handler");
+    assert.deepEqual(handlers.map((p) => p.Handler).sort(), ["index.awaitRun", "index.generateListings", "index.invalidate", "index.planInvalidations", "index.planListings"]);
+    for (const p of handlers) {
+      assert.equal(p.Runtime, "nodejs22.x");
+      assert.deepEqual(p.Architectures, ["arm64"]);
     }
   });
 
@@ -217,7 +264,9 @@ describe("the exact statements of every policy", () => {
     assert.deepEqual(policy, [
       { Sid: "ReadAndWriteIndex", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: getAtt(ids.table) },
       { Sid: "StageBytes", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")] },
+      { Sid: "RecordRunChanges", Effect: "Allow", Action: "s3:PutObject", Resource: objects(ids.versions, "/runs/*") },
       { Sid: "SendManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.queue) },
+      { Sid: "StartPostSync", Effect: "Allow", Action: "states:StartExecution", Resource: { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id } },
     ]);
     const role = resource(prodTemplate, "AWS::IAM::Role", "AgentRole").props;
     assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" } }]);
@@ -233,9 +282,42 @@ describe("the exact statements of every policy", () => {
     t.hasResourceProperties("AWS::IAM::User", { ManagedPolicyArns: [{ Ref: Match.stringLikeRegexp("^AgentPolicy") }] });
   });
 
-  test("workflows: log delivery and X-Ray only (the two services without resource-level permissions)", () => {
-    for (const prefix of ["WorkflowsPostSyncRole", "WorkflowsRestoreRole"]) {
-      const policy = resource(prodTemplate, "AWS::IAM::Policy", prefix).props.PolicyDocument.Statement;
+  test("PostSync steps: each function reaches only what its step needs", () => {
+    const logs = (prefix: string) => resource(prodTemplate, "AWS::Logs::LogGroup", `WorkflowsPostSync${prefix}Logs`).id;
+    const own = (prefix: string) => ({ Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [getAtt(logs(prefix)), objects(logs(prefix), ":*")] });
+    const runs = objects(ids.versions, "/runs/*");
+    const expected: Record<string, unknown[]> = {
+      AwaitRun: [own("AwaitRun"), { Sid: "ReadRun", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query"], Resource: getAtt(ids.table) }],
+      PlanListings: [own("PlanListings"), { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs }],
+      GenerateListings: [
+        own("GenerateListings"),
+        { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
+        { Sid: "ReadAndRecordListings", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: getAtt(ids.table) },
+        { Sid: "WriteListings", Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: objects(ids.site, "/*index.html") },
+      ],
+      PlanInvalidations: [own("PlanInvalidations"), { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs }],
+      Invalidate: [
+        own("Invalidate"),
+        { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObject", Resource: runs },
+        {
+          Sid: "Invalidate",
+          Effect: "Allow",
+          Action: "cloudfront:CreateInvalidation",
+          Resource: { "Fn::Join": ["", ["arn:aws:cloudfront::222222222222:distribution/", { Ref: resource(prodTemplate, "AWS::CloudFront::Distribution", "CdnDistribution").id }]] },
+        },
+      ],
+    };
+    for (const [step, statements] of Object.entries(expected)) {
+      assert.deepEqual(resource(prodTemplate, "AWS::IAM::Policy", `WorkflowsPostSync${step}Role`).props.PolicyDocument.Statement, statements, step);
+    }
+  });
+
+  test("workflows: log delivery and X-Ray (no resource-level permissions exist), and PostSync invokes its five functions", () => {
+    const invokes = resource(prodTemplate, "AWS::IAM::Policy", "WorkflowsPostSyncStateMachineRole").props.PolicyDocument.Statement.slice(2);
+    const fnIds = ["AwaitRun", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate"].map((step) => resource(prodTemplate, "AWS::Lambda::Function", `WorkflowsPostSync${step}`).id);
+    assert.deepEqual(invokes, fnIds.map((id) => ({ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [getAtt(id), objects(id, ":*")] })));
+    for (const prefix of ["WorkflowsPostSyncStateMachineRole", "WorkflowsRestoreRole"]) {
+      const policy = resource(prodTemplate, "AWS::IAM::Policy", prefix).props.PolicyDocument.Statement.slice(0, 2);
       assert.deepEqual(policy, [
         {
           Effect: "Allow",
