@@ -1,0 +1,142 @@
+// PostSync on the local stack, from the synthesized state machine: listings and invalidations.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { getFile } from "../../aws/index-table.ts";
+import { GENERATED_MARKER } from "../../core/index-page.ts";
+import { CLOUDFRONT_LIMITS } from "../../core/invalidation-planner.ts";
+import { startHarness, writeTree, type Harness } from "../support/harness.ts";
+
+describe("PostSync: listings and invalidations", () => {
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness({
+      environment: (env) => {
+        env.publishRules = { rewrites: [{ from: "docs/", to: ["manual/"] }], cacheControl: [] };
+      },
+    });
+  });
+  after(() => h.close());
+
+  const cloudFront = () => h.stack.postSync.cloudFront!;
+
+  test("a folder without index.html gets a listing with the right entries, escaped and encoded", async () => {
+    const root = h.tempDir();
+    writeTree(root, {
+      "index.html": "<h1>home</h1>",
+      "downloads/guide.pdf": "%PDF-1.4 guide",
+      "downloads/c++ notes.txt": "notes",
+      // "/" cannot be in a POSIX name: this is a folder "<script>alert(1)<" holding "script>.html".
+      "downloads/<script>alert(1)</script>.html": "xss",
+      "downloads/<img src=x onerror=alert(1)>.html": "xss",
+      "downloads/.hidden": "secret",
+      "downloads/old/readme.txt": "old",
+    });
+    const config = h.config(root, { prefix: "ls/", dotFiles: "include" });
+    await h.publish(config);
+
+    const page = await h.getObject("ls/downloads/index.html");
+    assert.ok(page, "a listing was generated");
+    assert.equal(page.contentType, "text/html; charset=utf-8");
+    assert.equal(page.metadata.generated, "true");
+    const html = page.body.toString("utf8");
+    assert.ok(html.includes(GENERATED_MARKER));
+    assert.ok(!html.includes("<script>alert(1)") && !html.includes("<img src=x"), "hostile names render as text");
+    assert.ok(html.includes("&lt;script&gt;alert(1)&lt;/"), "the folder name, escaped, with its slash");
+    assert.ok(html.includes("&lt;img src=x onerror=alert(1)&gt;.html"));
+    assert.ok(html.includes('href="c%2B%2B%20notes.txt"'), "links are URL-encoded");
+    assert.ok(html.includes('href="old/"'), "subdirectories link with a slash");
+    assert.ok(html.indexOf('href="old/"') < html.indexOf('href="guide.pdf"'), "subdirectories come first");
+    assert.ok(!html.includes(".hidden"), "dot files are left out");
+    assert.ok(html.includes('href="../"'), "a link to the parent");
+    assert.equal((await h.getObject("ls/index.html"))?.body.toString(), "<h1>home</h1>", "a real index.html is never replaced");
+    const record = await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "ls/downloads/index.html");
+    assert.equal(record?.generated, true, "the index marks the page as generated");
+
+    // The agent does not treat the generated page as a file of the site: the next run has nothing to do.
+    const again = await h.publish(config);
+    assert.equal(again.plan.put + again.plan.delete + again.plan.resend, 0);
+    assert.ok(await h.getObject("ls/downloads/index.html"));
+  });
+
+  test("a real index.html replaces the listing; removing it brings the listing back; emptying the folder removes it", async () => {
+    const root = h.tempDir();
+    writeTree(root, { "gallery/a.jpg": "a", "gallery/b.jpg": "b" });
+    const config = h.config(root, { prefix: "swap/" });
+    await h.publish(config);
+    assert.equal((await h.getObject("swap/gallery/index.html"))?.metadata.generated, "true");
+
+    writeFileSync(join(root, "gallery/index.html"), "<h1>my gallery</h1>");
+    const real = await h.publish(config);
+    assert.equal(real.plan.byReason["put:replaces-generated"], 1);
+    const page = await h.getObject("swap/gallery/index.html");
+    assert.equal(page?.body.toString(), "<h1>my gallery</h1>", "the real page is published");
+    assert.equal(page?.metadata.generated, undefined);
+    assert.equal((await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "swap/gallery/index.html"))?.generated, undefined);
+
+    unlinkSync(join(root, "gallery/index.html"));
+    await h.publish(config);
+    assert.equal((await h.getObject("swap/gallery/index.html"))?.metadata.generated, "true", "the listing is back");
+
+    rmSync(join(root, "gallery"), { recursive: true });
+    writeTree(root, { "keep.txt": "so the tree is not empty" });
+    await h.publish(config, { force: true });
+    assert.equal(await h.getObject("swap/gallery/index.html"), undefined, "an emptied folder has no listing");
+    assert.equal(await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "swap/gallery/index.html"), undefined);
+    const rootPage = (await h.getObject("swap/index.html"))?.body.toString() ?? "";
+    assert.ok(rootPage.includes("keep.txt") && !rootPage.includes("gallery"), "the parent listing no longer shows the folder");
+  });
+
+  test("rewrite copies get their own listings", async () => {
+    const root = h.tempDir();
+    writeTree(root, { "docs/api/a.html": "a", "docs/api/b.html": "b" });
+    await h.publish(h.config(root, { prefix: "copies/" }));
+    const original = await h.getObject("copies/docs/api/index.html");
+    const copy = await h.getObject("copies/manual/api/index.html");
+    assert.ok(original && copy, "a listing in docs/api/ and in its copy manual/api/");
+    assert.ok(copy.body.toString().includes('href="a.html"'));
+  });
+
+  test("the invalidation calls cover every changed path, its copies and the changed listings", async () => {
+    const root = h.tempDir();
+    writeTree(root, { "docs/x.html": "x1", "docs/y.html": "y1", "img/p.png": "p" });
+    const config = h.config(root, { prefix: "inv/" });
+    await h.publish(config);
+    cloudFront().reset();
+
+    writeFileSync(join(root, "docs/x.html"), "x2 longer");
+    unlinkSync(join(root, "img/p.png"));
+    writeTree(root, { "img/q.png": "q" });
+    await h.publish(config);
+    const paths = cloudFront().allPaths();
+    for (const expected of ["/inv/docs/x.html", "/inv/manual/x.html", "/inv/img/p.png", "/inv/img/q.png", "/inv/docs/", "/inv/docs/index.html", "/inv/img/", "/inv/img/index.html"]) {
+      assert.ok(paths.includes(expected), `${expected} in ${JSON.stringify(paths)}`);
+    }
+    assert.ok(!paths.includes("/inv/docs/y.html"), "unchanged files stay cached");
+    assert.deepEqual(cloudFront().refusals.filter((r) => r.error !== "TooManyInvalidationsInProgress"), []);
+  });
+
+  test("a run of 10,000 changes stays within CloudFront's limits and covers everything", async () => {
+    const root = h.tempDir();
+    const files: Record<string, string> = {};
+    for (let f = 0; f < 500; f++) for (let i = 0; i < 20; i++) files[`s${f % 25}/f${f}/p${i}.html`] = `${f}-${i}`;
+    writeTree(root, files);
+    cloudFront().reset();
+    const result = await h.publish(h.config(root, { prefix: "big/" }));
+    assert.equal(result.plan.put, 10_000);
+    const calls = cloudFront().calls;
+    assert.ok(calls.length > 0);
+    for (const call of calls) assert.ok(call.paths.length <= CLOUDFRONT_LIMITS.maxPathsPerRequest);
+    assert.deepEqual(cloudFront().refusals.filter((r) => r.error !== "TooManyInvalidationsInProgress"), [], "no batch CloudFront would refuse");
+    const paths = cloudFront().allPaths();
+    assert.ok(paths.length <= 100, `${paths.length} paths for 10,000 changes (maxPaths 100)`);
+    // Every changed key is covered by some path: itself or a wildcard above it.
+    const covered = (key: string) => paths.some((p) => p === `/${key}` || (p.endsWith("*") && `/${key}`.startsWith(p.slice(0, -1))));
+    for (const rel of Object.keys(files)) assert.ok(covered(`big/${rel}`), rel);
+    assert.ok(covered("big/s0/f0/index.html") && covered("big/index.html"), "listings are covered");
+    assert.ok(await h.getObject("big/s3/f3/index.html"), "listings of all 525 folders were generated");
+    console.log(`# 10,000 changes across 500 folders → ${paths.length} invalidation paths in ${calls.length} requests`);
+  });
+});
