@@ -241,7 +241,7 @@ export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: stri
       RunNotApplied: {
         Type: "Fail",
         Error: "RunNotApplied",
-        Cause: `The run was not fully applied within ${env.postSync.awaitMinutes} minutes; manifests may be in the dead-letter queue.`,
+        Cause: `The run was not fully applied within ${env.postSync.awaitMinutes} minute${env.postSync.awaitMinutes === 1 ? "" : "s"}; manifests may be in the dead-letter queue.`,
       },
     },
   };

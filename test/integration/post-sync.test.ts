@@ -1,7 +1,8 @@
 // PostSync on the local stack, from the synthesized state machine: listings and invalidations.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { join } from "node:path";
 import { getFile } from "../../aws/index-table.ts";
 import { GENERATED_MARKER } from "../../core/index-page.ts";
@@ -130,6 +131,9 @@ describe("PostSync: listings and invalidations", () => {
     assert.ok(calls.length > 0);
     for (const call of calls) assert.ok(call.paths.length <= CLOUDFRONT_LIMITS.maxPathsPerRequest);
     assert.deepEqual(cloudFront().refusals.filter((r) => r.error !== "TooManyInvalidationsInProgress"), [], "no batch CloudFront would refuse");
+    // Over 15 wildcards: the second batch meets CloudFront's in-progress limit and is waited out, not dropped.
+    assert.ok(cloudFront().refusals.some((r) => r.error === "TooManyInvalidationsInProgress"));
+    assert.equal(new Set(calls.map((c) => c.callerReference)).size, calls.length, "every batch accepted exactly once");
     const paths = cloudFront().allPaths();
     assert.ok(paths.length <= 100, `${paths.length} paths for 10,000 changes (maxPaths 100)`);
     // Every changed key is covered by some path: itself or a wildcard above it.
@@ -138,5 +142,38 @@ describe("PostSync: listings and invalidations", () => {
     assert.ok(covered("big/s0/f0/index.html") && covered("big/index.html"), "listings are covered");
     assert.ok(await h.getObject("big/s3/f3/index.html"), "listings of all 525 folders were generated");
     console.log(`# 10,000 changes across 500 folders → ${paths.length} invalidation paths in ${calls.length} requests`);
+  });
+
+  test("a run that sent nothing finishes at once, with nothing invalidated", async () => {
+    const root = h.tempDir();
+    mkdirSync(join(root, "empty"), { recursive: true });
+    const result = await h.sync(h.config(root, { prefix: "nothing/" }));
+    assert.equal(result.publish?.entriesSent, 0);
+    assert.equal(result.postSyncExecutionArn, undefined, "the agent does not start PostSync for it");
+    cloudFront().reset();
+    const started = await h.stack.clients.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: h.stack.postSync.stateMachineArn, name: result.runId, input: JSON.stringify({ runId: result.runId }) }),
+    );
+    const execution = await h.stack.postSync.server.waitForExecution(started.executionArn!, 10_000);
+    assert.equal(execution.status, "SUCCEEDED");
+    assert.deepEqual(cloudFront().calls, []);
+  });
+});
+
+describe("PostSync when a run is never applied", () => {
+  test("it polls, then fails loudly with RunNotApplied", async () => {
+    const h = await startHarness({ apply: false, environment: (env) => (env.postSync.awaitMinutes = 1) });
+    try {
+      const root = h.tempDir();
+      writeTree(root, { "a.html": "a" });
+      const result = await h.sync(h.config(root));
+      assert.ok(result.postSyncExecutionArn);
+      const execution = await h.stack.postSync.server.waitForExecution(result.postSyncExecutionArn, 30_000);
+      assert.equal(execution.status, "FAILED");
+      assert.equal(execution.error, "RunNotApplied");
+      assert.match(execution.cause ?? "", /not fully applied within 1 minute;/);
+    } finally {
+      await h.close();
+    }
   });
 });
