@@ -6,6 +6,7 @@ import { ConfigError, errorMessage } from "../core/errors.ts";
 import { loadConfig } from "./config.ts";
 import { RootMissingError } from "./diff.ts";
 import { LockHeldError } from "./lock.ts";
+import { runHostRestore, type HostRestoreResult } from "./restore-host.ts";
 import { createLogger, type Level } from "../core/logger.ts";
 import { formatBytes, runSync, SafetyGuardError, type SyncResult } from "./sync.ts";
 
@@ -15,15 +16,22 @@ export const USAGE = `sitesync — publish a static site tree to S3 and CloudFro
 
 Usage:
   sitesync sync --config FILE [options] [DIR]
+  sitesync restore --config FILE [--prefix P] [--as-of TIME] [--delete] [--dry-run] [DIR]
 
 Commands:
   sync       Compare DIR (default: "root" from the config) with the index, stage what changed,
              and send manifests to the apply queue.
+  restore    Rebuild DIR (default: "root") from what the index publishes, or from the versions it had
+             at --as-of (ISO time): files written atomically with their indexed mtimes, so the next
+             sync sees no change. Extra files are removed only with --delete.
 
 Options:
   -c, --config FILE     configuration file (JSON; see README "Agent configuration")
-      --prefix P        key prefix in the bucket (overrides the config)
-      --no-delete       publish new and changed files, delete nothing
+      --prefix P        sync: key prefix in the bucket (overrides the config);
+                        restore: the part of the site to restore (e.g. docs/)
+      --no-delete       sync: publish new and changed files, delete nothing
+      --delete          restore: also remove files the restored state does not hold
+      --as-of TIME      restore: the point in time (e.g. 2026-11-25T09:00:00Z)
       --exclude GLOB    leave out matching site paths (repeatable; adds to the config's list)
   -n, --dry-run         print the plan and change nothing
       --force           go past the mass-deletion guard
@@ -47,6 +55,8 @@ export async function main(argv: string[]): Promise<number> {
         config: { type: "string", short: "c" },
         prefix: { type: "string" },
         "no-delete": { type: "boolean" },
+        delete: { type: "boolean" },
+        "as-of": { type: "string" },
         exclude: { type: "string", multiple: true },
         "dry-run": { type: "boolean", short: "n" },
         force: { type: "boolean" },
@@ -65,7 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return EXIT.ok;
   }
-  if (command !== "sync") {
+  if (command !== "sync" && command !== "restore") {
     process.stderr.write(`sitesync: ${command ? `unknown command "${command}"` : "no command given"}\n\n${USAGE}`);
     return EXIT.usage;
   }
@@ -79,7 +89,12 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (rest.length > 1) {
-    process.stderr.write(`sitesync: sync takes at most one directory\n`);
+    process.stderr.write(`sitesync: ${command} takes at most one directory\n`);
+    return EXIT.usage;
+  }
+  const asOf = values["as-of"];
+  if (asOf !== undefined && Number.isNaN(Date.parse(asOf))) {
+    process.stderr.write(`sitesync: --as-of must be an ISO time such as 2026-11-25T09:00:00Z, not "${asOf}"\n`);
     return EXIT.usage;
   }
   const logger = createLogger({ level });
@@ -98,6 +113,17 @@ export async function main(argv: string[]): Promise<number> {
       maxSockets: config.concurrency.files * 2,
     });
     try {
+      if (command === "restore") {
+        const result = await runHostRestore(config, clients, logger, {
+          prefix: values.prefix ?? "",
+          ...(asOf !== undefined ? { asOf: new Date(asOf).toISOString() } : {}),
+          dir: config.root,
+          delete: values.delete === true,
+          dryRun: values["dry-run"] === true,
+        });
+        process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatRestoreSummary(result));
+        return result.refused.length > 0 || result.unrestorable.length > 0 ? EXIT.failed : EXIT.ok;
+      }
       const result = await runSync(config, clients, logger, { dryRun: values["dry-run"] === true, force: values.force === true });
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatSummary(result));
       return EXIT.ok;
@@ -120,6 +146,18 @@ export async function main(argv: string[]): Promise<number> {
     logger.error(`sync failed: ${errorMessage(err)}`, { error: (err as Error)?.name });
     return EXIT.failed;
   }
+}
+
+export function formatRestoreSummary(r: HostRestoreResult): string {
+  const lines = [
+    `Restore${r.seconds > 0 ? ` in ${r.seconds.toFixed(1)} s` : ""}: ${r.files} files in the restored state`,
+    `  written   ${r.written}`,
+    `  in place  ${r.skipped} (same size and mtime)`,
+  ];
+  if (r.deleted > 0) lines.push(`  removed   ${r.deleted} extra files`);
+  for (const x of r.refused) lines.push(`  REFUSED   ${JSON.stringify(x.key)}: ${x.reason}`);
+  for (const x of r.unrestorable) lines.push(`  LOST      ${JSON.stringify(x.key)}: ${x.reason}`);
+  return `${lines.join("\n")}\n`;
 }
 
 export function formatSummary(r: SyncResult): string {

@@ -7,6 +7,7 @@ import type { SQSClient } from "@aws-sdk/client-sqs";
 import { writeIndex, type IndexWrite } from "../aws/index-table.ts";
 import { contentTypeFor, type ContentTypeRules } from "../core/content-type.ts";
 import type { Desired, DesiredPut, Published } from "../core/index-record.ts";
+import { splitKey } from "../core/keys.ts";
 import type { ManifestEntry } from "../core/manifest.ts";
 import { ChangeRecorder } from "./change-recorder.ts";
 import { Limit, TaskGroup } from "./limit.ts";
@@ -62,6 +63,8 @@ export async function executePlan(
   const tasks = new TaskGroup();
   const now = () => new Date().toISOString();
 
+  // Directories given a history item in this run; each is registered once so restore can find it.
+  const historyDirs = new Set<string>();
   // Stage → index → send, for a group of entries whose bytes are in place.
   const commit = async (
     writes: Array<{ key: string; desired: Desired; published?: Published | undefined }>,
@@ -71,6 +74,11 @@ export async function executePlan(
     for (const w of writes) {
       indexWrites.push({ write: { kind: "desired", key: w.key, desired: w.desired }, ...(w.published ? { keepPublished: w.published } : {}) });
       indexWrites.push({ write: { kind: "history", key: w.key, desired: w.desired, at } });
+      const { dir } = splitKey(w.key);
+      if (!historyDirs.has(dir)) {
+        historyDirs.add(dir);
+        indexWrites.push({ write: { kind: "historyDir", dir } });
+      }
     }
     await writeIndex(clients.dynamodb, options.table, indexWrites);
     await sender.send(writes.map((w) => toEntry(w.key, w.desired)));

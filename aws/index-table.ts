@@ -9,6 +9,8 @@
 //   directory   pk "d#<dir>"      sk "<name>/"           t "d": a subdirectory exists (so deleted
 //                                                         directories are found without a bucket listing)
 //   history     pk "h#<dir>"      sk "<name>/<version>"  every staged version, for point-in-time restore
+//   history dir pk "hdirs"        sk "<dir>/"            every directory that has history, so a restore
+//                                                         finds directories that no longer exist
 //   run         pk "runs"         sk "<runId>"           status, sent, messages, times, counts
 //   run counter pk "r#<runId>"    sk "s<NN>"             applied counts and the set of counted message seqs,
 //                                                         sharded so no item nears 400 KB on big runs
@@ -180,11 +182,64 @@ export async function getFiles(ddb: DynamoDBClient, table: string, keys: string[
   return found;
 }
 
+export interface HistoryVersion {
+  key: string;
+  desired: Desired;
+  /** When the version was staged (ISO time): the moment it became the site's version, within seconds. */
+  at: string;
+}
+
+/** Every retained version of every key of one directory, oldest first per key. */
+export async function queryHistory(ddb: DynamoDBClient, table: string, dir: string): Promise<HistoryVersion[]> {
+  const versions: HistoryVersion[] = [];
+  let startKey: Item | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: "pk = :pk",
+        ExpressionAttributeValues: { ":pk": S(historyPk(dir)) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) {
+      const sk = item.sk?.S ?? "";
+      const name = sk.slice(0, sk.lastIndexOf("/"));
+      const file = fileFromItem({ ...item, pk: S(filePk(dir)), sk: S(name) });
+      versions.push({ key: file.key, desired: file.desired, at: item.at?.S ?? "" });
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return versions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
+}
+
+/** Directories at or below `dir` that have history (restore's enumeration; no bucket listing). */
+export async function queryHistoryDirs(ddb: DynamoDBClient, table: string, dir: string): Promise<string[]> {
+  const dirs: string[] = [];
+  let startKey: Item | undefined;
+  do {
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: table,
+        KeyConditionExpression: dir === "" ? "pk = :pk" : "pk = :pk AND begins_with(sk, :dir)",
+        ExpressionAttributeValues: { ":pk": S("hdirs"), ...(dir === "" ? {} : { ":dir": S(`${dir}/`) }) },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
+    );
+    for (const item of page.Items ?? []) dirs.push((item.sk?.S ?? "/").slice(0, -1));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return dirs;
+}
+
 // ---- agent writes ----
 
 export type IndexWrite =
   | { kind: "desired"; key: string; desired: Desired }
   | { kind: "history"; key: string; desired: Desired; at: string }
+  | { kind: "historyDir"; dir: string }
   | { kind: "mkdir"; dir: string; name: string }
   | { kind: "rmdir"; dir: string; name: string };
 
@@ -211,6 +266,9 @@ function writeRequest(write: IndexWrite, keepPublished?: Published): WriteReques
       };
       return { PutRequest: { Item: item } };
     }
+    case "historyDir":
+      // The trailing slash keeps the root ("") a valid key and makes begins_with match whole directories.
+      return { PutRequest: { Item: { pk: S("hdirs"), sk: S(`${write.dir}/`) } } };
     case "mkdir":
       return { PutRequest: { Item: { pk: S(filePk(write.dir)), sk: S(`${write.name}/`), t: S("d") } } };
     case "rmdir":
@@ -252,6 +310,29 @@ export async function writeIndex(
       ),
     ),
   );
+}
+
+/**
+ * Records the mtime a restored file really got on disk (the host cannot always set nanoseconds), so the
+ * next sync sees no change; only while `version` is still the desired one.
+ */
+export async function setDesiredMtime(ddb: DynamoDBClient, table: string, key: string, version: string, mtime: string): Promise<boolean> {
+  const { dir, name } = splitKey(key);
+  try {
+    await ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: { pk: S(filePk(dir)), sk: S(name) },
+        UpdateExpression: "SET mtime = :m",
+        ConditionExpression: "v = :v AND op = :put",
+        ExpressionAttributeValues: { ":m": S(mtime), ":v": S(version), ":put": S("put") },
+      }),
+    );
+    return true;
+  } catch (err) {
+    if ((err as Error).name === "ConditionalCheckFailedException") return false;
+    throw err;
+  }
 }
 
 // ---- apply handler writes ----

@@ -1,0 +1,52 @@
+// Point-in-time restore, decided per key from its retained versions and its current index record. Pure.
+//
+//  version the key had at asOf              | current index record              | action
+//  -----------------------------------------+-----------------------------------+----------------------------
+//  none (created later) or a delete          | none, or being deleted            | none
+//  none (created later) or a delete          | a file                            | delete (it did not exist)
+//  a file, bytes retained                    | that same version, or same bytes  | none
+//  a file, bytes retained                    | anything else                     | put that version back
+//  a file whose bytes were never staged      | that same version                 | none
+//    (adopted: the site object itself)       | anything else                     | unrestorable (reported)
+//
+// "Same bytes" means the same staged location: a file restored earlier is not restored again.
+import type { Desired, DesiredPut, IndexFile } from "./index-record.ts";
+
+export interface KeyVersion {
+  desired: Desired;
+  /** When the version was staged, ISO time. */
+  at: string;
+}
+
+export type RestoreAction =
+  | { action: "none" }
+  | { action: "put"; target: DesiredPut }
+  | { action: "delete" }
+  | { action: "unrestorable"; reason: string };
+
+/** The version a key had at `asOf`: the latest staged no later than it, or undefined if none was. */
+export function versionAsOf(versions: KeyVersion[], asOf: string): KeyVersion | undefined {
+  let found: KeyVersion | undefined;
+  for (const v of versions) if (v.at <= asOf && (!found || v.at >= found.at)) found = v;
+  return found;
+}
+
+export function decideRestore(atTime: KeyVersion | undefined, current: IndexFile | undefined): RestoreAction {
+  const live = current && !current.generated && current.desired.op === "put" ? current.desired : undefined;
+  if (!atTime || atTime.desired.op === "delete") return live ? { action: "delete" } : { action: "none" };
+  const target = atTime.desired;
+  if (live && (live.version === target.version || sameBytes(live, target))) return { action: "none" };
+  if (target.source.key === "") {
+    return { action: "unrestorable", reason: `version ${target.version} was adopted from the bucket and never staged; its bytes are gone` };
+  }
+  return { action: "put", target };
+}
+
+function sameBytes(a: DesiredPut, b: DesiredPut): boolean {
+  return a.source.key !== "" && JSON.stringify(a.source) === JSON.stringify(b.source) && a.mtime === b.mtime;
+}
+
+/** The oldest point in time whose bytes are still retained. */
+export function oldestRestorable(now: Date, retentionDays: number): Date {
+  return new Date(now.getTime() - retentionDays * 86_400_000);
+}

@@ -1,0 +1,40 @@
+// Point-in-time restore: the decision table of core/restore-rules.ts, row by row.
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import type { DesiredPut, IndexFile } from "../../core/index-record.ts";
+import { decideRestore, oldestRestorable, versionAsOf, type KeyVersion } from "../../core/restore-rules.ts";
+
+const put = (version: string, source = `packs/${version}.pack`): DesiredPut => ({
+  op: "put", version, run: version, size: 3, mtime: "1", contentType: "text/plain", source: { key: source, offset: 0, length: 3 },
+});
+const v = (desired: KeyVersion["desired"], at: string): KeyVersion => ({ desired, at });
+const current = (desired: IndexFile["desired"], extra: Partial<IndexFile> = {}): IndexFile => ({ key: "k", desired, ...extra });
+
+describe("versionAsOf", () => {
+  const versions = [v(put("a"), "2026-01-01T00:00:00.000Z"), v(put("b"), "2026-01-02T00:00:00.000Z"), v({ op: "delete", version: "c", run: "c" }, "2026-01-03T00:00:00.000Z")];
+  test("the latest version staged no later than the time", () => assert.equal(versionAsOf(versions, "2026-01-02T12:00:00.000Z")?.desired.version, "b"));
+  test("exactly at a version's time counts", () => assert.equal(versionAsOf(versions, "2026-01-01T00:00:00.000Z")?.desired.version, "a"));
+  test("before the first version: none (the key did not exist)", () => assert.equal(versionAsOf(versions, "2025-12-31T00:00:00.000Z"), undefined));
+  test("after a delete: the delete", () => assert.equal(versionAsOf(versions, "2026-02-01T00:00:00.000Z")?.desired.op, "delete"));
+});
+
+describe("decideRestore", () => {
+  const rows: Array<[string, KeyVersion | undefined, IndexFile | undefined, string]> = [
+    ["created after the time, gone now: nothing", undefined, undefined, "none"],
+    ["created after the time, exists now: delete", undefined, current(put("b")), "delete"],
+    ["deleted at the time, exists now: delete", v({ op: "delete", version: "c", run: "c" }, "t"), current(put("d")), "delete"],
+    ["deleted at the time, being deleted now: nothing", v({ op: "delete", version: "c", run: "c" }, "t"), current({ op: "delete", version: "e", run: "e" }), "none"],
+    ["same version now: nothing", v(put("a"), "t"), current(put("a")), "none"],
+    ["already restored (same staged bytes): nothing", v(put("a"), "t"), current({ ...put("a"), version: "r" }), "none"],
+    ["changed since: put the old version back", v(put("a"), "t"), current(put("b")), "put"],
+    ["deleted since: put it back", v(put("a"), "t"), undefined, "put"],
+    ["a generated listing now: put the file back", v(put("a"), "t"), current(put("g"), { generated: true }), "put"],
+    ["adopted and unchanged: nothing", v(put("a", ""), "t"), current(put("a", "")), "none"],
+    ["adopted and changed since: unrestorable", v(put("a", ""), "t"), current(put("b")), "unrestorable"],
+  ];
+  for (const [why, atTime, now, expected] of rows) test(why, () => assert.equal(decideRestore(atTime, now).action, expected));
+});
+
+test("the oldest restorable time is the retention before now", () => {
+  assert.equal(oldestRestorable(new Date("2026-11-25T00:00:00Z"), 30).toISOString(), "2026-10-26T00:00:00.000Z");
+});
