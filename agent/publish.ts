@@ -12,7 +12,7 @@ import type { ManifestEntry } from "../core/manifest.ts";
 import { ChangeRecorder } from "./change-recorder.ts";
 import { Limit, TaskGroup } from "./limit.ts";
 import type { Logger } from "../core/logger.ts";
-import { ManifestSender } from "./manifest-sender.ts";
+import { ManifestSender } from "../aws/manifest-sender.ts";
 import { readPlan, type PlanOp } from "./plan.ts";
 import { objectKey, packKey, PackBuilder, readStable, stageLargeFile, uploadPack, type ReadFailure } from "./stage.ts";
 

@@ -174,7 +174,7 @@ async function syncLocked(
 }
 
 /** Starts PostSync named after the run, so a retried start is the same execution, not a second one. */
-async function startPostSync(clients: AwsClients, stateMachineArn: string, runId: string): Promise<string> {
+export async function startPostSync(clients: AwsClients, stateMachineArn: string, runId: string): Promise<string> {
   try {
     const res = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }));
     return res.executionArn!;

@@ -30,7 +30,7 @@ import {
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { PermanentError } from "../core/errors.ts";
-import type { BytesLocation, Desired, IndexFile, Published } from "../core/index-record.ts";
+import type { BytesLocation, Desired, DesiredPut, IndexFile, Published } from "../core/index-record.ts";
 import { joinKey, splitKey } from "../core/keys.ts";
 import { drainWithBackoff } from "./backoff.ts";
 
@@ -241,7 +241,9 @@ export type IndexWrite =
   | { kind: "history"; key: string; desired: Desired; at: string }
   | { kind: "historyDir"; dir: string }
   | { kind: "mkdir"; dir: string; name: string }
-  | { kind: "rmdir"; dir: string; name: string };
+  | { kind: "rmdir"; dir: string; name: string }
+  /** A listing page already in the bucket, recorded the way PostSync records the pages it generates. */
+  | { kind: "generated"; key: string; desired: DesiredPut; published: Published; hash?: string };
 
 /**
  * Desired state is written with PutItem, replacing the whole item: a new desired version forgets the
@@ -273,6 +275,13 @@ function writeRequest(write: IndexWrite, keepPublished?: Published): WriteReques
       return { PutRequest: { Item: { pk: S(filePk(write.dir)), sk: S(`${write.name}/`), t: S("d") } } };
     case "rmdir":
       return { DeleteRequest: { Key: { pk: S(filePk(write.dir)), sk: S(`${write.name}/`) } } };
+    case "generated": {
+      const { dir, name } = splitKey(write.key);
+      const item: Item = { pk: S(filePk(dir)), sk: S(name), t: S("f"), gen: { BOOL: true } };
+      // PostSync compares its rendering with this hash; without one, its first listing replaces the page.
+      if (write.hash !== undefined) item.hash = S(write.hash);
+      return { PutRequest: { Item: { ...item, ...desiredAttributes(write.desired), ...publishedAttributes(write.published) } } };
+    }
   }
 }
 

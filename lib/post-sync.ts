@@ -4,22 +4,16 @@
 // reason as a Comment. Each step is its own function with its own role, all from one bundle.
 import { Duration, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
-import * as lambda from "aws-cdk-lib/aws-lambda";
-import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
-import * as logs from "aws-cdk-lib/aws-logs";
-import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { IDistribution } from "aws-cdk-lib/aws-cloudfront";
 import { Construct } from "constructs";
-import { join } from "node:path";
-import { bundling, functionRole, PROJECT_ROOT } from "./apply-function.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
-import { acknowledge, wildcardFinding } from "./nag.ts";
 import type { Storage } from "./storage.ts";
+import { createStepFunctions, invokeTask, LAMBDA_TRANSIENT_RETRY, wildcardFinding, workflowStateMachine } from "./workflow-functions.ts";
 
 export const POST_SYNC_STEPS = ["awaitRun", "planListings", "generateListings", "planInvalidations", "invalidate"] as const;
 export type PostSyncStep = (typeof POST_SYNC_STEPS)[number];
-
-const LAMBDA_TRANSIENT = ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"];
 
 /** Attempts of the RunNotApplied retry that add up to at least `minutes` of waiting (5 s, ×1.5, at most 60 s each). */
 export function awaitAttempts(minutes: number): number {
@@ -65,73 +59,34 @@ export class PostSync extends Construct {
       INVALIDATION: JSON.stringify({ collapseAbove: env.postSync.collapseAbove, maxPaths: env.postSync.maxPaths }),
       ...(distribution ? { DISTRIBUTION_ID: distribution.distributionId } : {}),
     };
-    const fns = {} as Record<PostSyncStep, nodejs.NodejsFunction>;
-    for (const step of POST_SYNC_STEPS) {
-      const name = step[0]!.toUpperCase() + step.slice(1);
-      const logGroup = new logs.LogGroup(this, `${name}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
-      const role = functionRole(this, `${name}Role`, logGroup);
-      for (const statement of statements[step]) role.addToPolicy(statement);
-      acknowledge(role, wildcardFinding(logGroup, ":*"), "Lambda creates one log stream per container in the function's own log group.");
-      if (step !== "awaitRun") {
-        acknowledge(role, wildcardFinding(storage.versionBucket, "/runs/*"), "Run artifacts are keyed by run id under runs/; the wildcard is confined to that prefix of the version store.");
-      }
-      if (step === "generateListings") {
-        acknowledge(role, wildcardFinding(storage.siteBucket, "/*index.html"), "Listings live at <directory>/index.html anywhere in the site; the wildcard admits only keys ending in index.html.");
-      }
-      const fn = new nodejs.NodejsFunction(this, name, {
-        entry: join(PROJECT_ROOT, "lambdas/post-sync/index.ts"),
-        handler: step,
-        runtime: lambda.Runtime.NODEJS_22_X,
-        architecture: lambda.Architecture.ARM_64,
-        memorySize: 1024,
-        timeout: Duration.minutes(step === "generateListings" ? 15 : 5),
-        role,
-        logGroup,
-        projectRoot: PROJECT_ROOT,
-        depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
-        bundling: bundling(),
-        environment,
-        description: `sitesync ${env.name}: PostSync step ${step}`,
-      });
-      acknowledge(fn, "AwsSolutions-L1", "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; a runtime change is a deliberate release with its own tests.");
-      fns[step] = fn;
-    }
-    this.functions = fns;
-
-    const logGroup = new logs.LogGroup(this, "Logs", { retention: logs.RetentionDays.THREE_MONTHS });
-    this.stateMachine = new sfn.StateMachine(this, "StateMachine", {
-      definitionBody: sfn.DefinitionBody.fromString(Stack.of(this).toJsonString(postSyncDefinition(fns, env))),
-      timeout: Duration.hours(6),
-      tracingEnabled: true,
-      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    const runsWildcard = { [wildcardFinding(storage.versionBucket, "/runs/*")]: "Run artifacts are keyed by run id under runs/; the wildcard is confined to that prefix of the version store." };
+    this.functions = createStepFunctions(this, {
+      entry: "lambdas/post-sync/index.ts",
+      environment,
+      description: `sitesync ${env.name}: PostSync step`,
+      steps: {
+        awaitRun: { statements: statements.awaitRun },
+        planListings: { statements: statements.planListings, wildcards: runsWildcard },
+        generateListings: {
+          statements: statements.generateListings,
+          timeout: Duration.minutes(15),
+          wildcards: {
+            ...runsWildcard,
+            [wildcardFinding(storage.siteBucket, "/*index.html")]: "Listings live at <directory>/index.html anywhere in the site; the wildcard admits only keys ending in index.html.",
+          },
+        },
+        planInvalidations: { statements: statements.planInvalidations, wildcards: runsWildcard },
+        invalidate: { statements: statements.invalidate, wildcards: runsWildcard },
+      },
     });
-    for (const fn of Object.values(fns)) fn.grantInvoke(this.stateMachine);
-    acknowledge(
-      this.stateMachine.role,
-      "AwsSolutions-IAM5[Resource::*]",
-      "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions.",
-    );
-    for (const fn of Object.values(fns)) {
-      acknowledge(this.stateMachine.role, `AwsSolutions-IAM5[Resource::<${Stack.of(this).resolve(Stack.of(this).getLogicalId(fn.node.defaultChild as lambda.CfnFunction))}.Arn>:*]`, "Invoking a function by any version or alias of that one function is what lambda:InvokeFunction on its ARN with :* means.");
-    }
+    this.stateMachine = workflowStateMachine(this, postSyncDefinition(this.functions, env), this.functions);
   }
 }
 
 /** The Amazon States Language definition; function ARNs are tokens resolved at synthesis. */
 export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: string }>, env: EnvironmentConfig): Record<string, unknown> {
-  const lambdaRetry = {
-    ErrorEquals: LAMBDA_TRANSIENT,
-    IntervalSeconds: 2,
-    BackoffRate: 2,
-    MaxAttempts: 6,
-    JitterStrategy: "FULL",
-    Comment: "Lambda service errors and throttling are transient: retry with jittered backoff.",
-  };
-  const invoke = (step: PostSyncStep, payload: Record<string, string>) => ({
-    Type: "Task",
-    Resource: "arn:aws:states:::lambda:invoke",
-    Parameters: { FunctionName: fns[step].functionArn, Payload: payload },
-  });
+  const lambdaRetry = LAMBDA_TRANSIENT_RETRY;
+  const invoke = (step: PostSyncStep, payload: Record<string, string>) => invokeTask(fns[step], payload);
   return {
     Comment: "PostSync: wait until the run is applied, regenerate changed listings, invalidate CloudFront.",
     StartAt: "AwaitApplied",

@@ -1,7 +1,7 @@
 // Sends manifests to SQS with SendMessageBatch: up to ten messages and 256 KiB per call, every failed
 // entry retried with backoff, a sender fault (a message SQS will never accept) reported as permanent.
 import { SendMessageBatchCommand, type SendMessageBatchRequestEntry, type SQSClient } from "@aws-sdk/client-sqs";
-import { drainWithBackoff } from "../aws/backoff.ts";
+import { drainWithBackoff } from "./backoff.ts";
 import { PermanentError } from "../core/errors.ts";
 import { packManifests, SQS_MAX_BYTES, type ManifestEntry } from "../core/manifest.ts";
 
@@ -14,11 +14,13 @@ export class ManifestSender {
   entriesSent = 0;
   messagesSent = 0;
 
-  constructor(sqs: SQSClient, queueUrl: string, runId: string, prefix: string) {
+  /** `firstSeq` lets several senders share a run without reusing message numbers. */
+  constructor(sqs: SQSClient, queueUrl: string, runId: string, prefix: string, firstSeq = 0) {
     this.#sqs = sqs;
     this.#queueUrl = queueUrl;
     this.#runId = runId;
     this.#prefix = prefix;
+    this.#nextSeq = firstSeq;
   }
 
   /** Sends the entries as as many manifests as their size needs; resolves when SQS holds all of them. */

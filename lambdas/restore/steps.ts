@@ -1,0 +1,227 @@
+// The Restore workflow's steps. "site": every key under a prefix back to its version at a point in time,
+// as a new run through the ordinary pipeline (index, manifests, apply, PostSync), so a restore is itself
+// published safely, counted, and undoable. "host": a restore plan on the restore queue, for the agent's
+// `sitesync restore --from-queue` to write into the tree.
+import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
+import { StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
+import type { S3Client } from "@aws-sdk/client-s3";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { drainWithBackoff } from "../../aws/backoff.ts";
+import { putRun, queryHistoryDirs, writeIndex, type IndexWrite } from "../../aws/index-table.ts";
+import { planDirectoryRestore, currentFiles } from "../../aws/restore-plan.ts";
+import { changePageKey, getJson, putJson } from "../../aws/run-artifacts.ts";
+import { BadInputError, PermanentError } from "../../core/errors.ts";
+import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";
+import { normalisePrefix, splitKey } from "../../core/keys.ts";
+import { asciiJson, type ManifestEntry } from "../../core/manifest.ts";
+import { oldestRestorable } from "../../core/restore-rules.ts";
+import { newRunId } from "../../core/run-id.ts";
+import { ManifestSender } from "../../aws/manifest-sender.ts";
+
+export class RestoreTooOld extends PermanentError {
+  override readonly name = "RestoreTooOld";
+}
+
+export interface RestoreDeps {
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  sqs: SQSClient;
+  sfn: SFNClient;
+  versionBucket: string;
+  table: string;
+  queueUrl: string;
+  restoreQueueUrl: string;
+  postSyncStateMachineArn: string;
+  retentionDays: number;
+  now?: () => Date;
+}
+
+export interface RestoreRequest {
+  runId: string;
+  target: "site" | "host";
+  /** Key prefix in the bucket to restore ("" for everything). */
+  prefix: string;
+  /** The agent's site prefix: rewrite rules and the run record are relative to it. */
+  sitePrefix: string;
+  /** ISO time; for "host" it may be absent (the state the index publishes now). */
+  asOf?: string;
+  dryRun: boolean;
+  pages: number[];
+}
+
+export const DIRECTORIES_PER_RESTORE_PAGE = 100;
+const pageKey = (runId: string, page: number) => `runs/${runId}/restore/${String(page).padStart(6, "0")}.json`;
+
+/** Step 1: validate the request, name the restore run, and page the directories it covers. */
+export async function startRestore(input: unknown, deps: RestoreDeps): Promise<RestoreRequest> {
+  const o = (input ?? {}) as Record<string, unknown>;
+  const example = '{"target": "site", "prefix": "docs/", "asOf": "2026-11-25T09:00:00Z", "dryRun": true}';
+  if (o.target !== "site" && o.target !== "host") throw new BadInputError(`"target" must be "site" or "host"; for example ${example}`);
+  if (typeof o.prefix !== "string") throw new BadInputError(`"prefix" must be a key prefix ("" for the whole bucket); for example ${example}`);
+  const sitePrefix = normalisePrefix(typeof o.sitePrefix === "string" ? o.sitePrefix : "");
+  let asOf: string | undefined;
+  if (o.asOf !== undefined) {
+    const t = typeof o.asOf === "string" ? Date.parse(o.asOf) : Number.NaN;
+    if (Number.isNaN(t)) throw new BadInputError(`"asOf" must be an ISO time such as 2026-11-25T09:00:00Z, not ${JSON.stringify(o.asOf)}`);
+    const now = deps.now?.() ?? new Date();
+    const oldest = oldestRestorable(now, deps.retentionDays);
+    if (t < oldest.getTime()) {
+      throw new RestoreTooOld(`${new Date(t).toISOString()} is older than the ${deps.retentionDays}-day retention: the oldest time that can be restored is ${oldest.toISOString()}`);
+    }
+    asOf = new Date(Math.min(t, now.getTime())).toISOString();
+  } else if (o.target === "site") {
+    throw new BadInputError(`a site restore needs "asOf"; for example ${example}`);
+  }
+  const runId = newRunId(deps.now?.());
+  const startDir = splitKey(o.prefix).dir;
+  const dirs = await queryHistoryDirs(deps.dynamodb, deps.table, startDir);
+  const pages: number[] = [];
+  for (let i = 0; i < dirs.length; i += DIRECTORIES_PER_RESTORE_PAGE) {
+    await putJson(deps.s3, deps.versionBucket, pageKey(runId, pages.length), dirs.slice(i, i + DIRECTORIES_PER_RESTORE_PAGE));
+    pages.push(pages.length);
+  }
+  return { runId, target: o.target, prefix: o.prefix, sitePrefix, ...(asOf ? { asOf } : {}), dryRun: o.dryRun === true, pages };
+}
+
+export interface PageResult {
+  restored: number;
+  removed: number;
+  unchanged: number;
+  unrestorable: number;
+  sent: number;
+  messages: number;
+  /** The first keys of each kind, for a dry run's report. */
+  sample: string[];
+}
+
+/** Step 2 (site): one page of directories back to `asOf`, as entries of the restore run. */
+export async function restoreSitePage(request: RestoreRequest & { page: number }, deps: RestoreDeps): Promise<PageResult> {
+  const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, pageKey(request.runId, request.page));
+  const result: PageResult = { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0, sample: [] };
+  const writes: Array<{ write: IndexWrite; keepPublished?: Published }> = [];
+  const entries: ManifestEntry[] = [];
+  const changes = { puts: [] as string[], deletes: [] as string[] };
+  const at = (deps.now?.() ?? new Date()).toISOString();
+  for (const dir of dirs) {
+    for (const { key, decision, current } of await planDirectoryRestore(deps.dynamodb, deps.table, dir, request.prefix, request.asOf!)) {
+      if (decision.action === "none") {
+        result.unchanged++;
+        continue;
+      }
+      if (decision.action === "unrestorable") {
+        result.unrestorable++;
+        if (result.sample.length < 20) result.sample.push(`lost ${key}: ${decision.reason}`);
+        continue;
+      }
+      if (result.sample.length < 20) result.sample.push(`${decision.action === "put" ? "restore" : "remove"} ${key}`);
+      let desired: Desired;
+      if (decision.action === "put") {
+        result.restored++;
+        const target: DesiredPut = decision.target;
+        desired = { ...target, version: request.runId, run: request.runId };
+        entries.push({ op: "put", key, version: request.runId, size: target.size, mtime: target.mtime, contentType: target.contentType, source: target.source });
+        changes.puts.push(key);
+      } else {
+        result.removed++;
+        desired = { op: "delete", version: request.runId, run: request.runId };
+        entries.push({ op: "delete", key, version: request.runId });
+        changes.deletes.push(key);
+      }
+      writes.push({ write: { kind: "desired", key, desired }, ...(current?.published ? { keepPublished: current.published } : {}) });
+      writes.push({ write: { kind: "history", key, desired, at } });
+    }
+    if (writes.length > 0) writes.push({ write: { kind: "historyDir", dir } });
+  }
+  if (request.dryRun) return result;
+  // Every page writes its change page, empty or not: PostSync reads pages 0 … n-1.
+  await putJson(deps.s3, deps.versionBucket, changePageKey(request.runId, request.page), changes);
+  if (entries.length === 0) return result;
+  await writeIndex(deps.dynamodb, deps.table, dedupeHistoryDirs(writes));
+  // Message numbers are unique across the Map's pages, so the run counter counts each message once.
+  const sender = new ManifestSender(deps.sqs, deps.queueUrl, request.runId, request.sitePrefix, request.page * 1_000_000);
+  await sender.send(entries);
+  result.sent = sender.entriesSent;
+  result.messages = sender.messagesSent;
+  return result;
+}
+
+function dedupeHistoryDirs(writes: Array<{ write: IndexWrite; keepPublished?: Published }>) {
+  const seen = new Set<string>();
+  return writes.filter(({ write }) => write.kind !== "historyDir" || (!seen.has(write.dir) && seen.add(write.dir) !== undefined));
+}
+
+/** Step 2 (host): the files of one page of directories, as restore plan messages for the agent. */
+export async function planHostPage(request: RestoreRequest & { page: number }, deps: RestoreDeps): Promise<PageResult> {
+  const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, pageKey(request.runId, request.page));
+  const result: PageResult = { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0, sample: [] };
+  const files: Array<{ key: string; desired: DesiredPut; publishedVersion?: string }> = [];
+  for (const dir of dirs) {
+    if (request.asOf === undefined) {
+      for (const f of await currentFiles(deps.dynamodb, deps.table, dir, request.prefix)) files.push({ ...f, publishedVersion: f.desired.version });
+      continue;
+    }
+    for (const { key, decision, current } of await planDirectoryRestore(deps.dynamodb, deps.table, dir, request.prefix, request.asOf)) {
+      if (decision.action === "put") files.push({ key, desired: decision.target });
+      else if (decision.action === "none" && current?.desired.op === "put" && !current.generated) {
+        files.push({ key, desired: current.desired, publishedVersion: current.desired.version });
+      } else if (decision.action === "unrestorable") result.unrestorable++;
+    }
+  }
+  result.restored = files.length;
+  for (const f of files.slice(0, 20)) result.sample.push(`write ${f.key}`);
+  if (request.dryRun) return result;
+  const bodies: string[] = [];
+  for (let i = 0; i < files.length; i += 100) {
+    bodies.push(asciiJson({ v: 1, restoreId: request.runId, sitePrefix: request.sitePrefix, prefix: request.prefix, files: files.slice(i, i + 100) }));
+  }
+  for (let i = 0; i < bodies.length; i += 10) {
+    const batch = bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(i + j), MessageBody }));
+    await drainWithBackoff(batch, async (pending) => {
+      const res = await deps.sqs.send(new SendMessageBatchCommand({ QueueUrl: deps.restoreQueueUrl, Entries: pending }));
+      const refused = (res.Failed ?? []).find((f) => f.SenderFault);
+      if (refused) throw new PermanentError(`the restore queue refused a plan message: ${refused.Code} ${refused.Message ?? ""}`);
+      const retry = new Set((res.Failed ?? []).map((f) => f.Id));
+      return pending.filter((e) => retry.has(e.Id));
+    }, "SendMessageBatch to the restore queue");
+  }
+  result.sent = files.length;
+  result.messages = bodies.length;
+  return result;
+}
+
+/** Step 3: totals; a site restore that sent entries gets its run record and its PostSync. */
+export async function finishRestore(input: { restore: RestoreRequest; results: PageResult[] }, deps: RestoreDeps) {
+  const { restore, results } = input;
+  const total = results.reduce(
+    (sum, r) => ({
+      restored: sum.restored + r.restored,
+      removed: sum.removed + r.removed,
+      unchanged: sum.unchanged + r.unchanged,
+      unrestorable: sum.unrestorable + r.unrestorable,
+      sent: sum.sent + r.sent,
+      messages: sum.messages + r.messages,
+    }),
+    { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0 },
+  );
+  const sample = results.flatMap((r) => r.sample).slice(0, 20);
+  let postSyncExecutionArn: string | undefined;
+  if (restore.target === "site" && !restore.dryRun && total.sent > 0) {
+    const now = (deps.now?.() ?? new Date()).toISOString();
+    await putRun(deps.dynamodb, deps.table, {
+      runId: restore.runId,
+      status: "sent",
+      prefix: restore.sitePrefix,
+      started: now,
+      finished: now,
+      sent: total.sent,
+      messages: total.messages,
+      changePages: restore.pages.length === 0 ? 0 : Math.max(...restore.pages) + 1,
+      counts: { "restore:put": total.restored, "restore:delete": total.removed },
+    });
+    const res = await deps.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: deps.postSyncStateMachineArn, name: restore.runId, input: JSON.stringify({ runId: restore.runId }) }),
+    );
+    postSyncExecutionArn = res.executionArn;
+  }
+  return { runId: restore.runId, target: restore.target, dryRun: restore.dryRun, asOf: restore.asOf ?? null, ...total, sample, postSyncExecutionArn: postSyncExecutionArn ?? null };
+}

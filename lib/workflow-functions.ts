@@ -1,0 +1,92 @@
+// The functions behind a workflow's Task states: one bundle (one entry file exporting a handler per
+// step), one function per step with its own role holding exactly that step's statements.
+import { Duration, Stack } from "aws-cdk-lib";
+import type * as iam from "aws-cdk-lib/aws-iam";
+import * as lambda from "aws-cdk-lib/aws-lambda";
+import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
+import * as logs from "aws-cdk-lib/aws-logs";
+import * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type { Construct } from "constructs";
+import { join } from "node:path";
+import { bundling, functionRole, PROJECT_ROOT } from "./apply-function.ts";
+import { acknowledge, wildcardFinding } from "./nag.ts";
+
+export interface StepSpec {
+  statements: iam.PolicyStatement[];
+  /** Why each wildcard resource of the statements is there, keyed by its IAM5 finding id. */
+  wildcards?: Record<string, string>;
+  timeout?: Duration;
+}
+
+export function createStepFunctions<S extends string>(
+  scope: Construct,
+  options: { entry: string; steps: Record<S, StepSpec>; environment: Record<string, string>; description: string },
+): Record<S, nodejs.NodejsFunction> {
+  const fns = {} as Record<S, nodejs.NodejsFunction>;
+  for (const step of Object.keys(options.steps) as S[]) {
+    const spec = options.steps[step];
+    const name = step[0]!.toUpperCase() + step.slice(1);
+    const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
+    const role = functionRole(scope, `${name}Role`, logGroup);
+    for (const statement of spec.statements) role.addToPolicy(statement);
+    acknowledge(role, wildcardFinding(logGroup, ":*"), "Lambda creates one log stream per container in the function's own log group.");
+    for (const [finding, reason] of Object.entries(spec.wildcards ?? {})) acknowledge(role, finding, reason);
+    const fn = new nodejs.NodejsFunction(scope, name, {
+      entry: join(PROJECT_ROOT, options.entry),
+      handler: step,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: spec.timeout ?? Duration.minutes(5),
+      role,
+      logGroup,
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
+      bundling: bundling(),
+      environment: options.environment,
+      description: `${options.description}: ${step}`,
+    });
+    acknowledge(fn, "AwsSolutions-L1", "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; a runtime change is a deliberate release with its own tests.");
+    fns[step] = fn;
+  }
+  return fns;
+}
+
+/** A traced, fully logged state machine over `definition` that may invoke exactly `fns`. */
+export function workflowStateMachine(scope: Construct, definition: Record<string, unknown>, fns: Record<string, lambda.IFunction>): sfn.StateMachine {
+  const stack = Stack.of(scope);
+  const logGroup = new logs.LogGroup(scope, "Logs", { retention: logs.RetentionDays.THREE_MONTHS });
+  const machine = new sfn.StateMachine(scope, "StateMachine", {
+    definitionBody: sfn.DefinitionBody.fromString(stack.toJsonString(definition)),
+    timeout: Duration.hours(6),
+    tracingEnabled: true,
+    logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+  });
+  for (const fn of Object.values(fns)) {
+    fn.grantInvoke(machine);
+    acknowledge(
+      machine.role,
+      `AwsSolutions-IAM5[Resource::<${stack.resolve(stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction))}.Arn>:*]`,
+      "Invoking a function by any version or alias of that one function is what lambda:InvokeFunction on its ARN with :* means.",
+    );
+  }
+  acknowledge(machine.role, "AwsSolutions-IAM5[Resource::*]", "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions.");
+  return machine;
+}
+
+export const LAMBDA_TRANSIENT_RETRY = {
+  ErrorEquals: ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+  IntervalSeconds: 2,
+  BackoffRate: 2,
+  MaxAttempts: 6,
+  JitterStrategy: "FULL",
+  Comment: "Lambda service errors and throttling are transient: retry with jittered backoff.",
+};
+
+export const invokeTask = (fn: { functionArn: string }, payload: Record<string, string>) => ({
+  Type: "Task",
+  Resource: "arn:aws:states:::lambda:invoke",
+  Parameters: { FunctionName: fn.functionArn, Payload: payload },
+});
+
+export { wildcardFinding };
