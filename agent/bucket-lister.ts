@@ -11,6 +11,7 @@
 // not visible in the listing at all, so a listing that took more than one page says so (`paged`), and the
 // caller checks the files it expected there but did not see, one HeadObject each.
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
+import { PermanentError } from "../core/errors.ts";
 import { MAX_PAGE_READ_BYTES, type ListedObject } from "./adopt-rules.ts";
 
 export interface ListedDirectory {
@@ -43,7 +44,11 @@ export async function listDirectory(s3: S3Client, bucket: string, prefix: string
     }
     // A prefix repeated across pages is the same subdirectory: nothing to count.
     for (const common of page.CommonPrefixes ?? []) listed.subdirs.add(common.Prefix!.slice(prefix.length, -1));
-    token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    const next = page.IsTruncated ? page.NextContinuationToken : undefined;
+    if (next !== undefined && next === token) {
+      throw new PermanentError(`listing s3://${bucket}/${prefix} returned the same continuation token twice; the server's listing is broken`);
+    }
+    token = next;
   } while (token);
   listed.paged = pages > 1;
   return listed;

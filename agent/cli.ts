@@ -17,6 +17,7 @@ export const USAGE = `sitesync — publish a static site tree to S3 and CloudFro
 Usage:
   sitesync sync --config FILE [options] [DIR]
   sitesync restore --config FILE [--prefix P] [--as-of TIME] [--delete] [--dry-run] [DIR]
+  sitesync restore --config FILE --from-queue [--delete] [DIR]
 
 Commands:
   sync       Compare DIR (default: "root" from the config) with the index, stage what changed,
@@ -32,6 +33,7 @@ Options:
       --no-delete       sync: publish new and changed files, delete nothing
       --delete          restore: also remove files the restored state does not hold
       --as-of TIME      restore: the point in time (e.g. 2026-11-25T09:00:00Z)
+      --from-queue      restore: apply the plans the Restore workflow put on the restore queue
       --exclude GLOB    leave out matching site paths (repeatable; adds to the config's list)
   -n, --dry-run         print the plan and change nothing
       --force           go past the mass-deletion guard
@@ -57,6 +59,7 @@ export async function main(argv: string[]): Promise<number> {
         "no-delete": { type: "boolean" },
         delete: { type: "boolean" },
         "as-of": { type: "string" },
+        "from-queue": { type: "boolean" },
         exclude: { type: "string", multiple: true },
         "dry-run": { type: "boolean", short: "n" },
         force: { type: "boolean" },
@@ -117,6 +120,7 @@ export async function main(argv: string[]): Promise<number> {
         const result = await runHostRestore(config, clients, logger, {
           prefix: values.prefix ?? "",
           ...(asOf !== undefined ? { asOf: new Date(asOf).toISOString() } : {}),
+          ...(values["from-queue"] ? { fromQueue: true } : {}),
           dir: config.root,
           delete: values.delete === true,
           dryRun: values["dry-run"] === true,

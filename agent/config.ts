@@ -17,6 +17,8 @@ export interface AgentConfig {
   versionBucket: string;
   table: string;
   queueUrl: string;
+  /** Where the Restore workflow puts host restore plans (`sitesync restore --from-queue`). */
+  restoreQueueUrl?: string;
   /** The PostSync workflow the agent starts after a run that sent entries; absent → not started. */
   postSyncStateMachineArn?: string;
   /** Local stack only: service endpoints and static credentials. */
@@ -77,7 +79,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   }
   const o = raw as Record<string, unknown>;
   const known = new Set([
-    "root", "prefix", "region", "siteBucket", "versionBucket", "table", "queueUrl", "postSyncStateMachineArn", "endpoints", "credentials",
+    "root", "prefix", "region", "siteBucket", "versionBucket", "table", "queueUrl", "restoreQueueUrl", "postSyncStateMachineArn", "endpoints", "credentials",
     "stateDir", "nameEncoding", "exclude", "dotFiles", "delete", "deleteGuard", "contentTypes", "concurrency", "pack",
   ]);
   for (const field of Object.keys(o)) {
@@ -139,6 +141,12 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   };
   if (config.pack.largeFileBytes > config.pack.maxBytes) {
     throw new ConfigError(source, "pack.largeFileBytes", "must not exceed pack.maxBytes", String(config.pack.maxBytes));
+  }
+  if (o.restoreQueueUrl !== undefined) {
+    if (typeof o.restoreQueueUrl !== "string" || !/^https?:\/\//.test(o.restoreQueueUrl)) {
+      throw new ConfigError(source, "restoreQueueUrl", "must be a queue URL (the stack output RestoreQueueUrl)", '"https://sqs.…/NAME"');
+    }
+    config.restoreQueueUrl = o.restoreQueueUrl;
   }
   if (o.postSyncStateMachineArn !== undefined) {
     if (typeof o.postSyncStateMachineArn !== "string" || !/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/.test(o.postSyncStateMachineArn)) {

@@ -4,6 +4,8 @@
 // outside the target directory (.., absolute, NUL) are refused; no symbolic link is ever followed; extra
 // files go only with --delete; a restore and a sync never run at once (the same lock).
 import { lstat, mkdir, readdir, rename, rm, unlink, utimes } from "node:fs/promises";
+import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { BadInputError, ConfigError } from "../core/errors.ts";
 import { join, resolve, sep } from "node:path";
 import type { AwsClients } from "../aws/clients.ts";
 import { queryHistory, queryHistoryDirs, setDesiredMtime } from "../aws/index-table.ts";
@@ -24,6 +26,8 @@ export interface HostRestoreOptions {
   prefix: string;
   /** ISO time; absent → the state the index publishes now. */
   asOf?: string;
+  /** Take the plan from the restore queue (written by the Restore workflow) instead of the index. */
+  fromQueue?: boolean;
   /** The directory to write into (default: the config's root). */
   dir: string;
   delete: boolean;
@@ -49,12 +53,11 @@ export async function runHostRestore(config: AgentConfig, clients: AwsClients, l
   const lock = acquireLock(config.stateDir, "restore", logger);
   try {
     const target = resolve(options.dir);
-    const files = await targetFiles(config, clients, options);
-    const result: HostRestoreResult = { files: files.length, written: 0, skipped: 0, deleted: 0, refused: [], unrestorable: [], seconds: 0 };
+    const result: HostRestoreResult = { files: 0, written: 0, skipped: 0, deleted: 0, refused: [], unrestorable: [], seconds: 0 };
     const planned = new Set<string>();
     const limit = new Limit(config.concurrency.files);
     let done = 0;
-    await Promise.all(
+    const restoreAll = (files: TargetFile[]) => Promise.all(
       files.map((file) =>
         limit.run(async () => {
           const rel = file.key.slice(config.prefix.length);
@@ -75,12 +78,23 @@ export async function runHostRestore(config: AgentConfig, clients: AwsClients, l
             }
             throw err;
           } finally {
-            logger.progress(`restored ${++done}/${files.length}`);
+            logger.progress(`restored ${++done}/${result.files}`);
           }
         }),
       ),
     );
-    if (options.delete) result.deleted = await removeExtraFiles(config, target, options.prefix, planned, options.dryRun === true, logger);
+    let prefix = options.prefix;
+    if (options.fromQueue) {
+      prefix = await consumePlans(config, clients, logger, async (plan) => {
+        result.files += plan.length;
+        await restoreAll(plan);
+      });
+    } else {
+      const files = await targetFiles(config, clients, options);
+      result.files = files.length;
+      await restoreAll(files);
+    }
+    if (options.delete) result.deleted = await removeExtraFiles(config, target, prefix, planned, options.dryRun === true, logger);
     result.seconds = (Date.now() - started) / 1000;
     return result;
   } finally {
@@ -129,6 +143,46 @@ async function targetFiles(config: AgentConfig, clients: AwsClients, options: Ho
     }
   }
   return out;
+}
+
+interface PlanMessage {
+  v: 1;
+  restoreId: string;
+  sitePrefix: string;
+  prefix: string;
+  files: TargetFile[];
+}
+
+/**
+ * Applies every plan on the restore queue, deleting a message only once its files are written; returns
+ * the site-relative prefix the plans covered. Stops when the queue stays empty for two polls.
+ */
+async function consumePlans(config: AgentConfig, clients: AwsClients, logger: Logger, apply: (files: TargetFile[]) => Promise<void>): Promise<string> {
+  if (!config.restoreQueueUrl) throw new ConfigError("the configuration", "restoreQueueUrl", "is needed for --from-queue (the stack output RestoreQueueUrl)");
+  let prefix = "";
+  for (let empty = 0; empty < 2; ) {
+    const res = await clients.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: config.restoreQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 600 }),
+    );
+    const messages = res.Messages ?? [];
+    if (messages.length === 0) {
+      empty++;
+      continue;
+    }
+    empty = 0;
+    for (const message of messages) {
+      const plan = JSON.parse(message.Body ?? "{}") as PlanMessage;
+      if (plan.v !== 1 || !Array.isArray(plan.files)) throw new BadInputError(`restore queue message ${message.MessageId} is not a restore plan`);
+      if (plan.sitePrefix !== config.prefix) {
+        throw new BadInputError(`restore plan ${plan.restoreId} is for the site prefix "${plan.sitePrefix}", this host syncs "${config.prefix}"`);
+      }
+      prefix = plan.prefix.slice(config.prefix.length);
+      logger.info("applying a restore plan", { restoreId: plan.restoreId, files: plan.files.length });
+      await apply(plan.files);
+      await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: config.restoreQueueUrl, ReceiptHandle: message.ReceiptHandle! }));
+    }
+  }
+  return prefix;
 }
 
 /** The absolute path of a site-relative key inside `target`, or UnsafeKeyError. */

@@ -4,6 +4,7 @@
 // key the operator creates and rotates (README: "The agent's credentials").
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
+import type * as sqs from "aws-cdk-lib/aws-sqs";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
@@ -16,7 +17,15 @@ export class AgentIdentity extends Construct {
   readonly user?: iam.User;
   readonly policy: iam.ManagedPolicy;
 
-  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, queue: ManifestQueue, postSync: sfn.IStateMachine) {
+  constructor(
+    scope: Construct,
+    id: string,
+    env: EnvironmentConfig,
+    storage: Storage,
+    queue: ManifestQueue,
+    postSync: sfn.IStateMachine,
+    restoreQueue: sqs.IQueue,
+  ) {
     super(scope, id);
     this.policy = new iam.ManagedPolicy(this, "Policy", {
       description: `sitesync ${env.name}: what the agent on the FTP host may do`,
@@ -42,6 +51,16 @@ export class AgentIdentity extends Construct {
           resources: [queue.queue.queueArn],
         }),
         new iam.PolicyStatement({
+          sid: "ReadVersionsForRestore",
+          actions: ["s3:GetObject"],
+          resources: [storage.versionBucket.arnForObjects("packs/*"), storage.versionBucket.arnForObjects("objects/*"), storage.siteBucket.arnForObjects("*")],
+        }),
+        new iam.PolicyStatement({
+          sid: "TakeRestorePlans",
+          actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+          resources: [restoreQueue.queueArn],
+        }),
+        new iam.PolicyStatement({
           sid: "StartPostSync",
           actions: ["states:StartExecution"],
           resources: [postSync.stateMachineArn],
@@ -55,6 +74,7 @@ export class AgentIdentity extends Construct {
         `Staging keys are generated per run (${prefix}/<run>/…); the wildcard is confined to that prefix of the version store.`,
       );
     }
+    acknowledge(this.policy, wildcardFinding(storage.siteBucket, "/*"), "A host restore reads adopted versions from the site object itself, which can be any key of the site.");
     if (env.agent.kind === "ec2-role") {
       this.role = new iam.Role(this, "Role", {
         assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),

@@ -46,8 +46,8 @@ export class Alarms extends Construct {
       }),
       ...workflows.map(
         (workflow) =>
-          new cloudwatch.Alarm(this, `${workflow.node.id}Failed`, {
-            alarmDescription: `A ${workflow.node.id} execution failed, timed out or was aborted.`,
+          new cloudwatch.Alarm(this, `${workflow.node.scope!.node.id}Failed`, {
+            alarmDescription: `A ${workflow.node.scope!.node.id} execution failed, timed out or was aborted.`,
             metric: new cloudwatch.MathExpression({
               expression: "failed + timedOut + aborted",
               usingMetrics: {

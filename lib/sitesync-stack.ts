@@ -31,9 +31,9 @@ export class SiteSyncStack extends Stack {
     if (env.distribution.kind !== "none") {
       this.distribution = new SiteDistribution(this, "Cdn", env.distribution, this.storage.siteBucket, this.storage.logsBucket);
     }
-    this.workflows = new Workflows(this, "Workflows", env, this.storage, this.distribution?.distribution);
-    this.agent = new AgentIdentity(this, "Agent", env, this.storage, this.queue, this.workflows.postSync.stateMachine);
-    new Alarms(this, "Alarms", this.queue, [this.workflows.postSync.stateMachine, this.workflows.restore], env.alarmEmail);
+    this.workflows = new Workflows(this, "Workflows", env, this.storage, this.queue, this.distribution?.distribution);
+    this.agent = new AgentIdentity(this, "Agent", env, this.storage, this.queue, this.workflows.postSync.stateMachine, this.workflows.restore.restoreQueue);
+    new Alarms(this, "Alarms", this.queue, [this.workflows.postSync.stateMachine, this.workflows.restore.stateMachine], env.alarmEmail);
 
     // What the agent's configuration file needs (README: "Agent configuration").
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
@@ -44,7 +44,8 @@ export class SiteSyncStack extends Stack {
     output("ManifestQueueUrl", this.queue.queue.queueUrl, "queueUrl");
     output("DeadLetterQueueUrl", this.queue.deadLetterQueue.queueUrl, "where failed manifests wait");
     output("PostSyncStateMachineArn", this.workflows.postSync.stateMachine.stateMachineArn, "postSyncStateMachineArn");
-    output("RestoreStateMachineArn", this.workflows.restore.stateMachineArn, "restore workflow");
+    output("RestoreStateMachineArn", this.workflows.restore.stateMachine.stateMachineArn, "restore workflow (aws stepfunctions start-execution)");
+    output("RestoreQueueUrl", this.workflows.restore.restoreQueue.queueUrl, "restoreQueueUrl (sitesync restore --from-queue)");
     if (this.agent.instanceProfile) output("AgentInstanceProfile", this.agent.instanceProfile.instanceProfileName, "attach to the FTP host");
     if (this.agent.user) output("AgentUser", this.agent.user.userName, "create an access key for it");
     if (this.distribution) {

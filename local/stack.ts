@@ -11,7 +11,7 @@ import type { EnvironmentConfig } from "../lib/environment-config.ts";
 import { createApplyHandler, type SqsHandler } from "../lambdas/apply/handler.ts";
 import { startLocalServers, type LocalServers, type LocalServersOptions } from "./servers.ts";
 import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts";
-import { startLocalPostSync, type LocalPostSync } from "./post-sync.ts";
+import { startLocalWorkflows, type LocalWorkflows } from "./workflows.ts";
 import { runWorkflow, type ExecutionResult, type WorkflowName } from "./state-machines.ts";
 import { definitionFromTemplate, localEnvironment, synthesizeTemplate, type CfnTemplate } from "./template.ts";
 
@@ -24,6 +24,7 @@ export interface StackDefinition {
   tableAttributes: Array<{ AttributeName: string; AttributeType: "S" | "N" | "B" }>;
   queueName: string;
   deadLetterQueueName: string;
+  restoreQueueName: string;
   maxReceiveCount: number;
   visibilityTimeoutSeconds: number;
   batchSize: number;
@@ -46,8 +47,9 @@ export interface LocalStack {
   startApply(options?: { handler?: SqsHandler; onError?: (err: unknown) => void }): SqsEventSource;
   /** Resolves once every entry the run sent has been applied; rejects past the timeout. */
   waitForRun(runId: string, timeoutMs?: number): Promise<void>;
-  /** PostSync behind the local Step Functions endpoint, and the CloudFront fake that records invalidations. */
-  postSync: LocalPostSync;
+  /** PostSync and Restore behind the local Step Functions endpoint, and the CloudFront fake. */
+  postSync: LocalWorkflows;
+  restoreQueueUrl: string;
   /** The synthesized template this stack was built from. */
   template: CfnTemplate;
   /** Runs a workflow from the template's definition, its Task states mapped to the real handlers. */
@@ -77,8 +79,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const logger = options.logger ?? silentLogger;
   const sources: SqsEventSource[] = [];
   try {
-    const { queueUrl, queueArn, deadLetterQueueUrl } = await createResources(clients, definition);
-    const postSync = await startLocalPostSync(template, environment, clients, definition);
+    const { queueUrl, queueArn, deadLetterQueueUrl, restoreQueueUrl } = await createResources(clients, definition);
+    const postSync = await startLocalWorkflows(template, environment, clients, servers.clientConfig, { ...definition, queueUrl, restoreQueueUrl });
     // The SFN client can only point at the local endpoint once that endpoint exists.
     clients.sfn.destroy();
     clients.sfn = createSfnClient({ ...servers.clientConfig, endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint } });
@@ -100,6 +102,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       deadLetterQueueUrl,
       applyHandler,
       postSync,
+      restoreQueueUrl,
       template,
       runWorkflow: (name, input) => runWorkflow(template, name, input),
       startApply(startOptions = {}) {
@@ -139,13 +142,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           table: definition.table,
           queueUrl,
           postSyncStateMachineArn: postSync.stateMachineArn,
+          restoreQueueUrl,
           endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint },
           credentials: servers.credentials,
         };
       },
       async stop() {
         await Promise.all(sources.map((s) => s.stop()));
-        await postSync.server.stop();
+        await postSync.stop();
         clients.destroy();
         await servers.stop();
       },
@@ -189,7 +193,13 @@ async function createResources(clients: AwsClients, d: StackDefinition) {
       },
     }),
   );
-  return { queueUrl: queue.QueueUrl!, queueArn: await queueArnOf(clients, queue.QueueUrl!), deadLetterQueueUrl: dlq.QueueUrl! };
+  const restore = await clients.sqs.send(new CreateQueueCommand({ QueueName: d.restoreQueueName, Attributes: { VisibilityTimeout: "600" } }));
+  return {
+    queueUrl: queue.QueueUrl!,
+    queueArn: await queueArnOf(clients, queue.QueueUrl!),
+    deadLetterQueueUrl: dlq.QueueUrl!,
+    restoreQueueUrl: restore.QueueUrl!,
+  };
 }
 
 /** The SDK's waiter sleeps a whole second between checks; the local server is ACTIVE within milliseconds. */

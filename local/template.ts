@@ -82,6 +82,7 @@ export function definitionFromTemplate(template: CfnTemplate, env: EnvironmentCo
     tableAttributes: table.AttributeDefinitions as StackDefinition["tableAttributes"],
     queueName: `sitesync-${env.name}-manifests`,
     deadLetterQueueName: `sitesync-${env.name}-manifests-dlq`,
+    restoreQueueName: `sitesync-${env.name}-restore-plans`,
     maxReceiveCount: num(redrive?.maxReceiveCount, "RedrivePolicy.maxReceiveCount"),
     visibilityTimeoutSeconds: num(queue.VisibilityTimeout, "VisibilityTimeout"),
     batchSize: num(mapping.BatchSize ?? 10, "BatchSize"),

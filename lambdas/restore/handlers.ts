@@ -4,11 +4,11 @@ import { isRunId } from "../../core/run-id.ts";
 import { finishRestore, planHostPage, restoreSitePage, startRestore, type PageResult, type RestoreDeps, type RestoreRequest } from "./steps.ts";
 
 function request(event: unknown): RestoreRequest & { page: number } {
-  const o = event as RestoreRequest & { page: number };
-  if (!isRunId(o?.runId) || !Number.isInteger(o.page) || typeof o.prefix !== "string") {
-    throw new BadInputError(`restore page input needs runId, prefix and page; got ${JSON.stringify(event)?.slice(0, 300)}`);
+  const o = event as { restore?: RestoreRequest; page?: number };
+  if (!isRunId(o?.restore?.runId) || !Number.isInteger(o.page) || typeof o.restore.prefix !== "string") {
+    throw new BadInputError(`restore page input needs the restore request and a page; got ${JSON.stringify(event)?.slice(0, 300)}`);
   }
-  return o;
+  return { ...o.restore, page: o.page! };
 }
 
 export function createRestoreHandlers(deps: RestoreDeps) {

@@ -1,0 +1,344 @@
+// `sitesync adopt`: build the index from a bucket that another tool (or zc.s3staticsync) already fills, so
+// that the first sync uploads only the files that differ instead of every file of the site.
+//
+// One listing of the bucket under the prefix, a directory at a time and many directories at once (the
+// delimiter fan-out in bucket-lister.ts), compared with the tree; per directory the rules are in
+// adopt-directory.ts. Matched files enter the index as published, with the size and mtime the next sync
+// compares; everything else is left for that sync. It never writes to the bucket: orphan keys (no file)
+// are only reported, and with --delete queued for deletion through the ordinary pipeline (tombstones in
+// the index, manifests to the apply handler, then PostSync), under the same mass-deletion guard as sync.
+//
+// A checkpoint in the state directory records each finished directory, so an interrupted adoption resumes
+// where it stopped (--resume) and the deletions are queued from the checkpoint, not from memory.
+import { join } from "node:path";
+import { rmSync, mkdirSync } from "node:fs";
+import type { AwsClients } from "../aws/clients.ts";
+import { putRun, type RunRecord } from "../aws/index-table.ts";
+import { ConfigError, RetryableError } from "../core/errors.ts";
+import type { Logger } from "../core/logger.ts";
+import { newRunId } from "../core/run-id.ts";
+import { Checkpoint, type JobRecord } from "./adopt-checkpoint.ts";
+import { addCounts, adoptDirectory, emptyCounts, type AdoptContext, type AdoptCounts, type AdoptJob } from "./adopt-directory.ts";
+import { DEFAULT_FUDGE_SECONDS } from "./adopt-rules.ts";
+import type { AgentConfig } from "./config.ts";
+import { acquireLock } from "./lock.ts";
+import { PlanWriter } from "./plan.ts";
+import { executePlan } from "./publish.ts";
+import { createExcluder, type ScanNotes } from "./scan.ts";
+import { SafetyGuardError, startPostSync } from "./sync.ts";
+import { runPool } from "./work-pool.ts";
+
+export interface AdoptOptions {
+  /** List and compare, print the counts, change nothing (no index writes, no checkpoint). */
+  dryRun?: boolean;
+  /** Queue orphan keys (keys with no file) for deletion. */
+  delete?: boolean;
+  /** Clock fudge for the published rule, in seconds (default 1,200). */
+  fudgeSeconds?: number;
+  /** Continue the adoption an interruption left in the checkpoint. */
+  resume?: boolean;
+  /** Let --delete past the mass-deletion guard. */
+  force?: boolean;
+  /** Directories adopted at once (default: 4 × concurrency.directories). */
+  concurrency?: number;
+  /** Stops the adoption between directories; the checkpoint keeps what was finished. */
+  signal?: AbortSignal;
+}
+
+export interface AdoptDeletion {
+  runId: string;
+  queued: number;
+  entriesSent: number;
+  messagesSent: number;
+  postSyncExecutionArn?: string;
+}
+
+export interface AdoptResult extends AdoptCounts {
+  /** The adoption's run id: adopted items carry version "adopt-<runId>". */
+  runId: string;
+  dryRun: boolean;
+  resumed: boolean;
+  bucket: string;
+  prefix: string;
+  /** The first orphan keys found, for the summary. */
+  orphanSample: string[];
+  /** The run that queued the orphans' deletion (--delete). */
+  deletion?: AdoptDeletion;
+  /** A dry run with --delete: why the real run would stop at the mass-deletion guard. */
+  guardWouldStop?: string;
+  skipped: ScanNotes["skipped"];
+  unreadable: Array<{ key: string; reason: string }>;
+  seconds: number;
+  keysPerSecond: number;
+}
+
+/** The adoption stopped on request; what it finished is in the checkpoint. */
+export class AdoptInterruptedError extends RetryableError {
+  override readonly name = "AdoptInterruptedError";
+}
+
+const ORPHAN_SAMPLE = 20;
+const PROGRESS_EVERY_MS = 250;
+
+export async function runAdopt(
+  config: AgentConfig,
+  clients: AwsClients,
+  logger: Logger,
+  options: AdoptOptions = {},
+): Promise<AdoptResult> {
+  const started = Date.now();
+  const fudgeSeconds = options.fudgeSeconds ?? DEFAULT_FUDGE_SECONDS;
+  if (!Number.isFinite(fudgeSeconds) || fudgeSeconds < 0) {
+    throw new ConfigError("command line", "--fudge", "must be a number of seconds, 0 or more", "1200");
+  }
+  const concurrency = options.concurrency ?? config.concurrency.directories * 4;
+  if (!Number.isInteger(concurrency) || concurrency < 1) {
+    throw new ConfigError("command line", "--concurrency", "must be a whole number from 1", "32");
+  }
+  const lock = acquireLock(config.stateDir, options.dryRun ? "adopt --dry-run" : "adopt", logger);
+  try {
+    return await adoptLocked(config, clients, logger, { ...options, fudgeSeconds, concurrency }, started);
+  } finally {
+    lock.release();
+  }
+}
+
+async function adoptLocked(
+  config: AgentConfig,
+  clients: AwsClients,
+  logger: Logger,
+  options: AdoptOptions & { fudgeSeconds: number; concurrency: number },
+  started: number,
+): Promise<AdoptResult> {
+  const dryRun = options.dryRun === true;
+  const where = { bucket: config.siteBucket, prefix: config.prefix, root: config.root };
+  const totals = emptyCounts();
+  const orphanSample: string[] = [];
+  const sample = (keys: string[]) => orphanSample.push(...keys.slice(0, ORPHAN_SAMPLE - orphanSample.length));
+  const done = new Map<string, JobRecord[]>();
+  let checkpoint: Checkpoint<AdoptCounts> | undefined;
+  let runId = newRunId();
+  if (!dryRun) {
+    mkdirSync(config.stateDir, { recursive: true });
+    const previous = options.resume ? Checkpoint.open<AdoptCounts>(config.stateDir, where) : undefined;
+    if (previous) {
+      checkpoint = previous.checkpoint;
+      runId = checkpoint.header.runId;
+      for (const record of previous.done) {
+        done.set(record.dir, record.children);
+        addCounts(totals, record.counts);
+        sample(record.orphans);
+      }
+      logger.info("resuming an interrupted adoption", { runId, directoriesDone: done.size });
+    } else {
+      if (options.resume) logger.warn("no interrupted adoption to resume; starting from the beginning");
+      else if (Checkpoint.exists(config.stateDir)) logger.warn("an interrupted adoption's checkpoint exists; starting over (--resume continues it)");
+      checkpoint = Checkpoint.create<AdoptCounts>(config.stateDir, { checkpoint: 1, runId, ...where, started: new Date(started).toISOString() });
+    }
+  }
+  logger.info(dryRun ? "adopting (dry run)" : "adopting", { runId, bucket: config.siteBucket, prefix: config.prefix, root: config.root });
+
+  const policy = {
+    nameEncoding: config.nameEncoding,
+    exclude: config.exclude,
+    dotFiles: config.dotFiles,
+    fileConcurrency: config.concurrency.files,
+  };
+  const ctx: AdoptContext = {
+    s3: clients.s3,
+    dynamodb: clients.dynamodb,
+    bucket: config.siteBucket,
+    table: config.table,
+    prefix: config.prefix,
+    runId,
+    fudgeSeconds: options.fudgeSeconds,
+    dryRun,
+    policy,
+    excluded: createExcluder(policy),
+    contentTypes: config.contentTypes,
+    requestConcurrency: 8,
+  };
+  const skipped: ScanNotes["skipped"] = [];
+  const unreadable: AdoptResult["unreadable"] = [];
+  const seconds = () => (Date.now() - started) / 1000;
+  let lastProgress = 0;
+  const progress = () => {
+    if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
+    lastProgress = Date.now();
+    logger.progress(
+      `adopt: ${totals.directories} directories, ${totals.listed} keys (${Math.round(totals.listed / Math.max(seconds(), 0.001))}/s); ` +
+        `matched ${totals.matched}, to upload ${totals.unmatched}, orphans ${totals.orphans}, generated ${totals.generated}`,
+    );
+  };
+
+  const work = async (job: AdoptJob, enqueue: (job: AdoptJob) => void): Promise<void> => {
+    const finished = done.get(job.relDir);
+    if (finished) {
+      for (const child of finished) enqueue(fromRecord(child));
+      return;
+    }
+    const outcome = await adoptDirectory(job, ctx);
+    checkpoint?.append({
+      dir: job.relDir,
+      children: outcome.children.map(toRecord),
+      counts: outcome.counts,
+      orphans: outcome.orphans,
+      markers: outcome.markers,
+    });
+    addCounts(totals, outcome.counts);
+    sample(outcome.orphans);
+    skipped.push(...outcome.skipped);
+    for (const u of outcome.unreadable) logger.warn("unreadable: its keys are kept, never judged", u);
+    unreadable.push(...outcome.unreadable);
+    for (const child of outcome.children) enqueue(child);
+    progress();
+  };
+  try {
+    await runPool([{ relDir: "", path: Buffer.from(config.root) }], options.concurrency, work, options.signal);
+  } catch (err) {
+    if (options.signal?.aborted) {
+      throw new AdoptInterruptedError(
+        `adoption ${runId} stopped after ${totals.directories} directories; run it again with --resume to continue`,
+      );
+    }
+    throw err;
+  }
+  if (totals.repeated > 0 || totals.recovered > 0) {
+    logger.warn("the bucket's listing did not come in S3 order: repeated keys were counted once, skipped ones found by HeadObject", {
+      repeated: totals.repeated,
+      recovered: totals.recovered,
+    });
+  }
+
+  const result: AdoptResult = {
+    runId, dryRun, resumed: done.size > 0, bucket: config.siteBucket, prefix: config.prefix, ...totals, orphanSample, skipped, unreadable, seconds: 0, keysPerSecond: 0,
+  };
+  if (options.delete && totals.orphans > 0) {
+    const guard = deleteGuard(config, totals);
+    if (dryRun) {
+      if (guard && !options.force) result.guardWouldStop = guard;
+    } else {
+      if (guard && !options.force) throw new SafetyGuardError(guard);
+      result.deletion = await queueDeletes(config, clients, logger, checkpoint!);
+    }
+  }
+  checkpoint?.remove();
+  result.seconds = seconds();
+  result.keysPerSecond = totals.listed / Math.max(result.seconds, 0.001);
+  logger.info("adoption finished", { runId, listed: totals.listed, matched: totals.matched, unmatched: totals.unmatched, orphans: totals.orphans, generated: totals.generated, seconds: result.seconds });
+  return result;
+}
+
+const toRecord = (job: AdoptJob): JobRecord => ({ relDir: job.relDir, ...(job.path ? { path: job.path.toString("base64") } : {}) });
+const fromRecord = (record: JobRecord): AdoptJob => ({ relDir: record.relDir, ...(record.path !== undefined ? { path: Buffer.from(record.path, "base64") } : {}) });
+
+/** Why deleting the orphans would be a mistake (an unmounted volume, a wrong root or prefix), if it would. */
+function deleteGuard(config: AgentConfig, counts: AdoptCounts): string | undefined {
+  if (counts.files === 0) {
+    return `the tree ${config.root} holds no files but the bucket holds ${counts.listed} keys under "${config.prefix}": ` +
+      "is the volume mounted? Nothing was deleted. Run with --force if the bucket really must be emptied.";
+  }
+  const share = counts.orphans / Math.max(1, counts.listed);
+  if (counts.orphans > config.deleteGuard.minFiles && share > config.deleteGuard.maxShare) {
+    return `deleting the orphans would remove ${counts.orphans} of ${counts.listed} keys (${(share * 100).toFixed(1)}%), ` +
+      `more than deleteGuard.maxShare (${config.deleteGuard.maxShare * 100}%). Nothing was deleted. ` +
+      "Check the root and the prefix; run with --force if the deletions are meant.";
+  }
+  return undefined;
+}
+
+/**
+ * Deletions go through the pipeline like a sync's: a plan of tombstones (and the directory markers that
+ * lead the next sync to them), staged into the index, sent as manifests, then PostSync for listings and
+ * invalidations. A run of its own, so a retried adoption never reuses its message numbers.
+ */
+async function queueDeletes(
+  config: AgentConfig,
+  clients: AwsClients,
+  logger: Logger,
+  checkpoint: Checkpoint<AdoptCounts>,
+): Promise<AdoptDeletion> {
+  const runId = newRunId();
+  const planPath = join(config.stateDir, `plan-${runId}.jsonl`);
+  try {
+    const plan = new PlanWriter(planPath);
+    for (const record of checkpoint.records()) {
+      for (const marker of record.markers) await plan.write({ op: "mkdir", dir: marker.dir, name: marker.name });
+      for (const key of record.orphans) await plan.write({ op: "delete", key, reason: "orphan" });
+    }
+    await plan.close();
+    const run: RunRecord = {
+      runId,
+      status: "running",
+      prefix: config.prefix,
+      started: new Date().toISOString(),
+      sent: 0,
+      messages: 0,
+      changePages: 0,
+      counts: { ...plan.counts.byReason },
+    };
+    await putRun(clients.dynamodb, config.table, run);
+    logger.info("queueing orphan keys for deletion", { runId, keys: plan.counts.delete });
+    const stats = await executePlan(
+      clients,
+      planPath,
+      {
+        runId,
+        prefix: config.prefix,
+        versionBucket: config.versionBucket,
+        table: config.table,
+        queueUrl: config.queueUrl,
+        contentTypes: config.contentTypes,
+        concurrency: { files: config.concurrency.files, uploads: config.concurrency.uploads },
+        pack: config.pack,
+      },
+      logger,
+      (p) => logger.progress(`queued ${p.deletes}/${plan.counts.delete} deletions`),
+    );
+    await putRun(clients.dynamodb, config.table, {
+      ...run,
+      status: "sent",
+      sent: stats.entriesSent,
+      messages: stats.messagesSent,
+      changePages: stats.changePages,
+      finished: new Date().toISOString(),
+    });
+    const deletion: AdoptDeletion = { runId, queued: stats.deletes, entriesSent: stats.entriesSent, messagesSent: stats.messagesSent };
+    if (stats.entriesSent > 0 && config.postSyncStateMachineArn) {
+      deletion.postSyncExecutionArn = await startPostSync(clients, config.postSyncStateMachineArn, runId);
+    }
+    return deletion;
+  } finally {
+    rmSync(planPath, { force: true });
+  }
+}
+
+export function formatAdoptSummary(r: AdoptResult): string {
+  const lines: string[] = [];
+  const where = `s3://${r.bucket}/${r.prefix}`;
+  lines.push(r.dryRun ? `Dry run: adopting ${where} would do the following; nothing was changed.` : `Adopted ${where} (run ${r.runId}${r.resumed ? ", resumed" : ""})`);
+  lines.push(`  listed     ${r.listed} keys in ${r.directories} directories, ${r.seconds.toFixed(1)} s (${Math.round(r.keysPerSecond)} keys/s)`);
+  lines.push(`  matched    ${r.matched} files ${r.dryRun ? "would be indexed" : "indexed"} as published`);
+  lines.push(`  to upload  ${r.unmatched} files differ from the bucket or are not in it; the next sync uploads them`);
+  lines.push(`  generated  ${r.generated} listing pages recognised`);
+  const orphanFate = r.deletion
+    ? `queued for deletion (run ${r.deletion.runId})`
+    : r.guardWouldStop
+      ? `would stop at the mass-deletion guard: ${r.guardWouldStop}`
+      : r.dryRun && r.orphans > 0
+        ? "reported (with --delete they would be queued for deletion)"
+        : r.orphans > 0
+          ? "kept; --delete queues them for deletion"
+          : "";
+  lines.push(`  orphans    ${r.orphans} keys have no file in the tree${orphanFate ? `: ${orphanFate}` : ""}`);
+  for (const key of r.orphanSample.slice(0, 10)) lines.push(`               ${key}`);
+  if (r.orphans > 10) lines.push(`               … and ${r.orphans - 10} more`);
+  if (r.alreadyIndexed > 0) lines.push(`  indexed    ${r.alreadyIndexed} keys or files were already in the index (left to sync)`);
+  if (r.kept > 0) lines.push(`  kept       ${r.kept} keys excluded, skipped or unreadable in the tree (never judged)`);
+  if (r.repeated + r.recovered > 0) {
+    lines.push(`  listing    ${r.repeated} keys listed twice (counted once), ${r.recovered} skipped by the listing (found by HeadObject)`);
+  }
+  if (r.unreadable.length > 0) lines.push(`  unreadable ${r.unreadable.length} (their keys are kept)`);
+  if (r.skipped.length > 0) lines.push(`  skipped    ${r.skipped.length} (links, special files, unusable names)`);
+  return `${lines.join("\n")}\n`;
+}
