@@ -25,14 +25,14 @@ describe("resources of an environment (prod)", () => {
       "AWS::S3::Bucket": 3,
       "AWS::S3::BucketPolicy": 3,
       "AWS::DynamoDB::Table": 1,
-      "AWS::SQS::Queue": 2,
-      "AWS::SQS::QueuePolicy": 2,
-      "AWS::Logs::LogGroup": 8,
-      "AWS::IAM::Role": 9,
-      "AWS::IAM::Policy": 8,
+      "AWS::SQS::Queue": 3,
+      "AWS::SQS::QueuePolicy": 3,
+      "AWS::Logs::LogGroup": 12,
+      "AWS::IAM::Role": 13,
+      "AWS::IAM::Policy": 12,
       "AWS::IAM::ManagedPolicy": 1,
       "AWS::IAM::InstanceProfile": 1,
-      "AWS::Lambda::Function": 6,
+      "AWS::Lambda::Function": 10,
       "AWS::Lambda::EventSourceMapping": 1,
       "AWS::StepFunctions::StateMachine": 2,
       "AWS::SNS::Topic": 1,
@@ -164,22 +164,34 @@ describe("resources of an environment (prod)", () => {
     assert.equal(machine.LoggingConfiguration.Level, "ALL");
   });
 
-  test("Restore: JSONPath, traced, and failing with a clear 'not yet implemented' cause until issue #6", () => {
+  test("Restore: start, pages in a bounded Map (site or host), finish; every Retry says why", () => {
     const machine = resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsRestore").props;
-    const definition = JSON.parse(machine.DefinitionString);
-    const states = Object.values(definition.States) as Array<{ Type: string; Error: string; Cause: string }>;
-    assert.equal(states.length, 1);
-    assert.equal(states[0]!.Type, "Fail");
-    assert.equal(states[0]!.Error, "NotYetImplemented");
-    assert.match(states[0]!.Cause, /not yet implemented: issue #6/);
+    const definition = JSON.parse(resolveJoin(machine.DefinitionString));
+    assert.deepEqual(Object.keys(definition.States), ["StartRestore", "Target", "SitePages", "HostPages", "Finish"]);
+    assert.deepEqual(definition.States.Target.Choices, [{ Variable: "$.restore.target", StringEquals: "host", Next: "HostPages" }]);
+    for (const map of ["SitePages", "HostPages"]) {
+      assert.equal(definition.States[map].Type, "Map");
+      assert.equal(definition.States[map].MaxConcurrency, 4);
+    }
+    const rules = [
+      ...definition.States.StartRestore.Retry,
+      ...definition.States.Finish.Retry,
+      ...definition.States.SitePages.ItemProcessor.States.RestoreSitePage.Retry,
+      ...definition.States.HostPages.ItemProcessor.States.PlanHostPage.Retry,
+    ];
+    for (const rule of rules) assert.ok(rule.Comment.length > 20);
     assert.deepEqual(machine.TracingConfiguration, { Enabled: true });
+    const plans = resource(prodTemplate, "AWS::SQS::Queue", "WorkflowsRestoreHostPlans").props;
+    assert.equal(plans.SqsManagedSseEnabled, true);
   });
 
-  test("PostSync functions: ARM, Node.js 22, one bundle with one handler each", () => {
+  test("workflow functions: ARM, Node.js 22, one bundle per workflow with one handler each", () => {
     const handlers = Object.values(prodTemplate.findResources("AWS::Lambda::Function"))
       .map((r) => (r as { Properties: { Handler: string; Runtime: string; Architectures: string[] } }).Properties)
       .filter((p) => p.Handler !== "index.handler");
-    assert.deepEqual(handlers.map((p) => p.Handler).sort(), ["index.awaitRun", "index.generateListings", "index.invalidate", "index.planInvalidations", "index.planListings"]);
+    assert.deepEqual(handlers.map((p) => p.Handler).sort(), [
+      "index.awaitRun", "index.finish", "index.generateListings", "index.hostPage", "index.invalidate", "index.planInvalidations", "index.planListings", "index.sitePage", "index.start",
+    ]);
     for (const p of handlers) {
       assert.equal(p.Runtime, "nodejs22.x");
       assert.deepEqual(p.Architectures, ["arm64"]);
@@ -266,6 +278,18 @@ describe("the exact statements of every policy", () => {
       { Sid: "StageBytes", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")] },
       { Sid: "RecordRunChanges", Effect: "Allow", Action: "s3:PutObject", Resource: objects(ids.versions, "/runs/*") },
       { Sid: "SendManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.queue) },
+      {
+        Sid: "ReadVersionsForRestore",
+        Effect: "Allow",
+        Action: "s3:GetObject",
+        Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*"), objects(ids.site)],
+      },
+      {
+        Sid: "TakeRestorePlans",
+        Effect: "Allow",
+        Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+        Resource: getAtt(resource(prodTemplate, "AWS::SQS::Queue", "WorkflowsRestoreHostPlans").id),
+      },
       { Sid: "StartPostSync", Effect: "Allow", Action: "states:StartExecution", Resource: { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id } },
     ]);
     const role = resource(prodTemplate, "AWS::IAM::Role", "AgentRole").props;
@@ -312,11 +336,46 @@ describe("the exact statements of every policy", () => {
     }
   });
 
+  test("Restore steps: each function reaches only what its step needs", () => {
+    const logs = (prefix: string) => resource(prodTemplate, "AWS::Logs::LogGroup", `WorkflowsRestore${prefix}Logs`).id;
+    const own = (prefix: string) => ({ Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [getAtt(logs(prefix)), objects(logs(prefix), ":*")] });
+    const runs = objects(ids.versions, "/runs/*");
+    const plans = getAtt(resource(prodTemplate, "AWS::SQS::Queue", "WorkflowsRestoreHostPlans").id);
+    const expected: Record<string, unknown[]> = {
+      Start: [own("Start"), { Sid: "ReadIndex", Effect: "Allow", Action: "dynamodb:Query", Resource: getAtt(ids.table) }, { Sid: "WritePages", Effect: "Allow", Action: "s3:PutObject", Resource: runs }],
+      SitePage: [
+        own("SitePage"),
+        { Sid: "ReadAndWriteIndex", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:BatchWriteItem"], Resource: getAtt(ids.table) },
+        { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
+        { Sid: "SendManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.queue) },
+      ],
+      HostPage: [
+        own("HostPage"),
+        { Sid: "ReadIndex", Effect: "Allow", Action: "dynamodb:Query", Resource: getAtt(ids.table) },
+        { Sid: "ReadPages", Effect: "Allow", Action: "s3:GetObject", Resource: runs },
+        { Sid: "SendPlans", Effect: "Allow", Action: "sqs:SendMessage", Resource: plans },
+      ],
+      Finish: [
+        own("Finish"),
+        { Sid: "RecordRun", Effect: "Allow", Action: "dynamodb:PutItem", Resource: getAtt(ids.table) },
+        { Sid: "StartPostSync", Effect: "Allow", Action: "states:StartExecution", Resource: { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id } },
+      ],
+    };
+    for (const [step, statements] of Object.entries(expected)) {
+      assert.deepEqual(resource(prodTemplate, "AWS::IAM::Policy", `WorkflowsRestore${step}Role`).props.PolicyDocument.Statement, statements, step);
+    }
+  });
+
   test("workflows: log delivery and X-Ray (no resource-level permissions exist), and PostSync invokes its five functions", () => {
-    const invokes = resource(prodTemplate, "AWS::IAM::Policy", "WorkflowsPostSyncStateMachineRole").props.PolicyDocument.Statement.slice(2);
-    const fnIds = ["AwaitRun", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate"].map((step) => resource(prodTemplate, "AWS::Lambda::Function", `WorkflowsPostSync${step}`).id);
-    assert.deepEqual(invokes, fnIds.map((id) => ({ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [getAtt(id), objects(id, ":*")] })));
-    for (const prefix of ["WorkflowsPostSyncStateMachineRole", "WorkflowsRestoreRole"]) {
+    for (const [workflow, steps] of [
+      ["PostSync", ["AwaitRun", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate"]],
+      ["Restore", ["Start", "SitePage", "HostPage", "Finish"]],
+    ] as const) {
+      const invokes = resource(prodTemplate, "AWS::IAM::Policy", `Workflows${workflow}StateMachineRole`).props.PolicyDocument.Statement.slice(2);
+      const fnIds = steps.map((step) => resource(prodTemplate, "AWS::Lambda::Function", `Workflows${workflow}${step}`).id);
+      assert.deepEqual(invokes, fnIds.map((id) => ({ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [getAtt(id), objects(id, ":*")] })));
+    }
+    for (const prefix of ["WorkflowsPostSyncStateMachineRole", "WorkflowsRestoreStateMachineRole"]) {
       const policy = resource(prodTemplate, "AWS::IAM::Policy", prefix).props.PolicyDocument.Statement.slice(0, 2);
       assert.deepEqual(policy, [
         {

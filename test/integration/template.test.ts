@@ -46,18 +46,4 @@ describe("the local stack follows the synthesized template", () => {
     assert.equal(await deliveriesBeforeDeadLetter(1), 1);
     assert.equal(await deliveriesBeforeDeadLetter(3), 3);
   });
-
-  test("Restore runs from the synthesized definition and says it is not yet implemented", async () => {
-    const stack = await startLocalStack();
-    try {
-      const restore = await stack.runWorkflow("Restore", { target: "site", prefix: "", asOf: "2026-11-25T00:00:00Z" });
-      assert.deepEqual(restore, {
-        status: "FAILED",
-        error: "NotYetImplemented",
-        cause: "Restore (site to a point in time, host tree from S3) is not yet implemented: issue #6",
-      });
-    } finally {
-      await stack.stop();
-    }
-  });
 });
