@@ -19,6 +19,8 @@ export async function planDirectoryRestore(
   dir: string,
   keyPrefix: string,
   asOf: string,
+  /** ISO time before which staged bytes have expired (now − retention). */
+  retainedSince?: string,
 ): Promise<KeyRestore[]> {
   const [history, current] = await Promise.all([queryHistory(ddb, table, dir), readFiles(ddb, table, dir)]);
   const versions = new Map<string, KeyVersion[]>();
@@ -30,7 +32,7 @@ export async function planDirectoryRestore(
   const keys = [...new Set([...versions.keys(), ...current.keys()])].filter((k) => k.startsWith(keyPrefix)).sort();
   return keys.map((key) => {
     const now = current.get(key);
-    return { key, decision: decideRestore(versionAsOf(versions.get(key) ?? [], asOf), now), ...(now ? { current: now } : {}) };
+    return { key, decision: decideRestore(versionAsOf(versions.get(key) ?? [], asOf), now, retainedSince), ...(now ? { current: now } : {}) };
   });
 }
 

@@ -8,6 +8,8 @@
 //  a file, bytes retained                    | anything else                     | put that version back
 //  a file whose bytes were never staged      | that same version                 | none
 //    (adopted: the site object itself)       | anything else                     | unrestorable (reported)
+//  a file staged before the retention window | that same version                 | none
+//    (its pack has expired)                  | anything else                     | unrestorable (reported)
 //
 // "Same bytes" means the same staged location: a file restored earlier is not restored again.
 import type { Desired, DesiredPut, IndexFile } from "./index-record.ts";
@@ -31,13 +33,16 @@ export function versionAsOf(versions: KeyVersion[], asOf: string): KeyVersion | 
   return found;
 }
 
-export function decideRestore(atTime: KeyVersion | undefined, current: IndexFile | undefined): RestoreAction {
+export function decideRestore(atTime: KeyVersion | undefined, current: IndexFile | undefined, retainedSince?: string): RestoreAction {
   const live = current && !current.generated && current.desired.op === "put" ? current.desired : undefined;
   if (!atTime || atTime.desired.op === "delete") return live ? { action: "delete" } : { action: "none" };
   const target = atTime.desired;
   if (live && (live.version === target.version || sameBytes(live, target))) return { action: "none" };
   if (target.source.key === "") {
     return { action: "unrestorable", reason: `version ${target.version} was adopted from the bucket and never staged; its bytes are gone` };
+  }
+  if (retainedSince !== undefined && atTime.at < retainedSince) {
+    return { action: "unrestorable", reason: `version ${target.version} was staged at ${atTime.at}, before the retention window; its bytes have expired` };
   }
   return { action: "put", target };
 }

@@ -50,6 +50,7 @@ export interface RestoreRequest {
 }
 
 export const DIRECTORIES_PER_RESTORE_PAGE = 100;
+const retainedSince = (deps: RestoreDeps) => oldestRestorable(deps.now?.() ?? new Date(), deps.retentionDays).toISOString();
 const pageKey = (runId: string, page: number) => `runs/${runId}/restore/${String(page).padStart(6, "0")}.json`;
 
 /** Step 1: validate the request, name the restore run, and page the directories it covers. */
@@ -103,7 +104,7 @@ export async function restoreSitePage(request: RestoreRequest & { page: number }
   const changes = { puts: [] as string[], deletes: [] as string[] };
   const at = (deps.now?.() ?? new Date()).toISOString();
   for (const dir of dirs) {
-    for (const { key, decision, current } of await planDirectoryRestore(deps.dynamodb, deps.table, dir, request.prefix, request.asOf!)) {
+    for (const { key, decision, current } of await planDirectoryRestore(deps.dynamodb, deps.table, dir, request.prefix, request.asOf!, retainedSince(deps))) {
       if (decision.action === "none") {
         result.unchanged++;
         continue;
@@ -160,7 +161,7 @@ export async function planHostPage(request: RestoreRequest & { page: number }, d
       for (const f of await currentFiles(deps.dynamodb, deps.table, dir, request.prefix)) files.push({ ...f, publishedVersion: f.desired.version });
       continue;
     }
-    for (const { key, decision, current } of await planDirectoryRestore(deps.dynamodb, deps.table, dir, request.prefix, request.asOf)) {
+    for (const { key, decision, current } of await planDirectoryRestore(deps.dynamodb, deps.table, dir, request.prefix, request.asOf, retainedSince(deps))) {
       if (decision.action === "put") files.push({ key, desired: decision.target });
       else if (decision.action === "none" && current?.desired.op === "put" && !current.generated) {
         files.push({ key, desired: current.desired, publishedVersion: current.desired.version });

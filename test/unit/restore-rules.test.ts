@@ -33,6 +33,10 @@ describe("decideRestore", () => {
     ["adopted and changed since: unrestorable", v(put("a", ""), "t"), current(put("b")), "unrestorable"],
   ];
   for (const [why, atTime, now, expected] of rows) test(why, () => assert.equal(decideRestore(atTime, now).action, expected));
+  test("staged before the retention window and changed since: unrestorable", () =>
+    assert.equal(decideRestore(v(put("a"), "2026-01-01T00:00:00.000Z"), current(put("b")), "2026-02-01T00:00:00.000Z").action, "unrestorable"));
+  test("staged before the retention window and still current: nothing", () =>
+    assert.equal(decideRestore(v(put("a"), "2026-01-01T00:00:00.000Z"), current(put("a")), "2026-02-01T00:00:00.000Z").action, "none"));
 });
 
 test("the oldest restorable time is the retention before now", () => {
