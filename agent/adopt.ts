@@ -11,9 +11,9 @@
 // A checkpoint in the state directory records each finished directory, so an interrupted adoption resumes
 // where it stopped (--resume) and the deletions are queued from the checkpoint, not from memory.
 import { join } from "node:path";
-import { rmSync, mkdirSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AwsClients } from "../aws/clients.ts";
-import { putRun, type RunRecord } from "../aws/index-table.ts";
+import { putRun, writeIndex, type IndexWrite, type RunRecord } from "../aws/index-table.ts";
 import { ConfigError, RetryableError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { newRunId } from "../core/run-id.ts";
@@ -35,7 +35,7 @@ export interface AdoptOptions {
   delete?: boolean;
   /** Clock fudge for the published rule, in seconds (default 1,200). */
   fudgeSeconds?: number;
-  /** Continue the adoption an interruption left in the checkpoint. */
+  /** Continue the adoption an interruption left in the checkpoint (a dry run always starts afresh). */
   resume?: boolean;
   /** Let --delete past the mass-deletion guard. */
   force?: boolean;
@@ -62,6 +62,8 @@ export interface AdoptResult extends AdoptCounts {
   prefix: string;
   /** The first orphan keys found, for the summary. */
   orphanSample: string[];
+  /** Every orphan key, one a line, in the state directory (not for a dry run, which writes nothing). */
+  orphanList?: string;
   /** The run that queued the orphans' deletion (--delete). */
   deletion?: AdoptDeletion;
   /** A dry run with --delete: why the real run would stop at the mass-deletion guard. */
@@ -222,11 +224,21 @@ async function adoptLocked(
       result.deletion = await queueDeletes(config, clients, logger, checkpoint!);
     }
   }
+  if (checkpoint && totals.orphans > 0) result.orphanList = writeOrphanList(config.stateDir, checkpoint);
   checkpoint?.remove();
   result.seconds = seconds();
   result.keysPerSecond = totals.listed / Math.max(result.seconds, 0.001);
   logger.info("adoption finished", { runId, listed: totals.listed, matched: totals.matched, unmatched: totals.unmatched, orphans: totals.orphans, generated: totals.generated, seconds: result.seconds });
   return result;
+}
+
+function writeOrphanList(stateDir: string, checkpoint: Checkpoint<AdoptCounts>): string {
+  const path = join(stateDir, `adopt-${checkpoint.header.runId}-orphans.txt`);
+  writeFileSync(path, "");
+  for (const record of checkpoint.records()) {
+    if (record.orphans.length > 0) appendFileSync(path, `${record.orphans.join("\n")}\n`);
+  }
+  return path;
 }
 
 const toRecord = (job: AdoptJob): JobRecord => ({ relDir: job.relDir, ...(job.path ? { path: job.path.toString("base64") } : {}) });
@@ -248,9 +260,11 @@ function deleteGuard(config: AgentConfig, counts: AdoptCounts): string | undefin
 }
 
 /**
- * Deletions go through the pipeline like a sync's: a plan of tombstones (and the directory markers that
- * lead the next sync to them), staged into the index, sent as manifests, then PostSync for listings and
- * invalidations. A run of its own, so a retried adoption never reuses its message numbers.
+ * Deletions go through the pipeline like a sync's: tombstones in the index, manifests to the apply
+ * handler, then PostSync for listings and invalidations. A run of its own, so a retried adoption never
+ * reuses its message numbers. Directories that exist only in the bucket get markers first, so a crash
+ * before the manifests are sent leaves tombstones the next sync can reach and re-send; like a sync's
+ * removed directories, the markers go again once everything is sent, so listings drop those directories.
  */
 async function queueDeletes(
   config: AgentConfig,
@@ -262,11 +276,16 @@ async function queueDeletes(
   const planPath = join(config.stateDir, `plan-${runId}.jsonl`);
   try {
     const plan = new PlanWriter(planPath);
+    const markers: Array<{ write: IndexWrite }> = [];
     for (const record of checkpoint.records()) {
-      for (const marker of record.markers) await plan.write({ op: "mkdir", dir: marker.dir, name: marker.name });
       for (const key of record.orphans) await plan.write({ op: "delete", key, reason: "orphan" });
+      for (const { dir, name } of record.markers) {
+        markers.push({ write: { kind: "mkdir", dir, name } });
+        await plan.write({ op: "rmdir", dir, name });
+      }
     }
     await plan.close();
+    await writeIndex(clients.dynamodb, config.table, markers);
     const run: RunRecord = {
       runId,
       status: "running",
@@ -332,7 +351,7 @@ export function formatAdoptSummary(r: AdoptResult): string {
           : "";
   lines.push(`  orphans    ${r.orphans} keys have no file in the tree${orphanFate ? `: ${orphanFate}` : ""}`);
   for (const key of r.orphanSample.slice(0, 10)) lines.push(`               ${key}`);
-  if (r.orphans > 10) lines.push(`               … and ${r.orphans - 10} more`);
+  if (r.orphans > 10) lines.push(`               … and ${r.orphans - 10} more${r.orphanList ? ` (all in ${r.orphanList})` : ""}`);
   if (r.alreadyIndexed > 0) lines.push(`  indexed    ${r.alreadyIndexed} keys or files were already in the index (left to sync)`);
   if (r.kept > 0) lines.push(`  kept       ${r.kept} keys excluded, skipped or unreadable in the tree (never judged)`);
   if (r.repeated + r.recovered > 0) {

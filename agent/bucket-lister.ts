@@ -9,7 +9,9 @@
 // sorts differently (fauxqs sorts with localeCompare but continues by code-unit order) repeats keys and
 // skips others at page boundaries. A repeat is visible here: the key is kept once and counted. A skip is
 // not visible in the listing at all, so a listing that took more than one page says so (`paged`), and the
-// caller checks the files it expected there but did not see, one HeadObject each.
+// caller checks the files it expected there but did not see, one HeadObject each. What such a server
+// skips otherwise — keys or subdirectories with no file in the tree — goes unreported as an orphan: the
+// listing's faults can cost an upload or a missed deletion, never a wrong one.
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
 import { PermanentError } from "../core/errors.ts";
 import { MAX_PAGE_READ_BYTES, type ListedObject } from "./adopt-rules.ts";

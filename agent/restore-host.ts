@@ -76,6 +76,11 @@ export async function runHostRestore(config: AgentConfig, clients: AwsClients, l
               logger.warn("refused a key that would write outside the target", { key: file.key, reason: err.message });
               return;
             }
+            if ((err as Error).name === "NoSuchKey") {
+              // Staged before the retention window: the bytes have expired. Report it; restore the rest.
+              result.unrestorable.push({ key: file.key, reason: "its staged bytes have expired (older than the retention)" });
+              return;
+            }
             throw err;
           } finally {
             logger.progress(`restored ${++done}/${result.files}`);

@@ -13,7 +13,7 @@ export interface TreeInfo {
   files: number;
   bytes: number;
   directories: number;
-  /** Site-relative paths in generation order; the 1% edit takes every 100th. */
+  /** Site-relative paths in generation order; the 1% edit takes one in each 100. */
   paths: string[];
 }
 
@@ -139,14 +139,17 @@ function contentFor(pool: Buffer, i: number, size: number): Buffer {
 }
 
 /**
- * Edits every 100th file in place, as an FTP upload of a new version would: same size, different bytes, mtime
+ * Edits one file in 100 in place, as an FTP upload of a new version would: same size, different bytes, mtime
  * now. Same size on purpose: the tools must notice the mtime, not just a size difference. Returns the count.
  */
 export function editOnePercent(tree: TreeInfo, round: number): number {
   const stamp = Buffer.from(`edit ${round} ${Date.now()}\n`);
   const now = Date.now() / 1000;
   let edited = 0;
-  for (let i = 0; i < tree.paths.length; i += 100) {
+  // One file in each run of 100, at a varying position, so the edits spread over directories instead of
+  // landing in the few that every 100th file shares.
+  for (let j = 0; j * 100 < tree.paths.length; j++) {
+    const i = Math.min(tree.paths.length - 1, j * 100 + ((j * 37) % 100));
     const path = join(tree.root, tree.paths[i]!);
     const bytes = readFileSync(path);
     stamp.copy(bytes, 0, 0, Math.min(stamp.length, bytes.length));
