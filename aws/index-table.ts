@@ -27,6 +27,7 @@ import {
   UpdateItemCommand,
   type AttributeValue,
   type DynamoDBClient,
+  type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
 import { PermanentError } from "../core/errors.ts";
@@ -109,6 +110,16 @@ export function fileFromItem(item: Item): IndexFile {
 
 // ---- reads ----
 
+/** The items of a Query, page by page (LastEvaluatedKey followed to the end). */
+export async function* queryPages(ddb: DynamoDBClient, input: Omit<QueryCommandInput, "ExclusiveStartKey">): AsyncGenerator<Item[]> {
+  let startKey: Item | undefined;
+  do {
+    const page = await ddb.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    yield page.Items ?? [];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+}
+
 /**
  * Every entry of one directory, in sort-key (UTF-8 byte) order, page by page. Eventually consistent by
  * default, at half the price: the agent's scans run minutes apart under one lock, long after the last
@@ -120,26 +131,20 @@ export async function* queryDirectory(
   dir: string,
   consistent = false,
 ): AsyncGenerator<DirectoryEntry[]> {
-  let startKey: Item | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": S(filePk(dir)) },
-        ConsistentRead: consistent,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    const entries: DirectoryEntry[] = (page.Items ?? []).map((item) => {
+  for await (const items of queryPages(ddb, {
+    TableName: table,
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": S(filePk(dir)) },
+    ConsistentRead: consistent,
+  })) {
+    const entries: DirectoryEntry[] = items.map((item) => {
       const sk = item.sk?.S ?? "";
       return item.t?.S === "d"
         ? { kind: "dir", name: sk.slice(0, -1) }
         : { kind: "file", name: sk, file: fileFromItem(item) };
     });
     yield entries;
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
 }
 
 export async function getFile(ddb: DynamoDBClient, table: string, key: string): Promise<IndexFile | undefined> {
@@ -192,45 +197,33 @@ export interface HistoryVersion {
 /** Every retained version of every key of one directory, oldest first per key. */
 export async function queryHistory(ddb: DynamoDBClient, table: string, dir: string): Promise<HistoryVersion[]> {
   const versions: HistoryVersion[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": S(historyPk(dir)) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  for await (const items of queryPages(ddb, {
+    TableName: table,
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": S(historyPk(dir)) },
+    ConsistentRead: true,
+  })) {
+    for (const item of items) {
       const sk = item.sk?.S ?? "";
       const name = sk.slice(0, sk.lastIndexOf("/"));
       const file = fileFromItem({ ...item, pk: S(filePk(dir)), sk: S(name) });
       versions.push({ key: file.key, desired: file.desired, at: item.at?.S ?? "" });
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return versions.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
 }
 
 /** Directories at or below `dir` that have history (restore's enumeration; no bucket listing). */
 export async function queryHistoryDirs(ddb: DynamoDBClient, table: string, dir: string): Promise<string[]> {
   const dirs: string[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: dir === "" ? "pk = :pk" : "pk = :pk AND begins_with(sk, :dir)",
-        ExpressionAttributeValues: { ":pk": S("hdirs"), ...(dir === "" ? {} : { ":dir": S(`${dir}/`) }) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) dirs.push((item.sk?.S ?? "/").slice(0, -1));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for await (const items of queryPages(ddb, {
+    TableName: table,
+    KeyConditionExpression: dir === "" ? "pk = :pk" : "pk = :pk AND begins_with(sk, :dir)",
+    ExpressionAttributeValues: { ":pk": S("hdirs"), ...(dir === "" ? {} : { ":dir": S(`${dir}/`) }) },
+    ConsistentRead: true,
+  })) {
+    for (const item of items) dirs.push((item.sk?.S ?? "/").slice(0, -1));
+  }
   return dirs;
 }
 
@@ -472,22 +465,16 @@ export async function getRun(ddb: DynamoDBClient, table: string, runId: string):
 /** Runs of a prefix that never recorded the end of sending: their unsent entries need re-sending. */
 export async function listUnfinishedRuns(ddb: DynamoDBClient, table: string, prefix: string): Promise<RunRecord[]> {
   const runs: RunRecord[] = [];
-  let startKey: Item | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: "pk = :pk",
-        FilterExpression: "#status = :running AND prefix = :prefix",
-        ExpressionAttributeNames: { "#status": "status" },
-        ExpressionAttributeValues: { ":pk": S("runs"), ":running": S("running"), ":prefix": S(prefix) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    runs.push(...(page.Items ?? []).map(runFromItem));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  for await (const items of queryPages(ddb, {
+    TableName: table,
+    KeyConditionExpression: "pk = :pk",
+    FilterExpression: "#status = :running AND prefix = :prefix",
+    ExpressionAttributeNames: { "#status": "status" },
+    ExpressionAttributeValues: { ":pk": S("runs"), ":running": S("running"), ":prefix": S(prefix) },
+    ConsistentRead: true,
+  })) {
+    runs.push(...items.map(runFromItem));
+  }
   return runs;
 }
 
@@ -546,25 +533,19 @@ export async function countMessageApplied(
 
 export async function getRunProgress(ddb: DynamoDBClient, table: string, runId: string): Promise<RunProgress> {
   const progress: RunProgress = { applied: 0, published: 0, deleted: 0, superseded: 0, messages: 0 };
-  let startKey: Item | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: table,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": S(`r#${runId}`) },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  for await (const items of queryPages(ddb, {
+    TableName: table,
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": S(`r#${runId}`) },
+    ConsistentRead: true,
+  })) {
+    for (const item of items) {
       progress.applied += Number(item.applied?.N ?? "0");
       progress.published += Number(item.published?.N ?? "0");
       progress.deleted += Number(item.deleted?.N ?? "0");
       progress.superseded += Number(item.superseded?.N ?? "0");
       progress.messages += item.seqs?.NS?.length ?? 0;
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return progress;
 }

@@ -12,8 +12,8 @@
 // generated, so the agent treats a real index.html as replacing it and never deletes it as a site file.
 import { createHash } from "node:crypto";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { DeleteItemCommand, PutItemCommand, QueryCommand, type AttributeValue, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { filePk, fileFromItem } from "../../aws/index-table.ts";
+import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { filePk, fileFromItem, queryPages } from "../../aws/index-table.ts";
 import { getJson, listingPageKey, listingResultKey, putJson } from "../../aws/run-artifacts.ts";
 import { GENERATED_METADATA, renderListingFoot, renderListingHead, renderListingRows, listingOrder, type ListingEntry } from "../../core/index-page.ts";
 import { joinKey, prefixDir } from "../../core/keys.ts";
@@ -66,18 +66,13 @@ interface DirectoryContents {
 
 async function readDirectory(dir: string, deps: GenerateListingsDeps): Promise<DirectoryContents> {
   const contents: DirectoryContents = { dirs: [], files: [], realIndex: false };
-  let startKey: Record<string, AttributeValue> | undefined;
-  do {
-    const page = await deps.dynamodb.send(
-      new QueryCommand({
-        TableName: deps.table,
-        KeyConditionExpression: "pk = :pk",
-        ExpressionAttributeValues: { ":pk": { S: filePk(dir) } },
-        ConsistentRead: true,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    for (const item of page.Items ?? []) {
+  for await (const items of queryPages(deps.dynamodb, {
+    TableName: deps.table,
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": { S: filePk(dir) } },
+    ConsistentRead: true,
+  })) {
+    for (const item of items) {
       const sk = item.sk?.S ?? "";
       if (item.t?.S === "d") {
         contents.dirs.push({ name: sk.slice(0, -1), kind: "dir" });
@@ -92,8 +87,7 @@ async function readDirectory(dir: string, deps: GenerateListingsDeps): Promise<D
       if (sk === INDEX) contents.realIndex = true;
       contents.files.push({ name: sk, kind: "file", size: file.desired.size, mtime: file.desired.mtime });
     }
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return contents;
 }
 
