@@ -5,6 +5,8 @@ import { createAwsClients } from "../aws/clients.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { loadConfig } from "./config.ts";
 import { RootMissingError } from "./diff.ts";
+import { runAdopt, formatAdoptSummary } from "./adopt.ts";
+import { CheckpointMismatchError } from "./adopt-checkpoint.ts";
 import { LockHeldError } from "./lock.ts";
 import { runHostRestore, type HostRestoreResult } from "./restore-host.ts";
 import { createLogger, type Level } from "../core/logger.ts";
@@ -18,6 +20,7 @@ Usage:
   sitesync sync --config FILE [options] [DIR]
   sitesync restore --config FILE [--prefix P] [--as-of TIME] [--delete] [--dry-run] [DIR]
   sitesync restore --config FILE --from-queue [--delete] [DIR]
+  sitesync adopt --config FILE [--dry-run] [--delete] [--fudge SECONDS] [--resume] [--force] [DIR]
 
 Commands:
   sync       Compare DIR (default: "root" from the config) with the index, stage what changed,
@@ -25,15 +28,23 @@ Commands:
   restore    Rebuild DIR (default: "root") from what the index publishes, or from the versions it had
              at --as-of (ISO time): files written atomically with their indexed mtimes, so the next
              sync sees no change. Extra files are removed only with --delete.
+  adopt      Build the index from one listing of a bucket another tool already fills: a file counts
+             as published when its size matches and its mtime is not later than the object's
+             LastModified + --fudge (default 1200 s). Never writes to the bucket; keys with no file
+             are reported, and queued for deletion only with --delete. --resume continues after an
+             interruption.
 
 Options:
   -c, --config FILE     configuration file (JSON; see README "Agent configuration")
       --prefix P        sync: key prefix in the bucket (overrides the config);
                         restore: the part of the site to restore (e.g. docs/)
       --no-delete       sync: publish new and changed files, delete nothing
-      --delete          restore: also remove files the restored state does not hold
+      --delete          restore: also remove files the restored state does not hold;
+                        adopt: queue keys that have no file for deletion
       --as-of TIME      restore: the point in time (e.g. 2026-11-25T09:00:00Z)
       --from-queue      restore: apply the plans the Restore workflow put on the restore queue
+      --fudge SECONDS   adopt: clock difference allowed between the host and S3 (default 1200)
+      --resume          adopt: continue an interrupted adoption
       --exclude GLOB    leave out matching site paths (repeatable; adds to the config's list)
   -n, --dry-run         print the plan and change nothing
       --force           go past the mass-deletion guard
@@ -60,6 +71,8 @@ export async function main(argv: string[]): Promise<number> {
         delete: { type: "boolean" },
         "as-of": { type: "string" },
         "from-queue": { type: "boolean" },
+        fudge: { type: "string" },
+        resume: { type: "boolean" },
         exclude: { type: "string", multiple: true },
         "dry-run": { type: "boolean", short: "n" },
         force: { type: "boolean" },
@@ -78,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return EXIT.ok;
   }
-  if (command !== "sync" && command !== "restore") {
+  if (command !== "sync" && command !== "restore" && command !== "adopt") {
     process.stderr.write(`sitesync: ${command ? `unknown command "${command}"` : "no command given"}\n\n${USAGE}`);
     return EXIT.usage;
   }
@@ -93,6 +106,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (rest.length > 1) {
     process.stderr.write(`sitesync: ${command} takes at most one directory\n`);
+    return EXIT.usage;
+  }
+  const fudge = values.fudge === undefined ? undefined : Number(values.fudge);
+  if (fudge !== undefined && (!Number.isFinite(fudge) || fudge < 0)) {
+    process.stderr.write(`sitesync: --fudge must be a number of seconds, not "${values.fudge}"\n`);
     return EXIT.usage;
   }
   const asOf = values["as-of"];
@@ -116,6 +134,20 @@ export async function main(argv: string[]): Promise<number> {
       maxSockets: config.concurrency.files * 2,
     });
     try {
+      if (command === "adopt") {
+        const interrupt = new AbortController();
+        process.once("SIGINT", () => interrupt.abort());
+        const result = await runAdopt(config, clients, logger, {
+          dryRun: values["dry-run"] === true,
+          delete: values.delete === true,
+          resume: values.resume === true,
+          force: values.force === true,
+          signal: interrupt.signal,
+          ...(fudge !== undefined ? { fudgeSeconds: fudge } : {}),
+        });
+        process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatAdoptSummary(result));
+        return EXIT.ok;
+      }
       if (command === "restore") {
         const result = await runHostRestore(config, clients, logger, {
           prefix: values.prefix ?? "",
@@ -135,7 +167,7 @@ export async function main(argv: string[]): Promise<number> {
       clients.destroy();
     }
   } catch (err) {
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof CheckpointMismatchError) {
       logger.error(err.message);
       return EXIT.usage;
     }
