@@ -20,26 +20,40 @@ export class Limit {
   }
 }
 
-/** Collects background promises so a pipeline can await them all and fail on the first error. */
+/**
+ * Collects background promises so a pipeline can await them all and fail on the first error. Waiters are
+ * woken by the tasks that finish, never by racing the pending set: Promise.race over many long-lived
+ * promises leaves a reaction on each of them per call, which grew the agent's heap with every file.
+ */
 export class TaskGroup {
-  readonly #pending = new Set<Promise<unknown>>();
+  #pending = 0;
   #error: unknown;
   #failed = false;
+  readonly #waiters: Array<{ below: number; resolve: () => void }> = [];
 
   add(task: Promise<unknown>): void {
-    const tracked: Promise<void> = task.then(
-      () => {
-        this.#pending.delete(tracked);
-      },
+    this.#pending++;
+    task.then(
+      () => this.#settle(),
       (err: unknown) => {
-        this.#pending.delete(tracked);
         if (!this.#failed) {
           this.#failed = true;
           this.#error = err;
         }
+        this.#settle();
       },
     );
-    this.#pending.add(tracked);
+  }
+
+  #settle(): void {
+    this.#pending--;
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const waiter = this.#waiters[i]!;
+      if (this.#pending <= waiter.below) {
+        this.#waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
   }
 
   /** Throws the first error seen so far, so producers stop early instead of queueing more doomed work. */
@@ -48,16 +62,18 @@ export class TaskGroup {
   }
 
   get size(): number {
-    return this.#pending.size;
+    return this.#pending;
   }
 
-  /** Resolves once at most `n` tasks are pending (tracked promises never reject, so racing them is safe). */
-  async waitBelow(n: number): Promise<void> {
-    while (this.#pending.size > n) await Promise.race(this.#pending);
+  /** Resolves once at most `n` tasks are pending. */
+  waitBelow(n: number): Promise<void> {
+    if (this.#pending <= n) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ below: n, resolve }));
   }
 
+  /** Resolves when every task has settled (tasks added meanwhile included); throws the first error. */
   async wait(): Promise<void> {
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
+    await this.waitBelow(0);
     this.check();
   }
 }

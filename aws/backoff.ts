@@ -33,7 +33,12 @@ export async function drainWithBackoff<T>(
       throw new RetryableError(`${what}: ${pending.length} item(s) still failing after ${options.attempts} attempts`);
     }
     if (attempt > 0) await sleep(backoffDelay(attempt, options));
-    pending = await step(pending);
+    try {
+      pending = await step(pending);
+    } catch (err) {
+      // A throttled or timed-out call leaves every item still to do; anything else is for the caller.
+      if (!isRetryableAwsError(err) || attempt + 1 >= options.attempts) throw err;
+    }
   }
 }
 

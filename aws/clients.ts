@@ -49,7 +49,8 @@ function common(config: AwsClientConfig) {
     requestHandler: new NodeHttpHandler({
       httpAgent: new HttpAgent({ keepAlive: true, maxSockets }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets }),
-      connectionTimeout: 5_000,
+      // Counts the wait for a free socket too, which bulk work can fill for seconds.
+      connectionTimeout: 15_000,
       requestTimeout: 120_000,
     }),
     ...(config.credentials ? { credentials: config.credentials } : {}),

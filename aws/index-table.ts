@@ -300,19 +300,26 @@ export async function writeIndex(
   const requests = writes.map(({ write, keepPublished }) => writeRequest(write, keepPublished));
   const chunks: WriteRequest[][] = [];
   for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
-  await Promise.all(
-    chunks.map((chunk) =>
-      drainWithBackoff(
+  // A bounded number of calls in flight per commit: firing all of a pack's calls at once queued them
+  // behind the socket pool until connections timed out.
+  let next = 0;
+  const worker = async () => {
+    while (next < chunks.length) {
+      const chunk = chunks[next++]!;
+      await drainWithBackoff(
         chunk,
         async (pending) => {
           const res = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
           return res.UnprocessedItems?.[table] ?? [];
         },
         `BatchWriteItem to ${table}`,
-      ),
-    ),
-  );
+      );
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WRITE_CALLS_IN_FLIGHT, chunks.length) }, worker));
 }
+
+const WRITE_CALLS_IN_FLIGHT = 8;
 
 /**
  * Records the mtime a restored file really got on disk (the host cannot always set nanoseconds), so the

@@ -74,9 +74,10 @@ export async function startLocalWorkflows(
       [arn(postSync.id)]: {
         definition: postSync.definition,
         handlers,
-        // Waits between retries shortened for the local stack; RunNotApplied keeps a pace that lets the
-        // local apply handler finish large runs. The retry rules themselves are the deployed ones.
-        retryIntervalOverrides: { AwaitApplied: 500, GenerateListingPage: 50, InvalidateBatch: 250, PlanListings: 50, PlanInvalidations: 50 },
+        // Waits between retries shortened for the local stack. The local environment's awaitMinutes (240)
+        // gives AwaitApplied about 245 attempts: at 1 s each, room for the local apply of a 100,000-file
+        // first sync. The retry rules themselves are the deployed ones.
+        retryIntervalOverrides: { AwaitApplied: 1000, GenerateListingPage: 50, InvalidateBatch: 250, PlanListings: 50, PlanInvalidations: 50 },
       },
       [arn(restore.id)]: {
         definition: restore.definition,
