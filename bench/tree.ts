@@ -146,10 +146,11 @@ export function editOnePercent(tree: TreeInfo, round: number): number {
   const stamp = Buffer.from(`edit ${round} ${Date.now()}\n`);
   const now = Date.now() / 1000;
   let edited = 0;
-  // One file in each run of 100, at a varying position, so the edits spread over directories instead of
-  // landing in the few that every 100th file shares.
+  // One file in each run of 100, at a seeded random position: the same files in every round and every run,
+  // spread over most directories (every 100th file would land in the few directories those files share).
+  const rand = prng(4242);
   for (let j = 0; j * 100 < tree.paths.length; j++) {
-    const i = Math.min(tree.paths.length - 1, j * 100 + ((j * 37) % 100));
+    const i = Math.min(tree.paths.length - 1, j * 100 + Math.floor(rand() * 100));
     const path = join(tree.root, tree.paths[i]!);
     const bytes = readFileSync(path);
     stamp.copy(bytes, 0, 0, Math.min(stamp.length, bytes.length));
