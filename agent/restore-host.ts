@@ -53,6 +53,7 @@ export async function runHostRestore(config: AgentConfig, clients: AwsClients, l
   const lock = acquireLock(config.stateDir, "restore", logger);
   try {
     const target = resolve(options.dir);
+    if (!options.dryRun) await mkdir(target, { recursive: true });
     const result: HostRestoreResult = { files: 0, written: 0, skipped: 0, deleted: 0, refused: [], unrestorable: [], seconds: 0 };
     const planned = new Set<string>();
     const limit = new Limit(config.concurrency.files);

@@ -70,6 +70,10 @@ describe("restore the host tree", () => {
     writeTree(root, { "c.txt": "sea" });
     await h.publish(config);
 
+    const fresh = join(h.tempDir(), "does", "not", "exist");
+    const created = await runCli(["restore", "--config", configPath, "--as-of", afterFirst, fresh]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(readFileSync(join(fresh, "a.txt"), "utf8"), "one", "a target folder that does not exist is created");
     const restored = h.tempDir();
     writeTree(restored, { "stray.txt": "not in the site" });
     const kept = await runCli(["restore", "--config", configPath, "--as-of", afterFirst, restored]);
