@@ -227,6 +227,17 @@ export async function queryHistoryDirs(ddb: DynamoDBClient, table: string, dir: 
   return dirs;
 }
 
+/** A conditional write: true if it happened, false if its condition no longer held. */
+async function conditionally(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (err) {
+    if ((err as Error).name === "ConditionalCheckFailedException") return false;
+    throw err;
+  }
+}
+
 // ---- agent writes ----
 
 export type IndexWrite =
@@ -327,8 +338,8 @@ const WRITE_CALLS_IN_FLIGHT = 8;
  */
 export async function setDesiredMtime(ddb: DynamoDBClient, table: string, key: string, version: string, mtime: string): Promise<boolean> {
   const { dir, name } = splitKey(key);
-  try {
-    await ddb.send(
+  return conditionally(
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { pk: S(filePk(dir)), sk: S(name) },
@@ -336,12 +347,8 @@ export async function setDesiredMtime(ddb: DynamoDBClient, table: string, key: s
         ConditionExpression: "v = :v AND op = :put",
         ExpressionAttributeValues: { ":m": S(mtime), ":v": S(version), ":put": S("put") },
       }),
-    );
-    return true;
-  } catch (err) {
-    if ((err as Error).name === "ConditionalCheckFailedException") return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 // ---- apply handler writes ----
@@ -354,8 +361,8 @@ export async function markPublished(
   published: Published,
 ): Promise<boolean> {
   const { dir, name } = splitKey(key);
-  try {
-    await ddb.send(
+  return conditionally(
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { pk: S(filePk(dir)), sk: S(name) },
@@ -369,12 +376,8 @@ export async function markPublished(
           ":put": S("put"),
         },
       }),
-    );
-    return true;
-  } catch (err) {
-    if ((err as Error).name === "ConditionalCheckFailedException") return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 /** Removes the tombstone of an applied delete, unless the desired state moved on (returns false). */
@@ -385,20 +388,16 @@ export async function removeTombstone(
   version: string,
 ): Promise<boolean> {
   const { dir, name } = splitKey(key);
-  try {
-    await ddb.send(
+  return conditionally(
+    ddb.send(
       new DeleteItemCommand({
         TableName: table,
         Key: { pk: S(filePk(dir)), sk: S(name) },
         ConditionExpression: "v = :v AND op = :delete",
         ExpressionAttributeValues: { ":v": S(version), ":delete": S("delete") },
       }),
-    );
-    return true;
-  } catch (err) {
-    if ((err as Error).name === "ConditionalCheckFailedException") return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 // ---- runs ----
@@ -514,8 +513,8 @@ export async function countMessageApplied(
   counts: Omit<RunProgress, "messages">,
 ): Promise<boolean> {
   const shard = `s${String(seq % RUN_COUNTER_SHARDS).padStart(2, "0")}`;
-  try {
-    await ddb.send(
+  return conditionally(
+    ddb.send(
       new UpdateItemCommand({
         TableName: table,
         Key: { pk: S(`r#${runId}`), sk: S(shard) },
@@ -530,12 +529,8 @@ export async function countMessageApplied(
           ":n": N(seq),
         },
       }),
-    );
-    return true;
-  } catch (err) {
-    if ((err as Error).name === "ConditionalCheckFailedException") return false;
-    throw err;
-  }
+    ),
+  );
 }
 
 export async function getRunProgress(ddb: DynamoDBClient, table: string, runId: string): Promise<RunProgress> {
