@@ -36,3 +36,16 @@ export async function downloadVersion(from: StagedBytesSource, key: string, sour
   await pipeline(res.Body as Readable, counted, createWriteStream(path, { flags: "wx" }));
   if (received !== size) throw new RetryableError(`${key}: expected ${size} bytes from ${source.key || "the site bucket"}, got ${received}`);
 }
+
+/** A staged version's bytes in memory (for small objects such as a page). */
+export async function readStagedBytes(s3: S3Client, versionBucket: string, source: BytesLocation): Promise<Buffer> {
+  if (isPack(source) && source.length === 0) return Buffer.alloc(0);
+  const res = await s3.send(
+    new GetObjectCommand({
+      Bucket: versionBucket,
+      Key: source.key,
+      ...(isPack(source) ? { Range: `bytes=${source.offset}-${source.offset + source.length - 1}` } : {}),
+    }),
+  );
+  return Buffer.from(await res.Body!.transformToByteArray());
+}

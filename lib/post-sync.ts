@@ -42,6 +42,8 @@ export class PostSync extends Construct {
         new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
         new iam.PolicyStatement({ sid: "ReadAndRecordListings", actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [storage.table.tableArn] }),
         new iam.PolicyStatement({ sid: "WriteListings", actions: ["s3:PutObject", "s3:DeleteObject"], resources: [storage.siteBucket.arnForObjects("*index.html")] }),
+        // To put back a real index.html that a listing write raced (generate-listings.ts, keepRealPage).
+        new iam.PolicyStatement({ sid: "ReadStagedPages", actions: ["s3:GetObject"], resources: [storage.versionBucket.arnForObjects("packs/*"), storage.versionBucket.arnForObjects("objects/*")] }),
       ],
       planInvalidations: [new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] })],
       invalidate: [
@@ -73,6 +75,8 @@ export class PostSync extends Construct {
           wildcards: {
             ...runsWildcard,
             [wildcardFinding(storage.siteBucket, "/*index.html")]: "Listings live at <directory>/index.html anywhere in the site; the wildcard admits only keys ending in index.html.",
+            [wildcardFinding(storage.versionBucket, "/packs/*")]: "Staged bytes sit under run-generated keys in packs/; only read, to restore a real page.",
+            [wildcardFinding(storage.versionBucket, "/objects/*")]: "Staged bytes sit under run-generated keys in objects/; only read, to restore a real page.",
           },
         },
         planInvalidations: { statements: statements.planInvalidations, wildcards: runsWildcard },

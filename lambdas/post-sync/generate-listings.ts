@@ -13,11 +13,12 @@
 import { createHash } from "node:crypto";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { filePk, fileFromItem, queryPages } from "../../aws/index-table.ts";
+import { filePk, fileFromItem, getFile, queryPages } from "../../aws/index-table.ts";
+import { readStagedBytes } from "../../aws/staged-bytes.ts";
 import { getJson, listingPageKey, listingResultKey, putJson } from "../../aws/run-artifacts.ts";
 import { GENERATED_METADATA, renderListingFoot, renderListingHead, renderListingRows, listingOrder, type ListingEntry } from "../../core/index-page.ts";
 import { joinKey, prefixDir } from "../../core/keys.ts";
-import { mtimeFromNs } from "../../core/mtime.ts";
+import { mtimeFromNs, mtimeToSeconds } from "../../core/mtime.ts";
 import { cacheControlFor, rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
 
 export const LISTING_CONTENT_TYPE = "text/html; charset=utf-8";
@@ -167,14 +168,37 @@ async function generateListing(
           prun: { S: input.runId },
           pcp: { L: copies.map((c) => ({ S: c })) },
         },
-        // A real index.html indexed meanwhile wins; its upload will replace what we just wrote.
+        // A real index.html indexed meanwhile wins (see keepRealPage).
         ConditionExpression: "attribute_not_exists(pk) OR gen = :true",
         ExpressionAttributeValues: { ":true": { BOOL: true } },
       }),
     );
   } catch (err) {
-    if ((err as Error).name === "ConditionalCheckFailedException") return { outcome: "real-page", pages: [] };
-    throw err;
+    if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+    await keepRealPage(pageKey, relKey, deps);
+    return { outcome: "real-page", pages: pageDirs([pageKey]) };
   }
   return { outcome: "written", pages: pageDirs([pageKey, ...copies]) };
+}
+
+/**
+ * A real index.html was indexed while we wrote the listing. If its upload already happened, our PUT may
+ * have landed on top of it: put the real page back from its staged bytes. (If it is not yet published,
+ * its own upload is still to come and will win.)
+ */
+async function keepRealPage(pageKey: string, relKey: string, deps: GenerateListingsDeps): Promise<void> {
+  const real = await getFile(deps.dynamodb, deps.table, pageKey);
+  if (!real || real.generated || real.desired.op !== "put" || real.published?.version !== real.desired.version) return;
+  if (real.desired.source.key === "") return;
+  const cacheControl = cacheControlFor(relKey, deps.rules);
+  await deps.s3.send(
+    new PutObjectCommand({
+      Bucket: deps.siteBucket,
+      Key: pageKey,
+      Body: await readStagedBytes(deps.s3, deps.versionBucket, real.desired.source),
+      ContentType: real.desired.contentType,
+      Metadata: { mtime: String(mtimeToSeconds(real.desired.mtime)), "sitesync-version": real.desired.version },
+      ...(cacheControl ? { CacheControl: cacheControl } : {}),
+    }),
+  );
 }

@@ -318,6 +318,7 @@ describe("the exact statements of every policy", () => {
         { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
         { Sid: "ReadAndRecordListings", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: getAtt(ids.table) },
         { Sid: "WriteListings", Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: objects(ids.site, "/*index.html") },
+        { Sid: "ReadStagedPages", Effect: "Allow", Action: "s3:GetObject", Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")] },
       ],
       PlanInvalidations: [own("PlanInvalidations"), { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs }],
       Invalidate: [
