@@ -4,7 +4,11 @@ import assert from "node:assert/strict";
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { join } from "node:path";
+import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
+import { createDynamoDbClient } from "../../aws/clients.ts";
 import { getFile } from "../../aws/index-table.ts";
+import { listingPageKey, putJson } from "../../aws/run-artifacts.ts";
+import { generateListings } from "../../lambdas/post-sync/generate-listings.ts";
 import { GENERATED_MARKER } from "../../core/index-page.ts";
 import { CLOUDFRONT_LIMITS } from "../../core/invalidation-planner.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
@@ -172,6 +176,59 @@ describe("PostSync when a run is never applied", () => {
       assert.equal(execution.status, "FAILED");
       assert.equal(execution.error, "RunNotApplied");
       assert.match(execution.cause ?? "", /not fully applied within 1 minute;/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("a listing that races a real index.html", () => {
+  test("the real page wins even when the listing's write lands after it", async () => {
+    const h = await startHarness();
+    try {
+      const root = h.tempDir();
+      writeTree(root, { "race/a.jpg": "a" });
+      const config = h.config(root, { prefix: "race/" });
+      await h.publish(config);
+      assert.equal((await h.getObject("race/race/index.html"))?.metadata.generated, "true");
+
+      // Make the listing due for a rewrite (as if the directory had changed), so the generator writes it.
+      await h.stack.clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: h.stack.definition.table,
+          Key: { pk: { S: "d#race/race" }, sk: { S: "index.html" } },
+          UpdateExpression: "SET #h = :h",
+          ExpressionAttributeNames: { "#h": "hash" },
+          ExpressionAttributeValues: { ":h": { S: "outdated" } },
+        }),
+      );
+      // A generator that read the directory just before a real index.html was published, and writes after.
+      const dynamodb = createDynamoDbClient(h.stack.servers.clientConfig);
+      let raced = false;
+      dynamodb.middlewareStack.add(
+        (next, context) => async (args) => {
+          const result = await next(args);
+          if (!raced && context.commandName === "QueryCommand") {
+            raced = true;
+            writeFileSync(join(root, "race/index.html"), "<h1>the real page</h1>");
+            await h.publish(config);
+            assert.equal((await h.getObject("race/race/index.html"))?.body.toString(), "<h1>the real page</h1>");
+          }
+          return result;
+        },
+        { step: "initialize", name: "raceWithARealPage" },
+      );
+      const runId = "20261125T000000000Z-aaaaaa";
+      await putJson(h.stack.clients.s3, h.stack.definition.versionBucket, listingPageKey(runId, 0), ["race/race"]);
+      const outcome = await generateListings(
+        { runId, prefix: "race/", page: 0 },
+        { s3: h.stack.clients.s3, dynamodb, siteBucket: h.stack.definition.siteBucket, versionBucket: h.stack.definition.versionBucket, table: h.stack.definition.table, rules: { rewrites: [], cacheControl: [] } },
+      );
+      dynamodb.destroy();
+      assert.equal(outcome.outcomes["real-page"], 1);
+      const page = await h.getObject("race/race/index.html");
+      assert.equal(page?.body.toString(), "<h1>the real page</h1>");
+      assert.equal(page?.contentType, "text/html; charset=utf-8");
     } finally {
       await h.close();
     }
