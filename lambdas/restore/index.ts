@@ -1,29 +1,23 @@
 // Lambda entry points of the Restore steps: one bundle, one exported handler per step.
 import { createDynamoDbClient, createS3Client, createSfnClient, createSqsClient } from "../../aws/clients.ts";
-import { PermanentError } from "../../core/errors.ts";
+import { requiredEnv } from "../environment.ts";
 import { createRestoreHandlers, type RestoreHandlers } from "./handlers.ts";
 
 let handlers: RestoreHandlers | undefined;
 
-function required(name: string): string {
-  const value = process.env[name];
-  if (!value) throw new PermanentError(`environment variable ${name} is not set; the deployment must define it`);
-  return value;
-}
-
 function build(): RestoreHandlers {
-  const clientConfig = { region: required("AWS_REGION") };
+  const clientConfig = { region: requiredEnv("AWS_REGION") };
   return createRestoreHandlers({
     s3: createS3Client(clientConfig),
     dynamodb: createDynamoDbClient(clientConfig),
     sqs: createSqsClient(clientConfig),
     sfn: createSfnClient(clientConfig),
-    versionBucket: required("VERSION_BUCKET"),
-    table: required("INDEX_TABLE"),
+    versionBucket: requiredEnv("VERSION_BUCKET"),
+    table: requiredEnv("INDEX_TABLE"),
     queueUrl: process.env.MANIFEST_QUEUE_URL ?? "",
     restoreQueueUrl: process.env.RESTORE_QUEUE_URL ?? "",
     postSyncStateMachineArn: process.env.POSTSYNC_STATE_MACHINE_ARN ?? "",
-    retentionDays: Number(required("RETENTION_DAYS")),
+    retentionDays: Number(requiredEnv("RETENTION_DAYS")),
   });
 }
 

@@ -1,29 +1,15 @@
 // The sitesync command as cron runs it: a child process, a config file, exit codes.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { acquireLock } from "../../agent/lock.ts";
 import type { SyncResult } from "../../agent/sync.ts";
 import { silentLogger } from "../../core/logger.ts";
+import { runCli } from "../support/cli.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../bin/sitesync.ts");
-
-function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 function siteFiles(n: number): Record<string, string> {
   return Object.fromEntries(Array.from({ length: n }, (_, i) => [`dir${i % 5}/page-${i}.html`, `<p>page ${i}</p>`]));

@@ -1,27 +1,14 @@
 // Restoring the host tree from S3: sitesync restore, in-process and as the command.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { getFile, writeIndex } from "../../aws/index-table.ts";
 import { runHostRestore } from "../../agent/restore-host.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 import { silentLogger } from "../../core/logger.ts";
+import { runCli } from "../support/cli.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../bin/sitesync.ts");
-const runCli = (args: string[]) =>
-  new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
 
 describe("restore the host tree", () => {
   let h: Harness;
