@@ -26,8 +26,19 @@ function handler(event) {
     return {
       statusCode: 301,
       statusDescription: "Moved Permanently",
-      headers: { location: { value: uri + "/" + query }, "cache-control": { value: "max-age=3600" } },
+      headers: { location: { value: sameSiteLocation(uri + "/" + query) }, "cache-control": { value: "max-age=3600" } },
     };
   }
   return request;
+}
+
+// A Location of "//host/…" or "/\host/…" sends the browser to another host (browsers read "\" as "/" and
+// drop tabs and newlines before parsing), so control characters are encoded first and any leading run of
+// slashes and backslashes becomes one slash: the redirect can only name a path on this site.
+function sameSiteLocation(location) {
+  var encoded = location.replace(/[\x00-\x20\x7f]/g, function (c) {
+    var hex = c.charCodeAt(0).toString(16).toUpperCase();
+    return "%" + (hex.length === 1 ? "0" + hex : hex);
+  });
+  return encoded.replace(/^[\/\\]+/, "/");
 }

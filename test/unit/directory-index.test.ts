@@ -20,7 +20,21 @@ const rows: Array<{ why: string; uri: string; query?: Request["querystring"]; ur
   { why: "an explicit index.html is served as asked", uri: "/docs/index.html", uriAfter: "/docs/index.html" },
   { why: "percent-encoded names are left alone", uri: "/docs/release%20notes%202024.html", uriAfter: "/docs/release%20notes%202024.html" },
   { why: "a dot in a directory name does not make the last segment a file", uri: "/v1.2/guide", redirect: "/v1.2/guide/" },
+  // Open redirects: a Location that starts with "//" or "/\\" is another host to a browser.
+  { why: "a leading double slash stays on this site", uri: "//evil.example/x", redirect: "/evil.example/x/" },
+  { why: "a long run of leading slashes collapses to one", uri: "////evil.example/x", redirect: "/evil.example/x/" },
+  { why: "a backslash after the slash (browsers read it as a slash) is collapsed", uri: "/\\evil.example/x", redirect: "/evil.example/x/" },
+  { why: "mixed slashes and backslashes collapse", uri: "/\\/\\evil.example/x", redirect: "/evil.example/x/" },
+  { why: "percent-encoded slashes are a path, not a host, and are kept", uri: "/%2F%2Fevil.example/x", redirect: "/%2F%2Fevil.example/x/" },
+  { why: "a tab inside the leading run (browsers drop it) cannot rebuild a //", uri: "/\t/evil.example/x", redirect: "/%09/evil.example/x/" },
+  { why: "a newline cannot split the header or rebuild a //", uri: "/\n/evil.example/x", redirect: "/%0A/evil.example/x/" },
+  { why: "control characters in the query are encoded too", uri: "/docs", query: { a: { value: "1\r\nx: y" } }, redirect: "/docs/?a=1%0D%0Ax:%20y" },
 ];
+
+/** How a browser resolves a Location header value against this site (tab and newline are removed first). */
+function resolvedOrigin(location: string): string {
+  return new URL(location.replace(/[\t\n\r]/g, ""), "https://site.example/docs/").origin;
+}
 
 describe("directory-index viewer-request function", () => {
   for (const row of rows) {
@@ -29,6 +43,8 @@ describe("directory-index viewer-request function", () => {
       if (row.redirect !== undefined) {
         assert.equal((out as Response).statusCode, 301);
         assert.equal((out as Response).headers.location?.value, row.redirect);
+        const location = (out as Response).headers.location?.value ?? "";
+        assert.equal(resolvedOrigin(location), "https://site.example", "the redirect stays on the site");
       } else {
         assert.equal((out as Request).uri, row.uriAfter);
       }
