@@ -100,6 +100,23 @@ export async function uploadPack(s3: S3Client, bucket: string, pack: PackBuilder
   );
 }
 
+const MiB = 1024 * 1024;
+const BASE_PART_BYTES = 8 * MiB;
+/** S3 takes at most this many parts in one upload. */
+const MAX_PARTS = 10_000;
+/** Parts being uploaded at once hold about this much memory on the host. */
+const IN_FLIGHT_BYTES = 32 * MiB;
+
+/**
+ * Part size and parts in flight for a staged upload of `size` bytes. A fixed 8 MiB part caps an object at
+ * 78 GiB (10,000 parts), so parts grow with the file; fewer of the larger parts are in flight so memory
+ * stays bounded.
+ */
+export function stagingUploadShape(size: number): { partSize: number; queueSize: number } {
+  const partSize = Math.max(BASE_PART_BYTES, Math.ceil(size / MAX_PARTS / MiB) * MiB);
+  return { partSize, queueSize: Math.max(1, Math.floor(IN_FLIGHT_BYTES / partSize)) };
+}
+
 /**
  * Streams a large file into its own object in the version store (multipart above one part). Returns the
  * size and mtime it was read at, or why it was not staged.
@@ -128,8 +145,7 @@ export async function stageLargeFile(
           Body: handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, Number(before.size) - 1) }),
           ContentType: "application/octet-stream",
         },
-        partSize: 8 * 1024 * 1024,
-        queueSize: 4,
+        ...stagingUploadShape(Number(before.size)),
       });
       await upload.done();
       const after = await handle.stat({ bigint: true });
