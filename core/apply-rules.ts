@@ -1,4 +1,7 @@
-// What the apply handler does with one manifest entry, given the index's record of its key. Pure.
+// What the apply handler does with one manifest entry, and what the bucket should hold at a key, given the
+// index. Pure.
+//
+// decideEntry: one manifest entry against the index's record of its key.
 //
 //  index record                                  | entry          | decision
 //  ----------------------------------------------+----------------+---------------------------------------
@@ -12,8 +15,32 @@
 // "Apply" writes what the index desires, then records it conditionally; if the desired version moved on
 // during the write, the handler writes the new desired state too (see lambdas/apply/apply-manifest.ts), so
 // whichever handler writes last also verifies last, and the bucket ends at the index's desired version.
-import type { IndexFile } from "./index-record.ts";
+// "Superseded" and "done" write nothing unless the bucket is wrong: a handler killed between its PUT and
+// its index write may have left an older object that landed after the newer one was recorded, and its
+// redelivered message is the only one that will ever look. So the handler HEADs the key and its rewrite
+// copies and compares each with what the index wants there (wantAt, holdsWant below); what differs is
+// written (or deleted) the way a normal apply would.
+//
+// wantAt: what the bucket should hold at one key, from the key's record and the records of the keys whose
+// rewrite copies land on it (originals, core/publish-rules.ts). holdsWant: whether the object a HEAD found
+// is that.
+//
+//  record at the key        | originals          | want     | the object there is right when
+//  -------------------------+--------------------+----------+-------------------------------------------
+//  generated listing        | -                  | listing  | always: PostSync writes and checks listings
+//  desired put (real file)  | -                  | file     | its version is the desired one and it is not
+//                           |                    |          |   a copy (adopted, never staged: present)
+//  desired delete           | -                  | absent   | there is none
+//  none                     | a desired put      | copy     | it is a copy of that original, at the
+//                           |                    |          |   original's desired version
+//  none                     | a generated listing| listing  | always
+//  none                     | none live          | absent   | there is none
+//
+// A real file always wins over a copy: copies are never written to, nor deleted from, a key the index
+// holds as a real file (isRealFile), and a key whose real file is deleted gets its original's copy back.
+import type { DesiredPut, IndexFile } from "./index-record.ts";
 import type { ManifestEntry } from "./manifest.ts";
+import { copyOfValue } from "./publish-rules.ts";
 
 export type EntryDecision = "apply" | "done" | "superseded";
 
@@ -22,4 +49,56 @@ export function decideEntry(entry: ManifestEntry, record: IndexFile | undefined)
   if (record.desired.version !== entry.version || record.desired.op !== entry.op) return "superseded";
   if (entry.op === "put" && record.published?.version === entry.version) return "done";
   return "apply";
+}
+
+export type PutFile = IndexFile & { desired: DesiredPut };
+
+export type Want =
+  | { kind: "file"; file: PutFile }
+  | { kind: "copy"; of: PutFile }
+  | { kind: "absent" }
+  | { kind: "listing" };
+
+/** The object at a key as a HEAD shows it: its sitesync metadata. */
+export interface ObjectHead {
+  version?: string;
+  copyOf?: string;
+}
+
+/** A site file the index holds at this key: what a rewrite copy must never overwrite or delete. */
+export function isRealFile(record: IndexFile | undefined): record is PutFile {
+  return record !== undefined && !record.generated && record.desired.op === "put";
+}
+
+/** `originals`: the records (or undefined) of the keys whose rewrite copies land on this key, in rule order. */
+export function wantAt(record: IndexFile | undefined, originals: Array<IndexFile | undefined>): Want {
+  if (record) {
+    if (record.generated) return { kind: "listing" };
+    return isRealFile(record) ? { kind: "file", file: record } : { kind: "absent" };
+  }
+  const original = originals.find(isRealFile);
+  if (original) return { kind: "copy", of: original };
+  return originals.some((o) => o?.generated) ? { kind: "listing" } : { kind: "absent" };
+}
+
+/** `head` is undefined when the key holds no object. */
+export function holdsWant(want: Want, head: ObjectHead | undefined): boolean {
+  switch (want.kind) {
+    case "listing":
+      return true;
+    case "absent":
+      return head === undefined;
+    case "file":
+      if (head === undefined) return false;
+      return want.file.desired.source.key === "" || (head.version === want.file.desired.version && head.copyOf === undefined);
+    case "copy":
+      return head !== undefined && head.copyOf === copyOfValue(want.of.key) && head.version === want.of.desired.version;
+  }
+}
+
+/** Whether two readings of the index want the same object at a key (a write for one serves the other). */
+export function sameWant(a: Want, b: Want): boolean {
+  if (a.kind === "file" && b.kind === "file") return a.file.key === b.file.key && a.file.desired.version === b.file.desired.version;
+  if (a.kind === "copy" && b.kind === "copy") return a.of.key === b.of.key && a.of.desired.version === b.of.desired.version;
+  return a.kind === b.kind && a.kind !== "file" && a.kind !== "copy";
 }

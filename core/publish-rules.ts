@@ -1,6 +1,7 @@
 // Rules that belong to the deployment rather than to a file: extra copies of a prefix under other prefixes
 // (rewrite copies) and Cache-Control by glob. The apply handler receives them from its environment, so the
 // deployment's configuration is their one source.
+import { createHash } from "node:crypto";
 import picomatch from "picomatch";
 import { ConfigError } from "./errors.ts";
 import { normalisePrefix } from "./keys.ts";
@@ -101,6 +102,34 @@ export function rewriteCopies(relKey: string, prefix: string, rules: PublishRule
     for (const target of rule.to) copies.add(`${prefix}${target}${rest}`);
   }
   return [...copies];
+}
+
+/**
+ * The reverse of rewriteCopies: the keys (full bucket keys) whose copies land on `relKey`, in rule order.
+ * Lets the apply handler tell a copy's key from a stale object when no index record names the key.
+ */
+export function originalsOf(relKey: string, prefix: string, rules: PublishRules): string[] {
+  const originals = new Set<string>();
+  for (const rule of rules.rewrites) {
+    for (const target of rule.to) {
+      if (relKey.startsWith(target)) originals.add(`${prefix}${rule.from}${relKey.slice(target.length)}`);
+    }
+  }
+  return [...originals];
+}
+
+/** Metadata that marks an object as a rewrite copy and names its original. */
+export const COPY_OF_METADATA = "sitesync-copy-of";
+
+// S3 allows 2 KB of user metadata per object: a long key with many multi-byte characters percent-encodes to
+// more than that, so such a key is named by its digest instead.
+const MAX_COPY_OF_CHARS = 1024;
+
+/** The value of COPY_OF_METADATA for a copy of `originalKey`: the key percent-encoded (headers are ASCII). */
+export function copyOfValue(originalKey: string): string {
+  const encoded = encodeURIComponent(originalKey);
+  if (encoded.length <= MAX_COPY_OF_CHARS) return encoded;
+  return `sha256:${createHash("sha256").update(originalKey).digest("hex")}`;
 }
 
 const matcherCache = new Map<string, (key: string) => boolean>();

@@ -2,7 +2,15 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ConfigError } from "../../core/errors.ts";
-import { cacheControlFor, EMPTY_PUBLISH_RULES, parsePublishRules, rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
+import {
+  cacheControlFor,
+  copyOfValue,
+  EMPTY_PUBLISH_RULES,
+  originalsOf,
+  parsePublishRules,
+  rewriteCopies,
+  type PublishRules,
+} from "../../core/publish-rules.ts";
 
 const SOURCE = "SITESYNC_PUBLISH_RULES";
 
@@ -100,6 +108,41 @@ describe("rewriteCopies", () => {
   });
 
   test("no rules, no copies", () => assert.deepEqual(rewriteCopies("docs/a.html", "www/", EMPTY_PUBLISH_RULES), []));
+});
+
+describe("originalsOf: the keys whose copies land on a key", () => {
+  const rules: PublishRules = parsePublishRules(
+    { rewrites: [{ from: "docs/", to: ["v2/docs/", "archive/"] }, { from: "img/", to: ["archive/"] }] },
+    SOURCE,
+  );
+  const rows: Array<{ why: string; relKey: string; expected: string[] }> = [
+    { why: "a copy's key names its original, under the site prefix", relKey: "v2/docs/guide/a.html", expected: ["www/docs/guide/a.html"] },
+    { why: "two rules copying into one prefix: both are candidates, in rule order", relKey: "archive/x.png", expected: ["www/docs/x.png", "www/img/x.png"] },
+    { why: "an original's own key has no original", relKey: "docs/a.html", expected: [] },
+    { why: "a key outside every target has none", relKey: "blog/post.html", expected: [] },
+    { why: "'archive/' does not match 'archived/'", relKey: "archived/x", expected: [] },
+  ];
+  for (const row of rows) {
+    test(row.why, () => assert.deepEqual(originalsOf(row.relKey, "www/", rules), row.expected));
+  }
+
+  test("every copy rewriteCopies makes leads back to its original", () => {
+    for (const copy of rewriteCopies("docs/😀/e\u0301.html", "www/", rules)) {
+      assert.ok(originalsOf(copy.slice("www/".length), "www/", rules).includes("www/docs/😀/e\u0301.html"), copy);
+    }
+  });
+});
+
+describe("copyOfValue: the metadata naming a copy's original", () => {
+  test("the key, percent-encoded so any character fits an HTTP header", () => {
+    assert.equal(copyOfValue("www/docs/a b/é\n.html"), "www%2Fdocs%2Fa%20b%2F%C3%A9%0A.html");
+  });
+
+  test("a key too long to encode within S3's 2 KB of metadata is named by its digest", () => {
+    const value = copyOfValue(`www/${"é".repeat(500)}`);
+    assert.match(value, /^sha256:[0-9a-f]{64}$/);
+    assert.notEqual(value, copyOfValue(`www/${"é".repeat(499)}è`), "different keys, different values");
+  });
 });
 
 describe("cacheControlFor", () => {
