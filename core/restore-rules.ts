@@ -55,3 +55,24 @@ function sameBytes(a: DesiredPut, b: DesiredPut): boolean {
 export function oldestRestorable(now: Date, retentionDays: number): Date {
   return new Date(now.getTime() - retentionDays * 86_400_000);
 }
+
+const ISO_TIME = /^(\d{4})-(\d\d)-(\d\d)T(\d\d):(\d\d)(?::(\d\d)(\.\d{1,9})?)?(Z|[+-](?:[01]\d|2[0-3]):[0-5]\d)$/;
+
+/**
+ * An ISO 8601 time with its zone (Z or ±hh:mm), or undefined. Date.parse alone would take "Nov 25" or "1"
+ * (read as years in 2001) and roll 2026-02-30 over into March; a restore to such a time is never meant.
+ */
+export function parseIsoTime(text: string): Date | undefined {
+  const m = ISO_TIME.exec(text);
+  if (!m) return undefined;
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map((v) => Number(v ?? 0));
+  const wall = new Date(Date.UTC(year!, month! - 1, day, hour, minute, second));
+  const fields = [wall.getUTCFullYear(), wall.getUTCMonth() + 1, wall.getUTCDate()];
+  fields.push(wall.getUTCHours(), wall.getUTCMinutes(), wall.getUTCSeconds());
+  if (fields.some((v, i) => v !== [year, month, day, hour, minute, second][i])) return undefined;
+  const zone = m[8]!;
+  const sign = zone[0] === "-" ? -1 : 1;
+  const offsetMinutes = zone === "Z" ? 0 : sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)));
+  const millis = Math.floor(Number(`0${m[7] ?? ""}`) * 1000);
+  return new Date(wall.getTime() + millis - offsetMinutes * 60_000);
+}

@@ -2,7 +2,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import type { DesiredPut, IndexFile } from "../../core/index-record.ts";
-import { decideRestore, oldestRestorable, versionAsOf, type KeyVersion } from "../../core/restore-rules.ts";
+import { decideRestore, oldestRestorable, parseIsoTime, versionAsOf, type KeyVersion } from "../../core/restore-rules.ts";
 
 const put = (version: string, source = `packs/${version}.pack`): DesiredPut => ({
   op: "put", version, run: version, size: 3, mtime: "1", contentType: "text/plain", source: { key: source, offset: 0, length: 3 },
@@ -41,4 +41,22 @@ describe("decideRestore", () => {
 
 test("the oldest restorable time is the retention before now", () => {
   assert.equal(oldestRestorable(new Date("2026-11-25T00:00:00Z"), 30).toISOString(), "2026-10-26T00:00:00.000Z");
+});
+
+describe("parseIsoTime: ISO 8601 with a zone, nothing else", () => {
+  const valid: Array<[string, string]> = [
+    ["2026-11-25T09:00:00Z", "2026-11-25T09:00:00.000Z"],
+    ["2026-11-25T09:00Z", "2026-11-25T09:00:00.000Z"],
+    ["2026-11-25T09:00:00.123456789Z", "2026-11-25T09:00:00.123Z"],
+    ["2026-11-25T10:30:00+01:30", "2026-11-25T09:00:00.000Z"],
+    ["2026-11-25T00:00:00-05:00", "2026-11-25T05:00:00.000Z"],
+    ["2024-02-29T12:00:00Z", "2024-02-29T12:00:00.000Z"],
+  ];
+  for (const [text, iso] of valid) test(`${text} is ${iso}`, () => assert.equal(parseIsoTime(text)?.toISOString(), iso));
+  const invalid = [
+    "Nov 25", "1", "2026", "2026-11-25", "2026-11-25T09:00:00", "2026-11-25 09:00:00Z", "2026-11-25T09:00:00+0100",
+    "2026-02-30T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-25T24:00:00Z", "2026-11-25T09:60:00Z",
+    "2026-11-25T09:00:00+24:00", "2026-13-01T00:00:00Z", " 2026-11-25T09:00:00Z", "",
+  ];
+  for (const text of invalid) test(`${JSON.stringify(text)} is refused`, () => assert.equal(parseIsoTime(text), undefined));
 });
