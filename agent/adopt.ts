@@ -13,7 +13,8 @@
 import { join } from "node:path";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AwsClients } from "../aws/clients.ts";
-import { putRun, writeIndex, type IndexWrite, type RunRecord } from "../aws/index-table.ts";
+import { writeIndex, type IndexWrite, type RunRecord } from "../aws/index-table.ts";
+import { judgeDeletions } from "../core/delete-guard.ts";
 import { ConfigError, RetryableError } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 import { newRunId } from "../core/run-id.ts";
@@ -25,7 +26,8 @@ import { acquireLock } from "./lock.ts";
 import { PlanWriter } from "./plan.ts";
 import { executePlan } from "./publish.ts";
 import { createExcluder, type ScanNotes } from "./scan.ts";
-import { SafetyGuardError, startPostSync } from "./sync.ts";
+import { beginRun, endSending, PostSyncStartError, settleRuns } from "./run-lifecycle.ts";
+import { SafetyGuardError } from "./sync.ts";
 import { runPool } from "./work-pool.ts";
 
 export interface AdoptOptions {
@@ -246,17 +248,18 @@ const fromRecord = (record: JobRecord): AdoptJob => ({ relDir: record.relDir, ..
 
 /** Why deleting the orphans would be a mistake (an unmounted volume, a wrong root or prefix), if it would. */
 function deleteGuard(config: AgentConfig, counts: AdoptCounts): string | undefined {
-  if (counts.files === 0) {
-    return `the tree ${config.root} holds no files but the bucket holds ${counts.listed} keys under "${config.prefix}": ` +
-      "is the volume mounted? Nothing was deleted. Run with --force if the bucket really must be emptied.";
-  }
-  const share = counts.orphans / Math.max(1, counts.listed);
-  if (counts.orphans > config.deleteGuard.minFiles && share > config.deleteGuard.maxShare) {
-    return `deleting the orphans would remove ${counts.orphans} of ${counts.listed} keys (${(share * 100).toFixed(1)}%), ` +
-      `more than deleteGuard.maxShare (${config.deleteGuard.maxShare * 100}%). Nothing was deleted. ` +
-      "Check the root and the prefix; run with --force if the deletions are meant.";
-  }
-  return undefined;
+  const verdict = judgeDeletions(
+    {
+      total: counts.listed,
+      deleted: counts.orphans,
+      directories: new Map(),
+      subject: `the bucket's keys under "${config.prefix}"`,
+      source: `the tree ${config.root}`,
+    },
+    config.deleteGuard,
+  );
+  if (verdict.allowed) return undefined;
+  return `${verdict.reason}. Nothing was deleted. Check the root and the prefix; run with --force if the deletions are meant.`;
 }
 
 /**
@@ -296,7 +299,7 @@ async function queueDeletes(
       changePages: 0,
       counts: { ...plan.counts.byReason },
     };
-    await putRun(clients.dynamodb, config.table, run);
+    await beginRun(clients, config.table, run);
     logger.info("queueing orphan keys for deletion", { runId, keys: plan.counts.delete });
     const stats = await executePlan(
       clients,
@@ -314,18 +317,14 @@ async function queueDeletes(
       logger,
       (p) => logger.progress(`queued ${p.deletes}/${plan.counts.delete} deletions`),
     );
-    await putRun(clients.dynamodb, config.table, {
-      ...run,
-      status: "sent",
-      sent: stats.entriesSent,
-      messages: stats.messagesSent,
-      changePages: stats.changePages,
-      finished: new Date().toISOString(),
-    });
+    await endSending(clients, config.table, runId);
     const deletion: AdoptDeletion = { runId, queued: stats.deletes, entriesSent: stats.entriesSent, messagesSent: stats.messagesSent };
-    if (stats.entriesSent > 0 && config.postSyncStateMachineArn) {
-      deletion.postSyncExecutionArn = await startPostSync(clients, config.postSyncStateMachineArn, runId);
-    }
+    const settled = await settleRuns(clients, config, logger, [
+      { ...run, status: "sent", sent: stats.entriesSent, messages: stats.messagesSent, changePages: stats.changePages },
+    ]);
+    if (settled.failed.length > 0) throw new PostSyncStartError(`adoption ${runId} queued its deletions, but ${settled.failed[0]!.error}`);
+    const started = settled.started[0];
+    if (started) deletion.postSyncExecutionArn = started.executionArn;
     return deletion;
   } finally {
     rmSync(planPath, { force: true });

@@ -31,7 +31,11 @@ export interface AgentConfig {
   exclude: string[];
   dotFiles: "include" | "exclude";
   delete: boolean;
-  deleteGuard: { maxShare: number; minFiles: number };
+  deleteGuard: { maxShare: number; minFiles: number; minDirectoryFiles: number };
+  /** An entry sent this long ago and still not applied is sent again (its message expired or died). */
+  resendAfterMinutes: number;
+  /** A run holding the lock longer than this is reported as probably stuck by the runs it blocks. */
+  lockWarnMinutes: number;
   contentTypes: ContentTypeRules;
   concurrency: { directories: number; files: number; uploads: number };
   pack: { maxBytes: number; maxFiles: number; largeFileBytes: number };
@@ -51,7 +55,10 @@ const DEFAULTS = {
   exclude: [] as string[],
   dotFiles: "exclude" as const,
   delete: true,
-  deleteGuard: { maxShare: 0.5, minFiles: 20 },
+  deleteGuard: { maxShare: 0.5, minFiles: 20, minDirectoryFiles: 100 },
+  // Longer than PostSync waits for a run (30 minutes) and than a healthy apply backlog lasts.
+  resendAfterMinutes: 60,
+  lockWarnMinutes: 360,
   concurrency: { directories: 8, files: 32, uploads: 4 },
   // 8 MiB packs: one PUT carries hundreds of small files; files from 4 MiB up get an object of their own.
   pack: { maxBytes: 8 * 1024 * 1024, maxFiles: 1000, largeFileBytes: 4 * 1024 * 1024 },
@@ -81,6 +88,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   const known = new Set([
     "root", "prefix", "region", "siteBucket", "versionBucket", "table", "queueUrl", "restoreQueueUrl", "postSyncStateMachineArn", "endpoints", "credentials",
     "stateDir", "nameEncoding", "exclude", "dotFiles", "delete", "deleteGuard", "contentTypes", "concurrency", "pack",
+    "resendAfterMinutes", "lockWarnMinutes",
   ]);
   for (const field of Object.keys(o)) {
     if (!known.has(field)) throw new ConfigError(source, field, `is not a known setting; the settings are ${[...known].join(", ")}`);
@@ -107,7 +115,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   const del = overrides.delete ?? o.delete ?? DEFAULTS.delete;
   if (typeof del !== "boolean") throw new ConfigError(source, "delete", "must be true or false", "true");
 
-  const guard = section(o, "deleteGuard", ["maxShare", "minFiles"], source, '{"maxShare": 0.5, "minFiles": 20}');
+  const guard = section(o, "deleteGuard", ["maxShare", "minFiles", "minDirectoryFiles"], source, '{"maxShare": 0.5, "minFiles": 20}');
   const concurrency = section(o, "concurrency", ["directories", "files", "uploads"], source, '{"directories": 8, "files": 32, "uploads": 4}');
   const pack = section(o, "pack", ["maxBytes", "maxFiles", "largeFileBytes"], source, '{"maxBytes": 8388608, "maxFiles": 1000, "largeFileBytes": 4194304}');
   const config: AgentConfig = {
@@ -126,7 +134,18 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     deleteGuard: {
       maxShare: numberIn(guard, "deleteGuard.maxShare", source, DEFAULTS.deleteGuard.maxShare, 0, 1, "0.5", false),
       minFiles: numberIn(guard, "deleteGuard.minFiles", source, DEFAULTS.deleteGuard.minFiles, 0, Number.MAX_SAFE_INTEGER, "20"),
+      minDirectoryFiles: numberIn(
+        guard,
+        "deleteGuard.minDirectoryFiles",
+        source,
+        DEFAULTS.deleteGuard.minDirectoryFiles,
+        1,
+        Number.MAX_SAFE_INTEGER,
+        "100",
+      ),
     },
+    resendAfterMinutes: numberIn(o, "resendAfterMinutes", source, DEFAULTS.resendAfterMinutes, 1, 100_000, "60"),
+    lockWarnMinutes: numberIn(o, "lockWarnMinutes", source, DEFAULTS.lockWarnMinutes, 1, 100_000, "360"),
     contentTypes: parseContentTypes(o.contentTypes, source),
     concurrency: {
       directories: numberIn(concurrency, "concurrency.directories", source, DEFAULTS.concurrency.directories, 1, 256, "8"),
@@ -196,7 +215,7 @@ function numberIn(
   example: string,
   integer = true,
 ): number {
-  const value = parent[path.slice(path.indexOf(".") + 1)];
+  const value = parent[path.slice(path.lastIndexOf(".") + 1)];
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
     throw new ConfigError(source, path, `must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}`, example);

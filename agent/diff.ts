@@ -3,11 +3,14 @@
 // largest directory times the number of directory workers, never by the size of the site.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { queryDirectory, type DirectoryEntry } from "../aws/index-table.ts";
-import { decide } from "../core/change-detection.ts";
+import { decide, type Decision } from "../core/change-detection.ts";
+import type { DeletionTally } from "../core/delete-guard.ts";
 import type { IndexFile } from "../core/index-record.ts";
 import { compareUtf8, joinKey, prefixDir, splitKey } from "../core/keys.ts";
 import type { PlanWriter } from "./plan.ts";
+import type { RunStates } from "./run-lifecycle.ts";
 import { createExcluder, scanDirectory, sortKey, type ScanNotes, type ScanPolicy, type ScannedEntry } from "./scan.ts";
+import { runPool } from "./work-pool.ts";
 
 export interface DiffOptions {
   root: Buffer;
@@ -15,8 +18,8 @@ export interface DiffOptions {
   table: string;
   policy: ScanPolicy;
   directoryConcurrency: number;
-  /** True if the run that wrote a desired state recorded the end of its sending. */
-  runFinished: (runId: string) => boolean;
+  /** The state of the runs that wrote desired records: whether an unpublished entry needs re-sending. */
+  runs: RunStates;
   onProgress?: (stats: DiffStats) => void;
 }
 
@@ -38,38 +41,55 @@ export class RootMissingError extends Error {
 interface Job {
   /** Site-relative directory, "" at the root. */
   relDir: string;
-  /** Undefined when the directory is only in the index (deleted on disk). */
+  /** Undefined when the directory is only in the index (deleted on disk, or not readable). */
   path: Buffer | undefined;
+  /**
+   * The directory, or one above it, could not be read: its index entries are kept (never deleted) and
+   * only looked at for entries that still need re-sending.
+   */
+  blind?: boolean;
 }
 
+/**
+ * Walks the tree and the index together and writes the plan. `deletions` counts, per top-level directory,
+ * the published files seen and those the plan deletes, for the mass-deletion guard.
+ */
 export async function diffTree(
   ddb: DynamoDBClient,
   options: DiffOptions,
   plan: PlanWriter,
   notes: ScanNotes,
+  deletions: DeletionTally,
 ): Promise<DiffStats> {
   const stats: DiffStats = { directories: 0, files: 0, bytes: 0, indexedFiles: 0, unchanged: 0, inFlight: 0, unreadable: [] };
   const excluded = createExcluder(options.policy);
   const keyDir = (relDir: string) => (relDir === "" ? prefixDir(options.prefix) : joinKey(prefixDir(options.prefix), relDir));
   const relKey = (relDir: string, name: string) => joinKey(relDir, name);
   const fullKey = (relDir: string, name: string) => `${options.prefix}${relKey(relDir, name)}`;
+  const runState = (runId: string) => options.runs.state(runId);
 
   const processDirectory = async (job: Job, enqueue: (job: Job) => void): Promise<void> => {
     const dir = keyDir(job.relDir);
     const [scan, indexed] = await Promise.all([
-      job.path ? scanDirectory(job.path, job.relDir, dir, options.policy, excluded, notes) : undefined,
+      job.path && !job.blind ? scanDirectory(job.path, job.relDir, dir, options.policy, excluded, notes) : undefined,
       readWholeDirectory(ddb, options.table, dir),
     ]);
+    await options.runs.load(unpublishedRuns(indexed));
     if (scan && !scan.ok) {
       if (job.relDir === "" && scan.missing) {
         throw new RootMissingError(`the tree to publish, ${options.root.toString()}, does not exist: is the volume mounted?`);
       }
-      // An unreadable directory keeps everything the index holds for it: never a delete.
+      // An unreadable directory keeps everything the index holds for it: never a delete. What an earlier
+      // run left unsent beneath it is still re-sent: its bytes were staged when they could be read.
       stats.unreadable.push({ key: job.relDir || ".", reason: scan.reason });
+      job = { ...job, blind: true };
+    }
+    if (job.blind) {
+      for (const x of indexed) await mergeBlind(job, x, enqueue);
       return;
     }
     stats.directories += 1;
-    const local = scan?.entries ?? [];
+    const local = scan?.ok ? scan.entries : [];
     let i = 0;
     let j = 0;
     while (i < local.length || j < indexed.length) {
@@ -96,12 +116,29 @@ export async function diffTree(
     }
   };
 
+  /** An entry of a directory that cannot be read: kept, and re-sent only if an earlier run left it unsent. */
+  const mergeBlind = async (job: Job, x: DirectoryEntry, enqueue: (job: Job) => void): Promise<void> => {
+    if (x.kind === "dir") {
+      enqueue({ relDir: relKey(job.relDir, x.name), path: undefined, blind: true });
+      return;
+    }
+    if (x.file.desired.op === "put" && !x.file.generated) {
+      stats.indexedFiles += 1;
+      deletions.count(relKey(job.relDir, x.name), false);
+    }
+    await act(job, x.name, undefined, x.file, decide({ kind: "unreadable", reason: "directory not readable" }, x.file, runState));
+  };
+
   const mergeEntry = async (
     job: Job,
     l: ScannedEntry | undefined,
     x: DirectoryEntry | undefined,
     enqueue: (job: Job) => void,
   ): Promise<void> => {
+    if (l?.kind === "unreadable" && l.isDir) {
+      if (x?.kind === "dir") enqueue({ relDir: relKey(job.relDir, x.name), path: undefined, blind: true });
+      return;
+    }
     if (l?.kind === "dir" || x?.kind === "dir") {
       if (l?.kind === "dir" && x?.kind !== "dir") {
         await plan.write({ op: "mkdir", dir: keyDir(job.relDir), name: l.name });
@@ -109,12 +146,8 @@ export async function diffTree(
       enqueue({ relDir: relKey(job.relDir, (l ?? x)!.name), path: l?.kind === "dir" ? l.path : undefined });
       return;
     }
-    if (l?.kind === "unreadable") {
-      if (l.isDir) return; // keep whatever the index holds beneath it
-      stats.unreadable.push({ key: relKey(job.relDir, l.name), reason: l.reason });
-    }
+    if (l?.kind === "unreadable") stats.unreadable.push({ key: relKey(job.relDir, l.name), reason: l.reason });
     const file: IndexFile | undefined = x?.kind === "file" ? x.file : undefined;
-    if (file && file.desired.op === "put" && !file.generated) stats.indexedFiles += 1;
     if (l?.kind === "file") {
       stats.files += 1;
       stats.bytes += l.size;
@@ -125,8 +158,21 @@ export async function diffTree(
         : l?.kind === "unreadable"
           ? { kind: "unreadable" as const, reason: l.reason }
           : { kind: "none" as const };
-    const decision = decide(localState, file, options.runFinished);
-    const name = (l ?? x)!.name;
+    const decision = decide(localState, file, runState);
+    if (file && file.desired.op === "put" && !file.generated) {
+      stats.indexedFiles += 1;
+      deletions.count(relKey(job.relDir, (l ?? x)!.name), decision.action === "delete");
+    }
+    await act(job, (l ?? x)!.name, l, file, decision);
+  };
+
+  const act = async (
+    job: Job,
+    name: string,
+    l: ScannedEntry | undefined,
+    file: IndexFile | undefined,
+    decision: Decision,
+  ): Promise<void> => {
     const key = fullKey(job.relDir, name);
     switch (decision.action) {
       case "put":
@@ -145,7 +191,7 @@ export async function diffTree(
         await plan.write({ op: "delete", key, reason: decision.reason, ...(file?.published ? { published: file.published } : {}) });
         return;
       case "resend":
-        await plan.write({ op: "resend", key, desired: file!.desired });
+        await plan.write({ op: "resend", key, desired: file!.desired, reason: decision.reason });
         return;
       case "none":
         if (decision.reason === "in-flight") stats.inFlight += 1;
@@ -156,53 +202,24 @@ export async function diffTree(
     }
   };
 
-  await runPool(
-    { relDir: "", path: options.root },
-    options.directoryConcurrency,
-    processDirectory,
-    () => options.onProgress?.(stats),
-  );
+  await runPool([{ relDir: "", path: options.root } as Job], options.directoryConcurrency, async (job, enqueue) => {
+    await processDirectory(job, enqueue);
+    options.onProgress?.(stats);
+  });
   return stats;
+}
+
+/** Runs that wrote a desired record the bucket does not have yet: the diff must know how they ended. */
+function unpublishedRuns(entries: DirectoryEntry[]): Set<string> {
+  const runs = new Set<string>();
+  for (const x of entries) {
+    if (x.kind === "file" && !x.file.generated && x.file.published?.version !== x.file.desired.version) runs.add(x.file.desired.run);
+  }
+  return runs;
 }
 
 async function readWholeDirectory(ddb: DynamoDBClient, table: string, dir: string): Promise<DirectoryEntry[]> {
   const entries: DirectoryEntry[] = [];
   for await (const page of queryDirectory(ddb, table, dir)) entries.push(...page);
   return entries;
-}
-
-/** Runs jobs (which may enqueue more jobs) with at most `concurrency` in flight; fails fast on an error. */
-async function runPool<J>(
-  first: J,
-  concurrency: number,
-  work: (job: J, enqueue: (job: J) => void) => Promise<void>,
-  onJobDone: () => void,
-): Promise<void> {
-  const queue: J[] = [first];
-  let active = 0;
-  let failed: unknown;
-  await new Promise<void>((resolve, reject) => {
-    const pump = () => {
-      if (failed !== undefined) return;
-      if (queue.length === 0 && active === 0) {
-        resolve();
-        return;
-      }
-      while (active < concurrency && queue.length > 0) {
-        const job = queue.pop()!;
-        active++;
-        work(job, (next) => queue.push(next))
-          .then(() => {
-            active--;
-            onJobDone();
-            pump();
-          })
-          .catch((err) => {
-            failed = err;
-            reject(err);
-          });
-      }
-    };
-    pump();
-  });
 }

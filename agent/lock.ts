@@ -1,10 +1,16 @@
-// One run at a time per state directory: a lock file holding the owner's pid and host. A lock whose
-// process is gone (crash, reboot, kill -9) is stale and taken over with a warning; a live one stops the
-// new run with exit code 3.
-import { readFileSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
+// One run at a time per state directory. The lock is an exclusive SQLite transaction on
+// `sitesync.lock.db`, that is, a POSIX record lock the kernel holds for this process and drops the moment
+// the process ends — however it ends. There is no stale lock to detect and nothing to take over: a PID
+// reused after a reboot, a lock file left by kill -9 or a crash on another host sharing the directory
+// (over NFS the lock manager releases a dead client's locks) cannot block a run, and two runs can never
+// both hold it. `sitesync.lock` beside it is only a note of who holds the lock, for the message a blocked
+// run prints; a run that holds the lock for longer than `lockWarnMinutes` is reported as probably stuck.
+import { readFileSync, renameSync, unlinkSync, writeFileSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import type { DatabaseSync } from "node:sqlite";
 import type { Logger } from "../core/logger.ts";
+import { openDatabase, sqliteCode } from "./sqlite.ts";
 
 export class LockHeldError extends Error {
   override readonly name = "LockHeldError";
@@ -18,72 +24,76 @@ interface LockOwner {
 }
 
 export interface Lock {
+  /** The note naming the holder. */
   path: string;
   release(): void;
 }
 
-export function acquireLock(stateDir: string, command: string, logger: Logger): Lock {
+const SQLITE_BUSY = 5;
+const SQLITE_NOTADB = 26;
+
+export function acquireLock(stateDir: string, command: string, logger: Logger, warnMinutes = 360): Lock {
   mkdirSync(stateDir, { recursive: true });
   const path = join(stateDir, "sitesync.lock");
-  const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
-  const mine = JSON.stringify(me);
-  for (let attempt = 0; attempt < 3; attempt++) {
-    try {
-      writeFileSync(path, mine, { flag: "wx", mode: 0o644 });
-      return {
-        path,
-        release() {
-          try {
-            if (readFileSync(path, "utf8") === mine) unlinkSync(path);
-          } catch {
-            // Already gone: nothing to release.
-          }
-        },
-      };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
-    }
-    const text = readText(path);
-    if (text === undefined) continue;
-    const owner = parseOwner(text);
-    if (owner && isAlive(owner)) {
+  const dbPath = join(stateDir, "sitesync.lock.db");
+  let db: DatabaseSync | undefined;
+  try {
+    db = openDatabase(dbPath);
+    db.exec("PRAGMA busy_timeout = 0");
+    db.exec("BEGIN EXCLUSIVE");
+  } catch (err) {
+    db?.close();
+    const code = sqliteCode(err);
+    if (code === SQLITE_BUSY) throw new LockHeldError(heldMessage(path, readOwner(path), warnMinutes));
+    if (code === SQLITE_NOTADB) {
       throw new LockHeldError(
-        `another sitesync ${owner.command} (pid ${owner.pid} on ${owner.host}, since ${owner.started}) holds ${path}; ` +
-          "this run stops. If no such process exists, remove the lock file.",
+        `${dbPath} is not a sitesync lock (it is not an SQLite database): if no sitesync is running, remove it`,
       );
     }
-    logger.warn("taking over a stale lock", { path, previous: owner ?? text.slice(0, 200) });
-    // Remove only the stale lock we read, not one a concurrent taker has just written.
-    if (readText(path) === text) unlinkSync(path);
-  }
-  throw new LockHeldError(`could not take the lock ${path}: it keeps changing hands`);
-}
-
-function readText(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw err;
   }
+  const previous = readOwner(path);
+  if (previous) {
+    logger.warn("taking over a stale lock: its process is gone", { path, previous });
+  }
+  const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
+  const mine = JSON.stringify(me);
+  const temp = `${path}.${process.pid}.tmp`;
+  writeFileSync(temp, mine, { mode: 0o644 });
+  renameSync(temp, path);
+  const held = db;
+  return {
+    path,
+    release() {
+      try {
+        if (readFileSync(path, "utf8") === mine) unlinkSync(path);
+      } catch {
+        // Already gone: nothing to tidy.
+      }
+      held.exec("COMMIT");
+      held.close();
+    },
+  };
 }
 
-function parseOwner(text: string): LockOwner | undefined {
+function heldMessage(path: string, owner: LockOwner | undefined, warnMinutes: number): string {
+  if (!owner) return `another sitesync process holds ${path}; this run stops`;
+  const who = `another sitesync ${owner.command} (pid ${owner.pid} on ${owner.host}, since ${owner.started})`;
+  const minutes = (Date.now() - Date.parse(owner.started)) / 60_000;
+  if (minutes > warnMinutes) {
+    return (
+      `${who} holds ${path} and has for ${(minutes / 60).toFixed(1)} hours, longer than lockWarnMinutes ` +
+      `(${warnMinutes}): it may be stuck. Check that process and stop it if it is; this run stops.`
+    );
+  }
+  return `${who} holds ${path}; this run stops`;
+}
+
+function readOwner(path: string): LockOwner | undefined {
   try {
-    const o = JSON.parse(text) as LockOwner;
+    const o = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
     return Number.isInteger(o.pid) ? o : undefined;
   } catch {
     return undefined;
-  }
-}
-
-function isAlive(owner: LockOwner): boolean {
-  // A lock from another host (shared state directory) cannot be probed; treat it as live.
-  if (owner.host !== hostname()) return true;
-  try {
-    process.kill(owner.pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }

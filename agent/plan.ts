@@ -19,7 +19,8 @@ export type PlanOp =
       published?: Published;
     }
   | { op: "delete"; key: string; reason: string; published?: Published }
-  | { op: "resend"; key: string; desired: Desired }
+  /** unsent: its run died before sending it; overdue: sent long ago and still not applied. */
+  | { op: "resend"; key: string; desired: Desired; reason: "unsent" | "overdue" }
   | { op: "mkdir"; dir: string; name: string }
   | { op: "rmdir"; dir: string; name: string };
 
@@ -42,21 +43,28 @@ export class PlanWriter {
   readonly counts: PlanCounts = emptyCounts();
   readonly #stream: WriteStream;
   #chain: Promise<void> = Promise.resolve();
+  #error: Error | undefined;
 
   constructor(path: string) {
     this.path = path;
     this.#stream = createWriteStream(path, { encoding: "utf8" });
+    // A write error (a full disk) must fail the run through write() or close(), never as an uncaught
+    // 'error' event that kills the process mid-run.
+    this.#stream.on("error", (err) => {
+      this.#error ??= err;
+    });
   }
 
   write(op: PlanOp): Promise<void> {
     const c = this.counts;
     c[op.op] += 1;
     if (op.op === "put") c.putBytes += op.size;
-    const reason = op.op === "put" || op.op === "delete" ? `${op.op}:${op.reason}` : op.op;
+    const reason = op.op === "put" || op.op === "delete" || op.op === "resend" ? `${op.op}:${op.reason}` : op.op;
     c.byReason[reason] = (c.byReason[reason] ?? 0) + 1;
     const line = `${JSON.stringify(op)}\n`;
     // Writers are concurrent directory workers; one chain keeps back-pressure honest.
     this.#chain = this.#chain.then(async () => {
+      if (this.#error) throw this.#error;
       if (!this.#stream.write(line)) await once(this.#stream, "drain");
     });
     return this.#chain;
@@ -64,6 +72,7 @@ export class PlanWriter {
 
   async close(): Promise<void> {
     await this.#chain;
+    if (this.#error) throw this.#error;
     this.#stream.end();
     await once(this.#stream, "finish");
   }

@@ -4,7 +4,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { writeIndex, type IndexWrite } from "../aws/index-table.ts";
+import { addRunSent, recordChangePage, setDesiredRun, writeIndex, type IndexWrite } from "../aws/index-table.ts";
 import { contentTypeFor, type ContentTypeRules } from "../core/content-type.ts";
 import type { Desired, DesiredPut, Published } from "../core/index-record.ts";
 import { splitKey } from "../core/keys.ts";
@@ -57,9 +57,12 @@ export async function executePlan(
     staged: 0, stagedBytes: 0, packs: 0, largeObjects: 0, deletes: 0, resent: 0, entriesSent: 0, messagesSent: 0, changePages: 0, left: [],
   };
   const sender = new ManifestSender(clients.sqs, options.queueUrl, options.runId, options.prefix);
-  const changes = new ChangeRecorder(clients.s3, options.versionBucket, options.runId);
+  const changes = new ChangeRecorder(clients.s3, options.versionBucket, options.runId, (page) =>
+    recordChangePage(clients.dynamodb, options.table, options.runId, page),
+  );
   const reads = new Limit(options.concurrency.files);
   const uploads = new Limit(options.concurrency.uploads);
+  const indexUpdates = new Limit(16);
   const tasks = new TaskGroup();
   const now = () => new Date().toISOString();
 
@@ -81,8 +84,14 @@ export async function executePlan(
       }
     }
     await writeIndex(clients.dynamodb, options.table, indexWrites);
-    await sender.send(writes.map((w) => toEntry(w.key, w.desired)));
-    for (const w of writes) changes.record(w.desired.op, w.key);
+    await send(writes.map((w) => toEntry(w.key, w.desired)));
+  };
+  // Index first, then the change pages, then SQS, then the run's counts: whatever a crash interrupts,
+  // the next run finds the entries in the index and the PostSync it starts for this run covers them.
+  const send = async (entries: ManifestEntry[]): Promise<void> => {
+    await changes.record(entries.map((e) => ({ op: e.op, key: e.key })));
+    const sent = await sender.send(entries);
+    await addRunSent(clients.dynamodb, options.table, options.runId, sent);
     stats.entriesSent = sender.entriesSent;
     stats.messagesSent = sender.messagesSent;
     onProgress(stats);
@@ -167,12 +176,16 @@ export async function executePlan(
     resends = [];
     if (batch.length === 0) return;
     tasks.add(
-      sender.send(batch.map((r) => toEntry(r.key, r.desired))).then(() => {
-        for (const r of batch) changes.record(r.desired.op, r.key);
-        stats.resent += batch.length;
-        stats.entriesSent = sender.entriesSent;
-        stats.messagesSent = sender.messagesSent;
-      }),
+      (async () => {
+        // The record moves to this run first, so its resend delay counts from now; a record whose version
+        // moved on meanwhile is not re-sent (the run that wrote the new version sends that).
+        const moved = await Promise.all(
+          batch.map((r) => indexUpdates.run(() => setDesiredRun(clients.dynamodb, options.table, r.key, r.desired.version, options.runId))),
+        );
+        const still = batch.filter((_, i) => moved[i]);
+        await send(still.map((r) => toEntry(r.key, r.desired)));
+        stats.resent += still.length;
+      })(),
     );
   };
 
@@ -186,43 +199,48 @@ export async function executePlan(
   // the next run must still find the directory to re-send what a crash left unsent.
   const removedDirs: Array<{ write: IndexWrite }> = [];
 
-  for await (const op of readPlan(planPath)) {
-    tasks.check();
-    // Bound the work queued ahead of the network, so memory stays flat on huge plans.
-    await tasks.waitBelow(options.concurrency.files * 4);
-    switch (op.op) {
-      case "put":
-        if (op.size >= options.pack.largeFileBytes) stageLarge(op);
-        else stageSmall(op);
-        break;
-      case "delete":
-        deletes.push(op);
-        if (deletes.length >= BATCH_ENTRIES) flushDeletes();
-        break;
-      case "resend":
-        resends.push(op);
-        if (resends.length >= BATCH_ENTRIES) flushResends();
-        break;
-      case "mkdir":
-        dirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
-        if (dirs.length >= BATCH_ENTRIES) flushDirs();
-        break;
-      case "rmdir":
-        removedDirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
-        break;
+  try {
+    for await (const op of readPlan(planPath)) {
+      tasks.check();
+      // Bound the work queued ahead of the network, so memory stays flat on huge plans.
+      await tasks.waitBelow(options.concurrency.files * 4);
+      switch (op.op) {
+        case "put":
+          if (op.size >= options.pack.largeFileBytes) stageLarge(op);
+          else stageSmall(op);
+          break;
+        case "delete":
+          deletes.push(op);
+          if (deletes.length >= BATCH_ENTRIES) flushDeletes();
+          break;
+        case "resend":
+          resends.push(op);
+          if (resends.length >= BATCH_ENTRIES) flushResends();
+          break;
+        case "mkdir":
+          dirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
+          if (dirs.length >= BATCH_ENTRIES) flushDirs();
+          break;
+        case "rmdir":
+          removedDirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
+          break;
+      }
     }
+    // Reads still in flight add to the current pack: wait for them before the last flush.
+    await tasks.wait();
+    flushPack();
+    flushDeletes();
+    flushResends();
+    flushDirs();
+    await tasks.wait();
+  } finally {
+    // Never return — or let the caller release the lock — while staging or sending still runs.
+    await tasks.waitBelow(0);
   }
-  // Reads still in flight add to the current pack: wait for them before the last flush.
-  await tasks.wait();
-  flushPack();
-  flushDeletes();
-  flushResends();
-  flushDirs();
-  await tasks.wait();
   await writeIndex(clients.dynamodb, options.table, removedDirs);
   stats.entriesSent = sender.entriesSent;
   stats.messagesSent = sender.messagesSent;
-  stats.changePages = await changes.close();
+  stats.changePages = changes.pages;
   return stats;
 }
 

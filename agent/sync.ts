@@ -2,9 +2,10 @@
 // then stage, index and send — or, for a dry run, report the plan and change nothing.
 import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { AwsClients } from "../aws/clients.ts";
-import { listUnfinishedRuns, putRun, setRunStatus, type RunRecord } from "../aws/index-table.ts";
+import { hostname } from "node:os";
+import { listOpenRuns, putHeartbeat, type RunRecord } from "../aws/index-table.ts";
+import { DeletionTally, judgeDeletions } from "../core/delete-guard.ts";
 import { newRunId } from "../core/run-id.ts";
 import type { AgentConfig } from "./config.ts";
 import { diffTree, type DiffStats } from "./diff.ts";
@@ -12,6 +13,7 @@ import { acquireLock } from "./lock.ts";
 import type { Logger } from "../core/logger.ts";
 import { PlanWriter, readPlan, type PlanCounts, type PlanOp } from "./plan.ts";
 import { executePlan, type PublishStats } from "./publish.ts";
+import { beginRun, endSending, PostSyncStartError, removeStalePlans, RunStates, settleRuns } from "./run-lifecycle.ts";
 import type { ScanNotes } from "./scan.ts";
 
 export class SafetyGuardError extends Error {
@@ -37,6 +39,8 @@ export interface SyncResult {
   seconds: number;
   /** The PostSync execution this run started. */
   postSyncExecutionArn?: string;
+  /** PostSync executions started for earlier runs that could not start their own. */
+  settled?: Array<{ runId: string; executionArn: string }>;
   /** Peak resident memory of this process so far, in bytes. */
   peakRssBytes: number;
 }
@@ -48,7 +52,7 @@ export async function runSync(
   options: SyncOptions = {},
 ): Promise<SyncResult> {
   const started = Date.now();
-  const lock = acquireLock(config.stateDir, options.dryRun ? "sync --dry-run" : "sync", logger);
+  const lock = acquireLock(config.stateDir, options.dryRun ? "sync --dry-run" : "sync", logger, config.lockWarnMinutes);
   try {
     return await syncLocked(config, clients, logger, options, started);
   } finally {
@@ -64,18 +68,18 @@ async function syncLocked(
   started: number,
 ): Promise<SyncResult> {
   const runId = newRunId();
-  const unfinished = await listUnfinishedRuns(clients.dynamodb, config.table, config.prefix);
-  const unfinishedIds = new Set(unfinished.map((r) => r.runId));
-  if (unfinished.length > 0) {
-    logger.warn("earlier runs stopped before they finished sending; their unsent entries will be sent again", {
-      runs: [...unfinishedIds],
-    });
+  mkdirSync(config.stateDir, { recursive: true });
+  removeStalePlans(config.stateDir, logger);
+  const open = await listOpenRuns(clients.dynamodb, config.table, config.prefix);
+  const crashed = open.filter((r) => r.status === "running").map((r) => r.runId);
+  if (crashed.length > 0) {
+    logger.warn("earlier runs stopped before they finished sending; their unsent entries will be sent again", { runs: crashed });
   }
 
-  mkdirSync(config.stateDir, { recursive: true });
   const planPath = join(config.stateDir, `plan-${runId}.jsonl`);
   const plan = new PlanWriter(planPath);
   const notes: ScanNotes = { skipped: [] };
+  const deletions = new DeletionTally();
   logger.info(options.dryRun ? "planning (dry run)" : "scanning", { runId, root: config.root, prefix: config.prefix });
   try {
     let diff: DiffStats;
@@ -93,11 +97,12 @@ async function syncLocked(
             fileConcurrency: config.concurrency.files,
           },
           directoryConcurrency: config.concurrency.directories,
-          runFinished: (id) => !unfinishedIds.has(id),
+          runs: new RunStates(clients, config.table, config.resendAfterMinutes * 60_000, open),
           onProgress: (s) => logger.progress(`scanned ${s.directories} directories, ${s.files} files; planned ${plan.counts.put} uploads, ${plan.counts.delete} deletions`),
         },
         plan,
         notes,
+        deletions,
       );
     } finally {
       await plan.close();
@@ -105,8 +110,11 @@ async function syncLocked(
     for (const s of notes.skipped) logger.debug("skipped", s);
     for (const u of diff.unreadable) logger.warn("unreadable: kept as published, never deleted", u);
 
-    if (!config.delete) await dropDeletes(planPath, plan.counts);
-    checkDeleteGuard(config, diff, plan.counts, options.force === true);
+    if (!config.delete) {
+      await dropDeletes(planPath, plan.counts);
+      deletions.dropDeletions();
+    }
+    checkDeleteGuard(config, deletions, options.force === true);
 
     const counts = plan.counts;
     const preview = await previewPlan(planPath, options.showPlan ?? 20);
@@ -126,9 +134,9 @@ async function syncLocked(
       counts: { ...counts.byReason },
     };
     const work = counts.put + counts.delete + counts.resend + counts.mkdir + counts.rmdir;
-    if (work > 0) await putRun(clients.dynamodb, config.table, run);
     let publish: PublishStats | undefined;
     if (work > 0) {
+      await beginRun(clients, config.table, run);
       try {
         publish = await executePlan(
           clients,
@@ -147,70 +155,53 @@ async function syncLocked(
           (p) => logger.progress(`staged ${p.staged}/${counts.put} files (${formatBytes(p.stagedBytes)}), sent ${p.entriesSent} entries in ${p.messagesSent} messages`),
         );
       } catch (err) {
-        // The run record stays "running": the next run re-sends whatever this one indexed but did not send.
+        // The run stays open and "running": the next run re-sends whatever this one indexed but did not
+        // send, and starts the PostSync of what it did send.
         logger.error("run failed while publishing; the next run picks up where it stopped", { runId });
         throw err;
       }
-      await putRun(clients.dynamodb, config.table, {
-        ...run,
-        status: "sent",
-        sent: publish.entriesSent,
-        messages: publish.messagesSent,
-        changePages: publish.changePages,
-        finished: new Date().toISOString(),
-      });
+      await endSending(clients, config.table, runId);
     }
-    let postSync: string | undefined;
-    if (publish && publish.entriesSent > 0 && config.postSyncStateMachineArn) {
-      postSync = await startPostSync(clients, config.postSyncStateMachineArn, runId);
-      logger.info("PostSync started", { runId, executionArn: postSync });
+    const toSettle = [...open];
+    if (publish) {
+      toSettle.push({ ...run, status: "sent", sent: publish.entriesSent, messages: publish.messagesSent, changePages: publish.changePages });
     }
-    // This run re-sent whatever the unfinished runs left, so they need no more attention.
-    for (const old of unfinished) await setRunStatus(clients.dynamodb, config.table, old.runId, "abandoned");
-    return { ...base, dryRun: false, ...(publish ? { publish } : {}), ...(postSync ? { postSyncExecutionArn: postSync } : {}), seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() };
+    const settled = await settleRuns(clients, { ...config }, logger, toSettle);
+    await putHeartbeat(clients.dynamodb, config.table, { prefix: config.prefix, runId, finished: new Date().toISOString(), host: hostname() });
+    const own = settled.failed.find((f) => f.runId === runId);
+    if (own) throw new PostSyncStartError(`run ${runId} was sent, but ${own.error}; the next run starts it`);
+    const postSync = settled.started.find((s) => s.runId === runId)?.executionArn;
+    return {
+      ...base,
+      dryRun: false,
+      ...(publish ? { publish } : {}),
+      ...(postSync ? { postSyncExecutionArn: postSync } : {}),
+      settled: settled.started.filter((s) => s.runId !== runId),
+      seconds: (Date.now() - started) / 1000,
+      peakRssBytes: peakRss(),
+    };
   } finally {
     rmSync(planPath, { force: true });
   }
 }
 
-/** Starts PostSync named after the run, so a retried start is the same execution, not a second one. */
-export async function startPostSync(clients: AwsClients, stateMachineArn: string, runId: string): Promise<string> {
-  try {
-    const res = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }));
-    return res.executionArn!;
-  } catch (err) {
-    throw new PostSyncStartError(`run ${runId} was sent, but PostSync could not be started: ${(err as Error).message}`);
+function checkDeleteGuard(config: AgentConfig, deletions: DeletionTally, force: boolean): void {
+  if (force) return;
+  const verdict = judgeDeletions(
+    { ...deletions, subject: "the site", source: `the tree ${config.root}` },
+    config.deleteGuard,
+  );
+  if (!verdict.allowed) {
+    throw new SafetyGuardError(`${verdict.reason}. Nothing was changed. Check the tree; run with --force if the deletions are meant.`);
   }
 }
 
-export class PostSyncStartError extends Error {
-  override readonly name = "PostSyncStartError";
-}
-
-function checkDeleteGuard(config: AgentConfig, diff: DiffStats, counts: PlanCounts, force: boolean): void {
-  if (force || counts.delete === 0) return;
-  if (diff.files === 0 && diff.indexedFiles > 0) {
-    throw new SafetyGuardError(
-      `the tree ${config.root} holds no files but the index lists ${diff.indexedFiles} published ones: ` +
-        "is the volume mounted? Nothing was changed. Run with --force if the site really must be emptied.",
-    );
-  }
-  const share = counts.delete / Math.max(1, diff.indexedFiles);
-  if (counts.delete > config.deleteGuard.minFiles && share > config.deleteGuard.maxShare) {
-    throw new SafetyGuardError(
-      `this run would delete ${counts.delete} of ${diff.indexedFiles} published files (${(share * 100).toFixed(1)}%), ` +
-        `more than deleteGuard.maxShare (${config.deleteGuard.maxShare * 100}%). Nothing was changed. ` +
-        "Check the tree; run with --force if the deletions are meant.",
-    );
-  }
-}
-
-/** With --no-delete the plan keeps everything but its deletions. */
+/** With --no-delete the plan keeps everything but its new deletions (deletes already decided are re-sent). */
 async function dropDeletes(planPath: string, counts: PlanCounts): Promise<void> {
   const keptPath = `${planPath}.kept`;
   const kept = new PlanWriter(keptPath);
   for await (const op of readPlan(planPath)) {
-    if (op.op === "delete" || (op.op === "resend" && op.desired.op === "delete") || op.op === "rmdir") continue;
+    if (op.op === "delete" || op.op === "rmdir") continue;
     await kept.write(op);
   }
   await kept.close();

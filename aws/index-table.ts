@@ -30,7 +30,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
-import { PermanentError } from "../core/errors.ts";
+import { BadInputError, PermanentError } from "../core/errors.ts";
 import type { BytesLocation, Desired, DesiredPut, IndexFile, Published } from "../core/index-record.ts";
 import { joinKey, splitKey } from "../core/keys.ts";
 import { drainWithBackoff } from "./backoff.ts";
@@ -39,8 +39,42 @@ type Item = Record<string, AttributeValue>;
 
 export const RUN_COUNTER_SHARDS = 16;
 
-export const filePk = (dir: string): string => `d#${dir}`;
-export const historyPk = (dir: string): string => `h#${dir}`;
+export const filePk = (dir: string): string => checkedPk(`d#${dir}`);
+export const historyPk = (dir: string): string => checkedPk(`h#${dir}`);
+
+// DynamoDB's key limits: 2,048 bytes of partition key, 1,024 of sort key. The local emulator does not
+// enforce them, so the adapter does: a key over the limit fails here, naming the key, instead of as a
+// ValidationException that only AWS would raise.
+export const MAX_PARTITION_KEY_BYTES = 2048;
+export const MAX_SORT_KEY_BYTES = 1024;
+
+function checkedPk(pk: string): string {
+  const bytes = Buffer.byteLength(pk, "utf8");
+  if (bytes > MAX_PARTITION_KEY_BYTES) {
+    throw new BadInputError(
+      `the directory ${JSON.stringify(pk.slice(2, 200))}… is ${bytes} bytes long as an index partition key; ` +
+        `DynamoDB allows ${MAX_PARTITION_KEY_BYTES}: shorten the directory path`,
+    );
+  }
+  return pk;
+}
+
+function checkedSk(sk: string): string {
+  const bytes = Buffer.byteLength(sk, "utf8");
+  if (bytes > MAX_SORT_KEY_BYTES) {
+    throw new BadInputError(
+      `the name ${JSON.stringify(sk.slice(0, 200))}… is ${bytes} bytes long as an index sort key; ` +
+        `DynamoDB allows ${MAX_SORT_KEY_BYTES}: shorten the file name`,
+    );
+  }
+  return sk;
+}
+
+/** The primary key of a file's item. */
+function fileKey(key: string): Item {
+  const { dir, name } = splitKey(key);
+  return { pk: S(filePk(dir)), sk: S(checkedSk(name)) };
+}
 
 export type DirectoryEntry = { kind: "file"; name: string; file: IndexFile } | { kind: "dir"; name: string };
 
@@ -148,10 +182,7 @@ export async function* queryDirectory(
 }
 
 export async function getFile(ddb: DynamoDBClient, table: string, key: string): Promise<IndexFile | undefined> {
-  const { dir, name } = splitKey(key);
-  const res = await ddb.send(
-    new GetItemCommand({ TableName: table, Key: { pk: S(filePk(dir)), sk: S(name) }, ConsistentRead: true }),
-  );
+  const res = await ddb.send(new GetItemCommand({ TableName: table, Key: fileKey(key), ConsistentRead: true }));
   return res.Item ? fileFromItem(res.Item) : undefined;
 }
 
@@ -161,10 +192,7 @@ export async function getFiles(ddb: DynamoDBClient, table: string, keys: string[
   const unique = [...found.keys()];
   const chunks: Item[][] = [];
   for (let i = 0; i < unique.length; i += 100) {
-    chunks.push(unique.slice(i, i + 100).map((key) => {
-      const { dir, name } = splitKey(key);
-      return { pk: S(filePk(dir)), sk: S(name) };
-    }));
+    chunks.push(unique.slice(i, i + 100).map(fileKey));
   }
   await Promise.all(
     chunks.map((chunk) =>
@@ -257,8 +285,7 @@ export type IndexWrite =
 function writeRequest(write: IndexWrite, keepPublished?: Published): WriteRequest {
   switch (write.kind) {
     case "desired": {
-      const { dir, name } = splitKey(write.key);
-      const item: Item = { pk: S(filePk(dir)), sk: S(name), t: S("f"), ...desiredAttributes(write.desired) };
+      const item: Item = { ...fileKey(write.key), t: S("f"), ...desiredAttributes(write.desired) };
       if (keepPublished) Object.assign(item, publishedAttributes(keepPublished));
       return { PutRequest: { Item: item } };
     }
@@ -266,7 +293,7 @@ function writeRequest(write: IndexWrite, keepPublished?: Published): WriteReques
       const { dir, name } = splitKey(write.key);
       const item: Item = {
         pk: S(historyPk(dir)),
-        sk: S(`${name}/${write.desired.version}`),
+        sk: S(checkedSk(`${name}/${write.desired.version}`)),
         at: S(write.at),
         ...desiredAttributes(write.desired),
       };
@@ -276,12 +303,11 @@ function writeRequest(write: IndexWrite, keepPublished?: Published): WriteReques
       // The trailing slash keeps the root ("") a valid key and makes begins_with match whole directories.
       return { PutRequest: { Item: { pk: S("hdirs"), sk: S(`${write.dir}/`) } } };
     case "mkdir":
-      return { PutRequest: { Item: { pk: S(filePk(write.dir)), sk: S(`${write.name}/`), t: S("d") } } };
+      return { PutRequest: { Item: { pk: S(filePk(write.dir)), sk: S(checkedSk(`${write.name}/`)), t: S("d") } } };
     case "rmdir":
-      return { DeleteRequest: { Key: { pk: S(filePk(write.dir)), sk: S(`${write.name}/`) } } };
+      return { DeleteRequest: { Key: { pk: S(filePk(write.dir)), sk: S(checkedSk(`${write.name}/`)) } } };
     case "generated": {
-      const { dir, name } = splitKey(write.key);
-      const item: Item = { pk: S(filePk(dir)), sk: S(name), t: S("f"), gen: { BOOL: true } };
+      const item: Item = { ...fileKey(write.key), t: S("f"), gen: { BOOL: true } };
       // PostSync compares its rendering with this hash; without one, its first listing replaces the page.
       if (write.hash !== undefined) item.hash = S(write.hash);
       return { PutRequest: { Item: { ...item, ...desiredAttributes(write.desired), ...publishedAttributes(write.published) } } };
@@ -337,12 +363,11 @@ const WRITE_CALLS_IN_FLIGHT = 8;
  * next sync sees no change; only while `version` is still the desired one.
  */
 export async function setDesiredMtime(ddb: DynamoDBClient, table: string, key: string, version: string, mtime: string): Promise<boolean> {
-  const { dir, name } = splitKey(key);
   return conditionally(
     ddb.send(
       new UpdateItemCommand({
         TableName: table,
-        Key: { pk: S(filePk(dir)), sk: S(name) },
+        Key: fileKey(key),
         UpdateExpression: "SET mtime = :m",
         ConditionExpression: "v = :v AND op = :put",
         ExpressionAttributeValues: { ":m": S(mtime), ":v": S(version), ":put": S("put") },
@@ -360,12 +385,11 @@ export async function markPublished(
   key: string,
   published: Published,
 ): Promise<boolean> {
-  const { dir, name } = splitKey(key);
   return conditionally(
     ddb.send(
       new UpdateItemCommand({
         TableName: table,
-        Key: { pk: S(filePk(dir)), sk: S(name) },
+        Key: fileKey(key),
         UpdateExpression: "SET pv = :v, pat = :at, prun = :run, pcp = :cp",
         ConditionExpression: "v = :v AND op = :put",
         ExpressionAttributeValues: {
@@ -387,12 +411,11 @@ export async function removeTombstone(
   key: string,
   version: string,
 ): Promise<boolean> {
-  const { dir, name } = splitKey(key);
   return conditionally(
     ddb.send(
       new DeleteItemCommand({
         TableName: table,
-        Key: { pk: S(filePk(dir)), sk: S(name) },
+        Key: fileKey(key),
         ConditionExpression: "v = :v AND op = :delete",
         ExpressionAttributeValues: { ":v": S(version), ":delete": S("delete") },
       }),
@@ -401,8 +424,12 @@ export async function removeTombstone(
 }
 
 // ---- runs ----
+//
+// A run's record lives under pk "runs". While a run of the agent still needs attention — it has not
+// recorded the end of its sending, or its PostSync has not been started — a marker under pk "open" names
+// it, so the next run finds it with one small Query instead of reading every run ever made.
 
-export type RunStatus = "running" | "sent" | "failed" | "abandoned";
+export type RunStatus = "running" | "sent" | "interrupted" | "failed" | "abandoned";
 
 export interface RunRecord {
   runId: string;
@@ -416,6 +443,8 @@ export interface RunRecord {
   changePages: number;
   /** Planned work by reason, for people reading the record. */
   counts: Record<string, number>;
+  /** The PostSync execution started for this run. */
+  postSyncExecutionArn?: string;
 }
 
 export interface RunProgress {
@@ -423,13 +452,17 @@ export interface RunProgress {
   published: number;
   deleted: number;
   superseded: number;
+  /** Rewrite copies not written or deleted because a real file holds their key. */
+  conflicts: number;
   messages: number;
 }
 
+const runKey = (runId: string): Item => ({ pk: S("runs"), sk: S(runId) });
+const openKey = (runId: string): Item => ({ pk: S("open"), sk: S(runId) });
+
 function runItem(run: RunRecord): Item {
   const item: Item = {
-    pk: S("runs"),
-    sk: S(run.runId),
+    ...runKey(run.runId),
     status: S(run.status),
     prefix: S(run.prefix),
     started: S(run.started),
@@ -439,6 +472,7 @@ function runItem(run: RunRecord): Item {
     counts: { M: Object.fromEntries(Object.entries(run.counts).map(([k, v]) => [k, N(v)])) },
   };
   if (run.finished) item.finished = S(run.finished);
+  if (run.postSyncExecutionArn) item.psx = S(run.postSyncExecutionArn);
   return item;
 }
 
@@ -454,6 +488,7 @@ function runFromItem(item: Item): RunRecord {
     counts: Object.fromEntries(Object.entries(item.counts?.M ?? {}).map(([k, v]) => [k, Number(v.N ?? "0")])),
   };
   if (item.finished?.S) run.finished = item.finished.S;
+  if (item.psx?.S) run.postSyncExecutionArn = item.psx.S;
   return run;
 }
 
@@ -462,26 +497,103 @@ export async function putRun(ddb: DynamoDBClient, table: string, run: RunRecord)
 }
 
 export async function getRun(ddb: DynamoDBClient, table: string, runId: string): Promise<RunRecord | undefined> {
-  const res = await ddb.send(
-    new GetItemCommand({ TableName: table, Key: { pk: S("runs"), sk: S(runId) }, ConsistentRead: true }),
-  );
+  const res = await ddb.send(new GetItemCommand({ TableName: table, Key: runKey(runId), ConsistentRead: true }));
   return res.Item ? runFromItem(res.Item) : undefined;
 }
 
-/** Runs of a prefix that never recorded the end of sending: their unsent entries need re-sending. */
-export async function listUnfinishedRuns(ddb: DynamoDBClient, table: string, prefix: string): Promise<RunRecord[]> {
-  const runs: RunRecord[] = [];
+/** Marks a run as needing attention until closeRun: written before the run writes anything else. */
+export async function openRun(ddb: DynamoDBClient, table: string, runId: string, prefix: string): Promise<void> {
+  await ddb.send(new PutItemCommand({ TableName: table, Item: { ...openKey(runId), prefix: S(prefix) } }));
+}
+
+export async function closeRun(ddb: DynamoDBClient, table: string, runId: string): Promise<void> {
+  await ddb.send(new DeleteItemCommand({ TableName: table, Key: openKey(runId) }));
+}
+
+/**
+ * The runs of a prefix still open: not finished sending, or PostSync not started. A marker whose run
+ * record is missing (the run died between the two writes) is returned as a running run with no record.
+ */
+export async function listOpenRuns(ddb: DynamoDBClient, table: string, prefix: string): Promise<RunRecord[]> {
+  const ids: string[] = [];
   for await (const items of queryPages(ddb, {
     TableName: table,
     KeyConditionExpression: "pk = :pk",
-    FilterExpression: "#status = :running AND prefix = :prefix",
-    ExpressionAttributeNames: { "#status": "status" },
-    ExpressionAttributeValues: { ":pk": S("runs"), ":running": S("running"), ":prefix": S(prefix) },
+    FilterExpression: "prefix = :prefix",
+    ExpressionAttributeValues: { ":pk": S("open"), ":prefix": S(prefix) },
     ConsistentRead: true,
   })) {
-    runs.push(...items.map(runFromItem));
+    for (const item of items) ids.push(item.sk?.S ?? "");
   }
-  return runs;
+  const runs = await Promise.all(ids.map((runId) => getRun(ddb, table, runId)));
+  return runs.map(
+    (run, i) => run ?? { runId: ids[i]!, status: "running", prefix, started: "", sent: 0, messages: 0, changePages: 0, counts: {} },
+  );
+}
+
+/**
+ * Adds what one batch sent to the run's record as it goes, so a run that dies mid-way leaves counts that
+ * PostSync can wait on (never more than was sent: the add follows SQS's acceptance).
+ */
+export async function addRunSent(
+  ddb: DynamoDBClient,
+  table: string,
+  runId: string,
+  counts: { entries: number; messages: number },
+): Promise<void> {
+  await ddb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: runKey(runId),
+      UpdateExpression: "ADD sent :e, messages :m",
+      ExpressionAttributeValues: { ":e": N(counts.entries), ":m": N(counts.messages) },
+    }),
+  );
+}
+
+/** Raises the run's page count to cover page `page` (pages are written concurrently, in any order). */
+export async function recordChangePage(ddb: DynamoDBClient, table: string, runId: string, page: number): Promise<void> {
+  await conditionally(
+    ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: runKey(runId),
+        UpdateExpression: "SET changePages = :n",
+        ConditionExpression: "attribute_not_exists(changePages) OR changePages < :n",
+        ExpressionAttributeValues: { ":n": N(page + 1) },
+      }),
+    ),
+  );
+}
+
+/** Records the end of a run's sending (or that a later run found it dead): its counts stay as added. */
+export async function finishRun(
+  ddb: DynamoDBClient,
+  table: string,
+  runId: string,
+  status: "sent" | "interrupted",
+  finished: string,
+): Promise<void> {
+  await ddb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: runKey(runId),
+      UpdateExpression: "SET #status = :status, finished = :finished",
+      ExpressionAttributeNames: { "#status": "status" },
+      ExpressionAttributeValues: { ":status": S(status), ":finished": S(finished) },
+    }),
+  );
+}
+
+export async function setPostSyncStarted(ddb: DynamoDBClient, table: string, runId: string, executionArn: string): Promise<void> {
+  await ddb.send(
+    new UpdateItemCommand({
+      TableName: table,
+      Key: runKey(runId),
+      UpdateExpression: "SET psx = :arn",
+      ExpressionAttributeValues: { ":arn": S(executionArn) },
+    }),
+  );
 }
 
 export async function setRunStatus(
@@ -493,12 +605,70 @@ export async function setRunStatus(
   await ddb.send(
     new UpdateItemCommand({
       TableName: table,
-      Key: { pk: S("runs"), sk: S(runId) },
+      Key: runKey(runId),
       UpdateExpression: "SET #status = :status",
       ExpressionAttributeNames: { "#status": "status" },
       ExpressionAttributeValues: { ":status": S(status) },
     }),
   );
+}
+
+/**
+ * Moves a desired record to the run re-sending it, so its resend delay counts from this sending; only
+ * while `version` is still the desired one.
+ */
+export async function setDesiredRun(ddb: DynamoDBClient, table: string, key: string, version: string, run: string): Promise<boolean> {
+  return conditionally(
+    ddb.send(
+      new UpdateItemCommand({
+        TableName: table,
+        Key: fileKey(key),
+        UpdateExpression: "SET #run = :run",
+        ConditionExpression: "v = :v",
+        ExpressionAttributeNames: { "#run": "run" },
+        ExpressionAttributeValues: { ":run": S(run), ":v": S(version) },
+      }),
+    ),
+  );
+}
+
+// ---- agent heartbeat ----
+
+/** The last run of the agent for one site prefix that finished, for the watchdog and for status. */
+export interface Heartbeat {
+  prefix: string;
+  runId: string;
+  finished: string;
+  host: string;
+}
+
+export async function putHeartbeat(ddb: DynamoDBClient, table: string, beat: Heartbeat): Promise<void> {
+  await ddb.send(
+    new PutItemCommand({
+      TableName: table,
+      Item: { pk: S("agent"), sk: S(`${beat.prefix}/`), runId: S(beat.runId), finished: S(beat.finished), host: S(beat.host) },
+    }),
+  );
+}
+
+export async function listHeartbeats(ddb: DynamoDBClient, table: string): Promise<Heartbeat[]> {
+  const beats: Heartbeat[] = [];
+  for await (const items of queryPages(ddb, {
+    TableName: table,
+    KeyConditionExpression: "pk = :pk",
+    ExpressionAttributeValues: { ":pk": S("agent") },
+    ConsistentRead: true,
+  })) {
+    for (const item of items) {
+      beats.push({
+        prefix: (item.sk?.S ?? "/").slice(0, -1),
+        runId: item.runId?.S ?? "",
+        finished: item.finished?.S ?? "",
+        host: item.host?.S ?? "",
+      });
+    }
+  }
+  return beats;
 }
 
 /**
@@ -518,13 +688,14 @@ export async function countMessageApplied(
       new UpdateItemCommand({
         TableName: table,
         Key: { pk: S(`r#${runId}`), sk: S(shard) },
-        UpdateExpression: "ADD applied :a, published :p, deleted :d, superseded :s, seqs :seq",
+        UpdateExpression: "ADD applied :a, published :p, deleted :d, superseded :s, conflicts :c, seqs :seq",
         ConditionExpression: "attribute_not_exists(seqs) OR NOT contains(seqs, :n)",
         ExpressionAttributeValues: {
           ":a": N(counts.applied),
           ":p": N(counts.published),
           ":d": N(counts.deleted),
           ":s": N(counts.superseded),
+          ":c": N(counts.conflicts),
           ":seq": { NS: [String(seq)] },
           ":n": N(seq),
         },
@@ -534,7 +705,7 @@ export async function countMessageApplied(
 }
 
 export async function getRunProgress(ddb: DynamoDBClient, table: string, runId: string): Promise<RunProgress> {
-  const progress: RunProgress = { applied: 0, published: 0, deleted: 0, superseded: 0, messages: 0 };
+  const progress: RunProgress = { applied: 0, published: 0, deleted: 0, superseded: 0, conflicts: 0, messages: 0 };
   for await (const items of queryPages(ddb, {
     TableName: table,
     KeyConditionExpression: "pk = :pk",
@@ -546,6 +717,7 @@ export async function getRunProgress(ddb: DynamoDBClient, table: string, runId: 
       progress.published += Number(item.published?.N ?? "0");
       progress.deleted += Number(item.deleted?.N ?? "0");
       progress.superseded += Number(item.superseded?.N ?? "0");
+      progress.conflicts += Number(item.conflicts?.N ?? "0");
       progress.messages += item.seqs?.NS?.length ?? 0;
     }
   }

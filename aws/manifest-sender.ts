@@ -23,9 +23,12 @@ export class ManifestSender {
     this.#nextSeq = firstSeq;
   }
 
-  /** Sends the entries as as many manifests as their size needs; resolves when SQS holds all of them. */
-  async send(entries: ManifestEntry[]): Promise<void> {
-    if (entries.length === 0) return;
+  /**
+   * Sends the entries as as many manifests as their size needs; resolves when SQS holds all of them, with
+   * the number of entries and messages this call sent.
+   */
+  async send(entries: ManifestEntry[]): Promise<{ entries: number; messages: number }> {
+    if (entries.length === 0) return { entries: 0, messages: 0 };
     const packed = packManifests(entries, { runId: this.#runId, prefix: this.#prefix, firstSeq: this.#nextSeq });
     this.#nextSeq += packed.length;
     const requests: SendMessageBatchRequestEntry[] = packed.map(({ manifest, encoded }) => ({
@@ -53,6 +56,7 @@ export class ManifestSender {
     await Promise.all(batches.map((b) => this.#sendBatch(b)));
     this.entriesSent += entries.length;
     this.messagesSent += packed.length;
+    return { entries: entries.length, messages: packed.length };
   }
 
   async #sendBatch(batch: SendMessageBatchRequestEntry[]): Promise<void> {

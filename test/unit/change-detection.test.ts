@@ -1,12 +1,14 @@
 // The change-detection table of core/change-detection.ts, one test row per table row plus the edges.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decide, type Decision, type LocalState } from "../../core/change-detection.ts";
+import { decide, runState, type Decision, type LocalState, type RunState } from "../../core/change-detection.ts";
 import type { IndexFile } from "../../core/index-record.ts";
 
-const FINISHED = "20260101T000000000Z-aaaaaa"; // recorded that it finished sending
+const FINISHED = "20260101T000000000Z-aaaaaa"; // recorded that it finished sending, recently
 const CRASHED = "20260102T000000000Z-bbbbbb"; // wrote the index, died before sending
-const runFinished = (runId: string) => runId !== CRASHED;
+const OVERDUE = "20260103T000000000Z-dddddd"; // finished sending long ago; its entries never got applied
+const states: Record<string, RunState> = { [CRASHED]: "crashed", [OVERDUE]: "overdue" };
+const runStateOf = (runId: string): RunState => states[runId] ?? "in-flight";
 
 const KEY = "www/docs/page.html";
 const MTIME = "1767225600123456789";
@@ -56,12 +58,18 @@ interface Row {
 const OLDER = "20251201T000000000Z-cccccc";
 
 const rows: Row[] = [
-  // unreadable | any | skip
+  // unreadable | unpublished, run crashed or overdue | resend
+  { why: "unreadable, indexed put of a crashed run: resend (its bytes are staged)", local: UNREADABLE, indexed: put(CRASHED), expected: { action: "resend", reason: "unsent" } },
+  { why: "unreadable, indexed put of an overdue run: resend", local: UNREADABLE, indexed: put(OVERDUE, { published: OLDER }), expected: { action: "resend", reason: "overdue" } },
+  { why: "unreadable, tombstone of a crashed run: resend the delete", local: UNREADABLE, indexed: tombstone(CRASHED, OLDER), expected: { action: "resend", reason: "unsent" } },
+
+  // unreadable | anything else | skip
   { why: "unreadable, not indexed: skip (never publish blind)", local: UNREADABLE, indexed: undefined, expected: { action: "skip", reason: "unreadable" } },
   { why: "unreadable, indexed put: skip, never delete blind", local: UNREADABLE, indexed: put(FINISHED, { published: FINISHED }), expected: { action: "skip", reason: "unreadable" } },
-  { why: "unreadable, indexed put of a crashed run: skip, not resend", local: UNREADABLE, indexed: put(CRASHED), expected: { action: "skip", reason: "unreadable" } },
-  { why: "unreadable, tombstone: skip", local: UNREADABLE, indexed: tombstone(CRASHED, OLDER), expected: { action: "skip", reason: "unreadable" } },
+  { why: "unreadable, put in flight: skip", local: UNREADABLE, indexed: put(FINISHED, { published: OLDER }), expected: { action: "skip", reason: "unreadable" } },
+  { why: "unreadable, crashed run already published: skip", local: UNREADABLE, indexed: put(CRASHED, { published: CRASHED }), expected: { action: "skip", reason: "unreadable" } },
   { why: "unreadable, generated listing: skip", local: UNREADABLE, indexed: generated(FINISHED), expected: { action: "skip", reason: "unreadable" } },
+  { why: "unreadable, unpublished generated listing of a crashed run: skip", local: UNREADABLE, indexed: { ...generated(CRASHED), published: undefined }, expected: { action: "skip", reason: "unreadable" } },
 
   // file | none | put
   { why: "file not in the index: put (new file)", local: file(), indexed: undefined, expected: { action: "put", reason: "new" } },
@@ -77,6 +85,10 @@ const rows: Row[] = [
   { why: "equal size and mtime, crashed run over an older published version: resend", local: file(), indexed: put(CRASHED, { published: OLDER }), expected: { action: "resend", reason: "unsent" } },
   // Edge the table leaves implicit: the crashed run's version reached the bucket anyway, so it was sent.
   { why: "equal, crashed run but its version is already published: nothing to resend", local: file(), indexed: put(CRASHED, { published: CRASHED }), expected: { action: "none", reason: "unchanged" } },
+
+  // file | put, equal, run overdue | resend
+  { why: "equal, sent long ago and still unpublished (expired or dead-lettered): resend", local: file(), indexed: put(OVERDUE, { published: OLDER }), expected: { action: "resend", reason: "overdue" } },
+  { why: "equal, overdue run whose version was published meanwhile: nothing to do", local: file(), indexed: put(OVERDUE, { published: OVERDUE }), expected: { action: "none", reason: "unchanged" } },
 
   // file | put, size or mtime differs | put
   { why: "size differs: put (changed)", local: file(101), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
@@ -105,8 +117,9 @@ const rows: Row[] = [
   { why: "tombstone of a finished run: delete already in flight", local: NONE, indexed: tombstone(FINISHED, OLDER), expected: { action: "none", reason: "in-flight" } },
   { why: "tombstone of a finished run, never published: in flight", local: NONE, indexed: tombstone(FINISHED), expected: { action: "none", reason: "in-flight" } },
 
-  // none | delete, run crashed | resend
+  // none | delete, run crashed or overdue | resend
   { why: "tombstone of a crashed run: resend the delete", local: NONE, indexed: tombstone(CRASHED, OLDER), expected: { action: "resend", reason: "unsent" } },
+  { why: "tombstone sent long ago, never applied: resend the delete", local: NONE, indexed: tombstone(OVERDUE, OLDER), expected: { action: "resend", reason: "overdue" } },
 
   // none | generated listing | none
   { why: "generated listing absent from the tree: PostSync owns it, no delete", local: NONE, indexed: generated(FINISHED), expected: { action: "none", reason: "generated" } },
@@ -116,10 +129,10 @@ const rows: Row[] = [
   { why: "no file and no record: nothing to do", local: NONE, indexed: undefined, expected: { action: "none", reason: "unchanged" } },
 ];
 
-describe("change detection: decide(local, indexed, runFinished)", () => {
+describe("change detection: decide(local, indexed, runState)", () => {
   for (const row of rows) {
     test(row.why, () => {
-      assert.deepEqual(decide(row.local, row.indexed, runFinished), row.expected);
+      assert.deepEqual(decide(row.local, row.indexed, runStateOf), row.expected);
     });
   }
 
@@ -127,17 +140,35 @@ describe("change detection: decide(local, indexed, runFinished)", () => {
     const asked: string[] = [];
     const decision = decide(file(), put(CRASHED, { published: OLDER }), (id) => {
       asked.push(id);
-      return id !== CRASHED;
+      return runStateOf(id);
     });
     assert.deepEqual(decision, { action: "resend", reason: "unsent" });
     assert.deepEqual(asked, [CRASHED]);
   });
 
-  test("an unreadable file never produces a delete, whatever the index holds", () => {
+  test("an unreadable file never produces a delete or a put, whatever the index holds", () => {
+    const states: RunState[] = ["in-flight", "crashed", "overdue"];
     for (const indexed of [undefined, put(FINISHED), put(CRASHED), tombstone(FINISHED), tombstone(CRASHED), generated(FINISHED)]) {
-      for (const finished of [() => true, () => false]) {
-        assert.equal(decide(UNREADABLE, indexed, finished).action, "skip");
+      for (const state of states) {
+        assert.ok(["skip", "resend"].includes(decide(UNREADABLE, indexed, () => state).action));
       }
     }
   });
+});
+
+describe("change detection: runState(record, now, resendAfter)", () => {
+  const now = Date.parse("2026-12-02T12:00:00Z");
+  const hour = 3_600_000;
+  const rows: Array<{ why: string; run: Parameters<typeof runState>[0]; expected: RunState }> = [
+    { why: "no record (written by a tool that keeps none): overdue", run: undefined, expected: "overdue" },
+    { why: "still running while this agent holds the lock: crashed", run: { status: "running" }, expected: "crashed" },
+    { why: "running with a finish time (never written so, but not trusted): crashed", run: { status: "running", finished: "2026-12-02T11:59:00Z" }, expected: "crashed" },
+    { why: "sent a minute ago: in flight", run: { status: "sent", finished: "2026-12-02T11:59:00Z" }, expected: "in-flight" },
+    { why: "sent exactly the resend delay ago: overdue", run: { status: "sent", finished: "2026-12-02T11:00:00Z" }, expected: "overdue" },
+    { why: "interrupted (found crashed by a later run) long ago: overdue", run: { status: "interrupted", finished: "2026-12-01T00:00:00Z" }, expected: "overdue" },
+    { why: "a finish time that is not a time: overdue", run: { status: "sent", finished: "yesterday" }, expected: "overdue" },
+  ];
+  for (const row of rows) {
+    test(row.why, () => assert.equal(runState(row.run, now, hour), row.expected));
+  }
 });

@@ -48,7 +48,9 @@ describe("parseConfig: a minimal config gets the defaults", () => {
       exclude: [],
       dotFiles: "exclude",
       delete: true,
-      deleteGuard: { maxShare: 0.5, minFiles: 20 },
+      deleteGuard: { maxShare: 0.5, minFiles: 20, minDirectoryFiles: 100 },
+      resendAfterMinutes: 60,
+      lockWarnMinutes: 360,
       contentTypes: {},
       concurrency: { directories: 8, files: 32, uploads: 4 },
       pack: { maxBytes: 8 * 1024 * 1024, maxFiles: 1000, largeFileBytes: 4 * 1024 * 1024 },
@@ -76,7 +78,7 @@ describe("parseConfig: a minimal config gets the defaults", () => {
     assert.deepEqual(c.exclude, ["**/*.tmp"]);
     assert.equal(c.dotFiles, "include");
     assert.equal(c.delete, false);
-    assert.deepEqual(c.deleteGuard, { maxShare: 0.1, minFiles: 0 });
+    assert.deepEqual(c.deleteGuard, { maxShare: 0.1, minFiles: 0, minDirectoryFiles: 100 });
     assert.deepEqual(c.contentTypes, { overrides: { map: "application/json" }, charset: null, fallback: "text/plain" });
     assert.deepEqual(c.concurrency, { directories: 2, files: 4, uploads: 1 });
     assert.deepEqual(c.pack, { maxBytes: 2048, maxFiles: 10, largeFileBytes: 1024 });
