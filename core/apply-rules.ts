@@ -70,7 +70,7 @@ export function isRealFile(record: IndexFile | undefined): record is PutFile {
   return record !== undefined && !record.generated && record.desired.op === "put";
 }
 
-/** `originals`: the records (or undefined) of the keys whose rewrite copies land on this key, in rule order. */
+/** `originals`: the records (or undefined) of the keys whose rewrite copies land on this key, rule order. */
 export function wantAt(record: IndexFile | undefined, originals: Array<IndexFile | undefined>): Want {
   if (record) {
     if (record.generated) return { kind: "listing" };
@@ -90,15 +90,21 @@ export function holdsWant(want: Want, head: ObjectHead | undefined): boolean {
       return head === undefined;
     case "file":
       if (head === undefined) return false;
-      return want.file.desired.source.key === "" || (head.version === want.file.desired.version && head.copyOf === undefined);
+      if (want.file.desired.source.key === "") return true;
+      return head.version === want.file.desired.version && head.copyOf === undefined;
     case "copy":
-      return head !== undefined && head.copyOf === copyOfValue(want.of.key) && head.version === want.of.desired.version;
+      if (head === undefined) return false;
+      return head.copyOf === copyOfValue(want.of.key) && head.version === want.of.desired.version;
   }
 }
 
 /** Whether two readings of the index want the same object at a key (a write for one serves the other). */
 export function sameWant(a: Want, b: Want): boolean {
-  if (a.kind === "file" && b.kind === "file") return a.file.key === b.file.key && a.file.desired.version === b.file.desired.version;
-  if (a.kind === "copy" && b.kind === "copy") return a.of.key === b.of.key && a.of.desired.version === b.of.desired.version;
+  if (a.kind === "file" && b.kind === "file") {
+    return a.file.key === b.file.key && a.file.desired.version === b.file.desired.version;
+  }
+  if (a.kind === "copy" && b.kind === "copy") {
+    return a.of.key === b.of.key && a.of.desired.version === b.of.desired.version;
+  }
   return a.kind === b.kind && a.kind !== "file" && a.kind !== "copy";
 }

@@ -17,6 +17,8 @@ export function createApplyHandler(deps: ApplyDeps): SqsHandler {
       seq: manifest.seq,
       entries: manifest.entries.length,
       ...outcome.counts,
+      conflicts: outcome.conflicts,
+      repaired: outcome.repaired,
       redelivered: !outcome.counted,
     });
   };
