@@ -71,8 +71,25 @@ export class ApplyFunction extends Construct {
     this.role.addToPolicy(
       new iam.PolicyStatement({
         sid: "PublishSite",
-        actions: ["s3:PutObject", "s3:DeleteObject"],
+        // Multipart copies (objects over 5 GiB) are aborted on failure so their parts are not kept.
+        actions: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
         resources: [storage.siteBucket.arnForObjects("*")],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "CheckSite",
+        // HEAD for the version check that repairs late writes; adopted objects are the source of their copies.
+        actions: ["s3:GetObject"],
+        resources: [storage.siteBucket.arnForObjects("*")],
+      }),
+    );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "TellMissingObjects",
+        // Without it S3 answers a HEAD of a missing key with 403, not 404, and absence could not be checked.
+        actions: ["s3:ListBucket"],
+        resources: [storage.siteBucket.bucketArn],
       }),
     );
     acknowledge(this.role, wildcardFinding(storage.versionBucket, "/*"), "Staged bytes live under run-generated keys; reading is confined to the version store.");

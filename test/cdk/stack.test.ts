@@ -263,7 +263,16 @@ describe("the exact statements of every policy", () => {
       { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [getAtt(ids.logs), objects(ids.logs, ":*")] },
       { Sid: "ReadAndRecordIndex", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: getAtt(ids.table) },
       { Sid: "ReadStagedBytes", Effect: "Allow", Action: "s3:GetObject", Resource: objects(ids.versions) },
-      { Sid: "PublishSite", Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: objects(ids.site) },
+      {
+        Sid: "PublishSite",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+        Resource: objects(ids.site),
+      },
+      // HEAD for the version check (a missing key answers 404 only to a caller that may list the bucket), and
+      // reads of adopted objects, which are the source of their own rewrite copies.
+      { Sid: "CheckSite", Effect: "Allow", Action: "s3:GetObject", Resource: objects(ids.site) },
+      { Sid: "TellMissingObjects", Effect: "Allow", Action: "s3:ListBucket", Resource: getAtt(ids.site) },
       { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: getAtt(ids.queue) },
     ]);
     const role = resource(prodTemplate, "AWS::IAM::Role", "ApplyRole").props;
