@@ -30,3 +30,18 @@ export async function getJson<T>(s3: S3Client, bucket: string, key: string): Pro
     throw err;
   }
 }
+
+/**
+ * One page of a run's changed keys. A run stores a page before sending its entries, and counts pages
+ * concurrently, so a run that died mid-way can count a page that never got stored: its entries were never
+ * sent either, so it reads as empty.
+ */
+export async function getChangePage(s3: S3Client, bucket: string, runId: string, page: number): Promise<ChangePage> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: changePageKey(runId, page) }));
+    return JSON.parse(await res.Body!.transformToString("utf-8")) as ChangePage;
+  } catch (err) {
+    if ((err as Error).name === "NoSuchKey") return { puts: [], deletes: [] };
+    throw err;
+  }
+}

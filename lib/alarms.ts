@@ -1,5 +1,5 @@
 // Alarms a person must see, to one topic: a manifest in the dead-letter queue, manifests waiting too long,
-// and any failed workflow execution.
+// any failed workflow execution, and the alarms of other parts (the watchdog's silent agent).
 import { Duration } from "aws-cdk-lib";
 import * as cloudwatch from "aws-cdk-lib/aws-cloudwatch";
 import * as actions from "aws-cdk-lib/aws-cloudwatch-actions";
@@ -16,7 +16,14 @@ export const OLDEST_MESSAGE_ALARM_SECONDS = 900;
 export class Alarms extends Construct {
   readonly topic: sns.Topic;
 
-  constructor(scope: Construct, id: string, queue: ManifestQueue, workflows: sfn.StateMachine[], email?: string) {
+  constructor(
+    scope: Construct,
+    id: string,
+    queue: ManifestQueue,
+    workflows: sfn.StateMachine[],
+    others: cloudwatch.Alarm[],
+    email?: string,
+  ) {
     super(scope, id);
     this.topic = new sns.Topic(this, "Topic", { displayName: "sitesync alarms", enforceSSL: true });
     acknowledge(
@@ -64,6 +71,6 @@ export class Alarms extends Construct {
           }),
       ),
     ];
-    for (const alarm of alarms) alarm.addAlarmAction(notify);
+    for (const alarm of [...alarms, ...others]) alarm.addAlarmAction(notify);
   }
 }

@@ -43,8 +43,11 @@ export interface EnvironmentConfig {
   retentionDays: number;
   apply: ApplySettings;
   postSync: PostSyncSettings;
-  /** How the FTP host's agent gets credentials: an instance role (EC2) or an IAM user with access keys. */
-  agent: { kind: "ec2-role" | "user" };
+  /**
+   * How the FTP host's agent gets credentials (an instance role on EC2, or an IAM user with access keys),
+   * and how long it may go without finishing a run before the NoRecentRun alarm fires.
+   */
+  agent: { kind: "ec2-role" | "user"; noRunAlarmMinutes: number };
   alarmEmail?: string;
 }
 
@@ -84,10 +87,17 @@ export function parseEnvironment(name: string, raw: unknown, file: string): Envi
   if (typeof retentionDays !== "number" || !Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
     throw new ConfigError(file, field("retentionDays"), "must be a whole number of days from 1 to 3650", "90");
   }
-  const agent = o.agent as { kind?: unknown } | undefined;
+  const agent = o.agent as { kind?: unknown; noRunAlarmMinutes?: unknown } | undefined;
   if (!agent || (agent.kind !== "ec2-role" && agent.kind !== "user")) {
     throw new ConfigError(file, field("agent.kind"), 'must be "ec2-role" (the FTP host is an EC2 instance) or "user" (access keys)', '{"kind": "ec2-role"}');
   }
+  for (const key of Object.keys(agent)) {
+    if (key !== "kind" && key !== "noRunAlarmMinutes") {
+      throw new ConfigError(file, field(`agent.${key}`), "is not a known setting; agent takes kind, noRunAlarmMinutes");
+    }
+  }
+  // Two missed 15-minute cron runs, plus the watchdog's own period, before someone is told.
+  const noRunAlarmMinutes = wholeNumbers(agent, file, field("agent"))("noRunAlarmMinutes", 120, 30, 10_080);
   if (o.alarmEmail !== undefined && (typeof o.alarmEmail !== "string" || !/^[^@\s]+@[^@\s]+$/.test(o.alarmEmail))) {
     throw new ConfigError(file, field("alarmEmail"), "must be an e-mail address", '"ops@example.com"');
   }
@@ -101,7 +111,7 @@ export function parseEnvironment(name: string, raw: unknown, file: string): Envi
     retentionDays,
     apply: parseApply(o.apply, file, field("apply")),
     postSync: parsePostSync(o.postSync, file, field("postSync")),
-    agent: { kind: agent.kind },
+    agent: { kind: agent.kind, noRunAlarmMinutes },
   };
   if (typeof o.alarmEmail === "string") config.alarmEmail = o.alarmEmail;
   return config;

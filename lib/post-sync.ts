@@ -87,17 +87,26 @@ export class PostSync extends Construct {
   }
 }
 
+/** What AwaitRun returns, kept as $.run for the later steps. */
+const RUN_SUMMARY = {
+  "runId.$": "$.Payload.runId",
+  "prefix.$": "$.Payload.prefix",
+  "sent.$": "$.Payload.sent",
+  "changePages.$": "$.Payload.changePages",
+  "partial.$": "$.Payload.partial",
+};
+
 /** The Amazon States Language definition; function ARNs are tokens resolved at synthesis. */
 export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: string }>, env: EnvironmentConfig): Record<string, unknown> {
   const lambdaRetry = LAMBDA_TRANSIENT_RETRY;
-  const invoke = (step: PostSyncStep, payload: Record<string, string>) => invokeTask(fns[step], payload);
+  const invoke = (step: PostSyncStep, payload: Record<string, unknown>) => invokeTask(fns[step], payload);
   return {
     Comment: "PostSync: wait until the run is applied, regenerate changed listings, invalidate CloudFront.",
     StartAt: "AwaitApplied",
     States: {
       AwaitApplied: {
         ...invoke("awaitRun", { "runId.$": "$.runId" }),
-        ResultSelector: { "runId.$": "$.Payload.runId", "prefix.$": "$.Payload.prefix", "sent.$": "$.Payload.sent", "changePages.$": "$.Payload.changePages" },
+        ResultSelector: RUN_SUMMARY,
         ResultPath: "$.run",
         Retry: [
           {
@@ -114,10 +123,19 @@ export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: stri
           {
             ErrorEquals: ["RunNotApplied"],
             ResultPath: "$.error",
-            Next: "RunNotApplied",
-            Comment: "Past the limit the run is stuck (see the dead-letter queue): fail loudly so the alarm fires.",
+            Next: "DescribeUnappliedRun",
+            Comment:
+              "Past the limit part of the run is stuck (see the dead-letter queue): still make the listings and " +
+              "invalidations of what was applied, then fail loudly so the alarm fires.",
           },
         ],
+        Next: "AnythingSent",
+      },
+      DescribeUnappliedRun: {
+        ...invoke("awaitRun", { "runId.$": "$.runId", final: true }),
+        ResultSelector: RUN_SUMMARY,
+        ResultPath: "$.run",
+        Retry: [lambdaRetry],
         Next: "AnythingSent",
       },
       AnythingSent: {
@@ -194,13 +212,20 @@ export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: stri
           },
         },
         ResultPath: null,
-        Next: "Done",
+        Next: "Outcome",
+      },
+      Outcome: {
+        Type: "Choice",
+        Choices: [{ Variable: "$.run.partial", BooleanEquals: true, Next: "RunNotApplied" }],
+        Default: "Done",
       },
       Done: { Type: "Succeed" },
       RunNotApplied: {
         Type: "Fail",
         Error: "RunNotApplied",
-        Cause: `The run was not fully applied within ${env.postSync.awaitMinutes} minute${env.postSync.awaitMinutes === 1 ? "" : "s"}; manifests may be in the dead-letter queue.`,
+        Cause:
+          `The run was not fully applied within ${env.postSync.awaitMinutes} minute${env.postSync.awaitMinutes === 1 ? "" : "s"}; ` +
+          "listings and invalidations were made for what was applied; manifests may be in the dead-letter queue.",
       },
     },
   };

@@ -8,6 +8,7 @@ import { SiteDistribution } from "./distribution.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import { ManifestQueue } from "./manifest-queue.ts";
 import { Storage } from "./storage.ts";
+import { Watchdog } from "./watchdog.ts";
 import { Workflows } from "./workflows.ts";
 
 export interface SiteSyncStackProps extends StackProps {
@@ -33,7 +34,15 @@ export class SiteSyncStack extends Stack {
     }
     this.workflows = new Workflows(this, "Workflows", env, this.storage, this.queue, this.distribution?.distribution);
     this.agent = new AgentIdentity(this, "Agent", env, this.storage, this.queue, this.workflows.postSync.stateMachine, this.workflows.restore.restoreQueue);
-    new Alarms(this, "Alarms", this.queue, [this.workflows.postSync.stateMachine, this.workflows.restore.stateMachine], env.alarmEmail);
+    const watchdog = new Watchdog(this, "Watchdog", env, this.storage);
+    new Alarms(
+      this,
+      "Alarms",
+      this.queue,
+      [this.workflows.postSync.stateMachine, this.workflows.restore.stateMachine],
+      watchdog.alarms,
+      env.alarmEmail,
+    );
 
     // What the agent's configuration file needs (README: "Agent configuration").
     const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });

@@ -83,7 +83,7 @@ export const LAMBDA_TRANSIENT_RETRY = {
   Comment: "Lambda service errors and throttling are transient: retry with jittered backoff.",
 };
 
-export const invokeTask = (fn: { functionArn: string }, payload: Record<string, string>) => ({
+export const invokeTask = (fn: { functionArn: string }, payload: Record<string, unknown>) => ({
   Type: "Task",
   Resource: "arn:aws:states:::lambda:invoke",
   Parameters: { FunctionName: fn.functionArn, Payload: payload },

@@ -1,7 +1,7 @@
 // PostSync step 4: the invalidation plan for the run — every changed key, its rewrite copies and every
 // changed listing — collapsed and batched by the planner, stored for the Map state that sends it.
 import type { S3Client } from "@aws-sdk/client-s3";
-import { changePageKey, getJson, invalidationPlanKey, listingResultKey, putJson, type ChangePage } from "../../aws/run-artifacts.ts";
+import { getChangePage, getJson, invalidationPlanKey, listingResultKey, putJson } from "../../aws/run-artifacts.ts";
 import { planInvalidations, type ChangedPath, type InvalidationBatch } from "../../core/invalidation-planner.ts";
 import { rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
 
@@ -24,7 +24,7 @@ export async function planRunInvalidations(
   if (!deps.distributionId) return { batches: [], paths: 0, requested: 0 };
   const changes: ChangedPath[] = [];
   for (let page = 0; page < input.changePages; page++) {
-    const changed = await getJson<ChangePage>(deps.s3, deps.versionBucket, changePageKey(input.runId, page));
+    const changed = await getChangePage(deps.s3, deps.versionBucket, input.runId, page);
     for (const key of [...changed.puts, ...changed.deletes]) {
       changes.push({ kind: "object", key });
       for (const copy of rewriteCopies(key.slice(input.prefix.length), input.prefix, deps.rules)) changes.push({ kind: "object", key: copy });

@@ -3,7 +3,7 @@
 // Rewrite copies of a directory get their listing when the directory's is generated. Written in pages for
 // the Map state that generates them.
 import type { S3Client } from "@aws-sdk/client-s3";
-import { changePageKey, getJson, listingPageKey, putJson, type ChangePage } from "../../aws/run-artifacts.ts";
+import { getChangePage, getJson, listingPageKey, putJson } from "../../aws/run-artifacts.ts";
 import { prefixDir, splitKey } from "../../core/keys.ts";
 
 export const DIRECTORIES_PER_PAGE = 200;
@@ -29,7 +29,7 @@ export async function planListings(
     }
   };
   for (let page = 0; page < input.changePages; page++) {
-    const changes = await getJson<ChangePage>(deps.s3, deps.versionBucket, changePageKey(input.runId, page));
+    const changes = await getChangePage(deps.s3, deps.versionBucket, input.runId, page);
     for (const key of [...changes.puts, ...changes.deletes]) addWithAncestors(key);
   }
   const sorted = [...dirs].sort();

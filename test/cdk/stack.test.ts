@@ -27,18 +27,20 @@ describe("resources of an environment (prod)", () => {
       "AWS::DynamoDB::Table": 1,
       "AWS::SQS::Queue": 3,
       "AWS::SQS::QueuePolicy": 3,
-      "AWS::Logs::LogGroup": 12,
-      "AWS::IAM::Role": 13,
-      "AWS::IAM::Policy": 12,
+      "AWS::Logs::LogGroup": 13,
+      "AWS::IAM::Role": 14,
+      "AWS::IAM::Policy": 13,
       "AWS::IAM::ManagedPolicy": 1,
       "AWS::IAM::InstanceProfile": 1,
-      "AWS::Lambda::Function": 10,
+      "AWS::Lambda::Function": 11,
       "AWS::Lambda::EventSourceMapping": 1,
+      "AWS::Lambda::Permission": 1,
+      "AWS::Events::Rule": 1,
       "AWS::StepFunctions::StateMachine": 2,
       "AWS::SNS::Topic": 1,
       "AWS::SNS::TopicPolicy": 1,
       "AWS::SNS::Subscription": 1,
-      "AWS::CloudWatch::Alarm": 4,
+      "AWS::CloudWatch::Alarm": 6,
       "AWS::CloudFront::Distribution": 1,
       "AWS::CloudFront::OriginAccessControl": 1,
       "AWS::CloudFront::Function": 1,
@@ -134,15 +136,23 @@ describe("resources of an environment (prod)", () => {
     assert.deepEqual(mapping.EventSourceArn, getAtt(resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").id));
   });
 
-  test("PostSync: await with backoff then fail loudly, listings in a Map, invalidation batches one at a time", () => {
+  test("PostSync: await with backoff, publish what was applied, then fail loudly; listings in a Map, batches one at a time", () => {
     const machine = resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").props;
     const definition = JSON.parse(resolveJoin(machine.DefinitionString));
     assert.equal(definition.QueryLanguage ?? "JSONPath", "JSONPath");
-    assert.deepEqual(Object.keys(definition.States), ["AwaitApplied", "AnythingSent", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate", "Done", "RunNotApplied"]);
+    assert.deepEqual(Object.keys(definition.States), [
+      "AwaitApplied", "DescribeUnappliedRun", "AnythingSent", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate",
+      "Outcome", "Done", "RunNotApplied",
+    ]);
     const retries = (state: { Retry?: Array<{ ErrorEquals: string[]; Comment?: string; MaxAttempts?: number }> }) => state.Retry ?? [];
     const awaitRetry = retries(definition.States.AwaitApplied).find((r) => r.ErrorEquals.includes("RunNotApplied"))!;
     assert.ok(awaitRetry.MaxAttempts! >= 30, "polls for the configured 30 minutes");
-    assert.deepEqual(definition.States.AwaitApplied.Catch.map((c: { Next: string }) => c.Next), ["RunNotApplied"]);
+    // Past the wait, the run is described as it stands and its listings and invalidations still happen.
+    assert.deepEqual(definition.States.AwaitApplied.Catch.map((c: { Next: string }) => c.Next), ["DescribeUnappliedRun"]);
+    assert.equal(definition.States.DescribeUnappliedRun.Parameters.Payload.final, true);
+    assert.equal(definition.States.DescribeUnappliedRun.Next, "AnythingSent");
+    assert.equal(definition.States.Invalidate.Next, "Outcome");
+    assert.deepEqual(definition.States.Outcome.Choices, [{ Variable: "$.run.partial", BooleanEquals: true, Next: "RunNotApplied" }]);
     assert.equal(definition.States.RunNotApplied.Type, "Fail");
     assert.deepEqual(definition.States.AnythingSent.Choices, [{ Variable: "$.run.sent", NumericEquals: 0, Next: "Done" }]);
     assert.equal(definition.States.GenerateListings.MaxConcurrency, 4);
@@ -158,7 +168,7 @@ describe("resources of an environment (prod)", () => {
       }
     };
     collect(definition.States);
-    assert.equal(all.length, 8, "3 on AwaitApplied, 1 on each other step, 2 on InvalidateBatch");
+    assert.equal(all.length, 9, "3 on AwaitApplied, 1 on each other step, 2 on InvalidateBatch");
     for (const rule of all) assert.ok((rule.Comment ?? "").length > 20, JSON.stringify(rule));
     assert.deepEqual(machine.TracingConfiguration, { Enabled: true });
     assert.equal(machine.LoggingConfiguration.Level, "ALL");
@@ -191,6 +201,7 @@ describe("resources of an environment (prod)", () => {
       .filter((p) => p.Handler !== "index.handler");
     assert.deepEqual(handlers.map((p) => p.Handler).sort(), [
       "index.awaitRun", "index.finish", "index.generateListings", "index.hostPage", "index.invalidate", "index.planInvalidations", "index.planListings", "index.sitePage", "index.start",
+      "index.watch",
     ]);
     for (const p of handlers) {
       assert.equal(p.Runtime, "nodejs22.x");
@@ -225,10 +236,10 @@ describe("resources of an environment (prod)", () => {
     });
   });
 
-  test("alarms: dead letters, oldest manifest age and each workflow's failures, all to the topic", () => {
+  test("alarms: dead letters, oldest manifest age, each workflow's failures, a silent agent, all to the topic", () => {
     const topicId = resource(prodTemplate, "AWS::SNS::Topic", "AlarmsTopic").id;
     const alarms = prodTemplate.findResources("AWS::CloudWatch::Alarm");
-    assert.equal(Object.keys(alarms).length, 4);
+    assert.equal(Object.keys(alarms).length, 6);
     for (const alarm of Object.values(alarms) as Array<{ Properties: { AlarmActions: unknown[] } }>) {
       assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topicId }]);
     }
@@ -238,6 +249,22 @@ describe("resources of an environment (prod)", () => {
     assert.deepEqual(dlqAlarm.Dimensions, [{ Name: "QueueName", Value: { "Fn::GetAtt": [resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters").id, "QueueName"] } }]);
     assert.equal(resource(prodTemplate, "AWS::CloudWatch::Alarm", "AlarmsOldestManifest").props.MetricName, "ApproximateAgeOfOldestMessage");
     prodTemplate.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "ops@example.com" });
+  });
+
+  test("the watchdog: every 15 minutes, reads only the index, alarms when the agent has not finished a run", () => {
+    const silent = resource(prodTemplate, "AWS::CloudWatch::Alarm", "WatchdogNoRecentRun").props;
+    assert.equal(silent.Namespace, "sitesync");
+    assert.equal(silent.MetricName, "MinutesSinceLastRun");
+    assert.deepEqual(silent.Dimensions, [{ Name: "Environment", Value: "prod" }, { Name: "service", Value: "watchdog" }]);
+    assert.equal(silent.Threshold, 120);
+    assert.equal(silent.ComparisonOperator, "GreaterThanThreshold");
+    const rule = resource(prodTemplate, "AWS::Events::Rule", "WatchdogSchedule").props;
+    assert.equal(rule.ScheduleExpression, "rate(15 minutes)");
+    const fn = resource(prodTemplate, "AWS::Lambda::Function", "WatchdogWatch");
+    assert.deepEqual(rule.Targets[0].Arn, { "Fn::GetAtt": [fn.id, "Arn"] });
+    const role = resource(prodTemplate, "AWS::IAM::Policy", "WatchdogWatchRole");
+    const statements = role.props.PolicyDocument.Statement as Array<{ Sid?: string; Action: string | string[] }>;
+    assert.deepEqual(statements.find((s) => s.Sid === "ReadLastRuns")?.Action, "dynamodb:Query");
   });
 
   test("outputs carry what the agent's configuration needs", () => {
@@ -308,7 +335,7 @@ describe("the exact statements of every policy", () => {
   });
 
   test("an agent outside AWS gets an IAM user with the same policy and no access key", () => {
-    const t = synth(environment("prod", (env) => (env.agent = { kind: "user" })));
+    const t = synth(environment("prod", (env) => (env.agent = { kind: "user", noRunAlarmMinutes: 120 })));
     t.resourceCountIs("AWS::IAM::User", 1);
     t.resourceCountIs("AWS::IAM::AccessKey", 0);
     t.resourceCountIs("AWS::IAM::InstanceProfile", 0);
