@@ -190,7 +190,8 @@ async function unpublish(record: IndexFile, ctx: Context): Promise<boolean> {
   if (!(await removeTombstone(deps.dynamodb, deps.table, record.key, record.desired.version))) return false;
   // The key may be where a live original's copy belongs (a real file there kept it out until now), and a
   // copy key may have become a real file while we deleted: each gets what the index now wants.
-  await verifyWritten(absent([record.key, ...free]), ctx);
+  const copyTarget = originalsOf(relKey(ctx, record.key), ctx.manifest.prefix, deps.rules).length > 0;
+  await verifyWritten(absent(copyTarget ? [record.key, ...free] : free), ctx);
   return true;
 }
 
