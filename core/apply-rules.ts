@@ -36,6 +36,10 @@
 //  none                     | a generated listing| listing  | always
 //  none                     | none live          | absent   | there is none
 //
+// The check is against the desired version, not the published one: a late write can also land between a
+// newer handler's PUT and its index write, while the index still names the late write's version published;
+// writing a desired version that is not yet published early is harmless (its own entry then finds it done).
+//
 // A real file always wins over a copy: copies are never written to, nor deleted from, a key the index
 // holds as a real file (isRealFile), and a key whose real file is deleted gets its original's copy back.
 import type { DesiredPut, IndexFile } from "./index-record.ts";

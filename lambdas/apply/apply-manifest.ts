@@ -62,7 +62,7 @@ export interface ManifestOutcome {
   counts: Record<EntryOutcome, number>;
   /** Rewrite copies not written or not deleted because the index holds their key as a real file. */
   conflicts: number;
-  /** Keys whose object was not what the index wants (a late write) and were put right. */
+  /** Keys whose object was not what the index wants (a late write, or a newer version ahead) and were written. */
   repaired: number;
   /** False when this message had been counted before (a redelivery). */
   counted: boolean;
