@@ -6,7 +6,7 @@
 // skip is counted and logged at debug level. A skipped name is absent as far as the site is concerned.
 import { lstat, readdir } from "node:fs/promises";
 import picomatch from "picomatch";
-import { compareUtf8, decodeName, joinKey, keyProblem } from "../core/keys.ts";
+import { compareUtf8, decodeName, joinKey, keyProblem, MAX_KEY_BYTES } from "../core/keys.ts";
 import { mtimeFromNs } from "../core/mtime.ts";
 
 export type ScannedEntry =
@@ -69,7 +69,7 @@ export async function scanDirectory(
       notes.skipped.push({ key: relPath, reason: dirent.isSymbolicLink() ? "symbolic link (never followed)" : "not a regular file" });
       continue;
     }
-    const problem = type === "dir" ? undefined : keyProblem(joinKey(keyDir, name));
+    const problem = type === "dir" ? directoryProblem(joinKey(keyDir, name)) : keyProblem(joinKey(keyDir, name));
     if (problem) {
       notes.skipped.push({ key: relPath, reason: problem });
       continue;
@@ -98,7 +98,9 @@ export async function scanDirectory(
         if (st.isFile()) {
           entries[i] = { kind: "file", name: c.name, path: c.path, size: Number(st.size), mtime: mtimeFromNs(st.mtimeNs) };
         } else if (st.isDirectory()) {
-          entries[i] = { kind: "dir", name: c.name, path: c.path };
+          const problem = directoryProblem(joinKey(keyDir, c.name));
+          if (problem) notes.skipped.push({ key: joinKey(relDir, c.name), reason: problem });
+          else entries[i] = { kind: "dir", name: c.name, path: c.path };
         } else {
           notes.skipped.push({ key: joinKey(relDir, c.name), reason: "not a regular file" });
         }
@@ -115,6 +117,17 @@ export async function scanDirectory(
   const list = entries.filter((e): e is ScannedEntry => e !== undefined);
   list.sort((a, b) => compareUtf8(sortKey(a), sortKey(b)));
   return { ok: true, entries: list };
+}
+
+/**
+ * Why a directory cannot be walked, if it cannot: a directory whose key leaves no room under S3's key limit
+ * for even a one-letter name holds nothing publishable, and its path would also exceed what the index can
+ * key. Skipped and reported, like an unusable file name.
+ */
+function directoryProblem(dirKey: string): string | undefined {
+  const bytes = Buffer.byteLength(dirKey, "utf8");
+  if (bytes + 2 <= MAX_KEY_BYTES) return undefined;
+  return `directory path is ${bytes} bytes of UTF-8: no file in it fits S3's ${MAX_KEY_BYTES}-byte key limit`;
 }
 
 export function sortKey(entry: ScannedEntry): string {

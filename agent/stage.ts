@@ -6,6 +6,7 @@
 // A file is published only as read whole and unchanged: its size and mtime are taken before and after the
 // read, and a file that changed meanwhile is read again, then left for the next run.
 import { createHash } from "node:crypto";
+import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
@@ -17,12 +18,16 @@ export type StageResult = { ok: true; size: number; mtime: string } | ReadFailur
 
 const READ_ATTEMPTS = 3;
 
+// Never through a symbolic link swapped in after the scan (it could publish a file from outside the tree),
+// and never blocking on a FIFO swapped in (opening one for reading waits for a writer, forever).
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
 /** Reads a whole file, verifying it did not change during the read. Refuses files over `maxBytes`. */
 export async function readStable(path: Buffer, maxBytes: number): Promise<ReadResult> {
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
     let handle;
     try {
-      handle = await open(path, "r");
+      handle = await open(path, READ_FLAGS);
     } catch (err) {
       return failure(err);
     }
@@ -47,6 +52,7 @@ export async function readStable(path: Buffer, maxBytes: number): Promise<ReadRe
 function failure(err: unknown): ReadFailure {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return { ok: false, reason: "vanished", detail: "deleted before it could be read" };
+  if (code === "ELOOP") return { ok: false, reason: "vanished", detail: "replaced by a symbolic link, which is never followed" };
   return { ok: false, reason: "unreadable", detail: `${code ?? "error"}: ${(err as Error).message}` };
 }
 
@@ -130,34 +136,46 @@ export async function stageLargeFile(
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
     let handle;
     try {
-      handle = await open(path, "r");
+      handle = await open(path, READ_FLAGS);
     } catch (err) {
       return failure(err);
     }
     try {
-      const before = await handle.stat({ bigint: true });
+      let before;
+      try {
+        before = await handle.stat({ bigint: true });
+      } catch (err) {
+        return failure(err);
+      }
+      if (!before.isFile()) return { ok: false, reason: "vanished", detail: "no longer a regular file" };
+      // Bounded to the size seen before the read, which also tells the uploader how many parts to expect.
+      const body = handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, Number(before.size) - 1) });
+      // A read error (EIO, ESTALE on a flaky mount) is this file's problem: it is left for the next run and
+      // the run goes on. Anything else the upload throws is the store's, and fails the run.
+      let readError: unknown;
+      body.on("error", (err) => {
+        readError ??= err;
+      });
       const upload = new Upload({
         client: s3,
-        params: {
-          Bucket: bucket,
-          Key: key,
-          // Bounded to the size seen before the read, which also tells the uploader how many parts to expect.
-          Body: handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, Number(before.size) - 1) }),
-          ContentType: "application/octet-stream",
-        },
+        params: { Bucket: bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
         ...stagingUploadShape(Number(before.size)),
       });
-      await upload.done();
-      const after = await handle.stat({ bigint: true });
+      try {
+        await upload.done();
+      } catch (err) {
+        if (readError !== undefined) return failure(readError);
+        throw err;
+      }
+      let after;
+      try {
+        after = await handle.stat({ bigint: true });
+      } catch (err) {
+        return failure(err);
+      }
       if (before.size === after.size && before.mtimeNs === after.mtimeNs) {
         return { ok: true, size: Number(after.size), mtime: mtimeFromNs(after.mtimeNs) };
       }
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      if (code === "ENOENT" || code === "EACCES" || code === "EISDIR") {
-        return failure(err);
-      }
-      throw err;
     } finally {
       await handle.close();
     }

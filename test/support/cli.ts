@@ -5,9 +5,18 @@ import { fileURLToPath } from "node:url";
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), "../../bin/sitesync.ts");
 
-export function runCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** The account "nobody": permission bits stop its reads, as they do not stop root's (CI runs as root). */
+export const UNPRIVILEGED = { uid: 65534, gid: 65534 };
+
+export interface CliOptions {
+  /** Run as an unprivileged user when this process is root (otherwise as this user, already unprivileged). */
+  unprivileged?: boolean;
+}
+
+export function runCli(args: string[], options: CliOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const asUser = options.unprivileged && process.getuid?.() === 0 ? UNPRIVILEGED : {};
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], ...asUser });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
