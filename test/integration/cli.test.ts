@@ -112,6 +112,23 @@ describe("sitesync sync (command line)", () => {
     assert.match(missing.stderr, /does not exist/);
   });
 
+  test("an unmounted sub-volume (a top-level folder of 45% of the site) exits 4 although the site-wide share is 50%", async () => {
+    const root = h.tempDir();
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 90; i++) tree[`media/m${i}.jpg`] = `m${i}`;
+    for (let i = 0; i < 110; i++) tree[`pages/p${i}.html`] = `p${i}`;
+    writeTree(root, tree);
+    const config = h.configFile(root, { prefix: "subvol/", deleteGuard: { maxShare: 0.5, minFiles: 20, minDirectoryFiles: 50 } });
+    await settle(JSON.parse((await runCli(["sync", "--config", config, "--json"])).stdout) as SyncResult);
+    const published = await h.listKeys("subvol/media/");
+    rmSync(join(root, "media"), { recursive: true });
+    mkdirSync(join(root, "media"));
+    const res = await runCli(["sync", "--config", config]);
+    assert.equal(res.code, 4, res.stderr);
+    assert.match(res.stderr, /delete 90 of 90 files under media\/ \(100\.0%\): a whole directory vanishing looks like an unmounted volume/);
+    assert.deepEqual(await h.listKeys("subvol/media/"), published);
+  });
+
   test("bad usage and bad config exit 2 with a message naming the problem", async () => {
     const usage = await runCli(["sync"]);
     assert.equal(usage.code, 2);
