@@ -2,6 +2,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { DeleteObjectCommand } from "@aws-sdk/client-s3";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { join } from "node:path";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
@@ -11,6 +12,7 @@ import { listingPageKey, putJson } from "../../aws/run-artifacts.ts";
 import { generateListings } from "../../lambdas/post-sync/generate-listings.ts";
 import { GENERATED_MARKER } from "../../core/index-page.ts";
 import { CLOUDFRONT_LIMITS } from "../../core/invalidation-planner.ts";
+import { objectKey } from "../../agent/stage.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
 describe("PostSync: listings and invalidations", () => {
@@ -176,6 +178,40 @@ describe("PostSync when a run is never applied", () => {
       assert.equal(execution.status, "FAILED");
       assert.equal(execution.error, "RunNotApplied");
       assert.match(execution.cause ?? "", /not fully applied within 1 minute;/);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe("PostSync when part of a run can never be applied", () => {
+  test("the listings and invalidations of what was applied are still made, then it fails loudly", async () => {
+    const h = await startHarness({ apply: false, environment: (env) => (env.postSync.awaitMinutes = 1) });
+    try {
+      const root = h.tempDir();
+      writeTree(root, { "fine/a.html": "a", "fine/b.html": "b", "broken/big.bin": Buffer.alloc(64 * 1024, 1) });
+      const config = h.config(root, { prefix: "partial/", pack: { maxBytes: 1_048_576, maxFiles: 100, largeFileBytes: 32 * 1024 } });
+      const result = await h.sync(config);
+      assert.equal(result.publish?.messagesSent, 2, "the large file travels in a message of its own");
+      // Its staged bytes vanish: that message fails on every delivery and never counts as applied.
+      await h.stack.clients.s3.send(
+        new DeleteObjectCommand({ Bucket: config.versionBucket, Key: objectKey(result.runId, "partial/broken/big.bin") }),
+      );
+      const source = h.stack.startApply({ onError: () => {} });
+      try {
+        const execution = await h.stack.postSync.server.waitForExecution(result.postSyncExecutionArn!, 60_000);
+        assert.equal(execution.status, "FAILED");
+        assert.equal(execution.error, "RunNotApplied");
+        assert.match(execution.cause ?? "", /listings and invalidations were made for what was applied/);
+      } finally {
+        await source.stop();
+      }
+      const listing = await h.getObject("partial/fine/index.html");
+      assert.equal(listing?.metadata.generated, "true", "the applied folder got its listing");
+      assert.match(listing!.body.toString(), /a\.html[\s\S]*b\.html/);
+      const paths = h.stack.postSync.cloudFront!.allPaths();
+      assert.ok(paths.includes("/partial/fine/a.html") && paths.includes("/partial/fine/b.html"), paths.join(" "));
+      assert.equal(await h.getObject("partial/broken/big.bin"), undefined);
     } finally {
       await h.close();
     }
