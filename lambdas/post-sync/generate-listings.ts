@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { filePk, fileFromItem, getFile, queryPages } from "../../aws/index-table.ts";
+import { filePk, fileFromItem, getFile, getFiles, queryPages } from "../../aws/index-table.ts";
 import { readStagedBytes } from "../../aws/staged-bytes.ts";
 import { getJson, listingPageKey, listingResultKey, putJson } from "../../aws/run-artifacts.ts";
 import { GENERATED_METADATA, renderListingFoot, renderListingHead, renderListingRows, listingOrder, type ListingEntry } from "../../core/index-page.ts";
@@ -100,14 +100,15 @@ async function generateListing(
   const contents = await readDirectory(dir, deps);
   const pageKey = joinKey(dir, INDEX);
   const relKey = pageKey.slice(input.prefix.length);
-  const copies = rewriteCopies(relKey, input.prefix, deps.rules);
+  const copies = await unownedCopies(rewriteCopies(relKey, input.prefix, deps.rules), pageKey, deps);
   const pageDirs = (keys: string[]) => keys.map((k) => k.slice(0, -`/${INDEX}`.length));
   if (contents.realIndex) return { outcome: "real-page", pages: [] };
 
   const entries = listingOrder([...contents.dirs, ...contents.files]);
   if (entries.length === 0) {
     if (!contents.generated) return { outcome: "empty", pages: [] };
-    const gone = [pageKey, ...new Set([...contents.generated.copies, ...copies])];
+    const earlier = await unownedCopies(contents.generated.copies, pageKey, deps);
+    const gone = [pageKey, ...new Set([...earlier, ...copies])];
     await deps.s3.send(new DeleteObjectsCommand({ Bucket: deps.siteBucket, Delete: { Objects: gone.map((Key) => ({ Key })), Quiet: true } }));
     try {
       await deps.dynamodb.send(
@@ -179,6 +180,21 @@ async function generateListing(
     return { outcome: "real-page", pages: pageDirs([pageKey]) };
   }
   return { outcome: "written", pages: pageDirs([pageKey, ...copies]) };
+}
+
+/**
+ * The rewrite copies of a listing that may be written or removed: a key the index holds for itself (a real
+ * index.html there, or that directory's own listing) is never overwritten or deleted by a copy.
+ */
+async function unownedCopies(copies: string[], pageKey: string, deps: GenerateListingsDeps): Promise<string[]> {
+  if (copies.length === 0) return copies;
+  const owners = await getFiles(deps.dynamodb, deps.table, copies);
+  return copies.filter((copy) => {
+    if (owners.get(copy) === undefined) return true;
+    const msg = "a listing's rewrite copy would replace a page of its own; left alone";
+    console.warn(JSON.stringify({ level: "warn", msg, key: pageKey, copy }));
+    return false;
+  });
 }
 
 /**

@@ -106,6 +106,19 @@ describe("PostSync: listings and invalidations", () => {
     assert.ok(copy.body.toString().includes('href="a.html"'));
   });
 
+  test("a listing's rewrite copy never replaces or removes a real page at the copy's key", async () => {
+    const root = h.tempDir();
+    writeTree(root, { "docs/api/a.html": "a", "manual/api/index.html": "the real manual page" });
+    const config = h.config(root, { prefix: "owned/" });
+    await h.publish(config);
+    assert.equal((await h.getObject("owned/docs/api/index.html"))?.metadata.generated, "true");
+    assert.equal((await h.getObject("owned/manual/api/index.html"))?.body.toString(), "the real manual page");
+    unlinkSync(join(root, "docs/api/a.html"));
+    await h.publish(config);
+    assert.equal(await h.getObject("owned/docs/api/index.html"), undefined, "the emptied folder lost its listing");
+    assert.equal((await h.getObject("owned/manual/api/index.html"))?.body.toString(), "the real manual page");
+  });
+
   test("the invalidation calls cover every changed path, its copies and the changed listings", async () => {
     const root = h.tempDir();
     writeTree(root, { "docs/x.html": "x1", "docs/y.html": "y1", "img/p.png": "p" });
