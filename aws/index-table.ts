@@ -49,25 +49,19 @@ export const MAX_PARTITION_KEY_BYTES = 2048;
 export const MAX_SORT_KEY_BYTES = 1024;
 
 function checkedPk(pk: string): string {
-  const bytes = Buffer.byteLength(pk, "utf8");
-  if (bytes > MAX_PARTITION_KEY_BYTES) {
-    throw new BadInputError(
-      `the directory ${JSON.stringify(pk.slice(2, 200))}… is ${bytes} bytes long as an index partition key; ` +
-        `DynamoDB allows ${MAX_PARTITION_KEY_BYTES}: shorten the directory path`,
-    );
-  }
-  return pk;
+  return withinLimit(pk, MAX_PARTITION_KEY_BYTES, `the directory ${JSON.stringify(pk.slice(2, 200))}…`, "partition", "directory path");
 }
 
 function checkedSk(sk: string): string {
-  const bytes = Buffer.byteLength(sk, "utf8");
-  if (bytes > MAX_SORT_KEY_BYTES) {
-    throw new BadInputError(
-      `the name ${JSON.stringify(sk.slice(0, 200))}… is ${bytes} bytes long as an index sort key; ` +
-        `DynamoDB allows ${MAX_SORT_KEY_BYTES}: shorten the file name`,
-    );
+  return withinLimit(sk, MAX_SORT_KEY_BYTES, `the name ${JSON.stringify(sk.slice(0, 200))}…`, "sort", "file name");
+}
+
+function withinLimit(value: string, limit: number, what: string, part: string, fix: string): string {
+  const bytes = Buffer.byteLength(value, "utf8");
+  if (bytes > limit) {
+    throw new BadInputError(`${what} is ${bytes} bytes long as an index ${part} key; DynamoDB allows ${limit}: shorten the ${fix}`);
   }
-  return sk;
+  return value;
 }
 
 /** The primary key of a file's item. */
