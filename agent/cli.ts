@@ -8,7 +8,7 @@ import { RootMissingError } from "./diff.ts";
 import { runAdopt, formatAdoptSummary } from "./adopt.ts";
 import { CheckpointMismatchError } from "./adopt-checkpoint.ts";
 import { LockHeldError } from "./lock.ts";
-import { runHostRestore, type HostRestoreResult } from "./restore-host.ts";
+import { RestoreTimeError, runHostRestore, type HostRestoreResult } from "./restore-host.ts";
 import { createLogger, type Level } from "../core/logger.ts";
 import { formatBytes, runSync, SafetyGuardError, type SyncResult } from "./sync.ts";
 
@@ -18,16 +18,16 @@ export const USAGE = `sitesync — publish a static site tree to S3 and CloudFro
 
 Usage:
   sitesync sync --config FILE [options] [DIR]
-  sitesync restore --config FILE [--prefix P] [--as-of TIME] [--delete] [--dry-run] [DIR]
-  sitesync restore --config FILE --from-queue [--delete] [DIR]
+  sitesync restore --config FILE [--prefix P] [--as-of TIME] [--delete [--force]] [--dry-run] [DIR]
+  sitesync restore --config FILE --from-queue [--delete [--force]] [--dry-run] [DIR]
   sitesync adopt --config FILE [--dry-run] [--delete] [--fudge SECONDS] [--resume] [--force] [DIR]
 
 Commands:
   sync       Compare DIR (default: "root" from the config) with the index, stage what changed,
              and send manifests to the apply queue.
   restore    Rebuild DIR (default: "root") from what the index publishes, or from the versions it had
-             at --as-of (ISO time): files written atomically with their indexed mtimes, so the next
-             sync sees no change. Extra files are removed only with --delete.
+             at --as-of: files written atomically with their indexed mtimes, so the next sync sees no
+             change. Extra files are removed only with --delete, past the mass-deletion guard.
   adopt      Build the index from one listing of a bucket another tool already fills: a file counts
              as published when its size matches and its mtime is not later than the object's
              LastModified + --fudge (default 1200 s). Never writes to the bucket; keys with no file
@@ -37,17 +37,19 @@ Commands:
 Options:
   -c, --config FILE     configuration file (JSON; see README "Agent configuration")
       --prefix P        sync: key prefix in the bucket (overrides the config);
-                        restore: the part of the site to restore (e.g. docs/)
+                        restore: the part of the site to restore (e.g. docs/), within the
+                        config's prefix (which it never changes)
       --no-delete       sync: publish new and changed files, delete nothing
       --delete          restore: also remove files the restored state does not hold;
                         adopt: queue keys that have no file for deletion
-      --as-of TIME      restore: the point in time (e.g. 2026-11-25T09:00:00Z)
+      --as-of TIME      restore: the point in time, ISO 8601 with its zone (2026-11-25T09:00:00Z),
+                        not in the future nor older than retentionDays
       --from-queue      restore: apply the plans the Restore workflow put on the restore queue
       --fudge SECONDS   adopt: clock difference allowed between the host and S3 (default 1200)
       --resume          adopt: continue an interrupted adoption
       --exclude GLOB    leave out matching site paths (repeatable; adds to the config's list)
   -n, --dry-run         print the plan and change nothing
-      --force           go past the mass-deletion guard
+      --force           go past the mass-deletion guard (sync, adopt --delete, restore --delete)
       --json            print the result as JSON on stdout
       --log-level L     debug | info | warn | error (default: info)
   -h, --help            this text
@@ -113,9 +115,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`sitesync: --fudge must be a number of seconds, not "${values.fudge}"\n`);
     return EXIT.usage;
   }
-  const asOf = values["as-of"];
-  if (asOf !== undefined && Number.isNaN(Date.parse(asOf))) {
-    process.stderr.write(`sitesync: --as-of must be an ISO time such as 2026-11-25T09:00:00Z, not "${asOf}"\n`);
+  const planned = values.prefix !== undefined || values["as-of"] !== undefined;
+  if (command === "restore" && values["from-queue"] && planned) {
+    process.stderr.write("sitesync: restore --from-queue takes the prefix and time from its plan: drop them\n");
     return EXIT.usage;
   }
   const logger = createLogger({ level });
@@ -123,7 +125,8 @@ export async function main(argv: string[]): Promise<number> {
     const config = loadConfig(values.config, {
       // A directory on the command line is relative to where the command runs, not to the config file.
       ...(rest[0] !== undefined ? { root: resolve(rest[0]) } : {}),
-      ...(values.prefix !== undefined ? { prefix: values.prefix } : {}),
+      // restore's --prefix is the part of the site to restore, never the site's own prefix.
+      ...(values.prefix !== undefined && command !== "restore" ? { prefix: values.prefix } : {}),
       ...(values["no-delete"] ? { delete: false } : {}),
       ...(values.exclude ? { exclude: values.exclude } : {}),
     });
@@ -151,14 +154,16 @@ export async function main(argv: string[]): Promise<number> {
       if (command === "restore") {
         const result = await runHostRestore(config, clients, logger, {
           prefix: values.prefix ?? "",
-          ...(asOf !== undefined ? { asOf: new Date(asOf).toISOString() } : {}),
+          ...(values["as-of"] !== undefined ? { asOf: values["as-of"] } : {}),
           ...(values["from-queue"] ? { fromQueue: true } : {}),
           dir: config.root,
           delete: values.delete === true,
+          force: values.force === true,
           dryRun: values["dry-run"] === true,
         });
         process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatRestoreSummary(result));
-        return result.refused.length > 0 || result.unrestorable.length > 0 ? EXIT.failed : EXIT.ok;
+        const reported = [result.refused, result.unrestorable, result.failed, result.messagesLeft];
+        return reported.some((l) => l.length > 0) || result.deletionSkipped !== undefined ? EXIT.failed : EXIT.ok;
       }
       const result = await runSync(config, clients, logger, { dryRun: values["dry-run"] === true, force: values.force === true });
       process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : formatSummary(result));
@@ -167,7 +172,7 @@ export async function main(argv: string[]): Promise<number> {
       clients.destroy();
     }
   } catch (err) {
-    if (err instanceof ConfigError || err instanceof CheckpointMismatchError) {
+    if (err instanceof ConfigError || err instanceof CheckpointMismatchError || err instanceof RestoreTimeError) {
       logger.error(err.message);
       return EXIT.usage;
     }
@@ -179,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
       logger.error(err.message);
       return EXIT.guard;
     }
-    logger.error(`sync failed: ${errorMessage(err)}`, { error: (err as Error)?.name });
+    logger.error(`${command} failed: ${errorMessage(err)}`, { error: (err as Error)?.name });
     return EXIT.failed;
   }
 }
@@ -190,9 +195,16 @@ export function formatRestoreSummary(r: HostRestoreResult): string {
     `  written   ${r.written}`,
     `  in place  ${r.skipped} (same size and mtime)`,
   ];
+  // An empty restore is most often a mistyped --prefix or an --as-of before the files existed.
+  if (r.files === 0) {
+    lines.push(`  the restored state holds no files under ${JSON.stringify(r.prefix)}: check --prefix and --as-of`);
+  }
   if (r.deleted > 0) lines.push(`  removed   ${r.deleted} extra files`);
+  if (r.deletionSkipped) lines.push(`  NOT REMOVED extra files: ${r.deletionSkipped}`);
   for (const x of r.refused) lines.push(`  REFUSED   ${JSON.stringify(x.key)}: ${x.reason}`);
   for (const x of r.unrestorable) lines.push(`  LOST      ${JSON.stringify(x.key)}: ${x.reason}`);
+  for (const x of r.failed) lines.push(`  FAILED    ${JSON.stringify(x.key)}: ${x.reason}`);
+  for (const x of r.messagesLeft) lines.push(`  LEFT ON THE QUEUE message ${x.messageId}: ${x.reason}`);
   return `${lines.join("\n")}\n`;
 }
 

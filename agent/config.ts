@@ -19,6 +19,8 @@ export interface AgentConfig {
   queueUrl: string;
   /** Where the Restore workflow puts host restore plans (`sitesync restore --from-queue`). */
   restoreQueueUrl?: string;
+  /** Days the version store keeps staged bytes: how far back a restore can go (the stack's retentionDays). */
+  retentionDays: number;
   /** The PostSync workflow the agent starts after a run that sent entries; absent → not started. */
   postSyncStateMachineArn?: string;
   /** Local stack only: service endpoints and static credentials. */
@@ -51,6 +53,8 @@ export interface CliOverrides {
 const DEFAULTS = {
   prefix: "",
   region: "us-east-1",
+  // The stack's retentionDays in the prod example (config/environments.json) and the README's costs.
+  retentionDays: 90,
   nameEncoding: "latin1",
   exclude: [] as string[],
   dotFiles: "exclude" as const,
@@ -88,6 +92,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   const known = new Set([
     "root", "prefix", "region", "siteBucket", "versionBucket", "table", "queueUrl", "restoreQueueUrl", "postSyncStateMachineArn", "endpoints", "credentials",
     "stateDir", "nameEncoding", "exclude", "dotFiles", "delete", "deleteGuard", "contentTypes", "concurrency", "pack",
+    "retentionDays",
     "resendAfterMinutes", "lockWarnMinutes",
   ]);
   for (const field of Object.keys(o)) {
@@ -126,6 +131,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     versionBucket: str("versionBucket", '"example-com-versions"'),
     table: str("table", '"sitesync-prod-index"'),
     queueUrl,
+    retentionDays: numberIn(o, "retentionDays", source, DEFAULTS.retentionDays, 1, 3650, "90"),
     stateDir: resolve(baseDir, str("stateDir", '"/var/lib/sitesync"')),
     nameEncoding,
     exclude,

@@ -1,125 +1,515 @@
 // `sitesync restore`: rebuild the host tree (or part of it) from what the index publishes now, or from
 // the versions it had at a point in time. Every file is written to a temporary name beside its target
 // and renamed into place, with the indexed mtime, so the next sync sees no change. Keys that would land
-// outside the target directory (.., absolute, NUL) are refused; no symbolic link is ever followed; extra
-// files go only with --delete; a restore and a sync never run at once (the same lock).
-import { lstat, mkdir, readdir, rename, rm, unlink, utimes } from "node:fs/promises";
-import { DeleteMessageCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { BadInputError, ConfigError } from "../core/errors.ts";
-import { join, resolve, sep } from "node:path";
+// outside the target directory (.., absolute, NUL) are refused; no symbolic link is ever followed, even
+// one swapped in mid-restore (agent/tree-writer.ts); extra files go only with --delete, past the same
+// mass-deletion guard as sync's, and only once the whole plan is known; a restore and a sync never run at
+// once (the same lock). Only a restore into the configured root touches the index.
+import { mkdir, realpath } from "node:fs/promises";
+import { resolve } from "node:path";
+import type { FileHandle } from "node:fs/promises";
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  type Message,
+} from "@aws-sdk/client-sqs";
 import type { AwsClients } from "../aws/clients.ts";
 import { queryHistory, queryHistoryDirs, setDesiredMtime } from "../aws/index-table.ts";
 import { currentFiles, currentSubdirectories } from "../aws/restore-plan.ts";
-import { downloadVersion } from "../aws/staged-bytes.ts";
-import type { DesiredPut } from "../core/index-record.ts";
+import { downloadPublished, downloadVersion, type StagedBytesSource } from "../aws/staged-bytes.ts";
+import { DeletionTally, judgeDeletions } from "../core/delete-guard.ts";
+import { BadInputError, ConfigError, PermanentError, errorMessage } from "../core/errors.ts";
+import { parseHostPlan, type HostPlanFile, type HostPlanMessage } from "../core/host-plan.ts";
+import { decodeName, joinKey, splitKey } from "../core/keys.ts";
 import type { Logger } from "../core/logger.ts";
-import { joinKey, splitKey } from "../core/keys.ts";
 import { mtimeFromNs, mtimeToSeconds } from "../core/mtime.ts";
-import { versionAsOf, type KeyVersion } from "../core/restore-rules.ts";
+import { oldestRestorable, parseIsoTime, versionAsOf, type KeyVersion } from "../core/restore-rules.ts";
 import type { AgentConfig } from "./config.ts";
 import { Limit } from "./limit.ts";
 import { acquireLock } from "./lock.ts";
 import { createExcluder } from "./scan.ts";
+import { SafetyGuardError } from "./sync.ts";
+import { TreeDirectory, UnsafeKeyError, type WriteStepHook } from "./tree-writer.ts";
 
 export interface HostRestoreOptions {
-  /** Site-relative prefix to restore, "" for the whole site. */
+  /** Site-relative prefix to restore, "" for the whole site; the site's own prefix comes from the config. */
   prefix: string;
-  /** ISO time; absent → the state the index publishes now. */
+  /** ISO 8601 time with its zone; absent → the state the index publishes now. */
   asOf?: string;
   /** Take the plan from the restore queue (written by the Restore workflow) instead of the index. */
   fromQueue?: boolean;
   /** The directory to write into (default: the config's root). */
   dir: string;
   delete: boolean;
+  /** Let --delete past the mass-deletion guard. */
+  force?: boolean;
   dryRun?: boolean;
+  onWriteStep?: WriteStepHook;
 }
 
 export interface HostRestoreResult {
+  /** The site-relative prefix restored. */
+  prefix: string;
   files: number;
   written: number;
   skipped: number;
   deleted: number;
   refused: Array<{ key: string; reason: string }>;
   unrestorable: Array<{ key: string; reason: string }>;
+  /** Files that failed for another reason (an S3 or a disk error): reported, the rest restored. */
+  failed: Array<{ key: string; reason: string }>;
+  /** Queue messages not applied (malformed, or another restore's or host's plan): left on the queue. */
+  messagesLeft: Array<{ messageId: string; reason: string }>;
+  /** Why --delete removed nothing although asked. */
+  deletionSkipped?: string;
   seconds: number;
 }
 
-export class UnsafeKeyError extends Error {
-  override readonly name = "UnsafeKeyError";
+/** A --as-of that is not a time, or not one a restore can reach. */
+export class RestoreTimeError extends PermanentError {
+  override readonly name = "RestoreTimeError";
 }
 
-export async function runHostRestore(config: AgentConfig, clients: AwsClients, logger: Logger, options: HostRestoreOptions): Promise<HostRestoreResult> {
+/** The bytes of a version are gone for good. */
+class UnrestorableError extends PermanentError {
+  override readonly name = "UnrestorableError";
+}
+
+export async function runHostRestore(
+  config: AgentConfig,
+  clients: AwsClients,
+  logger: Logger,
+  options: HostRestoreOptions,
+): Promise<HostRestoreResult> {
   const started = Date.now();
-  const lock = acquireLock(config.stateDir, "restore", logger);
+  const now = new Date(started);
+  const asOf = options.asOf === undefined ? undefined : restorableTime(options.asOf, now, config.retentionDays);
+  const lock = acquireLock(config.stateDir, "restore", logger, config.lockWarnMinutes);
   try {
     const target = resolve(options.dir);
     if (!options.dryRun) await mkdir(target, { recursive: true });
-    const result: HostRestoreResult = { files: 0, written: 0, skipped: 0, deleted: 0, refused: [], unrestorable: [], seconds: 0 };
-    const planned = new Set<string>();
-    const limit = new Limit(config.concurrency.files);
-    let done = 0;
-    const restoreAll = (files: TargetFile[]) => Promise.all(
-      files.map((file) =>
-        limit.run(async () => {
-          const rel = file.key.slice(config.prefix.length);
-          try {
-            const path = safePath(target, rel);
-            planned.add(path);
-            if (file.desired.source.key === "" && file.publishedVersion !== file.desired.version) {
-              result.unrestorable.push({ key: file.key, reason: "adopted version no longer in the bucket" });
-              return;
-            }
-            const outcome = await restoreFile(config, clients, target, rel, path, file, options.dryRun === true);
-            result[outcome] += 1;
-          } catch (err) {
-            if (err instanceof UnsafeKeyError) {
-              result.refused.push({ key: file.key, reason: err.message });
-              logger.warn("refused a key that would write outside the target", { key: file.key, reason: err.message });
-              return;
-            }
-            if ((err as Error).name === "NoSuchKey") {
-              // Staged before the retention window: the bytes have expired. Report it; restore the rest.
-              result.unrestorable.push({ key: file.key, reason: "its staged bytes have expired (older than the retention)" });
-              return;
-            }
-            throw err;
-          } finally {
-            logger.progress(`restored ${++done}/${result.files}`);
-          }
-        }),
-      ),
-    );
-    let prefix = options.prefix;
-    if (options.fromQueue) {
-      prefix = await consumePlans(config, clients, logger, async (plan) => {
-        result.files += plan.length;
-        await restoreAll(plan);
-      });
-    } else {
-      const files = await targetFiles(config, clients, options);
-      result.files = files.length;
-      await restoreAll(files);
+    const hooks = options.onWriteStep ? { onWriteStep: options.onWriteStep } : {};
+    // A dry run into a folder that does not exist yet: everything would be written, nothing removed.
+    const root = await TreeDirectory.open(target, hooks).catch((err: NodeJS.ErrnoException) => {
+      if (options.dryRun && err.code === "ENOENT") return undefined;
+      throw err;
+    });
+    try {
+      const run = new Restore(config, clients, logger, root, await sameDirectory(target, config.root), options);
+      await (options.fromQueue ? run.fromQueue() : run.fromIndex(asOf));
+      run.result.seconds = (Date.now() - started) / 1000;
+      return run.result;
+    } finally {
+      await root?.close();
     }
-    if (options.delete) result.deleted = await removeExtraFiles(config, target, prefix, planned, options.dryRun === true, logger);
-    result.seconds = (Date.now() - started) / 1000;
-    return result;
   } finally {
     lock.release();
   }
 }
 
-interface TargetFile {
-  key: string;
-  desired: DesiredPut;
-  /** The version the index publishes now, to know whether an adopted version's bytes are still there. */
-  publishedVersion?: string;
+function restorableTime(text: string, now: Date, retentionDays: number): string {
+  const at = parseIsoTime(text);
+  if (!at) {
+    throw new RestoreTimeError(
+      "--as-of must be an ISO 8601 time with its zone, such as 2026-11-25T09:00:00Z or 2026-11-25T10:00:00+01:00, " +
+        `not "${text}"`,
+    );
+  }
+  if (at > now) {
+    throw new RestoreTimeError(`--as-of ${at.toISOString()} is in the future; the latest restorable time is now`);
+  }
+  const oldest = oldestRestorable(now, retentionDays);
+  if (at < oldest) {
+    throw new RestoreTimeError(
+      `--as-of ${at.toISOString()} is older than the ${retentionDays}-day retention (retentionDays): ` +
+        `the oldest time that can be restored is ${oldest.toISOString()}`,
+    );
+  }
+  return at.toISOString();
 }
 
-async function targetFiles(config: AgentConfig, clients: AwsClients, options: HostRestoreOptions): Promise<TargetFile[]> {
-  const keyPrefix = config.prefix + options.prefix;
+/** The index is the configured root's: a restore elsewhere (a scratch folder) must never change it. */
+async function sameDirectory(a: string, b: string): Promise<boolean> {
+  const real = (p: string) => realpath(p).catch(() => resolve(p));
+  return (await real(a)) === (await real(b));
+}
+
+/** One plan entry of the restored state, whatever its source (the index or a queue message). */
+type TargetFile = HostPlanFile;
+
+class Restore {
+  readonly result: HostRestoreResult;
+  /** Site-relative keys of the restored state: never removed as extra. */
+  private readonly planned = new Set<string>();
+  private readonly limit: Limit;
+  private readonly bytes: StagedBytesSource;
+  private done = 0;
+  private readonly config: AgentConfig;
+  private readonly clients: AwsClients;
+  private readonly logger: Logger;
+  private readonly root: TreeDirectory | undefined;
+  private readonly intoRoot: boolean;
+  private readonly options: HostRestoreOptions;
+
+  constructor(
+    config: AgentConfig,
+    clients: AwsClients,
+    logger: Logger,
+    root: TreeDirectory | undefined,
+    intoRoot: boolean,
+    options: HostRestoreOptions,
+  ) {
+    this.config = config;
+    this.clients = clients;
+    this.logger = logger;
+    this.root = root;
+    this.intoRoot = intoRoot;
+    this.options = options;
+    this.result = {
+      prefix: options.prefix,
+      files: 0,
+      written: 0,
+      skipped: 0,
+      deleted: 0,
+      refused: [],
+      unrestorable: [],
+      failed: [],
+      messagesLeft: [],
+      seconds: 0,
+    };
+    this.limit = new Limit(config.concurrency.files);
+    this.bytes = { s3: clients.s3, versionBucket: config.versionBucket, siteBucket: config.siteBucket };
+  }
+
+  async fromIndex(asOf: string | undefined): Promise<void> {
+    const files = await targetFiles(this.config, this.clients, this.options.prefix, asOf);
+    this.result.files = files.length;
+    await this.restoreAll(files, this.config.prefix + this.options.prefix);
+    if (this.options.delete) await this.removeExtraFiles(this.options.prefix);
+  }
+
+  /**
+   * Applies the plan the Restore workflow put on the restore queue, part by part as its messages arrive.
+   * The messages of one restore are applied; anything else is left on the queue and reported. With
+   * --delete the plan's messages are held (invisible) until every page has arrived and the extras are
+   * removed, so that a later run still finds the whole plan if this one cannot; otherwise each message
+   * goes once applied.
+   */
+  async fromQueue(): Promise<void> {
+    const queueUrl = this.config.restoreQueueUrl;
+    if (!queueUrl) {
+      const problem = "is needed for --from-queue (the stack output RestoreQueueUrl)";
+      throw new ConfigError("the configuration", "restoreQueueUrl", problem);
+    }
+    const sqs = this.clients.sqs;
+    const keep = this.options.delete || this.options.dryRun === true;
+    const plan = new PlanPages();
+    const left: string[] = [];
+    try {
+      for (let empty = 0; empty < 2; ) {
+        const res = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: queueUrl,
+            MaxNumberOfMessages: 10,
+            WaitTimeSeconds: 1,
+            VisibilityTimeout: 600,
+          }),
+        );
+        const messages = res.Messages ?? [];
+        empty = messages.length === 0 ? empty + 1 : 0;
+        for (const message of messages) {
+          const part = plan.add(message, this.config.prefix);
+          if (typeof part === "string") {
+            this.result.messagesLeft.push({ messageId: message.MessageId ?? "?", reason: part });
+            this.logger.error("left a message on the restore queue", { messageId: message.MessageId, reason: part });
+            left.push(message.ReceiptHandle!);
+            continue;
+          }
+          if (part === undefined) continue;
+          const { restoreId, page } = part;
+          this.logger.info("applying a restore plan part", { restoreId, page, part: part.part });
+          await this.applyPlanMessage(part);
+          if (keep) continue;
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+          plan.release(part);
+        }
+      }
+      const head = plan.head;
+      if (head) this.result.prefix = head.prefix.slice(this.config.prefix.length);
+      if (!this.options.delete) return;
+      const missing = plan.missing();
+      if (!head || missing) {
+        this.result.deletionSkipped = head
+          ? `the plan of restore ${head.restoreId} is incomplete (${missing}); nothing was removed. ` +
+            "The parts that arrived are back on the queue: run again once the Restore workflow has finished."
+          : "the restore queue held no plan; nothing was removed";
+        this.logger.warn(this.result.deletionSkipped);
+        return;
+      }
+      await this.removeExtraFiles(this.result.prefix);
+      if (this.options.dryRun) return;
+      for (const [part, receipt] of plan.held()) {
+        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
+        plan.release(part);
+      }
+    } finally {
+      // Back on the queue at once, for the next run (or a run with --force after the guard stopped this one).
+      for (const receipt of [...plan.held().values(), ...left]) {
+        const visible = new ChangeMessageVisibilityCommand({
+          QueueUrl: queueUrl,
+          ReceiptHandle: receipt,
+          VisibilityTimeout: 0,
+        });
+        await sqs
+          .send(visible)
+          .catch((err: unknown) => {
+            this.logger.warn("a plan message stays invisible until its timeout", { error: errorMessage(err) });
+          });
+      }
+    }
+  }
+
+  private async applyPlanMessage(plan: HostPlanMessage): Promise<void> {
+    for (const lost of plan.unrestorable) {
+      this.planned.add(lost.key.slice(this.config.prefix.length));
+      this.result.unrestorable.push(lost);
+    }
+    this.result.files += plan.files.length + plan.unrestorable.length;
+    await this.restoreAll(plan.files, plan.prefix);
+  }
+
+  private restoreAll(files: TargetFile[], keyPrefix: string): Promise<void> {
+    const each = files.map((file) => this.limit.run(() => this.restoreOne(file, keyPrefix)));
+    return Promise.all(each).then(() => undefined);
+  }
+
+  /** One file: written, skipped, or reported; one file's failure never stops the others. */
+  private async restoreOne(file: TargetFile, keyPrefix: string): Promise<void> {
+    const rel = file.key.slice(this.config.prefix.length);
+    try {
+      if (!file.key.startsWith(keyPrefix)) {
+        throw new UnsafeKeyError(`the key is outside the restored prefix "${keyPrefix}"`);
+      }
+      const segments = keySegments(rel);
+      this.planned.add(rel);
+      this.result[await this.restoreFile(segments, file)] += 1;
+    } catch (err) {
+      const reason = errorMessage(err);
+      if (err instanceof UnsafeKeyError) {
+        this.result.refused.push({ key: file.key, reason });
+        this.logger.warn("refused a key that would write outside the target or through a link", {
+          key: file.key,
+          reason,
+        });
+      } else if (err instanceof UnrestorableError) {
+        this.result.unrestorable.push({ key: file.key, reason });
+        this.logger.warn("a version's bytes are gone", { key: file.key, reason });
+      } else {
+        this.result.failed.push({ key: file.key, reason });
+        this.logger.error("could not restore a file", { key: file.key, reason, error: (err as Error)?.name });
+      }
+    } finally {
+      this.logger.progress(`restored ${++this.done}/${this.result.files}`);
+    }
+  }
+
+  private async restoreFile(segments: string[], file: TargetFile): Promise<"written" | "skipped"> {
+    const { desired } = file;
+    if (desired.source.key === "" && file.publishedVersion !== desired.version) {
+      throw new UnrestorableError("adopted version no longer in the bucket");
+    }
+    const dirs = segments.slice(0, -1);
+    const name = segments.at(-1)!;
+    const existing = await this.root?.within(dirs, false, (dir) => dir.lstat(name));
+    const path = segments.join("/");
+    if (existing?.isSymbolicLink()) {
+      throw new UnsafeKeyError(`${path} is a symbolic link; restore never writes through one`);
+    }
+    if (existing && !existing.isFile()) throw new UnsafeKeyError(`${path} is not a regular file`);
+    // Already in place: same size and the indexed mtime (size alone would hide a same-size edit).
+    if (existing && Number(existing.size) === desired.size && mtimeFromNs(existing.mtimeNs) === desired.mtime) {
+      return "skipped";
+    }
+    if (this.options.dryRun) return "written";
+    const written = await this.root!.within(dirs, true, (dir) =>
+      dir.writeFile(name, mtimeToSeconds(desired.mtime), (into) => this.fetchBytes(file, into)),
+    );
+    // Node sets mtimes through a double, which can miss the indexed nanoseconds: record what the file got,
+    // so the next sync sees it unchanged (only while this version is still the desired one).
+    const actual = mtimeFromNs(written!.mtimeNs);
+    if (this.intoRoot && actual !== desired.mtime) {
+      await setDesiredMtime(this.clients.dynamodb, this.config.table, file.key, desired.version, actual);
+    }
+    return "written";
+  }
+
+  /**
+   * The version's bytes from where they were staged; when those have expired (older than the retention)
+   * and the version is the one published, from the site object — checked to be that very version.
+   */
+  private async fetchBytes(file: TargetFile, into: FileHandle): Promise<void> {
+    const { key, desired } = file;
+    try {
+      await downloadVersion(this.bytes, key, desired.source, desired.size, into);
+    } catch (err) {
+      const name = (err as Error).name;
+      if (desired.source.key === "" || (name !== "NoSuchKey" && name !== "AccessDenied")) throw err;
+      if (file.publishedVersion !== desired.version) {
+        throw new UnrestorableError(
+          `its staged bytes are gone (${name}: staged before the retention window) ` +
+            "and the site publishes another version",
+        );
+      }
+      await downloadPublished(this.bytes, key, desired.version, desired.size, into).catch((e: Error) => {
+        throw e instanceof BadInputError || e.name === "NoSuchKey" || e.name === "AccessDenied"
+          ? new UnrestorableError(`its staged bytes are gone and the published object cannot stand in: ${e.message}`)
+          : e;
+      });
+    }
+  }
+
+  /**
+   * Removes regular files under the restored prefix that the restored state does not hold (excluded names
+   * are kept), after asking the mass-deletion guard about all of them at once.
+   */
+  private async removeExtraFiles(prefix: string): Promise<void> {
+    if (!this.root) return;
+    const config = this.config;
+    const excluded = createExcluder({
+      nameEncoding: config.nameEncoding,
+      exclude: config.exclude,
+      dotFiles: config.dotFiles,
+      fileConcurrency: 1,
+    });
+    const startRel = splitKey(prefix).dir;
+    const tally = new DeletionTally();
+    const extras: Buffer[][] = [];
+    // Names are bytes, decoded as the scan decodes them, and the file is removed by its bytes.
+    const walk = async (dir: TreeDirectory, relDir: string, names: Buffer[]): Promise<void> => {
+      for (const entry of await dir.entries()) {
+        const { name } = decodeName(entry.name, config.nameEncoding);
+        const rel = joinKey(relDir, name);
+        if (excluded(rel, name) || name.includes(".sitesync-restore-")) continue;
+        if (entry.isDirectory()) {
+          const child = await dir.child(entry.name, false).catch((err: unknown) => {
+            if (!(err instanceof UnsafeKeyError)) throw err;
+            this.logger.warn("not descending", { reason: err.message });
+            return undefined;
+          });
+          if (!child) continue;
+          try {
+            await walk(child, rel, [...names, entry.name]);
+          } finally {
+            await child.close();
+          }
+        } else if (entry.isFile() && rel.startsWith(prefix)) {
+          const extra = !this.planned.has(rel);
+          tally.count(rel, extra);
+          if (extra) extras.push([...names, entry.name]);
+        }
+      }
+    };
+    await this.root.within(keySegmentsOf(startRel), false, async (start) => {
+      await walk(start, startRel, []);
+      const verdict = judgeDeletions(
+        { ...tally, subject: `the tree under "${prefix}"`, source: "the restored state" },
+        config.deleteGuard,
+      );
+      if (!verdict.allowed && !this.options.force) {
+        throw new SafetyGuardError(
+          `${verdict.reason}. Restored files were written; nothing was removed. ` +
+            "Check --prefix and --as-of; run with --force if the removals are meant.",
+        );
+      }
+      for (const names of extras) {
+        if (!this.options.dryRun) await start.within(names.slice(0, -1), false, (dir) => dir.remove(names.at(-1)!));
+        this.result.deleted++;
+        const path = names.map((n) => n.toString()).join("/");
+        this.logger.debug("removed a file the restore does not hold", { path });
+      }
+    });
+  }
+}
+
+/** The segments of a site-relative key, or UnsafeKeyError when it could land outside the target. */
+function keySegments(rel: string): string[] {
+  if (rel.includes("\0")) throw new UnsafeKeyError("the key contains a NUL byte");
+  if (rel.startsWith("/") || /^[A-Za-z]:[\\/]/.test(rel)) throw new UnsafeKeyError("the key is an absolute path");
+  const segments = rel.split("/");
+  if (segments.some((s) => s === ".." || s === "." || s === "")) {
+    throw new UnsafeKeyError("the key has an empty, '.' or '..' segment");
+  }
+  return segments;
+}
+
+const keySegmentsOf = (relDir: string): string[] => (relDir === "" ? [] : keySegments(relDir));
+
+/**
+ * The parts of one restore's plan as they arrive: which have been applied, the latest receipt of each
+ * (SQS delivers at least once, each time with a new receipt), and whether every page is whole.
+ */
+class PlanPages {
+  head: HostPlanMessage | undefined;
+  private readonly pages = new Map<number, { parts: number; got: Set<number> }>();
+  private readonly receipts = new Map<string, string>();
+
+  /** The part to apply; undefined for one applied already; why a message is not this plan's. */
+  add(message: Message, sitePrefix: string): HostPlanMessage | undefined | string {
+    let part: HostPlanMessage;
+    try {
+      part = parseHostPlan(message.Body ?? "");
+    } catch (err) {
+      return `not a restore plan: ${errorMessage(err)}`;
+    }
+    if (part.sitePrefix !== sitePrefix) {
+      return `a plan for the site prefix "${part.sitePrefix}"; this host syncs "${sitePrefix}"`;
+    }
+    const head = (this.head ??= part);
+    if (part.restoreId !== head.restoreId) {
+      return `a plan of restore ${part.restoreId}; this run applies restore ${head.restoreId}: run again to apply it`;
+    }
+    const page = this.pages.get(part.page) ?? { parts: part.parts, got: new Set<number>() };
+    if (part.pages !== head.pages || part.prefix !== head.prefix || part.parts !== page.parts) {
+      return `its pages, parts or prefix differ from the other messages of restore ${part.restoreId}`;
+    }
+    this.pages.set(part.page, page);
+    this.receipts.set(slot(part), message.ReceiptHandle!);
+    if (page.got.has(part.part)) return undefined;
+    page.got.add(part.part);
+    return part;
+  }
+
+  /** Parts applied and not yet taken off the queue, by part. */
+  held(): Map<string, string> {
+    return this.receipts;
+  }
+
+  release(part: HostPlanMessage | string): void {
+    this.receipts.delete(typeof part === "string" ? part : slot(part));
+  }
+
+  /** What is missing, in words; undefined when every page is whole. */
+  missing(): string | undefined {
+    if (!this.head) return undefined;
+    const whole = [...this.pages.values()].filter((p) => p.got.size === p.parts).length;
+    return whole === this.head.pages ? undefined : `${whole} of ${this.head.pages} pages received`;
+  }
+}
+
+const slot = (part: HostPlanMessage) => `${part.page}.${part.part}`;
+
+/** The restored state from the index: as it publishes now, or each key's version at `asOf`. */
+async function targetFiles(
+  config: AgentConfig,
+  clients: AwsClients,
+  prefix: string,
+  asOf: string | undefined,
+): Promise<TargetFile[]> {
+  const keyPrefix = config.prefix + prefix;
   const startDir = splitKey(keyPrefix).dir;
   const out: TargetFile[] = [];
-  if (options.asOf === undefined) {
+  if (asOf === undefined) {
     const queue = [startDir];
     while (queue.length > 0) {
       const dir = queue.pop()!;
@@ -127,7 +517,7 @@ async function targetFiles(config: AgentConfig, clients: AwsClients, options: Ho
         currentFiles(clients.dynamodb, config.table, dir, keyPrefix),
         currentSubdirectories(clients.dynamodb, config.table, dir),
       ]);
-      for (const f of files) out.push({ key: f.key, desired: f.desired, publishedVersion: f.desired.version });
+      out.push(...files);
       queue.push(...dirs);
     }
     return out;
@@ -137,148 +527,18 @@ async function targetFiles(config: AgentConfig, clients: AwsClients, options: Ho
       queryHistory(clients.dynamodb, config.table, dir),
       currentFiles(clients.dynamodb, config.table, dir, keyPrefix),
     ]);
-    const published = new Map(now.map((f) => [f.key, f.desired.version]));
+    const published = new Map(now.map((f) => [f.key, f.publishedVersion]));
     const byKey = new Map<string, KeyVersion[]>();
-    for (const h of history) if (h.key.startsWith(keyPrefix)) byKey.set(h.key, [...(byKey.get(h.key) ?? []), { desired: h.desired, at: h.at }]);
+    for (const h of history) {
+      if (!h.key.startsWith(keyPrefix)) continue;
+      byKey.set(h.key, [...(byKey.get(h.key) ?? []), { desired: h.desired, at: h.at }]);
+    }
     for (const [key, versions] of byKey) {
-      const v = versionAsOf(versions, options.asOf);
-      if (v && v.desired.op === "put") {
-        const publishedVersion = published.get(key);
-        out.push({ key, desired: v.desired, ...(publishedVersion ? { publishedVersion } : {}) });
-      }
+      const v = versionAsOf(versions, asOf);
+      if (v?.desired.op !== "put") continue;
+      const publishedVersion = published.get(key);
+      out.push({ key, desired: v.desired, ...(publishedVersion ? { publishedVersion } : {}) });
     }
   }
   return out;
-}
-
-interface PlanMessage {
-  v: 1;
-  restoreId: string;
-  sitePrefix: string;
-  prefix: string;
-  files: TargetFile[];
-}
-
-/**
- * Applies every plan on the restore queue, deleting a message only once its files are written; returns
- * the site-relative prefix the plans covered. Stops when the queue stays empty for two polls.
- */
-async function consumePlans(config: AgentConfig, clients: AwsClients, logger: Logger, apply: (files: TargetFile[]) => Promise<void>): Promise<string> {
-  if (!config.restoreQueueUrl) throw new ConfigError("the configuration", "restoreQueueUrl", "is needed for --from-queue (the stack output RestoreQueueUrl)");
-  let prefix = "";
-  for (let empty = 0; empty < 2; ) {
-    const res = await clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: config.restoreQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 600 }),
-    );
-    const messages = res.Messages ?? [];
-    if (messages.length === 0) {
-      empty++;
-      continue;
-    }
-    empty = 0;
-    for (const message of messages) {
-      const plan = JSON.parse(message.Body ?? "{}") as PlanMessage;
-      if (plan.v !== 1 || !Array.isArray(plan.files)) throw new BadInputError(`restore queue message ${message.MessageId} is not a restore plan`);
-      if (plan.sitePrefix !== config.prefix) {
-        throw new BadInputError(`restore plan ${plan.restoreId} is for the site prefix "${plan.sitePrefix}", this host syncs "${config.prefix}"`);
-      }
-      prefix = plan.prefix.slice(config.prefix.length);
-      logger.info("applying a restore plan", { restoreId: plan.restoreId, files: plan.files.length });
-      await apply(plan.files);
-      await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: config.restoreQueueUrl, ReceiptHandle: message.ReceiptHandle! }));
-    }
-  }
-  return prefix;
-}
-
-/** The absolute path of a site-relative key inside `target`, or UnsafeKeyError. */
-export function safePath(target: string, rel: string): string {
-  if (rel.includes("\0")) throw new UnsafeKeyError("the key contains a NUL byte");
-  if (rel.startsWith("/") || /^[A-Za-z]:[\\/]/.test(rel)) throw new UnsafeKeyError("the key is an absolute path");
-  const segments = rel.split("/");
-  if (segments.some((s) => s === ".." || s === "." || s === "")) throw new UnsafeKeyError("the key has an empty, '.' or '..' segment");
-  const path = resolve(target, rel);
-  if (!path.startsWith(target + sep)) throw new UnsafeKeyError("the key resolves outside the target directory");
-  return path;
-}
-
-/** Creates the directories of `rel` under `target`, refusing to pass through a symbolic link or a file. */
-async function ensureDirectories(target: string, rel: string): Promise<void> {
-  let path = target;
-  for (const segment of rel.split("/").slice(0, -1)) {
-    path = join(path, segment);
-    try {
-      const st = await lstat(path);
-      if (st.isSymbolicLink()) throw new UnsafeKeyError(`${path} is a symbolic link; restore never follows one`);
-      if (!st.isDirectory()) throw new UnsafeKeyError(`${path} is a file where the key needs a directory`);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-      await mkdir(path).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== "EEXIST") throw e;
-      });
-    }
-  }
-}
-
-async function restoreFile(
-  config: AgentConfig,
-  clients: AwsClients,
-  target: string,
-  rel: string,
-  path: string,
-  file: TargetFile,
-  dryRun: boolean,
-): Promise<"written" | "skipped"> {
-  const existing = await lstat(path, { bigint: true }).catch((err: NodeJS.ErrnoException) => {
-    if (err.code === "ENOENT") return undefined;
-    throw err;
-  });
-  if (existing?.isSymbolicLink()) throw new UnsafeKeyError(`${path} is a symbolic link; restore never writes through one`);
-  if (existing && !existing.isFile()) throw new UnsafeKeyError(`${path} is not a regular file`);
-  // Already in place: same size and the indexed mtime (size alone would hide a same-size edit).
-  if (existing && Number(existing.size) === file.desired.size && mtimeFromNs(existing.mtimeNs) === file.desired.mtime) return "skipped";
-  if (dryRun) return "written";
-  await ensureDirectories(target, rel);
-  const temp = join(path, "..", `.${splitKey(rel).name.slice(0, 100)}.sitesync-restore-${process.pid}-${Math.random().toString(36).slice(2)}`);
-  try {
-    await downloadVersion({ s3: clients.s3, versionBucket: config.versionBucket, siteBucket: config.siteBucket }, file.key, file.desired.source, file.desired.size, temp);
-    const seconds = mtimeToSeconds(file.desired.mtime);
-    await utimes(temp, seconds, seconds);
-    await rename(temp, path);
-  } catch (err) {
-    await unlink(temp).catch(() => {});
-    throw err;
-  }
-  // Node sets mtimes through a double, which can miss the indexed nanoseconds: record what the file got,
-  // so the next sync sees it unchanged (only while this version is still the desired one).
-  const actual = mtimeFromNs((await lstat(path, { bigint: true })).mtimeNs);
-  if (actual !== file.desired.mtime) await setDesiredMtime(clients.dynamodb, config.table, file.key, file.desired.version, actual);
-  return "written";
-}
-
-/** Removes regular files under the restored prefix that the plan does not hold (excluded names are kept). */
-async function removeExtraFiles(config: AgentConfig, target: string, prefix: string, planned: Set<string>, dryRun: boolean, logger: Logger): Promise<number> {
-  const excluded = createExcluder({ nameEncoding: config.nameEncoding, exclude: config.exclude, dotFiles: config.dotFiles, fileConcurrency: 1 });
-  const startRel = splitKey(prefix).dir;
-  const start = startRel === "" ? target : join(target, startRel);
-  let removed = 0;
-  const walk = async (dir: string, relDir: string): Promise<void> => {
-    const entries = await readdir(dir, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-      if (err.code === "ENOENT") return [];
-      throw err;
-    });
-    for (const entry of entries) {
-      const rel = joinKey(relDir, entry.name);
-      if (excluded(rel, entry.name) || entry.name.includes(".sitesync-restore-")) continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path, rel);
-      else if (entry.isFile() && rel.startsWith(prefix) && !planned.has(path)) {
-        if (!dryRun) await rm(path);
-        removed++;
-        logger.debug("removed a file the restore does not hold", { path });
-      }
-    }
-  };
-  await walk(start, startRel);
-  return removed;
 }

@@ -2,6 +2,7 @@
 // its current index record, by the rules of core/restore-rules.ts. Shared by the site restore (Lambda)
 // and the host restore (agent), so both agree on what a point in time means.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { HostPlanFile } from "../core/host-plan.ts";
 import type { DesiredPut, IndexFile } from "../core/index-record.ts";
 import { decideRestore, versionAsOf, type KeyVersion, type RestoreAction } from "../core/restore-rules.ts";
 import { queryDirectory, queryHistory } from "./index-table.ts";
@@ -36,12 +37,24 @@ export async function planDirectoryRestore(
   });
 }
 
-/** The files of `dir` as the index publishes them now (generated listings left out). */
-export async function currentFiles(ddb: DynamoDBClient, table: string, dir: string, keyPrefix: string): Promise<Array<{ key: string; desired: DesiredPut }>> {
+/**
+ * The files of `dir` as the index publishes them now (generated listings left out), each with the version
+ * the site bucket holds, whose object can stand in for staged bytes that have expired.
+ */
+export async function currentFiles(
+  ddb: DynamoDBClient,
+  table: string,
+  dir: string,
+  keyPrefix: string,
+): Promise<HostPlanFile[]> {
   const files = await readFiles(ddb, table, dir);
   return [...files.values()]
     .filter((f) => f.key.startsWith(keyPrefix) && !f.generated && f.desired.op === "put")
-    .map((f) => ({ key: f.key, desired: f.desired as DesiredPut }));
+    .map((f) => ({
+      key: f.key,
+      desired: f.desired as DesiredPut,
+      ...(f.published ? { publishedVersion: f.published.version } : {}),
+    }));
 }
 
 async function readFiles(ddb: DynamoDBClient, table: string, dir: string): Promise<Map<string, IndexFile>> {

@@ -1,10 +1,9 @@
 // Reads a version's bytes back from where they were staged: a range of a pack, an object of its own,
 // or — for a version adopted from the bucket and never staged — the site object itself.
-import { createWriteStream } from "node:fs";
-import { pipeline } from "node:stream/promises";
+import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { RetryableError } from "../core/errors.ts";
+import { GetObjectCommand, type GetObjectCommandOutput, type S3Client } from "@aws-sdk/client-s3";
+import { BadInputError, RetryableError } from "../core/errors.ts";
 import { isPack, type BytesLocation } from "../core/index-record.ts";
 
 export interface StagedBytesSource {
@@ -13,28 +12,60 @@ export interface StagedBytesSource {
   siteBucket: string;
 }
 
-/** Streams the bytes of a version of `key` into `path`; checks the length it got against `size`. */
-export async function downloadVersion(from: StagedBytesSource, key: string, source: BytesLocation, size: number, path: string): Promise<void> {
+/** Streams the bytes of a version of `key` into `into`; checks the length it got against `size`. */
+export async function downloadVersion(
+  from: StagedBytesSource,
+  key: string,
+  source: BytesLocation,
+  size: number,
+  into: FileHandle,
+): Promise<void> {
+  if (isPack(source) && source.length === 0) return;
   const request =
     source.key === ""
       ? { Bucket: from.siteBucket, Key: key }
-      : isPack(source)
-        ? { Bucket: from.versionBucket, Key: source.key, ...(source.length > 0 ? { Range: `bytes=${source.offset}-${source.offset + source.length - 1}` } : {}) }
-        : { Bucket: from.versionBucket, Key: source.key };
-  if (isPack(source) && source.length === 0) {
-    await pipeline(async function* () {}, createWriteStream(path, { flags: "wx" }));
-    return;
-  }
+      : {
+          Bucket: from.versionBucket,
+          Key: source.key,
+          ...(isPack(source) ? { Range: `bytes=${source.offset}-${source.offset + source.length - 1}` } : {}),
+        };
   const res = await from.s3.send(new GetObjectCommand(request));
+  await copyBody(res, into, size, `${key}: from ${source.key || "the site bucket"}`);
+}
+
+/**
+ * Streams the site object of `key` into `into`, only if it is `version` (the apply handler's
+ * x-amz-meta-sitesync-version) of `size` bytes: BadInputError otherwise, with nothing written.
+ */
+export async function downloadPublished(
+  from: StagedBytesSource,
+  key: string,
+  version: string,
+  size: number,
+  into: FileHandle,
+): Promise<void> {
+  const res = await from.s3.send(new GetObjectCommand({ Bucket: from.siteBucket, Key: key }));
+  const found = res.Metadata?.["sitesync-version"];
+  if (found !== version || res.ContentLength !== size) {
+    (res.Body as Readable | undefined)?.destroy();
+    throw new BadInputError(
+      `the site object is version ${found ?? "(none)"} of ${res.ContentLength} bytes, ` +
+        `not version ${version} of ${size}`,
+    );
+  }
+  await copyBody(res, into, size, `${key}: from the site bucket`);
+}
+
+async function copyBody(res: GetObjectCommandOutput, into: FileHandle, size: number, what: string): Promise<void> {
   let received = 0;
-  const counted = async function* (body: Readable) {
-    for await (const chunk of body) {
-      received += (chunk as Buffer).length;
-      yield chunk;
+  for await (const chunk of res.Body as Readable) {
+    const bytes = chunk as Buffer;
+    for (let offset = 0; offset < bytes.length; ) {
+      offset += (await into.write(bytes, offset, bytes.length - offset)).bytesWritten;
     }
-  };
-  await pipeline(res.Body as Readable, counted, createWriteStream(path, { flags: "wx" }));
-  if (received !== size) throw new RetryableError(`${key}: expected ${size} bytes from ${source.key || "the site bucket"}, got ${received}`);
+    received += bytes.length;
+  }
+  if (received !== size) throw new RetryableError(`${what}: expected ${size} bytes, got ${received}`);
 }
 
 /** A staged version's bytes in memory (for small objects such as a page). */

@@ -77,7 +77,9 @@ export function parseHostPlan(body: string): HostPlanMessage {
     throw new BadInputError("the body is not JSON");
   }
   const m = raw as Record<string, unknown>;
-  if (typeof m !== "object" || m === null || Array.isArray(m)) throw new BadInputError("the body is not a JSON object");
+  if (typeof m !== "object" || m === null || Array.isArray(m)) {
+    throw new BadInputError("the body is not a JSON object");
+  }
   if (m.v !== HOST_PLAN_VERSION) throw new BadInputError(`plan version ${String(m.v)} is not ${HOST_PLAN_VERSION}`);
   for (const field of ["restoreId", "sitePrefix", "prefix"]) {
     if (typeof m[field] !== "string") throw new BadInputError(`"${field}" must be a string`);

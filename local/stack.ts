@@ -143,6 +143,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           queueUrl,
           postSyncStateMachineArn: postSync.stateMachineArn,
           restoreQueueUrl,
+          retentionDays: environment.retentionDays,
           endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint },
           credentials: servers.credentials,
         };

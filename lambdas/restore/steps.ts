@@ -13,8 +13,9 @@ import { changePageKey, getJson, putJson } from "../../aws/run-artifacts.ts";
 import { BadInputError, PermanentError } from "../../core/errors.ts";
 import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";
 import { normalisePrefix, splitKey } from "../../core/keys.ts";
-import { asciiJson, type ManifestEntry } from "../../core/manifest.ts";
-import { oldestRestorable } from "../../core/restore-rules.ts";
+import { hostPlanPage, type HostPlanFile, type HostPlanMessage } from "../../core/host-plan.ts";
+import { SQS_MAX_BYTES, type ManifestEntry } from "../../core/manifest.ts";
+import { oldestRestorable, parseIsoTime } from "../../core/restore-rules.ts";
 import { newRunId } from "../../core/run-id.ts";
 import { ManifestSender } from "../../aws/manifest-sender.ts";
 
@@ -60,10 +61,19 @@ export async function startRestore(input: unknown, deps: RestoreDeps): Promise<R
   if (o.target !== "site" && o.target !== "host") throw new BadInputError(`"target" must be "site" or "host"; for example ${example}`);
   if (typeof o.prefix !== "string") throw new BadInputError(`"prefix" must be a key prefix ("" for the whole bucket); for example ${example}`);
   const sitePrefix = normalisePrefix(typeof o.sitePrefix === "string" ? o.sitePrefix : "");
+  if (o.target === "host" && !o.prefix.startsWith(sitePrefix)) {
+    throw new BadInputError(
+      `a host restore's "prefix" is a key prefix under "sitePrefix" ("${sitePrefix}…"), not "${o.prefix}"`,
+    );
+  }
   let asOf: string | undefined;
   if (o.asOf !== undefined) {
-    const t = typeof o.asOf === "string" ? Date.parse(o.asOf) : Number.NaN;
-    if (Number.isNaN(t)) throw new BadInputError(`"asOf" must be an ISO time such as 2026-11-25T09:00:00Z, not ${JSON.stringify(o.asOf)}`);
+    const t = (typeof o.asOf === "string" ? parseIsoTime(o.asOf)?.getTime() : undefined) ?? Number.NaN;
+    if (Number.isNaN(t)) {
+      throw new BadInputError(
+        `"asOf" must be an ISO 8601 time with its zone such as 2026-11-25T09:00:00Z, not ${JSON.stringify(o.asOf)}`,
+      );
+    }
     const now = deps.now?.() ?? new Date();
     const oldest = oldestRestorable(now, deps.retentionDays);
     if (t < oldest.getTime()) {
@@ -151,32 +161,38 @@ function dedupeHistoryDirs(writes: Array<{ write: IndexWrite; keepPublished?: Pu
   return writes.filter(({ write }) => write.kind !== "historyDir" || (!seen.has(write.dir) && seen.add(write.dir) !== undefined));
 }
 
-/** Step 2 (host): the files of one page of directories, as restore plan messages for the agent. */
+/**
+ * Step 2 (host): the files of one page of directories, as plan messages for the agent; every page sends
+ * at least one, numbered within the plan's pages (core/host-plan.ts), so the agent knows when it has all.
+ */
 export async function planHostPage(request: RestoreRequest & { page: number }, deps: RestoreDeps): Promise<PageResult> {
   const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, pageKey(request.runId, request.page));
   const result: PageResult = { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0, sample: [] };
-  const files: Array<{ key: string; desired: DesiredPut; publishedVersion?: string }> = [];
+  const files: HostPlanFile[] = [];
+  const unrestorable: HostPlanMessage["unrestorable"] = [];
   for (const dir of dirs) {
     if (request.asOf === undefined) {
-      for (const f of await currentFiles(deps.dynamodb, deps.table, dir, request.prefix)) files.push({ ...f, publishedVersion: f.desired.version });
+      files.push(...(await currentFiles(deps.dynamodb, deps.table, dir, request.prefix)));
       continue;
     }
-    for (const { key, decision, current } of await planDirectoryRestore(deps.dynamodb, deps.table, dir, request.prefix, request.asOf, retainedSince(deps))) {
-      if (decision.action === "put") files.push({ key, desired: decision.target });
+    const { prefix, asOf } = request;
+    const plan = await planDirectoryRestore(deps.dynamodb, deps.table, dir, prefix, asOf, retainedSince(deps));
+    for (const { key, decision, current } of plan) {
+      const publishedVersion = current?.published ? { publishedVersion: current.published.version } : {};
+      if (decision.action === "put") files.push({ key, desired: decision.target, ...publishedVersion });
       else if (decision.action === "none" && current?.desired.op === "put" && !current.generated) {
-        files.push({ key, desired: current.desired, publishedVersion: current.desired.version });
-      } else if (decision.action === "unrestorable") result.unrestorable++;
+        files.push({ key, desired: current.desired, ...publishedVersion });
+      } else if (decision.action === "unrestorable") unrestorable.push({ key, reason: decision.reason });
     }
   }
   result.restored = files.length;
+  result.unrestorable = unrestorable.length;
   for (const f of files.slice(0, 20)) result.sample.push(`write ${f.key}`);
   if (request.dryRun) return result;
-  const bodies: string[] = [];
-  for (let i = 0; i < files.length; i += 100) {
-    bodies.push(asciiJson({ v: 1, restoreId: request.runId, sitePrefix: request.sitePrefix, prefix: request.prefix, files: files.slice(i, i + 100) }));
-  }
-  for (let i = 0; i < bodies.length; i += 10) {
-    const batch = bodies.slice(i, i + 10).map((MessageBody, j) => ({ Id: String(i + j), MessageBody }));
+  const { runId: restoreId, sitePrefix, prefix, page } = request;
+  const head = { restoreId, sitePrefix, prefix, page, pages: request.pages.length };
+  const bodies = hostPlanPage(head, files, unrestorable);
+  for (const batch of sendBatches(bodies)) {
     await drainWithBackoff(batch, async (pending) => {
       const res = await deps.sqs.send(new SendMessageBatchCommand({ QueueUrl: deps.restoreQueueUrl, Entries: pending }));
       const refused = (res.Failed ?? []).find((f) => f.SenderFault);
@@ -188,6 +204,24 @@ export async function planHostPage(request: RestoreRequest & { page: number }, d
   result.sent = files.length;
   result.messages = bodies.length;
   return result;
+}
+
+/** SendMessageBatch entries: at most ten a call and SQS_MAX_BYTES in all. */
+function sendBatches(bodies: string[]): Array<Array<{ Id: string; MessageBody: string }>> {
+  const batches: Array<Array<{ Id: string; MessageBody: string }>> = [];
+  let bytes = 0;
+  bodies.forEach((MessageBody, i) => {
+    const size = Buffer.byteLength(MessageBody);
+    const last = batches.at(-1);
+    if (!last || last.length === 10 || bytes + size > SQS_MAX_BYTES) {
+      batches.push([{ Id: String(i), MessageBody }]);
+      bytes = size;
+    } else {
+      last.push({ Id: String(i), MessageBody });
+      bytes += size;
+    }
+  });
+  return batches;
 }
 
 /** Step 3: totals; a site restore that sent entries gets its run record and its PostSync. */

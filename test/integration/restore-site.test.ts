@@ -4,8 +4,10 @@ import assert from "node:assert/strict";
 import { readFileSync, existsSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { getFile } from "../../aws/index-table.ts";
 import { runHostRestore } from "../../agent/restore-host.ts";
+import { parseHostPlan } from "../../core/host-plan.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
@@ -94,6 +96,28 @@ describe("Restore", () => {
     assert.equal(readFileSync(join(target, "docs/c.txt"), "utf8"), "c one");
     assert.equal(readFileSync(join(target, "docs/keep.txt"), "utf8"), "kept");
     assert.ok(!existsSync(join(target, "a.html")), "only the requested prefix");
+  });
+
+  test("the host plan's messages name their page and the total; --delete applies the whole plan", async () => {
+    const execution = await restore({ target: "host", prefix: "rs/", sitePrefix: "rs/", asOf: afterFirst });
+    assert.equal(execution.status, "SUCCEEDED", execution.cause);
+    // Looked at and left visible for the agent.
+    const look = { QueueUrl: h.stack.restoreQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 };
+    const queued = await h.stack.clients.sqs.send(new ReceiveMessageCommand(look));
+    const plans = (queued.Messages ?? []).map((m) => parseHostPlan(m.Body!));
+    assert.deepEqual(plans.map((p) => [p.page, p.pages, p.part, p.parts]), [[0, 1, 0, 1]]);
+    const keys = plans[0]!.files.map((f) => f.key).sort();
+    assert.deepEqual(keys, ["rs/a.html", "rs/b.css", "rs/docs/c.txt", "rs/docs/keep.txt"]);
+
+    const target = h.tempDir();
+    writeTree(target, { "docs/stray.txt": "not in the site then" });
+    const config = h.config(root, { prefix: "rs/", restoreQueueUrl: h.stack.restoreQueueUrl });
+    const options = { prefix: "", fromQueue: true, dir: target, delete: true };
+    const result = await runHostRestore(config, h.stack.clients, silentLogger, options);
+    assert.equal(result.deletionSkipped, undefined);
+    assert.equal(result.deleted, 1);
+    assert.ok(!existsSync(join(target, "docs/stray.txt")));
+    assert.equal(readFileSync(join(target, "a.html"), "utf8"), "<p>version one</p>");
   });
 
   test("a time older than the retention fails, naming the oldest time that can be restored", async () => {

@@ -39,6 +39,7 @@ describe("parseConfig: a minimal config gets the defaults", () => {
       root: "/srv/ftp/site",
       prefix: "",
       region: "us-east-1",
+      retentionDays: 90,
       siteBucket: "example-com-site",
       versionBucket: "example-com-versions",
       table: "sitesync-prod-index",
@@ -61,6 +62,7 @@ describe("parseConfig: a minimal config gets the defaults", () => {
     const c = parse({
       prefix: "www",
       region: "eu-west-1",
+      retentionDays: 30,
       nameEncoding: "windows-1252",
       exclude: ["**/*.tmp"],
       dotFiles: "include",
@@ -74,6 +76,7 @@ describe("parseConfig: a minimal config gets the defaults", () => {
     });
     assert.equal(c.prefix, "www/");
     assert.equal(c.region, "eu-west-1");
+    assert.equal(c.retentionDays, 30);
     assert.equal(c.nameEncoding, "windows-1252");
     assert.deepEqual(c.exclude, ["**/*.tmp"]);
     assert.equal(c.dotFiles, "include");
@@ -144,6 +147,8 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
     { why: "queueUrl not a URL", raw: { ...MINIMAL, queueUrl: "sitesync-prod-manifests" }, field: "queueUrl", problem: /must be a queue URL/ },
     { why: "stateDir missing", raw: without("stateDir"), field: "stateDir", problem: /non-empty string/ },
     { why: "region empty", raw: { ...MINIMAL, region: "" }, field: "region", problem: /non-empty string/ },
+    { why: "retentionDays zero", raw: { ...MINIMAL, retentionDays: 0 }, field: "retentionDays", problem: /1 to 3650/ },
+    { why: "retentionDays 7.5", raw: { ...MINIMAL, retentionDays: 7.5 }, field: "retentionDays", problem: /whole/ },
     { why: "prefix not a string", raw: { ...MINIMAL, prefix: ["www/"] }, field: "prefix", problem: /must be a string/ },
     { why: "nameEncoding unknown", raw: { ...MINIMAL, nameEncoding: "klingon" }, field: "nameEncoding", problem: /"klingon" is not an encoding/ },
     { why: "exclude a string", raw: { ...MINIMAL, exclude: "**/*.tmp" }, field: "exclude", problem: /array of glob strings/ },

@@ -6,7 +6,15 @@ import { hostPlanPage, parseHostPlan, type HostPlanFile } from "../../core/host-
 
 const file = (key: string): HostPlanFile => ({
   key,
-  desired: { op: "put", version: "v1", run: "r1", size: 3, mtime: "1700000000000000000", contentType: "text/plain", source: { key: "packs/p", offset: 0, length: 3 } },
+  desired: {
+    op: "put",
+    version: "v1",
+    run: "r1",
+    size: 3,
+    mtime: "1700000000000000000",
+    contentType: "text/plain",
+    source: { key: "packs/p", offset: 0, length: 3 },
+  },
   publishedVersion: "v1",
 });
 const head = { restoreId: "20261125T090000000Z-abcdef", sitePrefix: "www/", prefix: "www/docs/", page: 1, pages: 3 };
@@ -38,6 +46,7 @@ describe("host plan messages", () => {
   });
 
   const good = JSON.parse(hostPlanPage(head, [file("www/docs/a.txt")], [])[0]!);
+  const negative = { ...file("www/docs/a"), desired: { ...file("a").desired, size: -1 } };
   const refused: Array<[string, unknown, RegExp]> = [
     ["not JSON", "{", /not JSON/],
     ["the old unpaged version", { ...good, v: 1 }, /version 1/],
@@ -47,10 +56,11 @@ describe("host plan messages", () => {
     ["a part past its total", { ...good, part: 1, parts: 1 }, /"part"/],
     ["a key outside the prefix", { ...good, files: [file("www/other/a.txt")] }, /under "prefix"/],
     ["a prefix outside the site prefix", { ...good, prefix: "docs/" }, /"sitePrefix"/],
-    ["a file without a size", { ...good, files: [{ ...file("www/docs/a.txt"), desired: { ...file("x").desired, size: -1 } }] }, /size/],
+    ["a negative size", { ...good, files: [negative] }, /size/],
     ["an unrestorable entry without a reason", { ...good, unrestorable: [{ key: "www/docs/a" }] }, /reason/],
   ];
   for (const [why, body, message] of refused) {
-    test(`refused: ${why}`, () => assert.throws(() => parseHostPlan(typeof body === "string" ? body : JSON.stringify(body)), message));
+    const text = typeof body === "string" ? body : JSON.stringify(body);
+    test(`refused: ${why}`, () => assert.throws(() => parseHostPlan(text), message));
   }
 });
