@@ -1,7 +1,8 @@
 // The identity the FTP host's agent runs as, with exactly the actions the agent performs on exactly its
 // resources: read and write the index, stage bytes under packs/ and objects/ of the version store, send
-// manifests. An EC2 instance role (no long-lived keys) or, for hosts outside AWS, an IAM user whose access
-// key the operator creates and rotates (README: "The agent's credentials").
+// manifests, read back what a host restore needs, list the site bucket for adoption. An EC2 instance role
+// (no long-lived keys) or, for hosts outside AWS, an IAM user whose access key the operator creates and
+// rotates (README: "The agent's credentials").
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
@@ -54,6 +55,21 @@ export class AgentIdentity extends Construct {
           sid: "ReadVersionsForRestore",
           actions: ["s3:GetObject"],
           resources: [storage.versionBucket.arnForObjects("packs/*"), storage.versionBucket.arnForObjects("objects/*"), storage.siteBucket.arnForObjects("*")],
+        }),
+        // Adoption lists the site bucket. The listing also makes a missing site object answer NoSuchKey, not
+        // AccessDenied, as S3 does only for a caller that may list.
+        new iam.PolicyStatement({
+          sid: "ListSiteForAdoption",
+          actions: ["s3:ListBucket"],
+          resources: [storage.siteBucket.bucketArn],
+        }),
+        // Staged bytes expire after the retention: a host restore must see NoSuchKey for them (and fall back
+        // to the published object), which S3 answers only to a caller that may list those keys.
+        new iam.PolicyStatement({
+          sid: "SeeExpiredVersions",
+          actions: ["s3:ListBucket"],
+          resources: [storage.versionBucket.bucketArn],
+          conditions: { StringLike: { "s3:prefix": ["packs/*", "objects/*"] } },
         }),
         new iam.PolicyStatement({
           sid: "TakeRestorePlans",

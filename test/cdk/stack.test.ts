@@ -307,7 +307,7 @@ describe("the exact statements of every policy", () => {
     assert.equal(role.ManagedPolicyArns, undefined, "no managed policies");
   });
 
-  test("agent: query and write the index, stage under packs/ and objects/, send manifests — nothing more", () => {
+  test("agent: index, staging under packs/ and objects/, manifests, restore reads, listings — nothing more", () => {
     const policy = resource(prodTemplate, "AWS::IAM::ManagedPolicy", "AgentPolicy").props.PolicyDocument.Statement;
     assert.deepEqual(policy, [
       { Sid: "ReadAndWriteIndex", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: getAtt(ids.table) },
@@ -319,6 +319,14 @@ describe("the exact statements of every policy", () => {
         Effect: "Allow",
         Action: "s3:GetObject",
         Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*"), objects(ids.site)],
+      },
+      { Sid: "ListSiteForAdoption", Effect: "Allow", Action: "s3:ListBucket", Resource: getAtt(ids.site) },
+      {
+        Sid: "SeeExpiredVersions",
+        Effect: "Allow",
+        Action: "s3:ListBucket",
+        Resource: getAtt(ids.versions),
+        Condition: { StringLike: { "s3:prefix": ["packs/*", "objects/*"] } },
       },
       {
         Sid: "TakeRestorePlans",
