@@ -417,8 +417,13 @@ class Restore {
         config.deleteGuard,
       );
       if (!verdict.allowed && !this.options.force) {
+        const reason =
+          tally.deleted === tally.total
+            ? `the restored state holds no files of the ${tally.total} under "${prefix}" ` +
+              "(a mistyped --prefix, or an --as-of before they existed?)"
+            : verdict.reason;
         throw new SafetyGuardError(
-          `${verdict.reason}. Restored files were written; nothing was removed. ` +
+          `${reason}. Restored files were written; nothing was removed. ` +
             "Check --prefix and --as-of; run with --force if the removals are meant.",
         );
       }
