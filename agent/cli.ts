@@ -28,6 +28,7 @@ Commands:
   restore    Rebuild DIR (default: "root") from what the index publishes, or from the versions it had
              at --as-of: files written atomically with their indexed mtimes, so the next sync sees no
              change. Extra files are removed only with --delete, past the mass-deletion guard.
+             Only a restore into "root" updates the index; DIR elsewhere is a scratch copy.
   adopt      Build the index from one listing of a bucket another tool already fills: a file counts
              as published when its size matches and its mtime is not later than the object's
              LastModified + --fudge (default 1200 s). Never writes to the bucket; keys with no file
@@ -124,7 +125,9 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const config = loadConfig(values.config, {
       // A directory on the command line is relative to where the command runs, not to the config file.
-      ...(rest[0] !== undefined ? { root: resolve(rest[0]) } : {}),
+      // restore's DIR is where to write, not the tree the index describes (only that one's index entries
+      // may follow the files restore writes).
+      ...(rest[0] !== undefined && command !== "restore" ? { root: resolve(rest[0]) } : {}),
       // restore's --prefix is the part of the site to restore, never the site's own prefix.
       ...(values.prefix !== undefined && command !== "restore" ? { prefix: values.prefix } : {}),
       ...(values["no-delete"] ? { delete: false } : {}),
@@ -156,7 +159,7 @@ export async function main(argv: string[]): Promise<number> {
           prefix: values.prefix ?? "",
           ...(values["as-of"] !== undefined ? { asOf: values["as-of"] } : {}),
           ...(values["from-queue"] ? { fromQueue: true } : {}),
-          dir: config.root,
+          dir: rest[0] !== undefined ? resolve(rest[0]) : config.root,
           delete: values.delete === true,
           force: values.force === true,
           dryRun: values["dry-run"] === true,

@@ -232,6 +232,9 @@ describe("restore the host tree", () => {
     assert.equal(result.written, 1);
     assert.equal(readFileSync(join(scratch, "s/a.txt"), "utf8"), "A");
     assert.deepEqual(await getFile(dynamodb, table, record.key), before, "the index is as it was");
+    const command = await runCli(["restore", "--config", h.configFile(root, { prefix: "scratch/" }), h.tempDir()]);
+    assert.equal(command.code, 0, command.stderr);
+    assert.deepEqual(await getFile(dynamodb, table, record.key), before, "nor when DIR names the folder");
   });
 
   test("a directory swapped for a symbolic link mid-restore gets nothing written outside the target", async () => {
