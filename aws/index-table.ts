@@ -500,8 +500,16 @@ export async function openRun(ddb: DynamoDBClient, table: string, runId: string,
   await ddb.send(new PutItemCommand({ TableName: table, Item: { ...openKey(runId), prefix: S(prefix) } }));
 }
 
+/** Removes a settled run's marker (BatchWriteItem: the agent's only way to remove an item). */
 export async function closeRun(ddb: DynamoDBClient, table: string, runId: string): Promise<void> {
-  await ddb.send(new DeleteItemCommand({ TableName: table, Key: openKey(runId) }));
+  await drainWithBackoff(
+    [{ DeleteRequest: { Key: openKey(runId) } }] as WriteRequest[],
+    async (pending) => {
+      const res = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+      return res.UnprocessedItems?.[table] ?? [];
+    },
+    `BatchWriteItem to ${table}`,
+  );
 }
 
 /**

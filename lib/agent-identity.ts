@@ -33,7 +33,9 @@ export class AgentIdentity extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: "ReadAndWriteIndex",
-          actions: ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          // GetItem reads the records of earlier runs (settling them, deciding re-sends); an open run's
+          // marker is removed with BatchWriteItem, so the agent holds no single-item delete.
+          actions: ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
           resources: [storage.table.tableArn],
         }),
         new iam.PolicyStatement({

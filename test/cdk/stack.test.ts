@@ -310,7 +310,12 @@ describe("the exact statements of every policy", () => {
   test("agent: index, staging under packs/ and objects/, manifests, restore reads, listings — nothing more", () => {
     const policy = resource(prodTemplate, "AWS::IAM::ManagedPolicy", "AgentPolicy").props.PolicyDocument.Statement;
     assert.deepEqual(policy, [
-      { Sid: "ReadAndWriteIndex", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"], Resource: getAtt(ids.table) },
+      {
+        Sid: "ReadAndWriteIndex",
+        Effect: "Allow",
+        Action: ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        Resource: getAtt(ids.table),
+      },
       { Sid: "StageBytes", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")] },
       { Sid: "RecordRunChanges", Effect: "Allow", Action: "s3:PutObject", Resource: objects(ids.versions, "/runs/*") },
       { Sid: "SendManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.queue) },

@@ -129,7 +129,7 @@ describe("the watchdog", () => {
     const { publishSilence } = await import("../../lambdas/watchdog/index.ts");
     const lines: string[] = [];
     const write = process.stdout.write;
-    process.stdout.write = ((chunk: string) => lines.push(String(chunk))) as typeof process.stdout.write;
+    process.stdout.write = ((chunk: string) => lines.push(String(chunk)) > 0) as typeof process.stdout.write;
     try {
       publishSilence(later, "local");
     } finally {

@@ -61,7 +61,8 @@ describe("a run killed mid-way (SIGKILL after its first manifests)", () => {
     const [crashed] = await listOpenRuns(h.stack.clients.dynamodb, h.stack.definition.table, "killed/");
     assert.ok(crashed, "the killed run is still open");
     assert.equal(crashed.status, "running");
-    assert.ok(crashed.sent > 0 && crashed.sent < 600, `it had sent part of its entries (${crashed.sent})`);
+    // Killed after a message reached SQS: its count may or may not have been recorded, never all of them.
+    assert.ok(crashed.sent < 600, `it had sent part of its entries (${crashed.sent} counted)`);
 
     const source = h.stack.startApply({ onError: () => {} });
     try {
