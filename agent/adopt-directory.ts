@@ -25,7 +25,7 @@ import { mtimeFromNs } from "../core/mtime.ts";
 import { isGeneratedPage, isPublished } from "./adopt-rules.ts";
 import { listDirectory, readPage, statObject } from "./bucket-lister.ts";
 import { RootMissingError } from "./diff.ts";
-import { Limit } from "./limit.ts";
+import { Limit } from "../core/concurrency.ts";
 import { scanDirectory, type ScanNotes, type ScanPolicy, type ScannedEntry } from "./scan.ts";
 
 export interface AdoptJob {

@@ -28,7 +28,7 @@ import { executePlan } from "./publish.ts";
 import { createExcluder, type ScanNotes } from "./scan.ts";
 import { beginRun, endSending, PostSyncStartError, settleRuns } from "./run-lifecycle.ts";
 import { SafetyGuardError } from "./sync.ts";
-import { runPool } from "./work-pool.ts";
+import { runPool } from "../core/concurrency.ts";
 
 export interface AdoptOptions {
   /** List and compare, print the counts, change nothing (no index writes, no checkpoint). */

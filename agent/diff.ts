@@ -10,7 +10,7 @@ import { compareUtf8, joinKey, prefixDir, splitKey } from "../core/keys.ts";
 import type { PlanWriter } from "./plan.ts";
 import type { RunStates } from "./run-lifecycle.ts";
 import { createExcluder, scanDirectory, sortKey, type ScanNotes, type ScanPolicy, type ScannedEntry } from "./scan.ts";
-import { runPool } from "./work-pool.ts";
+import { runPool } from "../core/concurrency.ts";
 
 export interface DiffOptions {
   root: Buffer;

@@ -10,7 +10,7 @@ import type { Desired, DesiredPut, Published } from "../core/index-record.ts";
 import { splitKey } from "../core/keys.ts";
 import type { ManifestEntry } from "../core/manifest.ts";
 import { ChangeRecorder } from "./change-recorder.ts";
-import { Limit, TaskGroup } from "./limit.ts";
+import { Limit, TaskGroup } from "../core/concurrency.ts";
 import type { Logger } from "../core/logger.ts";
 import { ManifestSender } from "../aws/manifest-sender.ts";
 import { readPlan, type PlanOp } from "./plan.ts";

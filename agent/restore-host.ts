@@ -26,7 +26,7 @@ import type { Logger } from "../core/logger.ts";
 import { mtimeFromNs, mtimeToSeconds } from "../core/mtime.ts";
 import { oldestRestorable, parseIsoTime, versionAsOf, type KeyVersion } from "../core/restore-rules.ts";
 import type { AgentConfig } from "./config.ts";
-import { Limit } from "./limit.ts";
+import { Limit } from "../core/concurrency.ts";
 import { acquireLock } from "./lock.ts";
 import { createExcluder } from "./scan.ts";
 import { SafetyGuardError } from "./sync.ts";

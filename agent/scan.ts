@@ -7,6 +7,7 @@
 import { lstat, readdir } from "node:fs/promises";
 import picomatch from "picomatch";
 import { compareUtf8, decodeName, joinKey, keyProblem, MAX_KEY_BYTES } from "../core/keys.ts";
+import { mapLimit } from "../core/concurrency.ts";
 import { mtimeFromNs } from "../core/mtime.ts";
 
 export type ScannedEntry =
@@ -83,37 +84,26 @@ export async function scanDirectory(
     candidates.push({ name, path: Buffer.concat([dirPath, SLASH, nameBytes]), type });
   }
 
-  const entries = new Array<ScannedEntry | undefined>(candidates.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < candidates.length) {
-      const i = next++;
-      const c = candidates[i]!;
-      if (c.type === "dir") {
-        entries[i] = { kind: "dir", name: c.name, path: c.path };
-        continue;
+  const entries = await mapLimit(candidates, policy.fileConcurrency, async (c): Promise<ScannedEntry | undefined> => {
+    if (c.type === "dir") return { kind: "dir", name: c.name, path: c.path };
+    try {
+      const st = await lstat(c.path, { bigint: true });
+      if (st.isFile()) return { kind: "file", name: c.name, path: c.path, size: Number(st.size), mtime: mtimeFromNs(st.mtimeNs) };
+      if (st.isDirectory()) {
+        const problem = directoryProblem(joinKey(keyDir, c.name));
+        if (!problem) return { kind: "dir", name: c.name, path: c.path };
+        notes.skipped.push({ key: joinKey(relDir, c.name), reason: problem });
+        return undefined;
       }
-      try {
-        const st = await lstat(c.path, { bigint: true });
-        if (st.isFile()) {
-          entries[i] = { kind: "file", name: c.name, path: c.path, size: Number(st.size), mtime: mtimeFromNs(st.mtimeNs) };
-        } else if (st.isDirectory()) {
-          const problem = directoryProblem(joinKey(keyDir, c.name));
-          if (problem) notes.skipped.push({ key: joinKey(relDir, c.name), reason: problem });
-          else entries[i] = { kind: "dir", name: c.name, path: c.path };
-        } else {
-          notes.skipped.push({ key: joinKey(relDir, c.name), reason: "not a regular file" });
-        }
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        // Gone between readdir and lstat: simply absent. Anything else: unreadable, never a delete.
-        if (code !== "ENOENT") {
-          entries[i] = { kind: "unreadable", name: c.name, path: c.path, isDir: false, reason: `${code}: ${(err as Error).message}` };
-        }
-      }
+      notes.skipped.push({ key: joinKey(relDir, c.name), reason: "not a regular file" });
+      return undefined;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // Gone between readdir and lstat: simply absent. Anything else: unreadable, never a delete.
+      if (code === "ENOENT") return undefined;
+      return { kind: "unreadable", name: c.name, path: c.path, isDir: false, reason: `${code}: ${(err as Error).message}` };
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(policy.fileConcurrency, candidates.length) }, worker));
+  });
   const list = entries.filter((e): e is ScannedEntry => e !== undefined);
   list.sort((a, b) => compareUtf8(sortKey(a), sortKey(b)));
   return { ok: true, entries: list };

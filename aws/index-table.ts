@@ -30,6 +30,7 @@ import {
   type QueryCommandInput,
   type WriteRequest,
 } from "@aws-sdk/client-dynamodb";
+import { mapLimit } from "../core/concurrency.ts";
 import { BadInputError, PermanentError } from "../core/errors.ts";
 import type { BytesLocation, Desired, DesiredPut, IndexFile, Published } from "../core/index-record.ts";
 import { joinKey, splitKey } from "../core/keys.ts";
@@ -333,21 +334,16 @@ export async function writeIndex(
   for (let i = 0; i < requests.length; i += 25) chunks.push(requests.slice(i, i + 25));
   // A bounded number of calls in flight per commit: firing all of a pack's calls at once queued them
   // behind the socket pool until connections timed out.
-  let next = 0;
-  const worker = async () => {
-    while (next < chunks.length) {
-      const chunk = chunks[next++]!;
-      await drainWithBackoff(
-        chunk,
-        async (pending) => {
-          const res = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
-          return res.UnprocessedItems?.[table] ?? [];
-        },
-        `BatchWriteItem to ${table}`,
-      );
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(WRITE_CALLS_IN_FLIGHT, chunks.length) }, worker));
+  await mapLimit(chunks, WRITE_CALLS_IN_FLIGHT, (chunk) =>
+    drainWithBackoff(
+      chunk,
+      async (pending) => {
+        const res = await ddb.send(new BatchWriteItemCommand({ RequestItems: { [table]: pending } }));
+        return res.UnprocessedItems?.[table] ?? [];
+      },
+      `BatchWriteItem to ${table}`,
+    ),
+  );
 }
 
 const WRITE_CALLS_IN_FLIGHT = 8;

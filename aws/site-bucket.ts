@@ -13,6 +13,7 @@ import {
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { ObjectHead } from "../core/apply-rules.ts";
+import { mapLimit } from "../core/concurrency.ts";
 import { PermanentError, RetryableError } from "../core/errors.ts";
 import { COPY_OF_METADATA } from "../core/publish-rules.ts";
 import { drainWithBackoff } from "./backoff.ts";
@@ -96,28 +97,21 @@ export async function copyToSite(
   if (!uploadId) throw new RetryableError(`CreateMultipartUpload for ${key} returned no upload id`);
   try {
     const parts = planCopyParts(source.size, multipart.partBytes);
-    const etags: string[] = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < parts.length) {
-        const n = next++;
-        const part = parts[n]!;
-        const res = await s3.send(
-          new UploadPartCopyCommand({
-            Bucket: bucket,
-            Key: key,
-            UploadId: uploadId,
-            PartNumber: n + 1,
-            CopySource: copySource,
-            CopySourceRange: `bytes=${part.start}-${part.end}`,
-          }),
-        );
-        const etag = res.CopyPartResult?.ETag;
-        if (!etag) throw new RetryableError(`UploadPartCopy of part ${n + 1} of ${key} returned no ETag`);
-        etags[n] = etag;
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(PART_COPIES_IN_FLIGHT, parts.length) }, worker));
+    const etags = await mapLimit(parts, PART_COPIES_IN_FLIGHT, async (part, n) => {
+      const res = await s3.send(
+        new UploadPartCopyCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId: uploadId,
+          PartNumber: n + 1,
+          CopySource: copySource,
+          CopySourceRange: `bytes=${part.start}-${part.end}`,
+        }),
+      );
+      const etag = res.CopyPartResult?.ETag;
+      if (!etag) throw new RetryableError(`UploadPartCopy of part ${n + 1} of ${key} returned no ETag`);
+      return etag;
+    });
     await s3.send(
       new CompleteMultipartUploadCommand({
         Bucket: bucket,

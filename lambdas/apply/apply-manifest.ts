@@ -27,6 +27,7 @@ import {
   type PutFile,
   type Want,
 } from "../../core/apply-rules.ts";
+import { mapLimit } from "../../core/concurrency.ts";
 import { PermanentError, RetryableError } from "../../core/errors.ts";
 import { isPack, type BytesLocation, type IndexFile } from "../../core/index-record.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -79,19 +80,16 @@ export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promis
   bytes.prefetch(manifest.entries);
   const records = await getFiles(deps.dynamodb, deps.table, manifest.entries.map((e) => e.key));
   const counts: Record<EntryOutcome, number> = { published: 0, deleted: 0, superseded: 0, done: 0 };
+  // Every entry is tried, whatever the others do: one failing key must not keep the rest of the message
+  // from the bucket, so failures are collected rather than stopping the map.
   const errors: Array<{ key: string; error: unknown }> = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < manifest.entries.length) {
-      const entry = manifest.entries[next++]!;
-      try {
-        counts[await applyEntry(entry, records.get(entry.key), ctx)] += 1;
-      } catch (error) {
-        errors.push({ key: entry.key, error });
-      }
+  await mapLimit(manifest.entries, deps.concurrency ?? 16, async (entry) => {
+    try {
+      counts[await applyEntry(entry, records.get(entry.key), ctx)] += 1;
+    } catch (error) {
+      errors.push({ key: entry.key, error });
     }
-  };
-  await Promise.all(Array.from({ length: Math.min(deps.concurrency ?? 16, manifest.entries.length) }, worker));
+  });
   if (errors.length > 0) {
     const first = errors[0]!;
     const message = `${errors.length} of ${manifest.entries.length} entries of run ${manifest.runId} message ${manifest.seq} failed; first: ${first.key}: ${(first.error as Error).message}`;

@@ -6,7 +6,10 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DeleteItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { createAwsClients } from "../../aws/clients.ts";
 import { writeIndex } from "../../aws/index-table.ts";
+import { acquireLock } from "../../agent/lock.ts";
+import { runSync } from "../../agent/sync.ts";
 import { ChangeRecorder } from "../../agent/change-recorder.ts";
 import { PlanWriter } from "../../agent/plan.ts";
 import { executePlan } from "../../agent/publish.ts";
@@ -141,5 +144,46 @@ describe("the watchdog", () => {
     await h.stack.clients.dynamodb.send(
       new DeleteItemCommand({ TableName: h.stack.definition.table, Key: { pk: { S: "agent" }, sk: { S: "watched//" } } }),
     );
+  });
+});
+
+describe("a directory job that fails", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  test("the sync rejects only once every other directory job has ended; nothing runs after, the lock is free", async () => {
+    const root = h.tempDir();
+    const tree: Record<string, string> = {};
+    for (let d = 0; d < 40; d++) for (let f = 0; f < 20; f++) tree[`d${String(d).padStart(2, "0")}/f${f}.txt`] = `${d}/${f}`;
+    writeTree(root, tree);
+    const config = h.config(root, { prefix: "failjob/" });
+    await h.publish(config);
+
+    // The index read of one directory fails for good (a fault injected into this client's requests only).
+    const clients = createAwsClients({ ...h.stack.servers.clientConfig, maxSockets: 64 });
+    let requests = 0;
+    clients.dynamodb.middlewareStack.add(
+      (next, context) => async (args) => {
+        requests++;
+        const input = (args as { input: { ExpressionAttributeValues?: Record<string, { S?: string }> } }).input;
+        if (context.commandName === "QueryCommand" && input.ExpressionAttributeValues?.[":pk"]?.S === "d#failjob/d03") {
+          throw new BadInputError("injected: this directory cannot be read from the index");
+        }
+        return next(args);
+      },
+      { step: "initialize", name: "failOneDirectory" },
+    );
+    try {
+      await assert.rejects(runSync(config, clients, silentLogger), /injected/);
+      const after = requests;
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(requests, after, "no index request after the sync returned");
+      acquireLock(config.stateDir, "check", silentLogger).release();
+    } finally {
+      clients.destroy();
+    }
   });
 });
