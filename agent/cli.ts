@@ -4,13 +4,13 @@ import { parseArgs } from "node:util";
 import { createAwsClients } from "../aws/clients.ts";
 import { ConfigError, errorMessage } from "../core/errors.ts";
 import { loadConfig } from "./config.ts";
-import { RootMissingError } from "./diff.ts";
-import { runAdopt, formatAdoptSummary } from "./adopt.ts";
-import { CheckpointMismatchError } from "./adopt-checkpoint.ts";
+import { RootMissingError } from "./sync/diff.ts";
+import { runAdopt, formatAdoptSummary } from "./adopt/adopt.ts";
+import { CheckpointMismatchError } from "./adopt/adopt-checkpoint.ts";
 import { LockHeldError } from "./lock.ts";
-import { RestoreTimeError, runHostRestore, type HostRestoreResult } from "./restore-host.ts";
+import { RestoreTimeError, runHostRestore, type HostRestoreResult } from "./restore/restore-host.ts";
 import { createLogger, type Level } from "../core/logger.ts";
-import { formatBytes, runSync, SafetyGuardError, type SyncResult } from "./sync.ts";
+import { formatBytes, runSync, SafetyGuardError, type SyncResult } from "./sync/sync.ts";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, guard: 4 } as const;
 

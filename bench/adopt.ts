@@ -12,7 +12,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { PutObjectCommand } from "@aws-sdk/client-s3";
-import { runAdopt } from "../agent/adopt.ts";
+import { runAdopt } from "../agent/adopt/adopt.ts";
 import { parseConfig } from "../agent/config.ts";
 import { createAwsClients } from "../aws/clients.ts";
 import { createLogger } from "../core/logger.ts";

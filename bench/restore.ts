@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { parseConfig } from "../agent/config.ts";
-import { runHostRestore } from "../agent/restore-host.ts";
-import { runSync } from "../agent/sync.ts";
+import { runHostRestore } from "../agent/restore/restore-host.ts";
+import { runSync } from "../agent/sync/sync.ts";
 import { silentLogger } from "../core/logger.ts";
 import { startLocalStack, type LocalStack } from "../local/stack.ts";
 

@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SyncResult } from "../agent/sync.ts";
+import type { SyncResult } from "../agent/sync/sync.ts";
 import type { CloudSide, Counters } from "./cloud.ts";
 import { profileFlags } from "./profile.ts";
 import { runTimed } from "./timed.ts";

@@ -1,5 +1,5 @@
 // A host restore plan as the Restore workflow puts it on the restore queue (lambdas/restore/steps.ts) and
-// the agent reads it (agent/restore-host.ts): one definition for both. A plan comes in pages, one per page
+// the agent reads it (agent/restore/restore-host.ts): one definition for both. A plan comes in pages, one per page
 // of directories the workflow's Map state planned, and a page in one or more parts (messages within SQS's
 // size limit). Every part names its page, its part and both totals, so the agent knows when it holds the
 // whole plan: only then may it remove files the plan does not hold.

@@ -10,7 +10,7 @@ import { parseArgs } from "node:util";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { loadConfig } from "../agent/config.ts";
 import { formatSummary } from "../agent/cli.ts";
-import { formatBytes, runSync } from "../agent/sync.ts";
+import { formatBytes, runSync } from "../agent/sync/sync.ts";
 import { createLogger } from "../core/logger.ts";
 import { startLocalStack } from "./stack.ts";
 

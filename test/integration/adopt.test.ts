@@ -8,10 +8,10 @@ import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
 import { getFile, queryDirectory } from "../../aws/index-table.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
-import { checkpointPath } from "../../agent/adopt-checkpoint.ts";
-import { AdoptInterruptedError, formatAdoptSummary, runAdopt, type AdoptOptions } from "../../agent/adopt.ts";
+import { checkpointPath } from "../../agent/adopt/adopt-checkpoint.ts";
+import { AdoptInterruptedError, formatAdoptSummary, runAdopt, type AdoptOptions } from "../../agent/adopt/adopt.ts";
 import type { AgentConfig } from "../../agent/config.ts";
-import { SafetyGuardError } from "../../agent/sync.ts";
+import { SafetyGuardError } from "../../agent/sync/sync.ts";
 import { countRequests, S3_WRITES, type RequestCounter } from "../support/counting.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { SyncResult } from "../../agent/sync.ts";
+import type { SyncResult } from "../../agent/sync/sync.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), "../..");

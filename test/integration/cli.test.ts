@@ -6,7 +6,7 @@ import { mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, join } from "node:path";
 import { acquireLock } from "../../agent/lock.ts";
-import type { SyncResult } from "../../agent/sync.ts";
+import type { SyncResult } from "../../agent/sync/sync.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { runCli } from "../support/cli.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";

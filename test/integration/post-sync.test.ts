@@ -12,7 +12,7 @@ import { listingPageKey, putJson } from "../../aws/run-artifacts.ts";
 import { generateListings } from "../../lambdas/post-sync/generate-listings.ts";
 import { GENERATED_MARKER } from "../../core/index-page.ts";
 import { CLOUDFRONT_LIMITS } from "../../core/invalidation-planner.ts";
-import { objectKey } from "../../agent/stage.ts";
+import { objectKey } from "../../agent/sync/stage.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
 describe("PostSync: listings and invalidations", () => {

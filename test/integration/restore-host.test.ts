@@ -19,7 +19,7 @@ import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
 import { getFile, writeIndex } from "../../aws/index-table.ts";
 import type { AgentConfig } from "../../agent/config.ts";
-import { runHostRestore, type HostRestoreOptions } from "../../agent/restore-host.ts";
+import { runHostRestore, type HostRestoreOptions } from "../../agent/restore/restore-host.ts";
 import { hostPlanPage, type HostPlanFile } from "../../core/host-plan.ts";
 import type { DesiredPut } from "../../core/index-record.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { getFile } from "../../aws/index-table.ts";
-import { runHostRestore } from "../../agent/restore-host.ts";
+import { runHostRestore } from "../../agent/restore/restore-host.ts";
 import { parseHostPlan } from "../../core/host-plan.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";

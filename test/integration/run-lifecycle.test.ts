@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { GetQueueAttributesCommand, PurgeQueueCommand } from "@aws-sdk/client-sqs";
 import { getFile, getRun, listOpenRuns } from "../../aws/index-table.ts";
-import type { SyncResult } from "../../agent/sync.ts";
+import type { SyncResult } from "../../agent/sync/sync.ts";
 import { runCli } from "../support/cli.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 

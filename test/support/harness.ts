@@ -6,7 +6,7 @@ import { dirname, join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseConfig, type AgentConfig } from "../../agent/config.ts";
-import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync.ts";
+import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync/sync.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { startLocalStack, type LocalStack, type StackDefinition } from "../../local/stack.ts";
 import { localEnvironment } from "../../local/template.ts";

@@ -16,7 +16,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { TreeDirectory, UnsafeKeyError, type WriteStep } from "../../agent/tree-writer.ts";
+import { TreeDirectory, UnsafeKeyError, type WriteStep } from "../../agent/restore/tree-writer.ts";
 
 const modes = existsSync("/proc/self/fd") ? [true, false] : [false];
 

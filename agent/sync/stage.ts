@@ -10,7 +10,7 @@ import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
-import { mtimeFromNs } from "../core/mtime.ts";
+import { mtimeFromNs } from "../../core/mtime.ts";
 
 export type ReadFailure = { ok: false; reason: "vanished" | "unstable" | "unreadable" | "grew"; detail: string };
 export type ReadResult = { ok: true; bytes: Buffer; size: number; mtime: string } | ReadFailure;

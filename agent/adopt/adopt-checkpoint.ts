@@ -5,7 +5,7 @@
 // reboot) loses at most the directories in flight; `--resume` redoes only those, under the same run id.
 import { appendFileSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { PermanentError } from "../core/errors.ts";
+import { PermanentError } from "../../core/errors.ts";
 
 export interface CheckpointHeader {
   checkpoint: 1;

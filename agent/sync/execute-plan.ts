@@ -4,15 +4,15 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { addRunSent, recordChangePage, setDesiredRun, writeIndex, type IndexWrite } from "../aws/index-table.ts";
-import { contentTypeFor, type ContentTypeRules } from "../core/content-type.ts";
-import type { Desired, DesiredPut, Published } from "../core/index-record.ts";
-import { splitKey } from "../core/keys.ts";
-import type { ManifestEntry } from "../core/manifest.ts";
+import { addRunSent, recordChangePage, setDesiredRun, writeIndex, type IndexWrite } from "../../aws/index-table.ts";
+import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
+import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";
+import { splitKey } from "../../core/keys.ts";
+import type { ManifestEntry } from "../../core/manifest.ts";
 import { ChangeRecorder } from "./change-recorder.ts";
-import { Limit, TaskGroup } from "../core/concurrency.ts";
-import type { Logger } from "../core/logger.ts";
-import { ManifestSender } from "../aws/manifest-sender.ts";
+import { Limit, TaskGroup } from "../../core/concurrency.ts";
+import type { Logger } from "../../core/logger.ts";
+import { ManifestSender } from "../../aws/manifest-sender.ts";
 import { readPlan, type PlanOp } from "./plan.ts";
 import { objectKey, packKey, PackBuilder, readStable, stageLargeFile, uploadPack, type ReadFailure } from "./stage.ts";
 

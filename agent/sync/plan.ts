@@ -5,7 +5,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
-import type { Desired, Published } from "../core/index-record.ts";
+import type { Desired, Published } from "../../core/index-record.ts";
 
 export type PlanOp =
   | {

@@ -6,9 +6,9 @@
 // skip is counted and logged at debug level. A skipped name is absent as far as the site is concerned.
 import { lstat, readdir } from "node:fs/promises";
 import picomatch from "picomatch";
-import { compareUtf8, decodeName, joinKey, keyProblem, MAX_KEY_BYTES } from "../core/keys.ts";
-import { mapLimit } from "../core/concurrency.ts";
-import { mtimeFromNs } from "../core/mtime.ts";
+import { compareUtf8, decodeName, joinKey, keyProblem, MAX_KEY_BYTES } from "../../core/keys.ts";
+import { mapLimit } from "../../core/concurrency.ts";
+import { mtimeFromNs } from "../../core/mtime.ts";
 
 export type ScannedEntry =
   | { kind: "file"; name: string; path: Buffer; size: number; mtime: string }

@@ -12,23 +12,23 @@
 // where it stopped (--resume) and the deletions are queued from the checkpoint, not from memory.
 import { join } from "node:path";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import type { AwsClients } from "../aws/clients.ts";
-import { writeIndex, type IndexWrite, type RunRecord } from "../aws/index-table.ts";
-import { judgeDeletions } from "../core/delete-guard.ts";
-import { ConfigError, RetryableError } from "../core/errors.ts";
-import type { Logger } from "../core/logger.ts";
-import { newRunId } from "../core/run-id.ts";
+import type { AwsClients } from "../../aws/clients.ts";
+import { writeIndex, type IndexWrite, type RunRecord } from "../../aws/index-table.ts";
+import { judgeDeletions } from "../../core/delete-guard.ts";
+import { ConfigError, RetryableError } from "../../core/errors.ts";
+import type { Logger } from "../../core/logger.ts";
+import { newRunId } from "../../core/run-id.ts";
 import { Checkpoint, type JobRecord } from "./adopt-checkpoint.ts";
 import { addCounts, adoptDirectory, emptyCounts, type AdoptContext, type AdoptCounts, type AdoptJob } from "./adopt-directory.ts";
 import { DEFAULT_FUDGE_SECONDS } from "./adopt-rules.ts";
-import type { AgentConfig } from "./config.ts";
-import { acquireLock } from "./lock.ts";
-import { PlanWriter } from "./plan.ts";
-import { executePlan } from "./publish.ts";
-import { createExcluder, type ScanNotes } from "./scan.ts";
-import { beginRun, endSending, PostSyncStartError, settleRuns } from "./run-lifecycle.ts";
-import { SafetyGuardError } from "./sync.ts";
-import { runPool } from "../core/concurrency.ts";
+import type { AgentConfig } from "../config.ts";
+import { acquireLock } from "../lock.ts";
+import { PlanWriter } from "../sync/plan.ts";
+import { executePlan } from "../sync/execute-plan.ts";
+import { createExcluder, type ScanNotes } from "../sync/scan.ts";
+import { beginRun, endSending, PostSyncStartError, settleRuns } from "../run-lifecycle.ts";
+import { SafetyGuardError } from "../sync/sync.ts";
+import { runPool } from "../../core/concurrency.ts";
 
 export interface AdoptOptions {
   /** List and compare, print the counts, change nothing (no index writes, no checkpoint). */

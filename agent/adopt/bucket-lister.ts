@@ -13,7 +13,7 @@
 // skips otherwise — keys or subdirectories with no file in the tree — goes unreported as an orphan: the
 // listing's faults can cost an upload or a missed deletion, never a wrong one.
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from "@aws-sdk/client-s3";
-import { PermanentError } from "../core/errors.ts";
+import { PermanentError } from "../../core/errors.ts";
 import { MAX_PAGE_READ_BYTES, type ListedObject } from "./adopt-rules.ts";
 
 export interface ListedDirectory {

@@ -2,15 +2,15 @@
 // directory come sorted by UTF-8 bytes, so they are merged as two ordered lists; memory is bounded by the
 // largest directory times the number of directory workers, never by the size of the site.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { queryDirectory, type DirectoryEntry } from "../aws/index-table.ts";
-import { decide, type Decision } from "../core/change-detection.ts";
-import type { DeletionTally } from "../core/delete-guard.ts";
-import type { IndexFile } from "../core/index-record.ts";
-import { compareUtf8, joinKey, prefixDir, splitKey } from "../core/keys.ts";
+import { queryDirectory, type DirectoryEntry } from "../../aws/index-table.ts";
+import { decide, type Decision } from "../../core/change-detection.ts";
+import type { DeletionTally } from "../../core/delete-guard.ts";
+import type { IndexFile } from "../../core/index-record.ts";
+import { compareUtf8, joinKey, prefixDir, splitKey } from "../../core/keys.ts";
 import type { PlanWriter } from "./plan.ts";
-import type { RunStates } from "./run-lifecycle.ts";
+import type { RunStates } from "../run-lifecycle.ts";
 import { createExcluder, scanDirectory, sortKey, type ScanNotes, type ScanPolicy, type ScannedEntry } from "./scan.ts";
-import { runPool } from "../core/concurrency.ts";
+import { runPool } from "../../core/concurrency.ts";
 
 export interface DiffOptions {
   root: Buffer;

@@ -2,7 +2,7 @@
 // the versions it had at a point in time. Every file is written to a temporary name beside its target
 // and renamed into place, with the indexed mtime, so the next sync sees no change. Keys that would land
 // outside the target directory (.., absolute, NUL) are refused; no symbolic link is ever followed, even
-// one swapped in mid-restore (agent/tree-writer.ts); extra files go only with --delete, past the same
+// one swapped in mid-restore (agent/restore/tree-writer.ts); extra files go only with --delete, past the same
 // mass-deletion guard as sync's, and only once the whole plan is known; a restore and a sync never run at
 // once (the same lock). Only a restore into the configured root touches the index.
 import { mkdir, realpath } from "node:fs/promises";
@@ -14,22 +14,22 @@ import {
   ReceiveMessageCommand,
   type Message,
 } from "@aws-sdk/client-sqs";
-import type { AwsClients } from "../aws/clients.ts";
-import { queryHistory, queryHistoryDirs, setDesiredMtime } from "../aws/index-table.ts";
-import { currentFiles, currentSubdirectories } from "../aws/restore-plan.ts";
-import { downloadPublished, downloadVersion, type StagedBytesSource } from "../aws/staged-bytes.ts";
-import { DeletionTally, judgeDeletions } from "../core/delete-guard.ts";
-import { BadInputError, ConfigError, PermanentError, errorMessage } from "../core/errors.ts";
-import { parseHostPlan, type HostPlanFile, type HostPlanMessage } from "../core/host-plan.ts";
-import { decodeName, joinKey, splitKey } from "../core/keys.ts";
-import type { Logger } from "../core/logger.ts";
-import { mtimeFromNs, mtimeToSeconds } from "../core/mtime.ts";
-import { oldestRestorable, parseIsoTime, versionAsOf, type KeyVersion } from "../core/restore-rules.ts";
-import type { AgentConfig } from "./config.ts";
-import { Limit } from "../core/concurrency.ts";
-import { acquireLock } from "./lock.ts";
-import { createExcluder } from "./scan.ts";
-import { SafetyGuardError } from "./sync.ts";
+import type { AwsClients } from "../../aws/clients.ts";
+import { queryHistory, queryHistoryDirs, setDesiredMtime } from "../../aws/index-table.ts";
+import { currentFiles, currentSubdirectories } from "../../aws/restore-plan.ts";
+import { downloadPublished, downloadVersion, type StagedBytesSource } from "../../aws/staged-bytes.ts";
+import { DeletionTally, judgeDeletions } from "../../core/delete-guard.ts";
+import { BadInputError, ConfigError, PermanentError, errorMessage } from "../../core/errors.ts";
+import { parseHostPlan, type HostPlanFile, type HostPlanMessage } from "../../core/host-plan.ts";
+import { decodeName, joinKey, splitKey } from "../../core/keys.ts";
+import type { Logger } from "../../core/logger.ts";
+import { mtimeFromNs, mtimeToSeconds } from "../../core/mtime.ts";
+import { oldestRestorable, parseIsoTime, versionAsOf, type KeyVersion } from "../../core/restore-rules.ts";
+import type { AgentConfig } from "../config.ts";
+import { Limit } from "../../core/concurrency.ts";
+import { acquireLock } from "../lock.ts";
+import { createExcluder } from "../sync/scan.ts";
+import { SafetyGuardError } from "../sync/sync.ts";
 import { TreeDirectory, UnsafeKeyError, type WriteStepHook } from "./tree-writer.ts";
 
 export interface HostRestoreOptions {

@@ -2,18 +2,18 @@
 // then stage, index and send — or, for a dry run, report the plan and change nothing.
 import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { AwsClients } from "../aws/clients.ts";
+import type { AwsClients } from "../../aws/clients.ts";
 import { hostname } from "node:os";
-import { listOpenRuns, putHeartbeat, type RunRecord } from "../aws/index-table.ts";
-import { DeletionTally, judgeDeletions } from "../core/delete-guard.ts";
-import { newRunId } from "../core/run-id.ts";
-import type { AgentConfig } from "./config.ts";
+import { listOpenRuns, putHeartbeat, type RunRecord } from "../../aws/index-table.ts";
+import { DeletionTally, judgeDeletions } from "../../core/delete-guard.ts";
+import { newRunId } from "../../core/run-id.ts";
+import type { AgentConfig } from "../config.ts";
 import { diffTree, type DiffStats } from "./diff.ts";
-import { acquireLock } from "./lock.ts";
-import type { Logger } from "../core/logger.ts";
+import { acquireLock } from "../lock.ts";
+import type { Logger } from "../../core/logger.ts";
 import { PlanWriter, readPlan, type PlanCounts, type PlanOp } from "./plan.ts";
-import { executePlan, type PublishStats } from "./publish.ts";
-import { beginRun, endSending, PostSyncStartError, removeStalePlans, RunStates, settleRuns } from "./run-lifecycle.ts";
+import { executePlan, type PublishStats } from "./execute-plan.ts";
+import { beginRun, endSending, PostSyncStartError, removeStalePlans, RunStates, settleRuns } from "../run-lifecycle.ts";
 import type { ScanNotes } from "./scan.ts";
 
 export class SafetyGuardError extends Error {

@@ -8,7 +8,7 @@
 // Generated: an index.html another tool generated (marked "<!-- generated -->" in its body, or with the
 // object metadata generated: true) or that sitesync generated (GENERATED_MARKER) is a listing page, not a
 // site file.
-import { GENERATED_MARKER } from "../core/index-page.ts";
+import { GENERATED_MARKER } from "../../core/index-page.ts";
 
 export const DEFAULT_FUDGE_SECONDS = 1200;
 

@@ -17,16 +17,16 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
-import { queryDirectory, writeIndex, type IndexWrite } from "../aws/index-table.ts";
-import { contentTypeFor, type ContentTypeRules } from "../core/content-type.ts";
-import type { DesiredPut, IndexFile, Published } from "../core/index-record.ts";
-import { joinKey, prefixDir, splitKey } from "../core/keys.ts";
-import { mtimeFromNs } from "../core/mtime.ts";
+import { queryDirectory, writeIndex, type IndexWrite } from "../../aws/index-table.ts";
+import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
+import type { DesiredPut, IndexFile, Published } from "../../core/index-record.ts";
+import { joinKey, prefixDir, splitKey } from "../../core/keys.ts";
+import { mtimeFromNs } from "../../core/mtime.ts";
 import { isGeneratedPage, isPublished } from "./adopt-rules.ts";
 import { listDirectory, readPage, statObject } from "./bucket-lister.ts";
-import { RootMissingError } from "./diff.ts";
-import { Limit } from "../core/concurrency.ts";
-import { scanDirectory, type ScanNotes, type ScanPolicy, type ScannedEntry } from "./scan.ts";
+import { RootMissingError } from "../sync/diff.ts";
+import { Limit } from "../../core/concurrency.ts";
+import { scanDirectory, type ScanNotes, type ScanPolicy, type ScannedEntry } from "../sync/scan.ts";
 
 export interface AdoptJob {
   /** Site-relative directory, "" at the root. */
