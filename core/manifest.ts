@@ -1,41 +1,13 @@
-// Manifest messages: what the agent sends through SQS and the apply handler executes. One message carries
-// the entries of one run; bodies are JSON, gzip+base64 when that saves a quarter or more. Decoding
-// validates every field, because a message that cannot be understood must fail loudly (and end in the
-// dead-letter queue) rather than half-apply.
+// Manifest messages on the wire: what the agent sends through SQS and the apply handler executes. One
+// message carries the entries of one run; bodies are JSON, gzip+base64 when that saves a quarter or more.
+// Their shape is the contract in core/contracts/manifest.ts, which decoding enforces: a message that
+// cannot be understood must fail loudly (and end in the dead-letter queue) rather than half-apply.
 import { gunzipSync, gzipSync } from "node:zlib";
+import { checkContract, parseContract } from "./contracts/contract.ts";
+import { manifest as manifestContract, MANIFEST_VERSION, type Manifest, type ManifestEntry } from "./contracts/manifest.ts";
 import { BadInputError } from "./errors.ts";
-import type { BytesLocation } from "./index-record.ts";
-import { isMtime } from "./mtime.ts";
 
-export const MANIFEST_VERSION = 1;
-
-export interface PutEntry {
-  op: "put";
-  key: string;
-  version: string;
-  size: number;
-  mtime: string;
-  contentType: string;
-  source: BytesLocation;
-}
-
-export interface DeleteEntry {
-  op: "delete";
-  key: string;
-  version: string;
-}
-
-export type ManifestEntry = PutEntry | DeleteEntry;
-
-export interface Manifest {
-  v: typeof MANIFEST_VERSION;
-  runId: string;
-  /** Position of this message within its run, from 0; the run counter uses it to count a message once. */
-  seq: number;
-  /** The site's key prefix in the bucket; rewrite rules are relative to it. */
-  prefix: string;
-  entries: ManifestEntry[];
-}
+export type { DeleteEntry, Manifest, ManifestEntry, PutEntry } from "./contracts/manifest.ts";
 
 /** SQS's limit for one message and for one SendMessageBatch call, in bytes. */
 export const SQS_MAX_BYTES = 262_144;
@@ -76,40 +48,7 @@ export function decodeManifest(body: string, encoding: string | undefined, messa
   } catch {
     throw new BadInputError(`message ${messageId}: body is not JSON; expected a sitesync manifest`);
   }
-  return validateManifest(raw, `message ${messageId}`);
-}
-
-export function validateManifest(raw: unknown, where: string): Manifest {
-  const m = raw as Partial<Manifest> | null;
-  if (typeof m !== "object" || m === null) throw new BadInputError(`${where}: manifest must be an object`);
-  if (m.v !== MANIFEST_VERSION) {
-    throw new BadInputError(`${where}: manifest version ${String(m.v)} is not ${MANIFEST_VERSION}; deploy matching agent and handler`);
-  }
-  if (typeof m.runId !== "string" || m.runId === "") throw new BadInputError(`${where}: runId missing`);
-  if (!Number.isInteger(m.seq) || (m.seq as number) < 0) throw new BadInputError(`${where}: seq must be an integer ≥ 0`);
-  if (typeof m.prefix !== "string") throw new BadInputError(`${where}: prefix missing`);
-  if (!Array.isArray(m.entries)) throw new BadInputError(`${where}: entries must be an array`);
-  m.entries.forEach((entry, i) => validateEntry(entry, `${where} entry ${i}`));
-  return m as Manifest;
-}
-
-function validateEntry(raw: unknown, where: string): void {
-  if (typeof raw !== "object" || raw === null) throw new BadInputError(`${where}: must be an object`);
-  const e = raw as PutEntry;
-  if (typeof e.key !== "string" || e.key === "") throw new BadInputError(`${where}: key missing`);
-  if (typeof e.version !== "string" || e.version === "") throw new BadInputError(`${where} (${e.key}): version missing`);
-  if ((e.op as string) === "delete") return;
-  if (e.op !== "put") throw new BadInputError(`${where} (${e.key}): op must be "put" or "delete"`);
-  if (!Number.isSafeInteger(e.size) || e.size < 0) throw new BadInputError(`${where} (${e.key}): size must be an integer ≥ 0`);
-  if (!isMtime(e.mtime)) throw new BadInputError(`${where} (${e.key}): mtime must be nanoseconds as a decimal string`);
-  if (typeof e.contentType !== "string" || e.contentType === "") throw new BadInputError(`${where} (${e.key}): contentType missing`);
-  const s = e.source as Partial<{ key: string; offset: number; length: number }> | undefined;
-  if (typeof s !== "object" || s === null || typeof s.key !== "string") {
-    throw new BadInputError(`${where} (${e.key}): source.key missing`);
-  }
-  if ("offset" in s && (!Number.isSafeInteger(s.offset) || (s.offset as number) < 0 || !Number.isSafeInteger(s.length) || s.length !== e.size)) {
-    throw new BadInputError(`${where} (${e.key}): source offset must be an integer ≥ 0 and length must equal size`);
-  }
+  return parseContract(manifestContract, raw, `message ${messageId}`);
 }
 
 export interface ManifestLimits {
@@ -129,6 +68,9 @@ export function packManifests(
   header: { runId: string; prefix: string; firstSeq: number },
   limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
 ): Array<{ manifest: Manifest; encoded: EncodedManifest }> {
+  // A bad entry stops the sender here, rather than sending a message every delivery would refuse.
+  const all = { v: MANIFEST_VERSION, runId: header.runId, seq: header.firstSeq, prefix: header.prefix, entries };
+  checkContract(manifestContract, all, `the manifests of run ${header.runId}`);
   const out: Array<{ manifest: Manifest; encoded: EncodedManifest }> = [];
   let seq = header.firstSeq;
   let start = 0;

@@ -48,19 +48,36 @@ describe("host plan messages", () => {
   const good = JSON.parse(hostPlanPage(head, [file("www/docs/a.txt")], [])[0]!);
   const negative = { ...file("www/docs/a"), desired: { ...file("a").desired, size: -1 } };
   const refused: Array<[string, unknown, RegExp]> = [
-    ["not JSON", "{", /not JSON/],
-    ["the old unpaged version", { ...good, v: 1 }, /version 1/],
-    ["no page", { ...good, page: undefined }, /"page"/],
-    ["a page past the total", { ...good, page: 3 }, /"page"/],
-    ["no total", { ...good, pages: 0 }, /"pages"/],
-    ["a part past its total", { ...good, part: 1, parts: 1 }, /"part"/],
-    ["a key outside the prefix", { ...good, files: [file("www/other/a.txt")] }, /under "prefix"/],
-    ["a prefix outside the site prefix", { ...good, prefix: "docs/" }, /"sitePrefix"/],
-    ["a negative size", { ...good, files: [negative] }, /size/],
-    ["an unrestorable entry without a reason", { ...good, unrestorable: [{ key: "www/docs/a" }] }, /reason/],
+    ["not JSON", "{", /^BadInputError: the body is not JSON/],
+    ["not an object", "[]", /^BadInputError: expected an object, got \[\]$/],
+    ["the old unpaged version", { ...good, v: 1 }, /^BadInputError: "v": expected plan version 2, got 1$/],
+    ["a restore id that is no run id", { ...good, restoreId: "r1" }, /"restoreId": expected a run id/],
+    ["no page", { ...good, page: undefined }, /^BadInputError: "page": expected a whole number ≥ 0, but it is missing$/],
+    ["a page past the total", { ...good, page: 3 }, /^BadInputError: "page": expected a page number below "pages" \(3\), got 3$/],
+    ["no total", { ...good, pages: 0 }, /^BadInputError: "pages": expected a whole number ≥ 1, got 0$/],
+    ["a part past its total", { ...good, part: 1, parts: 1 }, /"part": expected a part number below "parts" \(1\), got 1/],
+    ["a key outside the prefix", { ...good, files: [file("www/other/a.txt")] }, /"files\[0\]\.key": expected a key under "prefix" \(www\/docs\/\)/],
+    ["a prefix outside the site prefix", { ...good, prefix: "docs/" }, /"prefix": expected a key prefix under "sitePrefix" \(www\/\), got "docs\/"/],
+    ["a negative size", { ...good, files: [negative] }, /"files\[0\]\.desired\.size": expected a whole number ≥ 0, got -1/],
+    ["a desired delete", { ...good, files: [{ ...file("www/docs/a"), desired: { op: "delete", version: "v", run: "r" } }] }, /"files\[0\]\.desired\.op": expected "put", got "delete"/],
+    ["a bad source range", { ...good, files: [{ ...file("www/docs/a"), desired: { ...file("a").desired, source: { key: "p", offset: 1 } } }] }, /"files\[0\]\.desired\.source": expected \{"key", "offset", "length"\}/],
+    ["an unrestorable entry without a reason", { ...good, unrestorable: [{ key: "www/docs/a" }] }, /"unrestorable\[0\]\.reason": expected a string, but it is missing/],
   ];
   for (const [why, body, message] of refused) {
     const text = typeof body === "string" ? body : JSON.stringify(body);
     test(`refused: ${why}`, () => assert.throws(() => parseHostPlan(text), message));
   }
+
+  const accepted: Array<[string, unknown]> = [
+    ["a file without its published version", { ...good, files: [{ ...file("www/docs/a"), publishedVersion: undefined }] }],
+    ["an adopted file (no staged bytes)", { ...good, files: [{ ...file("www/docs/a"), desired: { ...file("a").desired, source: { key: "" } } }] }],
+    ["a plan for the whole site", { ...good, sitePrefix: "", prefix: "" }],
+  ];
+  for (const [why, body] of accepted) {
+    test(`accepted: ${why}`, () => assert.deepEqual(parseHostPlan(JSON.stringify(body)), JSON.parse(JSON.stringify(body))));
+  }
+
+  test("the writer refuses to send a file outside the plan's prefix", () => {
+    assert.throws(() => hostPlanPage(head, [file("www/else/a.txt")], []), /^PermanentError: restore .* breaks its contract: "files\[0\]\.key"/);
+  });
 });

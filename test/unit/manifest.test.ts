@@ -1,4 +1,4 @@
-// Manifest encoding, validation and packing (core/manifest.ts).
+// Manifest encoding, validation and packing (core/manifest.ts, the contract in core/contracts/manifest.ts).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -9,7 +9,6 @@ import {
   decodeManifest,
   encodeManifest,
   packManifests,
-  validateManifest,
   type Manifest,
   type ManifestEntry,
   type PutEntry,
@@ -113,36 +112,40 @@ describe("encodeManifest / decodeManifest", () => {
 
   test("gzip of invalid manifest JSON still goes through validation", () => {
     const body = gzipSync(JSON.stringify({ ...manifest([]), v: 2 })).toString("base64");
-    assert.throws(() => decodeManifest(body, "gzip", "m-9"), /message m-9: manifest version 2 is not 1/);
+    assert.throws(() => decodeManifest(body, "gzip", "m-9"), /^BadInputError: message m-9: "v": expected manifest version 1 .*, got 2$/);
   });
 });
 
-describe("validation errors name the message and the field", () => {
+describe("validation errors name the message, the field and what was expected", () => {
   const good = () => JSON.parse(JSON.stringify(manifest([putEntry("www/a.html", 3)]))) as Record<string, any>;
   const rows: Array<{ why: string; mutate: (m: Record<string, any>) => void; message: RegExp }> = [
-    { why: "bad manifest version", mutate: (m) => { m.v = 2; }, message: /^message m-1: manifest version 2 is not 1/ },
-    { why: "missing manifest version", mutate: (m) => { delete m.v; }, message: /^message m-1: manifest version undefined is not 1/ },
-    { why: "missing runId", mutate: (m) => { delete m.runId; }, message: /^message m-1: runId missing/ },
-    { why: "negative seq", mutate: (m) => { m.seq = -1; }, message: /^message m-1: seq must be an integer/ },
-    { why: "fractional seq", mutate: (m) => { m.seq = 1.5; }, message: /^message m-1: seq must be an integer/ },
-    { why: "missing prefix", mutate: (m) => { delete m.prefix; }, message: /^message m-1: prefix missing/ },
-    { why: "entries not an array", mutate: (m) => { m.entries = {}; }, message: /^message m-1: entries must be an array/ },
-    { why: "entry not an object", mutate: (m) => { m.entries[0] = "x"; }, message: /^message m-1 entry 0: must be an object/ },
-    { why: "missing key", mutate: (m) => { delete m.entries[0].key; }, message: /^message m-1 entry 0: key missing/ },
-    { why: "empty key", mutate: (m) => { m.entries[0].key = ""; }, message: /^message m-1 entry 0: key missing/ },
-    { why: "missing version", mutate: (m) => { delete m.entries[0].version; }, message: /^message m-1 entry 0 \(www\/a\.html\): version missing/ },
-    { why: "unknown op", mutate: (m) => { m.entries[0].op = "move"; }, message: /entry 0 \(www\/a\.html\): op must be "put" or "delete"/ },
-    { why: "negative size", mutate: (m) => { m.entries[0].size = -1; }, message: /^message m-1 entry 0 \(www\/a\.html\): size must be an integer ≥ 0/ },
-    { why: "size as a string", mutate: (m) => { m.entries[0].size = "13"; }, message: /entry 0 \(www\/a\.html\): size must be an integer/ },
-    { why: "mtime as a number (loses precision)", mutate: (m) => { m.entries[0].mtime = 1767225600000000000; }, message: /entry 0 \(www\/a\.html\): mtime must be nanoseconds as a decimal string/ },
-    { why: "mtime as an ISO date", mutate: (m) => { m.entries[0].mtime = "2026-01-01T00:00:00Z"; }, message: /entry 0 \(www\/a\.html\): mtime must be nanoseconds/ },
-    { why: "missing contentType", mutate: (m) => { m.entries[0].contentType = ""; }, message: /entry 0 \(www\/a\.html\): contentType missing/ },
-    { why: "missing source", mutate: (m) => { delete m.entries[0].source; }, message: /entry 0 \(www\/a\.html\): source\.key missing/ },
-    { why: "pack length differs from size", mutate: (m) => { m.entries[0].source.length = 12; }, message: /entry 0 \(www\/a\.html\): source offset must be an integer ≥ 0 and length must equal size/ },
-    { why: "pack offset not an integer", mutate: (m) => { m.entries[0].source.offset = 1.5; }, message: /entry 0 \(www\/a\.html\): source offset must be an integer/ },
+    { why: "not an object", mutate: (m) => { for (const k of Object.keys(m)) delete m[k]; m.x = 1; }, message: /^message m-1: "v": expected manifest version 1/ },
+    { why: "bad manifest version", mutate: (m) => { m.v = 2; }, message: /^message m-1: "v": expected manifest version 1 \(deploy .*\), got 2$/ },
+    { why: "missing manifest version", mutate: (m) => { delete m.v; }, message: /^message m-1: "v": expected manifest version 1 .*, but it is missing$/ },
+    { why: "missing runId", mutate: (m) => { delete m.runId; }, message: /^message m-1: "runId": expected a run id such as 20261125T114723123Z-9f3ac1, but it is missing$/ },
+    { why: "runId not a run id", mutate: (m) => { m.runId = "yesterday"; }, message: /^message m-1: "runId": expected a run id .*, got "yesterday"$/ },
+    { why: "negative seq", mutate: (m) => { m.seq = -1; }, message: /^message m-1: "seq": expected a whole number ≥ 0, got -1$/ },
+    { why: "fractional seq", mutate: (m) => { m.seq = 1.5; }, message: /^message m-1: "seq": expected a whole number ≥ 0, got 1.5$/ },
+    { why: "missing prefix", mutate: (m) => { delete m.prefix; }, message: /^message m-1: "prefix": expected a string, but it is missing$/ },
+    { why: "entries not an array", mutate: (m) => { m.entries = {}; }, message: /^message m-1: "entries": expected an array, got \{\}$/ },
+    { why: "entry not an object", mutate: (m) => { m.entries[0] = "x"; }, message: /^message m-1: "entries\[0\]": expected an object, got "x"$/ },
+    { why: "missing key", mutate: (m) => { delete m.entries[0].key; }, message: /^message m-1: "entries\[0\]\.key": expected a key, but it is missing$/ },
+    { why: "empty key", mutate: (m) => { m.entries[0].key = ""; }, message: /^message m-1: "entries\[0\]\.key": expected a key, got ""$/ },
+    { why: "missing version", mutate: (m) => { delete m.entries[0].version; }, message: /^message m-1: "entries\[0\]\.version": expected a version, but it is missing$/ },
+    { why: "unknown op", mutate: (m) => { m.entries[0].op = "move"; }, message: /^message m-1: "entries\[0\]\.op": expected one of "put", "delete", got "move"$/ },
+    { why: "negative size", mutate: (m) => { m.entries[0].size = -1; }, message: /^message m-1: "entries\[0\]\.size": expected a whole number ≥ 0, got -1$/ },
+    { why: "size as a string", mutate: (m) => { m.entries[0].size = "13"; }, message: /"entries\[0\]\.size": expected a whole number ≥ 0, got "13"/ },
+    { why: "mtime as a number (loses precision)", mutate: (m) => { m.entries[0].mtime = 1767225600000000000; }, message: /"entries\[0\]\.mtime": expected nanoseconds since the epoch as a decimal string, got 1767225600000000000/ },
+    { why: "mtime as an ISO date", mutate: (m) => { m.entries[0].mtime = "2026-01-01T00:00:00Z"; }, message: /"entries\[0\]\.mtime": expected nanoseconds .*, got "2026-01-01T00:00:00Z"/ },
+    { why: "missing contentType", mutate: (m) => { m.entries[0].contentType = ""; }, message: /"entries\[0\]\.contentType": expected a Content-Type, got ""/ },
+    { why: "missing source", mutate: (m) => { delete m.entries[0].source; }, message: /"entries\[0\]\.source": expected \{"key", "offset", "length"\} .* or \{"key"\} \(an object\), but it is missing/ },
+    { why: "pack length differs from size", mutate: (m) => { m.entries[0].source.length = 12; }, message: /^message m-1: "entries\[0\]\.source\.length": expected the pack range's length to equal size \(13\), got 12$/ },
+    { why: "pack offset not an integer", mutate: (m) => { m.entries[0].source.offset = 1.5; }, message: /"entries\[0\]\.source": expected \{"key", "offset", "length"\}.*, got \{"key":.*"offset":1.5/ },
+    { why: "pack offset negative", mutate: (m) => { m.entries[0].source.offset = -5; }, message: /"entries\[0\]\.source\.offset": expected a whole number ≥ 0, got -5$/ },
+    { why: "pack range without length", mutate: (m) => { delete m.entries[0].source.length; }, message: /"entries\[0\]\.source": expected \{"key", "offset", "length"\}/ },
   ];
   for (const row of rows) {
-    test(row.why, () => {
+    test(`refused: ${row.why}`, () => {
       const raw = good();
       row.mutate(raw);
       const body = JSON.stringify(raw);
@@ -157,24 +160,42 @@ describe("validation errors name the message and the field", () => {
   test("the index of the bad entry is named, not just the first", () => {
     const raw = JSON.parse(JSON.stringify(manifest([putEntry("www/a.html"), putEntry("www/b.html"), putEntry("www/c.html")])));
     raw.entries[2].size = -5;
-    assert.throws(() => validateManifest(raw, "message m-3"), /message m-3 entry 2 \(www\/c\.html\): size/);
+    assert.throws(() => decodeManifest(JSON.stringify(raw), "json", "m-3"), /^BadInputError: message m-3: "entries\[2\]\.size"/);
   });
 
-  test("a delete needs only key and version; an object source needs no offset", () => {
-    const raw = {
-      ...manifest([]),
-      entries: [
-        { op: "delete", key: "www/gone.html", version: RUN },
-        { ...putEntry("www/big.bin"), size: 9_000_000, source: { key: "objects/big" } },
-      ],
-    };
-    assert.deepEqual(validateManifest(raw, "m"), raw);
+  test("several wrong fields are all named, up to three", () => {
+    const raw = { v: 1, runId: RUN, seq: -1, prefix: 7, entries: [{ op: "delete", key: "", version: "" }] };
+    assert.throws(
+      () => decodeManifest(JSON.stringify(raw), "json", "m-4"),
+      /"seq": .*; "prefix": .*; "entries\[0\]\.key": .* \(and 1 more\)$/,
+    );
   });
 
-  test("a negative pack offset is rejected", () => {
-    const raw = JSON.parse(JSON.stringify(manifest([putEntry("www/a.html", 3)])));
-    raw.entries[0].source.offset = -5;
-    assert.throws(() => validateManifest(raw, "m"), BadInputError);
+  const accepted: Array<{ why: string; entries: unknown[] }> = [
+    { why: "a delete needs only key and version", entries: [{ op: "delete", key: "www/gone.html", version: RUN }] },
+    { why: "an object source needs no offset", entries: [{ ...putEntry("www/big.bin"), size: 9_000_000, source: { key: "objects/big" } }] },
+    { why: "an adopted object names no staged key", entries: [{ ...putEntry("www/old.bin"), source: { key: "" } }] },
+    { why: "an empty file is a zero-length range", entries: [{ ...putEntry("www/empty"), size: 0, source: { key: "packs/p", offset: 7, length: 0 } }] },
+    { why: "no entries at all", entries: [] },
+  ];
+  for (const row of accepted) {
+    test(`accepted: ${row.why}`, () => {
+      const raw = { ...manifest([]), entries: row.entries };
+      assert.deepEqual(decodeManifest(JSON.stringify(raw), "json", "m"), raw);
+    });
+  }
+
+  test("fields no writer sends are dropped, not refused (an older handler reads a newer agent's message)", () => {
+    const raw = { ...manifest([putEntry("www/a.html")]), note: "new" };
+    assert.deepEqual(decodeManifest(JSON.stringify(raw), "json", "m"), manifest([putEntry("www/a.html")]));
+  });
+
+  test("the sender refuses to pack an entry the handler would refuse", () => {
+    const bad = { ...putEntry("www/a.html"), mtime: "soon" };
+    assert.throws(
+      () => packManifests([bad], { runId: RUN, prefix: "www/", firstSeq: 0 }),
+      /^PermanentError: the manifests of run .* breaks its contract: "entries\[0\]\.mtime": expected nanoseconds/,
+    );
   });
 });
 

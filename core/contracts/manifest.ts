@@ -1,0 +1,53 @@
+// The manifest message: the agent (aws/manifest-sender.ts, through core/manifest.ts's packing) writes it
+// to the manifest queue, and so does a site restore (lambdas/restore/steps.ts); the apply handler
+// (lambdas/apply/handler.ts) reads it. A message that does not fit is never half-applied.
+import * as z from "zod/mini";
+import { isPack } from "../index-record.ts";
+import { bytesLocation, count, mtime, nonEmpty, runId } from "./fields.ts";
+
+export const MANIFEST_VERSION = 1;
+
+const putEntry = z
+  .object({
+    op: z.literal("put"),
+    key: nonEmpty("a key"),
+    version: nonEmpty("a version"),
+    size: count,
+    mtime,
+    contentType: nonEmpty("a Content-Type"),
+    source: bytesLocation,
+  })
+  .check(
+    z.superRefine((entry, ctx) => {
+      // Only a size that is itself right can be compared.
+      if (isPack(entry.source) && entry.source.length !== entry.size && count.safeParse(entry.size).success) {
+        const message = `expected the pack range's length to equal size (${entry.size})`;
+        ctx.issues.push({ code: "custom", message, path: ["source", "length"], input: entry.source.length });
+      }
+    }),
+  );
+
+const deleteEntry = z.object({
+  op: z.literal("delete"),
+  key: nonEmpty("a key"),
+  version: nonEmpty("a version"),
+});
+
+export const manifestEntry = z.discriminatedUnion("op", [putEntry, deleteEntry]);
+
+export const manifest = z.object({
+  v: z.literal(MANIFEST_VERSION, {
+    error: `expected manifest version ${MANIFEST_VERSION} (deploy the agent and the apply function from one release)`,
+  }),
+  runId,
+  /** Position of this message within its run, from 0; the run counter uses it to count a message once. */
+  seq: count,
+  /** The site's key prefix in the bucket; rewrite rules are relative to it. */
+  prefix: z.string(),
+  entries: z.array(manifestEntry),
+});
+
+export type PutEntry = z.output<typeof putEntry>;
+export type DeleteEntry = z.output<typeof deleteEntry>;
+export type ManifestEntry = z.output<typeof manifestEntry>;
+export type Manifest = z.output<typeof manifest>;
