@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { loadConfig } from "../agent/config.ts";
-import { formatSummary } from "../agent/cli.ts";
+import { formatSummary } from "../agent/summaries.ts";
 import { formatBytes, runSync } from "../agent/sync/sync.ts";
 import { createLogger } from "../core/logger.ts";
 import { startLocalStack } from "./stack.ts";

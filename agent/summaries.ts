@@ -1,0 +1,61 @@
+// What a command prints on a terminal when it is done: the human summary of a sync or a restore (adopt's
+// lives beside it in agent/adopt/). --json prints the result objects instead.
+import type { HostRestoreResult } from "./restore/restore-host.ts";
+import { formatBytes, type SyncResult } from "./sync/sync.ts";
+
+export function formatRestoreSummary(r: HostRestoreResult): string {
+  const lines = [
+    `Restore${r.seconds > 0 ? ` in ${r.seconds.toFixed(1)} s` : ""}: ${r.files} files in the restored state`,
+    `  written   ${r.written}`,
+    `  in place  ${r.skipped} (same size and mtime)`,
+  ];
+  // An empty restore is most often a mistyped --prefix or an --as-of before the files existed.
+  if (r.files === 0) {
+    lines.push(`  the restored state holds no files under ${JSON.stringify(r.prefix)}: check --prefix and --as-of`);
+  }
+  if (r.deleted > 0) lines.push(`  removed   ${r.deleted} extra files`);
+  if (r.deletionSkipped) lines.push(`  NOT REMOVED extra files: ${r.deletionSkipped}`);
+  for (const x of r.refused) lines.push(`  REFUSED   ${JSON.stringify(x.key)}: ${x.reason}`);
+  for (const x of r.unrestorable) lines.push(`  LOST      ${JSON.stringify(x.key)}: ${x.reason}`);
+  for (const x of r.failed) lines.push(`  FAILED    ${JSON.stringify(x.key)}: ${x.reason}`);
+  for (const x of r.messagesLeft) lines.push(`  LEFT ON THE QUEUE message ${x.messageId}: ${x.reason}`);
+  return `${lines.join("\n")}\n`;
+}
+
+export function formatSummary(r: SyncResult): string {
+  const p = r.plan;
+  const lines: string[] = [];
+  const title = r.dryRun ? `Dry run ${r.runId}: nothing was changed.` : `Run ${r.runId}`;
+  lines.push(title);
+  lines.push(
+    `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ${r.seconds.toFixed(1)} s, peak memory ${formatBytes(r.peakRssBytes)}`,
+  );
+  const work = p.put + p.delete + p.resend;
+  if (work === 0) {
+    lines.push(`  nothing to do: the index already matches the tree${r.diff.inFlight > 0 ? ` (${r.diff.inFlight} entries still being applied)` : ""}`);
+  } else {
+    const reasons = Object.entries(p.byReason)
+      .filter(([k]) => !k.startsWith("mkdir") && !k.startsWith("rmdir"))
+      .map(([k, v]) => `${k.replace(":", " ")} ${v}`)
+      .join(", ");
+    lines.push(`  ${r.dryRun ? "would    " : "changes  "} upload ${p.put} (${formatBytes(p.putBytes)}), delete ${p.delete}, re-send ${p.resend}  [${reasons}]`);
+  }
+  if (r.publish) {
+    const s = r.publish;
+    lines.push(
+      `  staged    ${s.staged} files (${formatBytes(s.stagedBytes)}) in ${s.packs} packs and ${s.largeObjects} large objects`,
+    );
+    lines.push(`  sent      ${s.entriesSent} entries in ${s.messagesSent} messages`);
+    if (s.left.length > 0) lines.push(`  left      ${s.left.length} files changing or unreadable; the next run retries them`);
+  }
+  if (r.diff.unreadable.length > 0) lines.push(`  unreadable ${r.diff.unreadable.length} (kept as published)`);
+  if (r.skipped.length > 0) lines.push(`  skipped   ${r.skipped.length} (links, special files, unusable names; --log-level debug lists them)`);
+  if (r.dryRun && r.preview.length > 0) {
+    lines.push("  plan (first entries):");
+    for (const op of r.preview) {
+      const what = op.op === "put" ? `put     ${op.key}  (${op.reason}, ${op.size} B)` : op.op === "delete" ? `delete  ${op.key}` : op.op === "resend" ? `resend  ${op.key}` : "";
+      if (what) lines.push(`    ${what}`);
+    }
+  }
+  return `${lines.join("\n")}\n`;
+}
