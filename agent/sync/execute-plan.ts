@@ -4,7 +4,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { addRunSent, recordChangePage, setDesiredRun, writeIndex, type IndexWrite } from "../../aws/index-table.ts";
+import { setDesiredRun, writeIndex, type IndexWrite } from "../../aws/index/files.ts";
+import { addRunSent, recordChangePage } from "../../aws/index/runs.ts";
 import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
 import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";
 import { splitKey } from "../../core/keys.ts";
@@ -42,206 +43,256 @@ export interface PublishStats {
 }
 
 type PutOp = Extract<PlanOp, { op: "put" }>;
+type DeleteOp = Extract<PlanOp, { op: "delete" }>;
+type ResendOp = Extract<PlanOp, { op: "resend" }>;
 type Staged = { op: PutOp; desired: DesiredPut };
+type Commit = Array<{ key: string; desired: Desired; published?: Published | undefined }>;
+type Clients = { s3: S3Client; dynamodb: DynamoDBClient; sqs: SQSClient };
 
 const BATCH_ENTRIES = 100;
 
 export async function executePlan(
-  clients: { s3: S3Client; dynamodb: DynamoDBClient; sqs: SQSClient },
+  clients: Clients,
   planPath: string,
   options: PublishOptions,
   logger: Logger,
   onProgress: (stats: PublishStats) => void = () => {},
 ): Promise<PublishStats> {
-  const stats: PublishStats = {
+  return new PlanExecution(clients, options, logger, onProgress).run(planPath);
+}
+
+/**
+ * One execution of a plan. Operations are batched by kind (small files into packs, deletions, re-sends,
+ * new directory markers) and every batch goes through the same commit: index, change page, manifest,
+ * count. Background work is bounded, and the run never returns while any of it is still going.
+ */
+class PlanExecution {
+  readonly stats: PublishStats = {
     staged: 0, stagedBytes: 0, packs: 0, largeObjects: 0, deletes: 0, resent: 0, entriesSent: 0, messagesSent: 0, changePages: 0, left: [],
   };
-  const sender = new ManifestSender(clients.sqs, options.queueUrl, options.runId, options.prefix);
-  const changes = new ChangeRecorder(clients.s3, options.versionBucket, options.runId, (page) =>
-    recordChangePage(clients.dynamodb, options.table, options.runId, page),
-  );
-  const reads = new Limit(options.concurrency.files);
-  const uploads = new Limit(options.concurrency.uploads);
-  const indexUpdates = new Limit(16);
-  const tasks = new TaskGroup();
-  const now = () => new Date().toISOString();
+  readonly #clients: Clients;
+  readonly #options: PublishOptions;
+  readonly #logger: Logger;
+  readonly #onProgress: (stats: PublishStats) => void;
+  readonly #sender: ManifestSender;
+  readonly #changes: ChangeRecorder;
+  readonly #reads: Limit;
+  readonly #uploads: Limit;
+  readonly #indexUpdates = new Limit(16);
+  readonly #tasks = new TaskGroup();
+  /** Directories given a history item in this run; each is registered once so restore can find it. */
+  readonly #historyDirs = new Set<string>();
+  #packNumber = 0;
+  #pack: PackBuilder<Staged>;
+  #deletes: DeleteOp[] = [];
+  #resends: ResendOp[] = [];
+  #dirs: Array<{ write: IndexWrite }> = [];
+  /**
+   * Removed directories' markers are written last, once every entry beneath them is sent: until then the
+   * next run must still find the directory to re-send what a crash left unsent.
+   */
+  readonly #removedDirs: Array<{ write: IndexWrite }> = [];
 
-  // Directories given a history item in this run; each is registered once so restore can find it.
-  const historyDirs = new Set<string>();
-  // Stage → index → send, for a group of entries whose bytes are in place.
-  const commit = async (
-    writes: Array<{ key: string; desired: Desired; published?: Published | undefined }>,
-  ): Promise<void> => {
-    const at = now();
+  constructor(clients: Clients, options: PublishOptions, logger: Logger, onProgress: (stats: PublishStats) => void) {
+    this.#clients = clients;
+    this.#options = options;
+    this.#logger = logger;
+    this.#onProgress = onProgress;
+    this.#sender = new ManifestSender(clients.sqs, options.queueUrl, options.runId, options.prefix);
+    this.#changes = new ChangeRecorder(clients.s3, options.versionBucket, options.runId, (page) =>
+      recordChangePage(clients.dynamodb, options.table, options.runId, page),
+    );
+    this.#reads = new Limit(options.concurrency.files);
+    this.#uploads = new Limit(options.concurrency.uploads);
+    this.#pack = this.#newPack();
+  }
+
+  async run(planPath: string): Promise<PublishStats> {
+    try {
+      for await (const op of readPlan(planPath)) {
+        this.#tasks.check();
+        // Bound the work queued ahead of the network, so memory stays flat on huge plans.
+        await this.#tasks.waitBelow(this.#options.concurrency.files * 4);
+        this.#dispatch(op);
+      }
+      // Reads still in flight add to the current pack: wait for them before the last flush.
+      await this.#tasks.wait();
+      this.#flushPack();
+      this.#flushDeletes();
+      this.#flushResends();
+      this.#flushDirs();
+      await this.#tasks.wait();
+    } finally {
+      // Never return — or let the caller release the lock — while staging or sending still runs.
+      await this.#tasks.waitBelow(0);
+    }
+    await writeIndex(this.#clients.dynamodb, this.#options.table, this.#removedDirs);
+    this.stats.entriesSent = this.#sender.entriesSent;
+    this.stats.messagesSent = this.#sender.messagesSent;
+    this.stats.changePages = this.#changes.pages;
+    return this.stats;
+  }
+
+  #dispatch(op: PlanOp): void {
+    switch (op.op) {
+      case "put":
+        if (op.size >= this.#options.pack.largeFileBytes) this.#stageLarge(op);
+        else this.#stageSmall(op);
+        return;
+      case "delete":
+        this.#deletes.push(op);
+        if (this.#deletes.length >= BATCH_ENTRIES) this.#flushDeletes();
+        return;
+      case "resend":
+        this.#resends.push(op);
+        if (this.#resends.length >= BATCH_ENTRIES) this.#flushResends();
+        return;
+      case "mkdir":
+        this.#dirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
+        if (this.#dirs.length >= BATCH_ENTRIES) this.#flushDirs();
+        return;
+      case "rmdir":
+        this.#removedDirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
+        return;
+    }
+  }
+
+  /** A small file is read whole (verified unchanged) into the current pack. */
+  #stageSmall(op: PutOp): void {
+    this.#tasks.add(
+      this.#reads.run(async () => {
+        const result = await readStable(Buffer.from(op.path, "base64"), this.#options.pack.largeFileBytes);
+        if (!result.ok) {
+          if (result.reason === "grew") return this.#stageLarge(op);
+          return this.#leave(op.key, result);
+        }
+        this.stats.staged += 1;
+        this.stats.stagedBytes += result.size;
+        const desired = this.#desiredPut(op, result.size, result.mtime, { key: this.#pack.key, offset: 0, length: result.size });
+        this.#pack.add({ op, desired }, result.bytes);
+        const limits = this.#options.pack;
+        if (this.#pack.files.length >= limits.maxFiles || this.#pack.bytes >= limits.maxBytes - limits.largeFileBytes) {
+          this.#flushPack();
+        }
+      }),
+    );
+  }
+
+  /** A large file is streamed into an object of its own, then committed alone. */
+  #stageLarge(op: PutOp): void {
+    this.#tasks.add(
+      this.#uploads.run(async () => {
+        const key = objectKey(this.#options.runId, op.key);
+        const result = await stageLargeFile(this.#clients.s3, this.#options.versionBucket, key, Buffer.from(op.path, "base64"));
+        if (!result.ok) return this.#leave(op.key, result);
+        this.stats.staged += 1;
+        this.stats.largeObjects += 1;
+        this.stats.stagedBytes += result.size;
+        await this.#commit([{ key: op.key, desired: this.#desiredPut(op, result.size, result.mtime, { key }), published: op.published }]);
+      }),
+    );
+  }
+
+  #flushPack(): void {
+    const full = this.#pack;
+    this.#pack = this.#newPack();
+    if (full.files.length === 0) return;
+    this.#tasks.add(
+      this.#uploads.run(async () => {
+        await uploadPack(this.#clients.s3, this.#options.versionBucket, full);
+        this.stats.packs += 1;
+        await this.#commit(
+          full.files.map((f) => ({
+            key: f.item.op.key,
+            desired: { ...f.item.desired, source: { key: full.key, offset: f.offset, length: f.length } },
+            published: f.item.op.published,
+          })),
+        );
+      }),
+    );
+  }
+
+  #flushDeletes(): void {
+    const batch = this.#deletes;
+    this.#deletes = [];
+    if (batch.length === 0) return;
+    const { runId } = this.#options;
+    const tombstones = batch.map((d) => ({ key: d.key, desired: { op: "delete" as const, version: runId, run: runId }, published: d.published }));
+    this.#tasks.add(this.#commit(tombstones).then(() => void (this.stats.deletes += batch.length)));
+  }
+
+  /**
+   * Re-sends move each record to this run first, so its resend delay counts from now; a record whose
+   * version moved on meanwhile is not re-sent (the run that wrote the new version sends that).
+   */
+  #flushResends(): void {
+    const batch = this.#resends;
+    this.#resends = [];
+    if (batch.length === 0) return;
+    const { dynamodb } = this.#clients;
+    const { table, runId } = this.#options;
+    this.#tasks.add(
+      (async () => {
+        const moved = await Promise.all(
+          batch.map((r) => this.#indexUpdates.run(() => setDesiredRun(dynamodb, table, r.key, r.desired.version, runId))),
+        );
+        const still = batch.filter((_, i) => moved[i]);
+        await this.#send(still.map((r) => toEntry(r.key, r.desired)));
+        this.stats.resent += still.length;
+      })(),
+    );
+  }
+
+  #flushDirs(): void {
+    const batch = this.#dirs;
+    this.#dirs = [];
+    if (batch.length > 0) this.#tasks.add(writeIndex(this.#clients.dynamodb, this.#options.table, batch));
+  }
+
+  /** The desired state and its history, then the send: for a group of entries whose bytes are in place. */
+  async #commit(writes: Commit): Promise<void> {
+    const at = new Date().toISOString();
     const indexWrites: Array<{ write: IndexWrite; keepPublished?: Published }> = [];
     for (const w of writes) {
-      indexWrites.push({ write: { kind: "desired", key: w.key, desired: w.desired }, ...(w.published ? { keepPublished: w.published } : {}) });
+      const keep = w.published ? { keepPublished: w.published } : {};
+      indexWrites.push({ write: { kind: "desired", key: w.key, desired: w.desired }, ...keep });
       indexWrites.push({ write: { kind: "history", key: w.key, desired: w.desired, at } });
       const { dir } = splitKey(w.key);
-      if (!historyDirs.has(dir)) {
-        historyDirs.add(dir);
+      if (!this.#historyDirs.has(dir)) {
+        this.#historyDirs.add(dir);
         indexWrites.push({ write: { kind: "historyDir", dir } });
       }
     }
-    await writeIndex(clients.dynamodb, options.table, indexWrites);
-    await send(writes.map((w) => toEntry(w.key, w.desired)));
-  };
-  // Index first, then the change pages, then SQS, then the run's counts: whatever a crash interrupts,
-  // the next run finds the entries in the index and the PostSync it starts for this run covers them.
-  const send = async (entries: ManifestEntry[]): Promise<void> => {
-    await changes.record(entries.map((e) => ({ op: e.op, key: e.key })));
-    const sent = await sender.send(entries);
-    await addRunSent(clients.dynamodb, options.table, options.runId, sent);
-    stats.entriesSent = sender.entriesSent;
-    stats.messagesSent = sender.messagesSent;
-    onProgress(stats);
-  };
-
-  let packNumber = 0;
-  let pack = new PackBuilder<Staged>(packKey(options.runId, packNumber++));
-  const flushPack = () => {
-    const full = pack;
-    pack = new PackBuilder<Staged>(packKey(options.runId, packNumber++));
-    if (full.files.length === 0) return;
-    tasks.add(
-      uploads.run(async () => {
-        await uploadPack(clients.s3, options.versionBucket, full);
-        stats.packs += 1;
-        await commit(full.files.map((f) => ({ key: f.item.op.key, desired: { ...f.item.desired, source: { key: full.key, offset: f.offset, length: f.length } }, published: f.item.op.published })));
-      }),
-    );
-  };
-
-  const putDesired = (op: PutOp, size: number, mtime: string, source: DesiredPut["source"]): DesiredPut => ({
-    op: "put",
-    version: options.runId,
-    run: options.runId,
-    size,
-    mtime,
-    contentType: contentTypeFor(op.key, options.contentTypes),
-    source,
-  });
-
-  const leave = (key: string, failure: ReadFailure) => {
-    stats.left.push({ key, reason: `${failure.reason}: ${failure.detail}` });
-    logger.warn("file left for the next run", { key, reason: failure.reason, detail: failure.detail });
-  };
-
-  const stageLarge = (op: PutOp) =>
-    tasks.add(
-      uploads.run(async () => {
-        const key = objectKey(options.runId, op.key);
-        const result = await stageLargeFile(clients.s3, options.versionBucket, key, Buffer.from(op.path, "base64"));
-        if (!result.ok) return leave(op.key, result);
-        stats.staged += 1;
-        stats.largeObjects += 1;
-        stats.stagedBytes += result.size;
-        await commit([{ key: op.key, desired: putDesired(op, result.size, result.mtime, { key }), published: op.published }]);
-      }),
-    );
-
-  const stageSmall = (op: PutOp) =>
-    tasks.add(
-      reads.run(async () => {
-        const result = await readStable(Buffer.from(op.path, "base64"), options.pack.largeFileBytes);
-        if (!result.ok) {
-          if (result.reason === "grew") return stageLarge(op);
-          return leave(op.key, result);
-        }
-        stats.staged += 1;
-        stats.stagedBytes += result.size;
-        const desired = putDesired(op, result.size, result.mtime, { key: pack.key, offset: 0, length: result.size });
-        pack.add({ op, desired }, result.bytes);
-        if (pack.files.length >= options.pack.maxFiles || pack.bytes >= options.pack.maxBytes - options.pack.largeFileBytes) {
-          flushPack();
-        }
-      }),
-    );
-
-  let deletes: Array<Extract<PlanOp, { op: "delete" }>> = [];
-  const flushDeletes = () => {
-    const batch = deletes;
-    deletes = [];
-    if (batch.length === 0) return;
-    tasks.add(
-      commit(batch.map((d) => ({ key: d.key, desired: { op: "delete", version: options.runId, run: options.runId }, published: d.published }))).then(
-        () => void (stats.deletes += batch.length),
-      ),
-    );
-  };
-
-  let resends: Array<Extract<PlanOp, { op: "resend" }>> = [];
-  const flushResends = () => {
-    const batch = resends;
-    resends = [];
-    if (batch.length === 0) return;
-    tasks.add(
-      (async () => {
-        // The record moves to this run first, so its resend delay counts from now; a record whose version
-        // moved on meanwhile is not re-sent (the run that wrote the new version sends that).
-        const moved = await Promise.all(
-          batch.map((r) => indexUpdates.run(() => setDesiredRun(clients.dynamodb, options.table, r.key, r.desired.version, options.runId))),
-        );
-        const still = batch.filter((_, i) => moved[i]);
-        await send(still.map((r) => toEntry(r.key, r.desired)));
-        stats.resent += still.length;
-      })(),
-    );
-  };
-
-  let dirs: Array<{ write: IndexWrite }> = [];
-  const flushDirs = () => {
-    const batch = dirs;
-    dirs = [];
-    if (batch.length > 0) tasks.add(writeIndex(clients.dynamodb, options.table, batch));
-  };
-  // Removed directories' markers are written last, once every entry beneath them is sent: until then
-  // the next run must still find the directory to re-send what a crash left unsent.
-  const removedDirs: Array<{ write: IndexWrite }> = [];
-
-  try {
-    for await (const op of readPlan(planPath)) {
-      tasks.check();
-      // Bound the work queued ahead of the network, so memory stays flat on huge plans.
-      await tasks.waitBelow(options.concurrency.files * 4);
-      switch (op.op) {
-        case "put":
-          if (op.size >= options.pack.largeFileBytes) stageLarge(op);
-          else stageSmall(op);
-          break;
-        case "delete":
-          deletes.push(op);
-          if (deletes.length >= BATCH_ENTRIES) flushDeletes();
-          break;
-        case "resend":
-          resends.push(op);
-          if (resends.length >= BATCH_ENTRIES) flushResends();
-          break;
-        case "mkdir":
-          dirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
-          if (dirs.length >= BATCH_ENTRIES) flushDirs();
-          break;
-        case "rmdir":
-          removedDirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
-          break;
-      }
-    }
-    // Reads still in flight add to the current pack: wait for them before the last flush.
-    await tasks.wait();
-    flushPack();
-    flushDeletes();
-    flushResends();
-    flushDirs();
-    await tasks.wait();
-  } finally {
-    // Never return — or let the caller release the lock — while staging or sending still runs.
-    await tasks.waitBelow(0);
+    await writeIndex(this.#clients.dynamodb, this.#options.table, indexWrites);
+    await this.#send(writes.map((w) => toEntry(w.key, w.desired)));
   }
-  await writeIndex(clients.dynamodb, options.table, removedDirs);
-  stats.entriesSent = sender.entriesSent;
-  stats.messagesSent = sender.messagesSent;
-  stats.changePages = changes.pages;
-  return stats;
+
+  /**
+   * The change page, then SQS, then the run's counts: whatever a crash interrupts, the next run finds the
+   * entries in the index, and the PostSync it starts for this run covers what this run sent.
+   */
+  async #send(entries: ManifestEntry[]): Promise<void> {
+    await this.#changes.record(entries.map((e) => ({ op: e.op, key: e.key })));
+    const sent = await this.#sender.send(entries);
+    await addRunSent(this.#clients.dynamodb, this.#options.table, this.#options.runId, sent);
+    this.stats.entriesSent = this.#sender.entriesSent;
+    this.stats.messagesSent = this.#sender.messagesSent;
+    this.#onProgress(this.stats);
+  }
+
+  #desiredPut(op: PutOp, size: number, mtime: string, source: DesiredPut["source"]): DesiredPut {
+    const { runId, contentTypes } = this.#options;
+    return { op: "put", version: runId, run: runId, size, mtime, contentType: contentTypeFor(op.key, contentTypes), source };
+  }
+
+  #leave(key: string, failure: ReadFailure): void {
+    this.stats.left.push({ key, reason: `${failure.reason}: ${failure.detail}` });
+    this.#logger.warn("file left for the next run", { key, reason: failure.reason, detail: failure.detail });
+  }
+
+  #newPack(): PackBuilder<Staged> {
+    return new PackBuilder<Staged>(packKey(this.#options.runId, this.#packNumber++));
+  }
 }
 
 function toEntry(key: string, desired: Desired): ManifestEntry {
