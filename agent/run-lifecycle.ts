@@ -6,15 +6,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { AwsClients } from "../aws/clients.ts";
-import {
-  closeRun,
-  finishRun,
-  getRun,
-  openRun,
-  putRun,
-  setPostSyncStarted,
-  type RunRecord,
-} from "../aws/index-table.ts";
+import { closeRun, finishRun, getRun, openRun, putRun, setPostSyncStarted, type RunRecord } from "../aws/index/runs.ts";
 import { runState, type RunState } from "../core/change-detection.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";

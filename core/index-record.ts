@@ -1,6 +1,6 @@
 // The index's view of one published key: what we want published (desired, written by the agent before it
 // sends a manifest entry) and what is published (written by the apply handler after the bucket has it).
-// The DynamoDB item layout lives in aws/index-table.ts; this is the shape the logic works with.
+// The DynamoDB item layout lives in aws/index/items.ts; this is the shape the logic works with.
 
 /** Where a version's bytes sit in the version store: a range of a pack, or an object of its own. */
 export type BytesLocation = { key: string; offset: number; length: number } | { key: string };

@@ -4,7 +4,7 @@ import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
 import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createAwsClients, createSfnClient, type AwsClients } from "../aws/clients.ts";
-import { getRun, getRunProgress } from "../aws/index-table.ts";
+import { getRun, getRunProgress } from "../aws/index/runs.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { PublishRules } from "../core/publish-rules.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";

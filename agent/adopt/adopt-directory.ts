@@ -17,7 +17,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
-import { queryDirectory, writeIndex, type IndexWrite } from "../../aws/index-table.ts";
+import { queryDirectory, writeIndex, type IndexWrite } from "../../aws/index/files.ts";
 import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
 import type { DesiredPut, IndexFile, Published } from "../../core/index-record.ts";
 import { joinKey, prefixDir, splitKey } from "../../core/keys.ts";

@@ -13,7 +13,8 @@
 import { join } from "node:path";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AwsClients } from "../../aws/clients.ts";
-import { writeIndex, type IndexWrite, type RunRecord } from "../../aws/index-table.ts";
+import { writeIndex, type IndexWrite } from "../../aws/index/files.ts";
+import type { RunRecord } from "../../aws/index/runs.ts";
 import { judgeDeletions } from "../../core/delete-guard.ts";
 import { ConfigError, RetryableError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";

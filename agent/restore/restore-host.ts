@@ -15,8 +15,9 @@ import {
   type Message,
 } from "@aws-sdk/client-sqs";
 import type { AwsClients } from "../../aws/clients.ts";
-import { queryHistory, queryHistoryDirs, setDesiredMtime } from "../../aws/index-table.ts";
-import { currentFiles, currentSubdirectories } from "../../aws/restore-plan.ts";
+import { setDesiredMtime } from "../../aws/index/files.ts";
+import { queryHistory, queryHistoryDirs } from "../../aws/index/history.ts";
+import { currentFiles, currentSubdirectories } from "../../aws/index/files.ts";
 import { downloadPublished, downloadVersion, type StagedBytesSource } from "../../aws/staged-bytes.ts";
 import { DeletionTally, judgeDeletions } from "../../core/delete-guard.ts";
 import { BadInputError, ConfigError, PermanentError, errorMessage } from "../../core/errors.ts";

@@ -4,7 +4,7 @@ import { mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AwsClients } from "../../aws/clients.ts";
 import { hostname } from "node:os";
-import { listOpenRuns, putHeartbeat, type RunRecord } from "../../aws/index-table.ts";
+import { listOpenRuns, putHeartbeat, type RunRecord } from "../../aws/index/runs.ts";
 import { DeletionTally, judgeDeletions } from "../../core/delete-guard.ts";
 import { newRunId } from "../../core/run-id.ts";
 import type { AgentConfig } from "../config.ts";

@@ -6,7 +6,8 @@
 // land on, nor delete, a key the index holds as a real file.
 import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { countMessageApplied, getFile, getFiles, markPublished, removeTombstone } from "../../aws/index-table.ts";
+import { getFile, getFiles, markPublished, removeTombstone } from "../../aws/index/files.ts";
+import { countMessageApplied } from "../../aws/index/runs.ts";
 import {
   copyToSite,
   deleteSiteObjects,

@@ -1,7 +1,7 @@
 // PostSync step 1: is the run fully applied? Throws RunNotApplied until it is; the state machine retries
 // with backoff and fails loudly past its limit.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { getRun, getRunProgress } from "../../aws/index-table.ts";
+import { getRun, getRunProgress } from "../../aws/index/runs.ts";
 import { BadInputError, RetryableError } from "../../core/errors.ts";
 import { isRunId } from "../../core/run-id.ts";
 

@@ -12,8 +12,8 @@
 // generated, so the agent treats a real index.html as replacing it and never deletes it as a site file.
 import { createHash } from "node:crypto";
 import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { DeleteItemCommand, PutItemCommand, type DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { filePk, fileFromItem, getFile, getFiles, queryPages } from "../../aws/index-table.ts";
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { getFile, getFiles, putListing, queryDirectory, removeListing } from "../../aws/index/files.ts";
 import { readStagedBytes } from "../../aws/staged-bytes.ts";
 import { getJson, listingPageKey, listingResultKey, putJson } from "../../aws/run-artifacts.ts";
 import { GENERATED_METADATA, renderListingFoot, renderListingHead, renderListingRows, listingOrder, type ListingEntry } from "../../core/index-page.ts";
@@ -67,26 +67,20 @@ interface DirectoryContents {
 
 async function readDirectory(dir: string, deps: GenerateListingsDeps): Promise<DirectoryContents> {
   const contents: DirectoryContents = { dirs: [], files: [], realIndex: false };
-  for await (const items of queryPages(deps.dynamodb, {
-    TableName: deps.table,
-    KeyConditionExpression: "pk = :pk",
-    ExpressionAttributeValues: { ":pk": { S: filePk(dir) } },
-    ConsistentRead: true,
-  })) {
-    for (const item of items) {
-      const sk = item.sk?.S ?? "";
-      if (item.t?.S === "d") {
-        contents.dirs.push({ name: sk.slice(0, -1), kind: "dir" });
+  for await (const entries of queryDirectory(deps.dynamodb, deps.table, dir, true)) {
+    for (const entry of entries) {
+      if (entry.kind === "dir") {
+        contents.dirs.push({ name: entry.name, kind: "dir" });
         continue;
       }
-      if (sk === INDEX && item.gen?.BOOL) {
-        contents.generated = { hash: item.hash?.S ?? "", copies: (item.pcp?.L ?? []).map((v) => v.S ?? "") };
+      const { name, file } = entry;
+      if (name === INDEX && file.generated) {
+        contents.generated = { hash: entry.listingHash ?? "", copies: file.published?.copies ?? [] };
         continue;
       }
-      const file = fileFromItem(item);
       if (file.desired.op !== "put") continue; // being deleted: no longer part of the listing
-      if (sk === INDEX) contents.realIndex = true;
-      contents.files.push({ name: sk, kind: "file", size: file.desired.size, mtime: file.desired.mtime });
+      if (name === INDEX) contents.realIndex = true;
+      contents.files.push({ name, kind: "file", size: file.desired.size, mtime: file.desired.mtime });
     }
   }
   return contents;
@@ -110,18 +104,7 @@ async function generateListing(
     const earlier = await unownedCopies(contents.generated.copies, pageKey, deps);
     const gone = [pageKey, ...new Set([...earlier, ...copies])];
     await deps.s3.send(new DeleteObjectsCommand({ Bucket: deps.siteBucket, Delete: { Objects: gone.map((Key) => ({ Key })), Quiet: true } }));
-    try {
-      await deps.dynamodb.send(
-        new DeleteItemCommand({
-          TableName: deps.table,
-          Key: { pk: { S: filePk(dir) }, sk: { S: INDEX } },
-          ConditionExpression: "gen = :true",
-          ExpressionAttributeValues: { ":true": { BOOL: true } },
-        }),
-      );
-    } catch (err) {
-      if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
-    }
+    await removeListing(deps.dynamodb, deps.table, pageKey);
     return { outcome: "removed", pages: pageDirs(gone) };
   }
 
@@ -147,35 +130,23 @@ async function generateListing(
   );
   const now = deps.now?.() ?? new Date();
   const version = `listing-${input.runId}`;
-  try {
-    await deps.dynamodb.send(
-      new PutItemCommand({
-        TableName: deps.table,
-        Item: {
-          pk: { S: filePk(dir) },
-          sk: { S: INDEX },
-          t: { S: "f" },
-          gen: { BOOL: true },
-          hash: { S: hash },
-          op: { S: "put" },
-          v: { S: version },
-          run: { S: input.runId },
-          size: { N: String(body.length) },
-          mtime: { S: mtimeFromNs(BigInt(now.getTime()) * 1_000_000n) },
-          ct: { S: LISTING_CONTENT_TYPE },
-          src: { M: { k: { S: "" } } },
-          pv: { S: version },
-          pat: { S: now.toISOString() },
-          prun: { S: input.runId },
-          pcp: { L: copies.map((c) => ({ S: c })) },
-        },
-        // A real index.html indexed meanwhile wins (see keepRealPage).
-        ConditionExpression: "attribute_not_exists(pk) OR gen = :true",
-        ExpressionAttributeValues: { ":true": { BOOL: true } },
-      }),
-    );
-  } catch (err) {
-    if ((err as Error).name !== "ConditionalCheckFailedException") throw err;
+  const at = now.toISOString();
+  const listing = {
+    key: pageKey,
+    desired: {
+      op: "put" as const,
+      version,
+      run: input.runId,
+      size: body.length,
+      mtime: mtimeFromNs(BigInt(now.getTime()) * 1_000_000n),
+      contentType: LISTING_CONTENT_TYPE,
+      source: { key: "" },
+    },
+    published: { version, at, run: input.runId, copies },
+    hash,
+  };
+  // A real index.html indexed meanwhile wins (see keepRealPage).
+  if (!(await putListing(deps.dynamodb, deps.table, listing))) {
     await keepRealPage(pageKey, relKey, deps);
     return { outcome: "real-page", pages: pageDirs([pageKey]) };
   }

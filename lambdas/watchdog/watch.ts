@@ -3,7 +3,7 @@
 // stopped — a host that is down, a cron line removed, a run stuck holding the lock — which no error
 // anywhere else would reveal, because a run that never starts fails nothing.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { listHeartbeats } from "../../aws/index-table.ts";
+import { listHeartbeats } from "../../aws/index/runs.ts";
 
 export interface AgentSilence {
   prefix: string;

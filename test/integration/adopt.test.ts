@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import { getFile, queryDirectory } from "../../aws/index-table.ts";
+import { getFile, queryDirectory } from "../../aws/index/files.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 import { checkpointPath } from "../../agent/adopt/adopt-checkpoint.ts";

@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { HeadObjectCommand } from "@aws-sdk/client-s3";
-import { getFile } from "../../aws/index-table.ts";
+import { getFile } from "../../aws/index/files.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { applyManifest, type ApplyDeps } from "../../lambdas/apply/apply-manifest.ts";
 import { countRequests } from "../support/counting.ts";

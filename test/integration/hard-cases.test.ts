@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DeleteItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { createAwsClients } from "../../aws/clients.ts";
-import { writeIndex } from "../../aws/index-table.ts";
+import { writeIndex } from "../../aws/index/files.ts";
 import { acquireLock } from "../../agent/lock.ts";
 import { runSync } from "../../agent/sync/sync.ts";
 import { ChangeRecorder } from "../../agent/sync/change-recorder.ts";

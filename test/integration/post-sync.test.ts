@@ -7,7 +7,7 @@ import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { join } from "node:path";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbClient } from "../../aws/clients.ts";
-import { getFile } from "../../aws/index-table.ts";
+import { getFile } from "../../aws/index/files.ts";
 import { listingPageKey, putJson } from "../../aws/run-artifacts.ts";
 import { generateListings } from "../../lambdas/post-sync/generate-listings.ts";
 import { GENERATED_MARKER } from "../../core/index-page.ts";

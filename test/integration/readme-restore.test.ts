@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { getFile, writeIndex } from "../../aws/index-table.ts";
+import { getFile, writeIndex } from "../../aws/index/files.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "../..");

@@ -17,7 +17,7 @@ import {
 import { join } from "node:path";
 import { DeleteObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { DeleteMessageCommand, ReceiveMessageCommand, SendMessageCommand } from "@aws-sdk/client-sqs";
-import { getFile, writeIndex } from "../../aws/index-table.ts";
+import { getFile, writeIndex } from "../../aws/index/files.ts";
 import type { AgentConfig } from "../../agent/config.ts";
 import { runHostRestore, type HostRestoreOptions } from "../../agent/restore/restore-host.ts";
 import { hostPlanPage, type HostPlanFile } from "../../core/host-plan.ts";

@@ -5,7 +5,7 @@ import { readFileSync, existsSync, unlinkSync, utimesSync, writeFileSync } from 
 import { join } from "node:path";
 import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
-import { getFile } from "../../aws/index-table.ts";
+import { getFile } from "../../aws/index/files.ts";
 import { runHostRestore } from "../../agent/restore/restore-host.ts";
 import { parseHostPlan } from "../../core/host-plan.ts";
 import { silentLogger } from "../../core/logger.ts";

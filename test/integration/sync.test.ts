@@ -3,7 +3,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync, rmSync, statSync, unlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { getFile } from "../../aws/index-table.ts";
+import { getFile } from "../../aws/index/files.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 import { countRequests, S3_WRITES, type RequestCounter } from "../support/counting.ts";

@@ -1,7 +1,7 @@
 // A manifest that can never apply: the index desires it, but its staged bytes do not exist. Every
 // delivery tries and fails, which is what redrive to the dead-letter queue is for.
 import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
-import { writeIndex } from "../../aws/index-table.ts";
+import { writeIndex } from "../../aws/index/files.ts";
 import { encodeManifest, type Manifest } from "../../core/manifest.ts";
 import type { LocalStack } from "../../local/stack.ts";
 

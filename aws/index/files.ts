@@ -1,0 +1,167 @@
+// The index's file records: desired and published state per key, the directories that hold them, and the
+// listing pages PostSync generates. Items are grouped by directory so that the agent reads the desired
+// state one directory at a time (bounded memory, parallel across directories) and PostSync lists a
+// directory with one Query.
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { HostPlanFile } from "../../core/host-plan.ts";
+import type { Desired, DesiredPut, IndexFile, Published } from "../../core/index-record.ts";
+import {
+  desiredMtimeUpdate,
+  desiredRunUpdate,
+  directoryEntry,
+  directoryQuery,
+  fileKey,
+  fileRecord,
+  listingDelete,
+  listingPut,
+  publishedUpdate,
+  tombstoneDelete,
+  writeRequest,
+} from "./items.ts";
+import { batchWrite, deleteIf, getItem, getItems, putIf, queryPages, updateIf } from "./table.ts";
+
+export type DirectoryEntry =
+  | { kind: "file"; name: string; file: IndexFile; /** A generated listing's rendering hash. */ listingHash?: string }
+  | { kind: "dir"; name: string };
+
+/** A listing page as the index records it: generated, published as it is written. */
+export interface ListingRecord {
+  key: string;
+  desired: DesiredPut;
+  published: Published;
+  /** The rendering's hash, to tell an unchanged listing; absent for a page adopted from another tool. */
+  hash?: string;
+}
+
+export type IndexWrite =
+  | { kind: "desired"; key: string; desired: Desired }
+  | { kind: "history"; key: string; desired: Desired; at: string }
+  | { kind: "historyDir"; dir: string }
+  | { kind: "mkdir"; dir: string; name: string }
+  | { kind: "rmdir"; dir: string; name: string }
+  /** A listing page already in the bucket, recorded the way PostSync records the pages it generates. */
+  | ({ kind: "generated" } & ListingRecord);
+
+// ---- reads ----
+
+/**
+ * Every entry of one directory, in sort-key (UTF-8 byte) order, page by page. Eventually consistent by
+ * default, at half the price: the agent's scans run minutes apart under one lock, long after the last
+ * write to the index settled (DynamoDB converges within about a second).
+ */
+export async function* queryDirectory(
+  ddb: DynamoDBClient,
+  table: string,
+  dir: string,
+  consistent = false,
+): AsyncGenerator<DirectoryEntry[]> {
+  for await (const items of queryPages(ddb, table, directoryQuery(dir), consistent)) yield items.map(directoryEntry);
+}
+
+export async function getFile(ddb: DynamoDBClient, table: string, key: string): Promise<IndexFile | undefined> {
+  const item = await getItem(ddb, table, fileKey(key));
+  return item ? fileRecord(item) : undefined;
+}
+
+/** Many files at once, strongly consistent; absent keys map to undefined. */
+export async function getFiles(
+  ddb: DynamoDBClient,
+  table: string,
+  keys: string[],
+): Promise<Map<string, IndexFile | undefined>> {
+  const found = new Map<string, IndexFile | undefined>(keys.map((k) => [k, undefined]));
+  for (const item of await getItems(ddb, table, [...found.keys()].map(fileKey))) {
+    const file = fileRecord(item);
+    found.set(file.key, file);
+  }
+  return found;
+}
+
+/** The files of `dir` by key, strongly consistent. */
+export async function readFiles(ddb: DynamoDBClient, table: string, dir: string): Promise<Map<string, IndexFile>> {
+  const files = new Map<string, IndexFile>();
+  for await (const page of queryDirectory(ddb, table, dir, true)) {
+    for (const entry of page) if (entry.kind === "file") files.set(entry.file.key, entry.file);
+  }
+  return files;
+}
+
+/**
+ * The files of `dir` as the index publishes them now (generated listings left out), each with the version
+ * the site bucket holds, whose object can stand in for staged bytes that have expired.
+ */
+export async function currentFiles(
+  ddb: DynamoDBClient,
+  table: string,
+  dir: string,
+  keyPrefix: string,
+): Promise<HostPlanFile[]> {
+  const files = await readFiles(ddb, table, dir);
+  return [...files.values()]
+    .filter((f) => f.key.startsWith(keyPrefix) && !f.generated && f.desired.op === "put")
+    .map((f) => ({
+      key: f.key,
+      desired: f.desired as DesiredPut,
+      ...(f.published ? { publishedVersion: f.published.version } : {}),
+    }));
+}
+
+/** Subdirectories of `dir` the index knows now (for a host restore from the current state). */
+export async function currentSubdirectories(ddb: DynamoDBClient, table: string, dir: string): Promise<string[]> {
+  const dirs: string[] = [];
+  for await (const page of queryDirectory(ddb, table, dir, true)) {
+    for (const entry of page) if (entry.kind === "dir") dirs.push(dir === "" ? entry.name : `${dir}/${entry.name}`);
+  }
+  return dirs;
+}
+
+// ---- agent writes ----
+
+/** Writes desired records, history, directory markers and adopted listings, every one of them or an error. */
+export async function writeIndex(
+  ddb: DynamoDBClient,
+  table: string,
+  writes: Array<{ write: IndexWrite; keepPublished?: Published }>,
+): Promise<void> {
+  await batchWrite(ddb, table, writes.map(({ write, keepPublished }) => writeRequest(write, keepPublished)));
+}
+
+/**
+ * Records the mtime a restored file really got on disk (the host cannot always set nanoseconds), so the
+ * next sync sees no change; only while `version` is still the desired one.
+ */
+export function setDesiredMtime(ddb: DynamoDBClient, table: string, key: string, version: string, mtime: string): Promise<boolean> {
+  return updateIf(ddb, table, desiredMtimeUpdate(key, version, mtime));
+}
+
+/**
+ * Moves a desired record to the run re-sending it, so its resend delay counts from this sending; only
+ * while `version` is still the desired one.
+ */
+export function setDesiredRun(ddb: DynamoDBClient, table: string, key: string, version: string, run: string): Promise<boolean> {
+  return updateIf(ddb, table, desiredRunUpdate(key, version, run));
+}
+
+// ---- apply handler writes ----
+
+/** Records `version` as published, unless the desired version moved on meanwhile (returns false). */
+export function markPublished(ddb: DynamoDBClient, table: string, key: string, published: Published): Promise<boolean> {
+  return updateIf(ddb, table, publishedUpdate(key, published));
+}
+
+/** Removes the tombstone of an applied delete, unless the desired state moved on (returns false). */
+export function removeTombstone(ddb: DynamoDBClient, table: string, key: string, version: string): Promise<boolean> {
+  return deleteIf(ddb, table, tombstoneDelete(key, version));
+}
+
+// ---- PostSync's listings ----
+
+/** Records a generated listing; false when a real file holds its key (indexed while it was written). */
+export function putListing(ddb: DynamoDBClient, table: string, listing: ListingRecord): Promise<boolean> {
+  return putIf(ddb, table, listingPut(listing));
+}
+
+/** Forgets a generated listing; a real file that took its key stays. */
+export async function removeListing(ddb: DynamoDBClient, table: string, key: string): Promise<void> {
+  await deleteIf(ddb, table, listingDelete(key));
+}

@@ -1,0 +1,156 @@
+// The index's run records: one per run of the agent (or restore), the open markers of runs not yet
+// settled, the apply handler's sharded counters, and the agent's heartbeat per site prefix.
+//
+// While a run of the agent still needs attention — it has not recorded the end of its sending, or its
+// PostSync has not been started — a marker names it, so the next run finds it with one small Query instead
+// of reading every run ever made.
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import {
+  addCounter,
+  changePagesUpdate,
+  heartbeat,
+  heartbeatItem,
+  heartbeatsQuery,
+  messageCountedUpdate,
+  openDelete,
+  openItem,
+  openRunId,
+  openRunsQuery,
+  postSyncStartedUpdate,
+  runCounterQuery,
+  runFinishedUpdate,
+  runItem,
+  runKey,
+  runRecord,
+  runSentUpdate,
+} from "./items.ts";
+import { batchWrite, getItem, putItem, queryAll, updateIf, updateItem } from "./table.ts";
+
+export type RunStatus = "running" | "sent" | "interrupted" | "failed" | "abandoned";
+
+export interface RunRecord {
+  runId: string;
+  status: RunStatus;
+  prefix: string;
+  started: string;
+  finished?: string;
+  sent: number;
+  messages: number;
+  /** Pages of changed keys in the version store (runs/<runId>/changes/), for PostSync. */
+  changePages: number;
+  /** Planned work by reason, for people reading the record. */
+  counts: Record<string, number>;
+  /** The PostSync execution started for this run. */
+  postSyncExecutionArn?: string;
+}
+
+export interface RunProgress {
+  applied: number;
+  published: number;
+  deleted: number;
+  superseded: number;
+  /** Rewrite copies not written or deleted because a real file holds their key. */
+  conflicts: number;
+  messages: number;
+}
+
+/** The last run of the agent for one site prefix that finished, for the watchdog and for status. */
+export interface Heartbeat {
+  prefix: string;
+  runId: string;
+  finished: string;
+  host: string;
+}
+
+export async function putRun(ddb: DynamoDBClient, table: string, run: RunRecord): Promise<void> {
+  await putItem(ddb, table, runItem(run));
+}
+
+export async function getRun(ddb: DynamoDBClient, table: string, runId: string): Promise<RunRecord | undefined> {
+  const item = await getItem(ddb, table, runKey(runId));
+  return item ? runRecord(item) : undefined;
+}
+
+/** Marks a run as needing attention until closeRun: written before the run writes anything else. */
+export async function openRun(ddb: DynamoDBClient, table: string, runId: string, prefix: string): Promise<void> {
+  await putItem(ddb, table, openItem(runId, prefix));
+}
+
+/** Removes a settled run's marker (BatchWriteItem: the agent's only way to remove an item). */
+export async function closeRun(ddb: DynamoDBClient, table: string, runId: string): Promise<void> {
+  await batchWrite(ddb, table, [openDelete(runId)]);
+}
+
+/**
+ * The runs of a prefix still open: not finished sending, or PostSync not started. A marker whose run
+ * record is missing (the run died between the two writes) is returned as a running run with no record.
+ */
+export async function listOpenRuns(ddb: DynamoDBClient, table: string, prefix: string): Promise<RunRecord[]> {
+  const ids = await queryAll(ddb, table, openRunsQuery(prefix), openRunId);
+  const runs = await Promise.all(ids.map((runId) => getRun(ddb, table, runId)));
+  return runs.map(
+    (run, i) =>
+      run ?? { runId: ids[i]!, status: "running", prefix, started: "", sent: 0, messages: 0, changePages: 0, counts: {} },
+  );
+}
+
+/**
+ * Adds what one batch sent to the run's record as it goes, so a run that dies mid-way leaves counts that
+ * PostSync can wait on (never more than was sent: the add follows SQS's acceptance).
+ */
+export async function addRunSent(
+  ddb: DynamoDBClient,
+  table: string,
+  runId: string,
+  counts: { entries: number; messages: number },
+): Promise<void> {
+  await updateItem(ddb, table, runSentUpdate(runId, counts));
+}
+
+/** Raises the run's page count to cover page `page` (pages are written concurrently, in any order). */
+export async function recordChangePage(ddb: DynamoDBClient, table: string, runId: string, page: number): Promise<void> {
+  await updateIf(ddb, table, changePagesUpdate(runId, page));
+}
+
+/** Records the end of a run's sending (or that a later run found it dead): its counts stay as added. */
+export async function finishRun(
+  ddb: DynamoDBClient,
+  table: string,
+  runId: string,
+  status: "sent" | "interrupted",
+  finished: string,
+): Promise<void> {
+  await updateItem(ddb, table, runFinishedUpdate(runId, status, finished));
+}
+
+export async function setPostSyncStarted(ddb: DynamoDBClient, table: string, runId: string, executionArn: string): Promise<void> {
+  await updateItem(ddb, table, postSyncStartedUpdate(runId, executionArn));
+}
+
+/**
+ * Counts one manifest message as applied, exactly once: the add and the record of its seq are one
+ * conditional update, so a redelivered message is not counted twice.
+ */
+export function countMessageApplied(
+  ddb: DynamoDBClient,
+  table: string,
+  runId: string,
+  seq: number,
+  counts: Omit<RunProgress, "messages">,
+): Promise<boolean> {
+  return updateIf(ddb, table, messageCountedUpdate(runId, seq, counts));
+}
+
+export async function getRunProgress(ddb: DynamoDBClient, table: string, runId: string): Promise<RunProgress> {
+  const progress: RunProgress = { applied: 0, published: 0, deleted: 0, superseded: 0, conflicts: 0, messages: 0 };
+  for (const shard of await queryAll(ddb, table, runCounterQuery(runId), (item) => item)) addCounter(progress, shard);
+  return progress;
+}
+
+export async function putHeartbeat(ddb: DynamoDBClient, table: string, beat: Heartbeat): Promise<void> {
+  await putItem(ddb, table, heartbeatItem(beat));
+}
+
+export function listHeartbeats(ddb: DynamoDBClient, table: string): Promise<Heartbeat[]> {
+  return queryAll(ddb, table, heartbeatsQuery(), heartbeat);
+}
