@@ -108,41 +108,105 @@ export async function runAdopt(
   }
 }
 
-async function adoptLocked(
+type Settings = AdoptOptions & { fudgeSeconds: number; concurrency: number };
+
+/** What the walk has found so far: counts, a sample of orphans, what it skipped or could not read. */
+interface Findings {
+  totals: AdoptCounts;
+  orphanSample: string[];
+  skipped: ScanNotes["skipped"];
+  unreadable: AdoptResult["unreadable"];
+}
+
+async function adoptLocked(config: AgentConfig, clients: AwsClients, logger: Logger, options: Settings, started: number): Promise<AdoptResult> {
+  const dryRun = options.dryRun === true;
+  const findings: Findings = { totals: emptyCounts(), orphanSample: [], skipped: [], unreadable: [] };
+  const { checkpoint, runId, done } = openCheckpoint(config, logger, options, started, findings);
+  logger.info(dryRun ? "adopting (dry run)" : "adopting", { runId, bucket: config.siteBucket, prefix: config.prefix, root: config.root });
+  await walkBucketAndTree(config, clients, logger, options, { runId, checkpoint, done, findings, started });
+  const { totals } = findings;
+  if (totals.repeated > 0 || totals.recovered > 0) {
+    logger.warn("the bucket's listing did not come in S3 order: repeated keys were counted once, skipped ones found by HeadObject", {
+      repeated: totals.repeated,
+      recovered: totals.recovered,
+    });
+  }
+  const result: AdoptResult = {
+    runId,
+    dryRun,
+    resumed: done.size > 0,
+    bucket: config.siteBucket,
+    prefix: config.prefix,
+    ...totals,
+    orphanSample: findings.orphanSample,
+    skipped: findings.skipped,
+    unreadable: findings.unreadable,
+    seconds: 0,
+    keysPerSecond: 0,
+  };
+  if (options.delete && totals.orphans > 0) await deleteOrphans(config, clients, logger, options, checkpoint, result);
+  if (checkpoint && totals.orphans > 0) result.orphanList = writeOrphanList(config.stateDir, checkpoint);
+  checkpoint?.remove();
+  result.seconds = (Date.now() - started) / 1000;
+  result.keysPerSecond = totals.listed / Math.max(result.seconds, 0.001);
+  logger.info("adoption finished", {
+    runId,
+    listed: totals.listed,
+    matched: totals.matched,
+    unmatched: totals.unmatched,
+    orphans: totals.orphans,
+    generated: totals.generated,
+    seconds: result.seconds,
+  });
+  return result;
+}
+
+/**
+ * The checkpoint this adoption writes (none for a dry run): the interrupted one with --resume, its
+ * finished directories and counts taken back into `findings`, else a new one.
+ */
+function openCheckpoint(
+  config: AgentConfig,
+  logger: Logger,
+  options: Settings,
+  started: number,
+  findings: Findings,
+): { checkpoint: Checkpoint<AdoptCounts> | undefined; runId: string; done: Map<string, JobRecord[]> } {
+  const done = new Map<string, JobRecord[]>();
+  const runId = newRunId();
+  if (options.dryRun) return { checkpoint: undefined, runId, done };
+  const where = { bucket: config.siteBucket, prefix: config.prefix, root: config.root };
+  mkdirSync(config.stateDir, { recursive: true });
+  const previous = options.resume ? Checkpoint.open<AdoptCounts>(config.stateDir, where) : undefined;
+  if (previous) {
+    for (const record of previous.done) {
+      done.set(record.dir, record.children);
+      addCounts(findings.totals, record.counts);
+      sampleOrphans(findings, record.orphans);
+    }
+    logger.info("resuming an interrupted adoption", { runId: previous.checkpoint.header.runId, directoriesDone: done.size });
+    return { checkpoint: previous.checkpoint, runId: previous.checkpoint.header.runId, done };
+  }
+  if (options.resume) logger.warn("no interrupted adoption to resume; starting from the beginning");
+  else if (Checkpoint.exists(config.stateDir)) logger.warn("an interrupted adoption's checkpoint exists; starting over (--resume continues it)");
+  const header = { checkpoint: 1 as const, runId, ...where, started: new Date(started).toISOString() };
+  return { checkpoint: Checkpoint.create<AdoptCounts>(config.stateDir, header), runId, done };
+}
+
+function sampleOrphans(findings: Findings, keys: string[]): void {
+  findings.orphanSample.push(...keys.slice(0, ORPHAN_SAMPLE - findings.orphanSample.length));
+}
+
+/** The bucket's listing and the tree, a directory at a time, many at once; each finished one checkpointed. */
+async function walkBucketAndTree(
   config: AgentConfig,
   clients: AwsClients,
   logger: Logger,
-  options: AdoptOptions & { fudgeSeconds: number; concurrency: number },
-  started: number,
-): Promise<AdoptResult> {
+  options: Settings,
+  state: { runId: string; checkpoint: Checkpoint<AdoptCounts> | undefined; done: Map<string, JobRecord[]>; findings: Findings; started: number },
+): Promise<void> {
+  const { runId, checkpoint, done, findings, started } = state;
   const dryRun = options.dryRun === true;
-  const where = { bucket: config.siteBucket, prefix: config.prefix, root: config.root };
-  const totals = emptyCounts();
-  const orphanSample: string[] = [];
-  const sample = (keys: string[]) => orphanSample.push(...keys.slice(0, ORPHAN_SAMPLE - orphanSample.length));
-  const done = new Map<string, JobRecord[]>();
-  let checkpoint: Checkpoint<AdoptCounts> | undefined;
-  let runId = newRunId();
-  if (!dryRun) {
-    mkdirSync(config.stateDir, { recursive: true });
-    const previous = options.resume ? Checkpoint.open<AdoptCounts>(config.stateDir, where) : undefined;
-    if (previous) {
-      checkpoint = previous.checkpoint;
-      runId = checkpoint.header.runId;
-      for (const record of previous.done) {
-        done.set(record.dir, record.children);
-        addCounts(totals, record.counts);
-        sample(record.orphans);
-      }
-      logger.info("resuming an interrupted adoption", { runId, directoriesDone: done.size });
-    } else {
-      if (options.resume) logger.warn("no interrupted adoption to resume; starting from the beginning");
-      else if (Checkpoint.exists(config.stateDir)) logger.warn("an interrupted adoption's checkpoint exists; starting over (--resume continues it)");
-      checkpoint = Checkpoint.create<AdoptCounts>(config.stateDir, { checkpoint: 1, runId, ...where, started: new Date(started).toISOString() });
-    }
-  }
-  logger.info(dryRun ? "adopting (dry run)" : "adopting", { runId, bucket: config.siteBucket, prefix: config.prefix, root: config.root });
-
   const policy = {
     nameEncoding: config.nameEncoding,
     exclude: config.exclude,
@@ -163,8 +227,7 @@ async function adoptLocked(
     contentTypes: config.contentTypes,
     requestConcurrency: 8,
   };
-  const skipped: ScanNotes["skipped"] = [];
-  const unreadable: AdoptResult["unreadable"] = [];
+  const { totals } = findings;
   const seconds = () => (Date.now() - started) / 1000;
   let lastProgress = 0;
   const progress = () => {
@@ -175,7 +238,6 @@ async function adoptLocked(
         `matched ${totals.matched}, to upload ${totals.unmatched}, orphans ${totals.orphans}, generated ${totals.generated}`,
     );
   };
-
   const work = async (job: AdoptJob, enqueue: (job: AdoptJob) => void): Promise<void> => {
     const finished = done.get(job.relDir);
     if (finished) {
@@ -191,10 +253,10 @@ async function adoptLocked(
       markers: outcome.markers,
     });
     addCounts(totals, outcome.counts);
-    sample(outcome.orphans);
-    skipped.push(...outcome.skipped);
+    sampleOrphans(findings, outcome.orphans);
+    findings.skipped.push(...outcome.skipped);
     for (const u of outcome.unreadable) logger.warn("unreadable: its keys are kept, never judged", u);
-    unreadable.push(...outcome.unreadable);
+    findings.unreadable.push(...outcome.unreadable);
     for (const child of outcome.children) enqueue(child);
     progress();
   };
@@ -208,31 +270,24 @@ async function adoptLocked(
     }
     throw err;
   }
-  if (totals.repeated > 0 || totals.recovered > 0) {
-    logger.warn("the bucket's listing did not come in S3 order: repeated keys were counted once, skipped ones found by HeadObject", {
-      repeated: totals.repeated,
-      recovered: totals.recovered,
-    });
-  }
+}
 
-  const result: AdoptResult = {
-    runId, dryRun, resumed: done.size > 0, bucket: config.siteBucket, prefix: config.prefix, ...totals, orphanSample, skipped, unreadable, seconds: 0, keysPerSecond: 0,
-  };
-  if (options.delete && totals.orphans > 0) {
-    const guard = deleteGuard(config, totals);
-    if (dryRun) {
-      if (guard && !options.force) result.guardWouldStop = guard;
-    } else {
-      if (guard && !options.force) throw new SafetyGuardError(guard);
-      result.deletion = await queueDeletes(config, clients, logger, checkpoint!);
-    }
+/** --delete: past the guard, the orphans are queued for deletion (a dry run only says whether it would stop). */
+async function deleteOrphans(
+  config: AgentConfig,
+  clients: AwsClients,
+  logger: Logger,
+  options: Settings,
+  checkpoint: Checkpoint<AdoptCounts> | undefined,
+  result: AdoptResult,
+): Promise<void> {
+  const guard = deleteGuard(config, result);
+  if (options.dryRun) {
+    if (guard && !options.force) result.guardWouldStop = guard;
+    return;
   }
-  if (checkpoint && totals.orphans > 0) result.orphanList = writeOrphanList(config.stateDir, checkpoint);
-  checkpoint?.remove();
-  result.seconds = seconds();
-  result.keysPerSecond = totals.listed / Math.max(result.seconds, 0.001);
-  logger.info("adoption finished", { runId, listed: totals.listed, matched: totals.matched, unmatched: totals.unmatched, orphans: totals.orphans, generated: totals.generated, seconds: result.seconds });
-  return result;
+  if (guard && !options.force) throw new SafetyGuardError(guard);
+  result.deletion = await queueDeletes(config, clients, logger, checkpoint!);
 }
 
 function writeOrphanList(stateDir: string, checkpoint: Checkpoint<AdoptCounts>): string {
