@@ -40,7 +40,9 @@ export function hostPlanPage(
   parts.push(current);
   return parts.map((p, part) => {
     const message: HostPlanMessage = { v: HOST_PLAN_VERSION, ...head, part, parts: parts.length, ...p };
-    return asciiJson(checkContract(hostPlanMessage, message, `restore ${head.restoreId} page ${head.page} part ${part}`));
+    return asciiJson(
+      checkContract(hostPlanMessage, message, `restore ${head.restoreId} page ${head.page} part ${part}`),
+    );
   });
 }
 

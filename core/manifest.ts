@@ -4,7 +4,12 @@
 // cannot be understood must fail loudly (and end in the dead-letter queue) rather than half-apply.
 import { gunzipSync, gzipSync } from "node:zlib";
 import { checkContract, parseContract } from "./contracts/contract.ts";
-import { manifest as manifestContract, MANIFEST_VERSION, type Manifest, type ManifestEntry } from "./contracts/manifest.ts";
+import {
+  manifest as manifestContract,
+  MANIFEST_VERSION,
+  type Manifest,
+  type ManifestEntry,
+} from "./contracts/manifest.ts";
 import { BadInputError } from "./errors.ts";
 
 export type { DeleteEntry, Manifest, ManifestEntry, PutEntry } from "./contracts/manifest.ts";
@@ -25,7 +30,10 @@ const COMPRESS_ABOVE_BYTES = 4_096;
  * local server rejects characters above U+FFFF outright), while an ASCII body is valid everywhere.
  */
 export function asciiJson(value: unknown): string {
-  return JSON.stringify(value).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return JSON.stringify(value).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+  );
 }
 
 export function encodeManifest(manifest: Manifest): EncodedManifest {

@@ -1,5 +1,6 @@
-// The apply function: consumes manifests from the queue and publishes them. Bundled with esbuild from
-// lambdas/apply/index.ts (ARM, Node.js 22), carrying only the S3 and DynamoDB clients it uses.
+// The apply function: consumes manifests from the queue and publishes them, and parks a manifest that can
+// never apply in the dead-letter queue. Bundled with esbuild from lambdas/apply/index.ts (ARM, Node.js 22),
+// carrying only the S3, DynamoDB and SQS clients it uses.
 import { Duration } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
@@ -9,6 +10,7 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ApplyVariables } from "../core/contracts/apply-environment.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
 import type { Storage } from "./storage.ts";
@@ -92,6 +94,14 @@ export class ApplyFunction extends Construct {
         resources: [storage.siteBucket.bucketArn],
       }),
     );
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "ParkPoisonManifests",
+        // A manifest that can never apply goes to the dead-letter queue at once, not after every retry.
+        actions: ["sqs:SendMessage"],
+        resources: [queue.deadLetterQueue.queueArn],
+      }),
+    );
     acknowledge(this.role, wildcardFinding(storage.versionBucket, "/*"), "Staged bytes live under run-generated keys; reading is confined to the version store.");
     acknowledge(this.role, wildcardFinding(storage.siteBucket, "/*"), "The function publishes the site's own paths, which are any keys of the site bucket.");
     acknowledge(this.role, wildcardFinding(logGroup, ":*"), "Lambda creates one log stream per container in the function's own log group.");
@@ -113,7 +123,8 @@ export class ApplyFunction extends Construct {
         VERSION_BUCKET: storage.versionBucket.bucketName,
         INDEX_TABLE: storage.table.tableName,
         PUBLISH_RULES: JSON.stringify(env.publishRules),
-      },
+        DEAD_LETTER_QUEUE_URL: queue.deadLetterQueue.queueUrl,
+      } satisfies ApplyVariables,
       description: `sitesync ${env.name}: applies manifests from the queue to the site bucket`,
     });
     acknowledge(

@@ -8,6 +8,7 @@ import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { IDistribution } from "aws-cdk-lib/aws-cloudfront";
 import { Construct } from "constructs";
+import type { PostSyncVariables } from "../core/contracts/post-sync-environment.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { Storage } from "./storage.ts";
 import { createStepFunctions, invokeTask, LAMBDA_TRANSIENT_RETRY, wildcardFinding, workflowStateMachine } from "./workflow-functions.ts";
@@ -60,7 +61,7 @@ export class PostSync extends Construct {
       PUBLISH_RULES: JSON.stringify(env.publishRules),
       INVALIDATION: JSON.stringify({ collapseAbove: env.postSync.collapseAbove, maxPaths: env.postSync.maxPaths }),
       ...(distribution ? { DISTRIBUTION_ID: distribution.distributionId } : {}),
-    };
+    } satisfies PostSyncVariables;
     const runsWildcard = { [wildcardFinding(storage.versionBucket, "/runs/*")]: "Run artifacts are keyed by run id under runs/; the wildcard is confined to that prefix of the version store." };
     this.functions = createStepFunctions(this, {
       entry: "lambdas/post-sync/index.ts",

@@ -7,6 +7,7 @@ import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as sqs from "aws-cdk-lib/aws-sqs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
+import type { RestoreVariables } from "../core/contracts/restore-environment.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
 import { acknowledge } from "./nag.ts";
@@ -43,7 +44,7 @@ export class Restore extends Construct {
         RESTORE_QUEUE_URL: this.restoreQueue.queueUrl,
         POSTSYNC_STATE_MACHINE_ARN: postSync.stateMachineArn,
         RETENTION_DAYS: String(env.retentionDays),
-      },
+      } satisfies RestoreVariables,
       steps: {
         start: {
           statements: [readIndex, new iam.PolicyStatement({ sid: "WritePages", actions: ["s3:PutObject"], resources: [runs] })],

@@ -8,6 +8,7 @@ import * as targets from "aws-cdk-lib/aws-events-targets";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import { Construct } from "constructs";
+import type { WatchdogVariables } from "../core/contracts/watchdog-environment.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { Storage } from "./storage.ts";
 import { createStepFunctions } from "./workflow-functions.ts";
@@ -23,7 +24,7 @@ export class Watchdog extends Construct {
     super(scope, id);
     this.function = createStepFunctions(this, {
       entry: "lambdas/watchdog/index.ts",
-      environment: { INDEX_TABLE: storage.table.tableName, SITESYNC_ENVIRONMENT: env.name },
+      environment: { INDEX_TABLE: storage.table.tableName, SITESYNC_ENVIRONMENT: env.name } satisfies WatchdogVariables,
       description: `sitesync ${env.name}: watchdog`,
       steps: {
         watch: {

@@ -8,12 +8,20 @@ import { getRun, getRunProgress } from "../aws/index/runs.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { PublishRules } from "../core/publish-rules.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";
-import { createApplyHandler, type SqsHandler } from "../lambdas/apply/handler.ts";
+import { applyEnvironment } from "../core/contracts/apply-environment.ts";
+import { parseContract } from "../core/contracts/contract.ts";
+import { applyDeps, createApplyHandler, type SqsHandler } from "../lambdas/apply/handler.ts";
 import { startLocalServers, type LocalServers, type LocalServersOptions } from "./servers.ts";
 import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts";
 import { startLocalWorkflows, type LocalWorkflows } from "./workflows.ts";
 import { runWorkflow, type ExecutionResult, type WorkflowName } from "./state-machines.ts";
-import { definitionFromTemplate, localEnvironment, synthesizeTemplate, type CfnTemplate } from "./template.ts";
+import {
+  definitionFromTemplate,
+  functionVariables,
+  localEnvironment,
+  synthesizeTemplate,
+  type CfnTemplate,
+} from "./template.ts";
 
 /** What a deployment defines, in the terms the local stack needs. */
 export interface StackDefinition {
@@ -80,19 +88,26 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const sources: SqsEventSource[] = [];
   try {
     const { queueUrl, queueArn, deadLetterQueueUrl, restoreQueueUrl } = await createResources(clients, definition);
-    const postSync = await startLocalWorkflows(template, environment, clients, servers.clientConfig, { ...definition, queueUrl, restoreQueueUrl });
+    // What the template's references (logical-id prefixes) name on the local stack.
+    const references = {
+      StorageSite: definition.siteBucket,
+      StorageVersions: definition.versionBucket,
+      StorageIndex: definition.table,
+      QueueManifests: queueUrl,
+      QueueDeadLetters: deadLetterQueueUrl,
+      WorkflowsRestoreHostPlans: restoreQueueUrl,
+    };
+    const postSync = await startLocalWorkflows(template, environment, clients, servers.clientConfig, references);
     // The SFN client can only point at the local endpoint once that endpoint exists.
     clients.sfn.destroy();
-    clients.sfn = createSfnClient({ ...servers.clientConfig, endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint } });
-    const applyHandler = createApplyHandler({
-      s3: clients.s3,
-      dynamodb: clients.dynamodb,
-      siteBucket: definition.siteBucket,
-      versionBucket: definition.versionBucket,
-      table: definition.table,
-      rules: definition.publishRules,
-      logger,
+    clients.sfn = createSfnClient({
+      ...servers.clientConfig,
+      endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint },
     });
+    // The apply function's environment from the template, read with its contract, as its Lambda entry does.
+    const applyVariables = functionVariables(template, "ApplyFunction", references, servers.region);
+    const env = parseContract(applyEnvironment, applyVariables, "the apply function's environment");
+    const applyHandler = createApplyHandler(applyDeps(env, clients, logger));
     return {
       servers,
       clients,
@@ -129,7 +144,9 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           const progress = await getRunProgress(clients.dynamodb, definition.table, runId);
           if (run && run.status !== "running" && progress.applied >= run.sent) return;
           if (Date.now() > deadline) {
-            throw new Error(`run ${runId} not applied after ${timeoutMs} ms: ${progress.applied} of ${run?.sent ?? "?"} entries`);
+            throw new Error(
+              `run ${runId} not applied after ${timeoutMs} ms: ${progress.applied} of ${run?.sent ?? "?"} entries`,
+            );
           }
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
@@ -183,7 +200,9 @@ async function createResources(clients: AwsClients, d: StackDefinition) {
     if ((err as Error).name !== "ResourceInUseException") throw err;
   }
   await waitForTable(clients, d.table);
-  const dlq = await clients.sqs.send(new CreateQueueCommand({ QueueName: d.deadLetterQueueName, Attributes: { MessageRetentionPeriod: "1209600" } }));
+  const dlq = await clients.sqs.send(
+    new CreateQueueCommand({ QueueName: d.deadLetterQueueName, Attributes: { MessageRetentionPeriod: "1209600" } }),
+  );
   const dlqArn = await queueArnOf(clients, dlq.QueueUrl!);
   const queue = await clients.sqs.send(
     new CreateQueueCommand({
@@ -194,7 +213,9 @@ async function createResources(clients: AwsClients, d: StackDefinition) {
       },
     }),
   );
-  const restore = await clients.sqs.send(new CreateQueueCommand({ QueueName: d.restoreQueueName, Attributes: { VisibilityTimeout: "600" } }));
+  const restore = await clients.sqs.send(
+    new CreateQueueCommand({ QueueName: d.restoreQueueName, Attributes: { VisibilityTimeout: "600" } }),
+  );
   return {
     queueUrl: queue.QueueUrl!,
     queueArn: await queueArnOf(clients, queue.QueueUrl!),
@@ -214,6 +235,8 @@ async function waitForTable(clients: AwsClients, table: string): Promise<void> {
 }
 
 async function queueArnOf(clients: AwsClients, queueUrl: string): Promise<string> {
-  const res = await clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }));
+  const res = await clients.sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
+  );
   return res.Attributes!.QueueArn!;
 }

@@ -92,3 +92,29 @@ export function definitionFromTemplate(template: CfnTemplate, env: EnvironmentCo
     publishRules: parsePublishRules(JSON.parse(String(variables.PUBLISH_RULES ?? "{}")), "template: apply function PUBLISH_RULES"),
   };
 }
+
+/**
+ * A function's environment as the template defines it, with AWS_REGION as Lambda sets it and each
+ * reference to a resource (`{"Ref": logicalId}`) replaced by what the local stack made for it:
+ * `references` maps a logical-id prefix ("StorageSite") to the local value (the bucket's name, a URL).
+ * Parsed with the function's contract, this is what its Lambda entry would read.
+ */
+export function functionVariables(
+  template: CfnTemplate,
+  logicalPrefix: string,
+  references: Record<string, string>,
+  region: string,
+): Record<string, string> {
+  const [, fn] = only(template, "AWS::Lambda::Function", logicalPrefix);
+  const variables = (fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
+  const resolve = ([name, value]: [string, unknown]): [string, string] => {
+    if (typeof value === "string") return [name, value];
+    const ref = (value as { Ref?: unknown } | null)?.Ref;
+    const local = Object.entries(references).find(([prefix]) => typeof ref === "string" && ref.startsWith(prefix));
+    if (!local) {
+      throw new Error(`template: ${logicalPrefix} ${name} is ${JSON.stringify(value)}, which the local stack does not make`);
+    }
+    return [name, local[1]];
+  };
+  return { AWS_REGION: region, ...Object.fromEntries(Object.entries(variables).map(resolve)) };
+}

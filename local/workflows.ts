@@ -3,14 +3,16 @@
 // strict fake (the only one).
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import { createSfnClient, type AwsClientConfig, type AwsClients } from "../aws/clients.ts";
-import { createRestoreHandlers } from "../lambdas/restore/handlers.ts";
-import type { PublishRules } from "../core/publish-rules.ts";
+import { parseContract } from "../core/contracts/contract.ts";
+import { postSyncEnvironment } from "../core/contracts/post-sync-environment.ts";
+import { restoreEnvironment } from "../core/contracts/restore-environment.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";
-import { createPostSyncHandlers } from "../lambdas/post-sync/handlers.ts";
+import { createPostSyncHandlers, postSyncDeps } from "../lambdas/post-sync/handlers.ts";
+import { createRestoreHandlers, restoreDeps } from "../lambdas/restore/handlers.ts";
 import { FakeCloudFront } from "./fake-cloudfront.ts";
 import { workflowDefinition, type TaskHandlers } from "./state-machines.ts";
 import { startStepFunctionsServer, type StepFunctionsServer } from "./step-functions-server.ts";
-import type { CfnTemplate } from "./template.ts";
+import { functionVariables, type CfnTemplate } from "./template.ts";
 
 export const LOCAL_DISTRIBUTION_ID = "ELOCALSITESYNC";
 
@@ -23,24 +25,40 @@ export interface LocalWorkflows {
   stop(): Promise<void>;
 }
 
+/**
+ * `references` maps the logical-id prefixes of the resources the local stack made to their local names
+ * and URLs; each step's dependencies come from its function's environment in the template, parsed with its
+ * contract and built as its Lambda entry builds them, with local clients.
+ */
 export async function startLocalWorkflows(
   template: CfnTemplate,
   environment: EnvironmentConfig,
   clients: AwsClients,
   clientConfig: AwsClientConfig,
-  names: { siteBucket: string; versionBucket: string; table: string; publishRules: PublishRules; queueUrl: string; restoreQueueUrl: string },
+  references: Record<string, string>,
 ): Promise<LocalWorkflows> {
-  const cloudFront = environment.distribution.kind === "none" ? null : new FakeCloudFront({ distributions: [LOCAL_DISTRIBUTION_ID] });
-  const steps = createPostSyncHandlers({
-    s3: clients.s3,
-    dynamodb: clients.dynamodb,
-    siteBucket: names.siteBucket,
-    versionBucket: names.versionBucket,
-    table: names.table,
-    rules: names.publishRules,
-    invalidation: { collapseAbove: environment.postSync.collapseAbove, maxPaths: environment.postSync.maxPaths },
-    ...(cloudFront ? { cdn: { service: cloudFront, distributionId: LOCAL_DISTRIBUTION_ID } } : {}),
-  });
+  const cloudFront =
+    environment.distribution.kind === "none" ? null : new FakeCloudFront({ distributions: [LOCAL_DISTRIBUTION_ID] });
+  const postSync = workflowDefinition(template, "PostSync");
+  const restore = workflowDefinition(template, "Restore");
+  const arn = (id: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:${id}`;
+  const refs = { ...references, [postSync.id]: arn(postSync.id), CdnDistribution: LOCAL_DISTRIBUTION_ID };
+  const variables = (fn: string) => functionVariables(template, fn, refs, clientConfig.region);
+  const postSyncEnv = parseContract(
+    postSyncEnvironment,
+    variables("WorkflowsPostSyncAwaitRun"),
+    "PostSync's environment",
+  );
+  const steps = createPostSyncHandlers(
+    postSyncDeps(postSyncEnv, {
+      s3: clients.s3,
+      dynamodb: clients.dynamodb,
+      invalidations: () => {
+        if (!cloudFront) throw new Error("the template names a distribution the local environment does not have");
+        return cloudFront;
+      },
+    }),
+  );
   // Task states name their function by logical id; each maps to the step that function deploys.
   const handlers: TaskHandlers = {
     WorkflowsPostSyncAwaitRun: steps.awaitRun,
@@ -49,26 +67,15 @@ export async function startLocalWorkflows(
     WorkflowsPostSyncPlanInvalidations: steps.planInvalidations,
     WorkflowsPostSyncInvalidate: steps.invalidate,
   };
-  const postSync = workflowDefinition(template, "PostSync");
-  const restore = workflowDefinition(template, "Restore");
-  const arn = (id: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:${id}`;
-  // Restore starts PostSync through this very endpoint, which exists only once the server is up.
+  const restoreEnv = parseContract(restoreEnvironment, variables("WorkflowsRestoreStart"), "Restore's environment");
+  // Restore starts PostSync through this very endpoint, which exists only once the server is up: its steps
+  // are built then (no execution can start before).
   let sfn: SFNClient | undefined;
-  const restoreSteps = createRestoreHandlers({
-    s3: clients.s3,
-    dynamodb: clients.dynamodb,
-    sqs: clients.sqs,
-    get sfn() {
-      if (!sfn) throw new Error("the local Step Functions endpoint is not up yet");
-      return sfn;
-    },
-    versionBucket: names.versionBucket,
-    table: names.table,
-    queueUrl: names.queueUrl,
-    restoreQueueUrl: names.restoreQueueUrl,
-    postSyncStateMachineArn: arn(postSync.id),
-    retentionDays: environment.retentionDays,
-  });
+  let restoreSteps: ReturnType<typeof createRestoreHandlers> | undefined;
+  const restoreStep = (name: keyof NonNullable<typeof restoreSteps>) => (event: unknown) => {
+    if (!restoreSteps) throw new Error("the local Step Functions endpoint is not up yet");
+    return restoreSteps[name](event);
+  };
   const server = await startStepFunctionsServer({
     machines: {
       [arn(postSync.id)]: {
@@ -77,20 +84,36 @@ export async function startLocalWorkflows(
         // Waits between retries shortened for the local stack. The local environment's awaitMinutes (240)
         // gives AwaitApplied about 245 attempts: at 1 s each, room for the local apply of a 100,000-file
         // first sync. The retry rules themselves are the deployed ones.
-        retryIntervalOverrides: { AwaitApplied: 1000, GenerateListingPage: 50, InvalidateBatch: 250, PlanListings: 50, PlanInvalidations: 50 },
+        retryIntervalOverrides: {
+          AwaitApplied: 1000,
+          GenerateListingPage: 50,
+          InvalidateBatch: 250,
+          PlanListings: 50,
+          PlanInvalidations: 50,
+        },
       },
       [arn(restore.id)]: {
         definition: restore.definition,
         handlers: {
-          WorkflowsRestoreStart: restoreSteps.start,
-          WorkflowsRestoreSitePage: restoreSteps.sitePage,
-          WorkflowsRestoreHostPage: restoreSteps.hostPage,
-          WorkflowsRestoreFinish: restoreSteps.finish,
+          WorkflowsRestoreStart: restoreStep("start"),
+          WorkflowsRestoreSitePage: restoreStep("sitePage"),
+          WorkflowsRestoreHostPage: restoreStep("hostPage"),
+          WorkflowsRestoreFinish: restoreStep("finish"),
         },
         retryIntervalOverrides: { StartRestore: 50, RestoreSitePage: 50, PlanHostPage: 50, Finish: 50 },
       },
     },
   });
   sfn = createSfnClient({ ...clientConfig, endpoints: { ...clientConfig.endpoints, sfn: server.endpoint } });
-  return { server, stateMachineArn: arn(postSync.id), restoreStateMachineArn: arn(restore.id), cloudFront, stop: async () => { await server.stop(); sfn?.destroy(); } };
+  restoreSteps = createRestoreHandlers(restoreDeps(restoreEnv, { ...clients, sfn }));
+  return {
+    server,
+    stateMachineArn: arn(postSync.id),
+    restoreStateMachineArn: arn(restore.id),
+    cloudFront,
+    stop: async () => {
+      await server.stop();
+      sfn?.destroy();
+    },
+  };
 }

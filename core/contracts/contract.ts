@@ -5,7 +5,7 @@
 //
 // zod/mini rather than zod's chained API: the same schemas and types, but tree-shaken, so a contract adds
 // about 20 KiB to a Lambda bundle where the classic API adds about 450 KiB (it cannot drop its locales).
-import * as z from "zod/mini";
+import type * as z from "zod/mini";
 import { BadInputError, PermanentError } from "../errors.ts";
 
 /** A schema whose parsed value is T. */
@@ -111,7 +111,9 @@ function bound(
   strictSign: string,
 ): string {
   const words = inclusive === false ? beyond : atLeast;
-  if (origin === "string") return limit === 1 && words === atLeast ? "a non-empty string" : `${words} ${limit} characters`;
+  if (origin === "string") {
+    return limit === 1 && words === atLeast ? "a non-empty string" : `${words} ${limit} characters`;
+  }
   if (origin === "array") return `${words} ${limit} items`;
   return `a number ${inclusive === false ? strictSign : sign} ${limit}`;
 }

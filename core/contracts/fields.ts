@@ -1,16 +1,18 @@
 // Field schemas the contracts share, each saying in its error what a right value looks like.
 import * as z from "zod/mini";
+import { errorMessage } from "../errors.ts";
 import type { BytesLocation, DesiredPut } from "../index-record.ts";
 import { isMtime } from "../mtime.ts";
+import { parsePublishRules, type PublishRules } from "../publish-rules.ts";
 import { isRunId } from "../run-id.ts";
 
-export const count = z.int({ error: "expected a whole number ≥ 0" }).check(
-  z.minimum(0, { error: "expected a whole number ≥ 0" }),
-);
+export const count = z
+  .int({ error: "expected a whole number ≥ 0" })
+  .check(z.minimum(0, { error: "expected a whole number ≥ 0" }));
 
-export const positiveCount = z.int({ error: "expected a whole number ≥ 1" }).check(
-  z.minimum(1, { error: "expected a whole number ≥ 1" }),
-);
+export const positiveCount = z
+  .int({ error: "expected a whole number ≥ 1" })
+  .check(z.minimum(1, { error: "expected a whole number ≥ 1" }));
 
 export const nonEmpty = (what: string) =>
   z.string({ error: `expected ${what}` }).check(z.minLength(1, { error: `expected ${what}` }));
@@ -66,8 +68,30 @@ export const jsonVariable = <T>(what: string, schema: z.ZodMiniType<T>) =>
 /** A whole number written as decimal digits, as numbers travel in environment variables. */
 export const decimalVariable = (what: string) =>
   z.pipe(
-    z.string({ error: `expected ${what} as decimal digits` }).check(
-      z.regex(/^\d+$/, { error: `expected ${what} as decimal digits` }),
-    ),
+    z
+      .string({ error: `expected ${what} as decimal digits` })
+      .check(z.regex(/^\d+$/, { error: `expected ${what} as decimal digits` })),
     z.pipe(z.transform(Number), positiveCount),
   );
+
+/**
+ * The deployment's publish rules, as the CDK app writes them from config/environments.json; read with the
+ * one validator of publish rules (core/publish-rules.ts), which also normalises their prefixes.
+ */
+export const publishRulesVariable = jsonVariable(
+  "the publish rules",
+  z.pipe(
+    z.unknown(),
+    z.transform((raw: unknown, ctx): PublishRules => {
+      try {
+        return parsePublishRules(raw, "PUBLISH_RULES");
+      } catch (err) {
+        ctx.issues.push({ code: "custom", message: `expected publish rules (${errorMessage(err)})`, input: raw });
+        return z.NEVER;
+      }
+    }),
+  ),
+);
+
+/** What Lambda itself sets in every function's environment. */
+export const awsRegion = nonEmpty("the AWS region (Lambda sets AWS_REGION)");

@@ -1,26 +1,23 @@
-// The Lambda entry point of the apply function: dependencies come from the environment once per container.
-import { createDynamoDbClient, createS3Client } from "../../aws/clients.ts";
-import { requiredEnv } from "../environment.ts";
-import { createLogger } from "../../core/logger.ts";
-import { parsePublishRules } from "../../core/publish-rules.ts";
-import { createApplyHandler, type SqsHandler } from "./handler.ts";
+// The Lambda entry point of the apply function, through the one entry wrapper: its dependencies come from
+// its environment once per container.
+import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
+import { createDynamoDbClient, createS3Client, createSqsClient } from "../../aws/clients.ts";
+import { applyEnvironment } from "../../core/contracts/apply-environment.ts";
+import { lambdaEntry } from "../entry.ts";
+import { applyDeps, createApplyHandler } from "./handler.ts";
 
-let handlerInstance: SqsHandler | undefined;
+const entry = lambdaEntry({
+  service: "apply",
+  environment: applyEnvironment,
+  build: (env, log) => {
+    const clientConfig = { region: env.AWS_REGION };
+    const clients = {
+      s3: createS3Client(clientConfig),
+      dynamodb: createDynamoDbClient(clientConfig),
+      sqs: createSqsClient(clientConfig),
+    };
+    return createApplyHandler(applyDeps(env, clients, log));
+  },
+});
 
-function build(): SqsHandler {
-  const clientConfig = { region: requiredEnv("AWS_REGION") };
-  return createApplyHandler({
-    s3: createS3Client(clientConfig),
-    dynamodb: createDynamoDbClient(clientConfig),
-    siteBucket: requiredEnv("SITE_BUCKET"),
-    versionBucket: requiredEnv("VERSION_BUCKET"),
-    table: requiredEnv("INDEX_TABLE"),
-    rules: parsePublishRules(JSON.parse(process.env.PUBLISH_RULES ?? "{}"), "environment variable PUBLISH_RULES"),
-    logger: createLogger({ json: true, stream: process.stdout }),
-  });
-}
-
-export const handler: SqsHandler = (event) => {
-  handlerInstance ??= build();
-  return handlerInstance(event);
-};
+export const handler = entry.event<SQSEvent, SQSBatchResponse>((event, apply, context) => apply(event, context));

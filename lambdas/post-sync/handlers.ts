@@ -1,12 +1,19 @@
-// The PostSync task handlers, as the state machine invokes them: parse the task input, call the step,
-// return its result. Errors keep their names (RunNotApplied, TooManyInvalidationsInProgress), which the
-// state machine's Retry and Catch match on.
+// The PostSync steps as the state machine invokes them: each task's input and output contract, and the
+// step it calls. Errors keep their names (RunNotApplied, TooManyInvalidationsInProgress), which the state
+// machine's Retry and Catch match on.
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { InvalidationService } from "../../aws/cdn.ts";
+import { awaitRunInput, awaitRunOutput } from "../../core/contracts/post-sync-await-run.ts";
+import type { PostSyncEnvironment } from "../../core/contracts/post-sync-environment.ts";
+import { generateListingsInput, generateListingsOutput } from "../../core/contracts/post-sync-generate-listings.ts";
+import { invalidateInput, invalidateOutput } from "../../core/contracts/post-sync-invalidate.ts";
+import { planInvalidationsInput, planInvalidationsOutput } from "../../core/contracts/post-sync-plan-invalidations.ts";
+import { planListingsInput, planListingsOutput } from "../../core/contracts/post-sync-plan-listings.ts";
 import { BadInputError } from "../../core/errors.ts";
 import type { PublishRules } from "../../core/publish-rules.ts";
-import { awaitRun, parseRunInput } from "./await-run.ts";
+import { runStep, step } from "../entry.ts";
+import { awaitRun } from "./await-run.ts";
 import { generateListings } from "./generate-listings.ts";
 import { sendInvalidation } from "./invalidate.ts";
 import { planRunInvalidations, type InvalidationSettings } from "./plan-invalidations.ts";
@@ -24,52 +31,68 @@ export interface PostSyncDeps {
   cdn?: { service: InvalidationService; distributionId: string };
 }
 
-function field<T>(event: unknown, name: string, check: (v: unknown) => v is T, expected: string): T {
-  const value = (event as Record<string, unknown> | null)?.[name];
-  if (!check(value)) throw new BadInputError(`task input needs "${name}" (${expected}), got ${JSON.stringify(event)?.slice(0, 300)}`);
-  return value;
-}
-const isString = (v: unknown): v is string => typeof v === "string";
-const isCount = (v: unknown): v is number => Number.isInteger(v) && (v as number) >= 0;
-const isCounts = (v: unknown): v is number[] => Array.isArray(v) && v.every(isCount);
-
-export function createPostSyncHandlers(deps: PostSyncDeps) {
+/** The steps' dependencies from their environment; the Lambda entry and the local stack both build them so. */
+export function postSyncDeps(
+  env: PostSyncEnvironment,
+  clients: { s3: S3Client; dynamodb: DynamoDBClient; invalidations: () => InvalidationService },
+): PostSyncDeps {
+  const distributionId = env.DISTRIBUTION_ID;
   return {
-    awaitRun: (event: unknown) => awaitRun(parseRunInput(event), deps),
-    planListings: (event: unknown) =>
-      planListings(
-        {
-          runId: parseRunInput(event).runId,
-          prefix: field(event, "prefix", isString, "the site prefix"),
-          changePages: field(event, "changePages", isCount, "a count"),
-        },
-        deps,
-      ),
-    generateListings: async (event: unknown) => {
-      const { outcomes } = await generateListings(
-        { runId: parseRunInput(event).runId, prefix: field(event, "prefix", isString, "the site prefix"), page: field(event, "page", isCount, "a page number") },
-        deps,
-      );
-      return { outcomes };
-    },
-    planInvalidations: (event: unknown) =>
-      planRunInvalidations(
-        {
-          runId: parseRunInput(event).runId,
-          prefix: field(event, "prefix", isString, "the site prefix"),
-          changePages: field(event, "changePages", isCount, "a count"),
-          listingPages: field(event, "listingPages", isCounts, "page numbers"),
-        },
-        { ...deps, settings: deps.invalidation, ...(deps.cdn ? { distributionId: deps.cdn.distributionId } : {}) },
-      ),
-    invalidate: (event: unknown) => {
-      if (!deps.cdn) throw new BadInputError("this environment has no CloudFront distribution to invalidate");
-      return sendInvalidation(
-        { runId: parseRunInput(event).runId, batch: field(event, "batch", isCount, "a batch number") },
-        { ...deps, cdn: deps.cdn.service, distributionId: deps.cdn.distributionId },
-      );
-    },
+    s3: clients.s3,
+    dynamodb: clients.dynamodb,
+    siteBucket: env.SITE_BUCKET,
+    versionBucket: env.VERSION_BUCKET,
+    table: env.INDEX_TABLE,
+    rules: env.PUBLISH_RULES,
+    invalidation: env.INVALIDATION,
+    ...(distributionId ? { cdn: { service: clients.invalidations(), distributionId } } : {}),
   };
 }
 
-export type PostSyncHandlers = ReturnType<typeof createPostSyncHandlers>;
+export const postSyncSteps = {
+  awaitRun: step({
+    input: awaitRunInput,
+    output: awaitRunOutput,
+    run: (input, deps: PostSyncDeps) => awaitRun(input, deps),
+  }),
+  planListings: step({
+    input: planListingsInput,
+    output: planListingsOutput,
+    run: (input, deps: PostSyncDeps) => planListings(input, deps),
+  }),
+  generateListings: step({
+    input: generateListingsInput,
+    output: generateListingsOutput,
+    // The changed directories go to the run's artifacts, not through the state machine's payload.
+    run: async (input, deps: PostSyncDeps) => ({ outcomes: (await generateListings(input, deps)).outcomes }),
+  }),
+  planInvalidations: step({
+    input: planInvalidationsInput,
+    output: planInvalidationsOutput,
+    run: (input, deps: PostSyncDeps) =>
+      planRunInvalidations(input, {
+        ...deps,
+        settings: deps.invalidation,
+        ...(deps.cdn ? { distributionId: deps.cdn.distributionId } : {}),
+      }),
+  }),
+  invalidate: step({
+    input: invalidateInput,
+    output: invalidateOutput,
+    run: (input, deps: PostSyncDeps) => {
+      if (!deps.cdn) throw new BadInputError("this environment has no CloudFront distribution to invalidate");
+      return sendInvalidation(input, { ...deps, cdn: deps.cdn.service, distributionId: deps.cdn.distributionId });
+    },
+  }),
+};
+
+/** Each step as a function of its task input, for the local Step Functions server. */
+export function createPostSyncHandlers(deps: PostSyncDeps) {
+  return {
+    awaitRun: (event: unknown) => runStep(postSyncSteps.awaitRun, event, deps),
+    planListings: (event: unknown) => runStep(postSyncSteps.planListings, event, deps),
+    generateListings: (event: unknown) => runStep(postSyncSteps.generateListings, event, deps),
+    planInvalidations: (event: unknown) => runStep(postSyncSteps.planInvalidations, event, deps),
+    invalidate: (event: unknown) => runStep(postSyncSteps.invalidate, event, deps),
+  };
+}

@@ -1,27 +1,65 @@
-// The Restore task handlers as the state machine invokes them: parse, call the step, return.
-import { BadInputError } from "../../core/errors.ts";
-import { isRunId } from "../../core/run-id.ts";
-import { finishRestore, planHostPage, restoreSitePage, startRestore, type PageResult, type RestoreDeps, type RestoreRequest } from "./steps.ts";
+// The Restore steps as the state machine invokes them: each task's input and output contract, and the
+// step it calls.
+import type { RestoreEnvironment } from "../../core/contracts/restore-environment.ts";
+import { restoreFinishInput, restoreFinishOutput } from "../../core/contracts/restore-finish.ts";
+import { pageResult, restorePageInput, type RestorePageInput } from "../../core/contracts/restore-page.ts";
+import { restoreRequest, restoreStartInput } from "../../core/contracts/restore-start.ts";
+import { runStep, step } from "../entry.ts";
+import { finishRestore, planHostPage, restoreSitePage, startRestore, type RestoreDeps } from "./steps.ts";
 
-function request(event: unknown): RestoreRequest & { page: number } {
-  const o = event as { restore?: RestoreRequest; page?: number };
-  if (!isRunId(o?.restore?.runId) || !Number.isInteger(o.page) || typeof o.restore.prefix !== "string") {
-    throw new BadInputError(`restore page input needs the restore request and a page; got ${JSON.stringify(event)?.slice(0, 300)}`);
-  }
-  return { ...o.restore, page: o.page! };
-}
-
-export function createRestoreHandlers(deps: RestoreDeps) {
+/** The steps' dependencies from their environment; the Lambda entry and the local stack both build them so. */
+export function restoreDeps(
+  env: RestoreEnvironment,
+  clients: Pick<RestoreDeps, "s3" | "dynamodb" | "sqs" | "sfn">,
+): RestoreDeps {
   return {
-    start: (event: unknown) => startRestore(event, deps),
-    sitePage: (event: unknown) => restoreSitePage(request(event), deps),
-    hostPage: (event: unknown) => planHostPage(request(event), deps),
-    finish: (event: unknown) => {
-      const o = event as { restore?: RestoreRequest; results?: PageResult[] };
-      if (!o?.restore || !Array.isArray(o.results)) throw new BadInputError("finish needs the restore request and the page results");
-      return finishRestore({ restore: o.restore, results: o.results }, deps);
-    },
+    s3: clients.s3,
+    dynamodb: clients.dynamodb,
+    sqs: clients.sqs,
+    sfn: clients.sfn,
+    versionBucket: env.VERSION_BUCKET,
+    table: env.INDEX_TABLE,
+    queueUrl: env.MANIFEST_QUEUE_URL,
+    restoreQueueUrl: env.RESTORE_QUEUE_URL,
+    postSyncStateMachineArn: env.POSTSYNC_STATE_MACHINE_ARN,
+    retentionDays: env.RETENTION_DAYS,
   };
 }
 
-export type RestoreHandlers = ReturnType<typeof createRestoreHandlers>;
+const pageRunId = (input: RestorePageInput) => input.restore.runId;
+
+export const restoreSteps = {
+  start: step({
+    input: restoreStartInput,
+    output: restoreRequest,
+    run: (input, deps: RestoreDeps) => startRestore(input, deps),
+  }),
+  sitePage: step({
+    input: restorePageInput,
+    output: pageResult,
+    runId: pageRunId,
+    run: ({ restore, page }, deps: RestoreDeps) => restoreSitePage({ ...restore, page }, deps),
+  }),
+  hostPage: step({
+    input: restorePageInput,
+    output: pageResult,
+    runId: pageRunId,
+    run: ({ restore, page }, deps: RestoreDeps) => planHostPage({ ...restore, page }, deps),
+  }),
+  finish: step({
+    input: restoreFinishInput,
+    output: restoreFinishOutput,
+    runId: (input) => input.restore.runId,
+    run: (input, deps: RestoreDeps) => finishRestore(input, deps),
+  }),
+};
+
+/** Each step as a function of its task input, for the local Step Functions server. */
+export function createRestoreHandlers(deps: RestoreDeps) {
+  return {
+    start: (event: unknown) => runStep(restoreSteps.start, event, deps),
+    sitePage: (event: unknown) => runStep(restoreSteps.sitePage, event, deps),
+    hostPage: (event: unknown) => runStep(restoreSteps.hostPage, event, deps),
+    finish: (event: unknown) => runStep(restoreSteps.finish, event, deps),
+  };
+}

@@ -1,34 +1,25 @@
-// Lambda entry points of the Restore steps: one bundle, one exported handler per step.
+// Lambda entry points of the Restore steps: one bundle, one exported handler per step, all through the one
+// entry wrapper.
 import { createDynamoDbClient, createS3Client, createSfnClient, createSqsClient } from "../../aws/clients.ts";
-import { requiredEnv } from "../environment.ts";
-import { createRestoreHandlers, type RestoreHandlers } from "./handlers.ts";
+import { restoreEnvironment } from "../../core/contracts/restore-environment.ts";
+import { lambdaEntry } from "../entry.ts";
+import { restoreDeps, restoreSteps } from "./handlers.ts";
 
-let handlers: RestoreHandlers | undefined;
+const entry = lambdaEntry({
+  service: "restore",
+  environment: restoreEnvironment,
+  build: (env) => {
+    const clientConfig = { region: env.AWS_REGION };
+    return restoreDeps(env, {
+      s3: createS3Client(clientConfig),
+      dynamodb: createDynamoDbClient(clientConfig),
+      sqs: createSqsClient(clientConfig),
+      sfn: createSfnClient(clientConfig),
+    });
+  },
+});
 
-function build(): RestoreHandlers {
-  const clientConfig = { region: requiredEnv("AWS_REGION") };
-  return createRestoreHandlers({
-    s3: createS3Client(clientConfig),
-    dynamodb: createDynamoDbClient(clientConfig),
-    sqs: createSqsClient(clientConfig),
-    sfn: createSfnClient(clientConfig),
-    versionBucket: requiredEnv("VERSION_BUCKET"),
-    table: requiredEnv("INDEX_TABLE"),
-    queueUrl: process.env.MANIFEST_QUEUE_URL ?? "",
-    restoreQueueUrl: process.env.RESTORE_QUEUE_URL ?? "",
-    postSyncStateMachineArn: process.env.POSTSYNC_STATE_MACHINE_ARN ?? "",
-    retentionDays: Number(requiredEnv("RETENTION_DAYS")),
-  });
-}
-
-const step =
-  <K extends keyof RestoreHandlers>(name: K) =>
-  (event: unknown) => {
-    handlers ??= build();
-    return handlers[name](event as never);
-  };
-
-export const start = step("start");
-export const sitePage = step("sitePage");
-export const hostPage = step("hostPage");
-export const finish = step("finish");
+export const start = entry.step(restoreSteps.start);
+export const sitePage = entry.step(restoreSteps.sitePage);
+export const hostPage = entry.step(restoreSteps.hostPage);
+export const finish = entry.step(restoreSteps.finish);

@@ -13,13 +13,15 @@ import { putRun } from "../../aws/index/runs.ts";
 import { currentFiles } from "../../aws/index/files.ts";
 import { planDirectoryRestore } from "../../aws/index/history.ts";
 import { changePageKey, getJson, putJson } from "../../aws/run-artifacts.ts";
-import { BadInputError, PermanentError } from "../../core/errors.ts";
+import { PermanentError } from "../../core/errors.ts";
 import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";
 import { normalisePrefix, splitKey } from "../../core/keys.ts";
 import { hostPlanPage, type HostPlanFile, type HostPlanMessage } from "../../core/host-plan.ts";
 import { SQS_MAX_BYTES, type ManifestEntry } from "../../core/manifest.ts";
 import { oldestRestorable, parseIsoTime } from "../../core/restore-rules.ts";
 import { newRunId } from "../../core/run-id.ts";
+import type { PageResult } from "../../core/contracts/restore-page.ts";
+import type { RestoreRequest, RestoreStartInput } from "../../core/contracts/restore-start.ts";
 import { ManifestSender } from "../../aws/manifest-sender.ts";
 
 export class RestoreTooOld extends PermanentError {
@@ -40,51 +42,22 @@ export interface RestoreDeps {
   now?: () => Date;
 }
 
-export interface RestoreRequest {
-  runId: string;
-  target: "site" | "host";
-  /** Key prefix in the bucket to restore ("" for everything). */
-  prefix: string;
-  /** The agent's site prefix: rewrite rules and the run record are relative to it. */
-  sitePrefix: string;
-  /** ISO time; for "host" it may be absent (the state the index publishes now). */
-  asOf?: string;
-  dryRun: boolean;
-  pages: number[];
-}
-
 export const DIRECTORIES_PER_RESTORE_PAGE = 100;
 const retainedSince = (deps: RestoreDeps) => oldestRestorable(deps.now?.() ?? new Date(), deps.retentionDays).toISOString();
 const pageKey = (runId: string, page: number) => `runs/${runId}/restore/${String(page).padStart(6, "0")}.json`;
 
-/** Step 1: validate the request, name the restore run, and page the directories it covers. */
-export async function startRestore(input: unknown, deps: RestoreDeps): Promise<RestoreRequest> {
-  const o = (input ?? {}) as Record<string, unknown>;
-  const example = '{"target": "site", "prefix": "docs/", "asOf": "2026-11-25T09:00:00Z", "dryRun": true}';
-  if (o.target !== "site" && o.target !== "host") throw new BadInputError(`"target" must be "site" or "host"; for example ${example}`);
-  if (typeof o.prefix !== "string") throw new BadInputError(`"prefix" must be a key prefix ("" for the whole bucket); for example ${example}`);
-  const sitePrefix = normalisePrefix(typeof o.sitePrefix === "string" ? o.sitePrefix : "");
-  if (o.target === "host" && !o.prefix.startsWith(sitePrefix)) {
-    throw new BadInputError(
-      `a host restore's "prefix" is a key prefix under "sitePrefix" ("${sitePrefix}…"), not "${o.prefix}"`,
-    );
-  }
+/** Step 1: name the restore run and page the directories it covers (the contract checked the request's shape). */
+export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Promise<RestoreRequest> {
+  const sitePrefix = normalisePrefix(o.sitePrefix ?? "");
   let asOf: string | undefined;
   if (o.asOf !== undefined) {
-    const t = (typeof o.asOf === "string" ? parseIsoTime(o.asOf)?.getTime() : undefined) ?? Number.NaN;
-    if (Number.isNaN(t)) {
-      throw new BadInputError(
-        `"asOf" must be an ISO 8601 time with its zone such as 2026-11-25T09:00:00Z, not ${JSON.stringify(o.asOf)}`,
-      );
-    }
+    const t = parseIsoTime(o.asOf)!.getTime();
     const now = deps.now?.() ?? new Date();
     const oldest = oldestRestorable(now, deps.retentionDays);
     if (t < oldest.getTime()) {
       throw new RestoreTooOld(`${new Date(t).toISOString()} is older than the ${deps.retentionDays}-day retention: the oldest time that can be restored is ${oldest.toISOString()}`);
     }
     asOf = new Date(Math.min(t, now.getTime())).toISOString();
-  } else if (o.target === "site") {
-    throw new BadInputError(`a site restore needs "asOf"; for example ${example}`);
   }
   const runId = newRunId(deps.now?.());
   const startDir = splitKey(o.prefix).dir;
@@ -95,17 +68,6 @@ export async function startRestore(input: unknown, deps: RestoreDeps): Promise<R
     pages.push(pages.length);
   }
   return { runId, target: o.target, prefix: o.prefix, sitePrefix, ...(asOf ? { asOf } : {}), dryRun: o.dryRun === true, pages };
-}
-
-export interface PageResult {
-  restored: number;
-  removed: number;
-  unchanged: number;
-  unrestorable: number;
-  sent: number;
-  messages: number;
-  /** The first keys of each kind, for a dry run's report. */
-  sample: string[];
 }
 
 /** Step 2 (site): one page of directories back to `asOf`, as entries of the restore run. */

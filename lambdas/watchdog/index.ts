@@ -1,20 +1,30 @@
-// Lambda entry of the watchdog (an EventBridge schedule): read the agents' last runs, publish the longest
-// silence as the MinutesSinceLastRun metric in CloudWatch embedded metric format.
+// Lambda entry of the watchdog (an EventBridge schedule), through the one entry wrapper: read the agents'
+// last runs, publish the longest silence as the MinutesSinceLastRun metric in CloudWatch embedded metric
+// format.
 import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { createDynamoDbClient } from "../../aws/clients.ts";
-import { requiredEnv } from "../environment.ts";
+import { watchdogEnvironment } from "../../core/contracts/watchdog-environment.ts";
+import { lambdaEntry } from "../entry.ts";
 import { watchAgents, type WatchResult } from "./watch.ts";
 
 export const METRICS_NAMESPACE = "sitesync";
 
-let deps: Parameters<typeof watchAgents>[0] | undefined;
+const entry = lambdaEntry({
+  service: "watchdog",
+  environment: watchdogEnvironment,
+  build: (env) => ({
+    dynamodb: createDynamoDbClient({ region: env.AWS_REGION }),
+    table: env.INDEX_TABLE,
+    environment: env.SITESYNC_ENVIRONMENT,
+  }),
+});
 
-export async function watch(): Promise<WatchResult> {
-  deps ??= { dynamodb: createDynamoDbClient({ region: requiredEnv("AWS_REGION") }), table: requiredEnv("INDEX_TABLE") };
+// The scheduled event carries nothing the watchdog needs.
+export const watch = entry.event<unknown, WatchResult>(async (_event, deps) => {
   const result = await watchAgents(deps);
-  publishSilence(result, requiredEnv("SITESYNC_ENVIRONMENT"));
+  publishSilence(result, deps.environment);
   return result;
-}
+});
 
 /** Writes the metric line (nothing when no agent ever finished a run: a new deployment is not an alarm). */
 export function publishSilence(result: WatchResult, environment: string): void {

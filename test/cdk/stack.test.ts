@@ -126,8 +126,11 @@ describe("resources of an environment (prod)", () => {
     assert.equal(fn.props.Timeout, prod.apply.timeoutSeconds);
     assert.equal(fn.props.MemorySize, prod.apply.memoryMb);
     const vars = fn.props.Environment.Variables;
-    assert.deepEqual(Object.keys(vars).sort(), ["INDEX_TABLE", "PUBLISH_RULES", "SITE_BUCKET", "VERSION_BUCKET"]);
+    const names = ["DEAD_LETTER_QUEUE_URL", "INDEX_TABLE", "PUBLISH_RULES", "SITE_BUCKET", "VERSION_BUCKET"];
+    assert.deepEqual(Object.keys(vars).sort(), names);
     assert.deepEqual(JSON.parse(vars.PUBLISH_RULES), prod.publishRules);
+    const deadLetters = resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters").id;
+    assert.deepEqual(vars.DEAD_LETTER_QUEUE_URL, { Ref: deadLetters });
     const mapping = resource(prodTemplate, "AWS::Lambda::EventSourceMapping", "ApplyFunction").props;
     assert.equal(mapping.BatchSize, prod.apply.batchSize);
     assert.equal(mapping.MaximumBatchingWindowInSeconds, prod.apply.maxBatchingWindowSeconds);
@@ -282,9 +285,10 @@ describe("the exact statements of every policy", () => {
     versions: resource(prodTemplate, "AWS::S3::Bucket", "StorageVersions").id,
     queue: resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").id,
     logs: resource(prodTemplate, "AWS::Logs::LogGroup", "ApplyLogs").id,
+    deadLetters: resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters").id,
   };
 
-  test("apply function: its logs, the index, staged bytes, the site, the manifest queue — nothing more", () => {
+  test("apply function: its logs, the index, staged bytes, the site, the manifest queue, the DLQ — nothing more", () => {
     const policy = resource(prodTemplate, "AWS::IAM::Policy", "ApplyRole").props.PolicyDocument.Statement;
     assert.deepEqual(policy, [
       { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [getAtt(ids.logs), objects(ids.logs, ":*")] },
@@ -300,6 +304,8 @@ describe("the exact statements of every policy", () => {
       // reads of adopted objects, which are the source of their own rewrite copies.
       { Sid: "CheckSite", Effect: "Allow", Action: "s3:GetObject", Resource: objects(ids.site) },
       { Sid: "TellMissingObjects", Effect: "Allow", Action: "s3:ListBucket", Resource: getAtt(ids.site) },
+      // A manifest that can never apply is parked at once rather than retried maxReceiveCount times.
+      { Sid: "ParkPoisonManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.deadLetters) },
       { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: getAtt(ids.queue) },
     ]);
     const role = resource(prodTemplate, "AWS::IAM::Role", "ApplyRole").props;

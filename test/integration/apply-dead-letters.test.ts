@@ -1,0 +1,160 @@
+// A manifest that can never apply reaches the dead-letter queue on its first failure, parked by the apply
+// handler with why; a manifest whose failure may pass is still delivered again and redriven by SQS. All of it
+// through the real local SQS, driven by the local event source as Lambda drives the handler.
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import { encodeManifest } from "../../core/manifest.ts";
+import { PARKED_ATTRIBUTES } from "../../lambdas/apply/handler.ts";
+import { startHarness, writeTree, type Harness } from "../support/harness.ts";
+import { sendPoisonManifest } from "../support/poison.ts";
+
+describe("poison manifests are parked at once; retryable failures are retried", () => {
+  let h: Harness;
+
+  before(async () => {
+    h = await startHarness({
+      apply: false,
+      environment: (env) => {
+        env.apply.maxReceiveCount = 2;
+      },
+      // Fast redelivery for the test; still longer than the template's 1 s batching window plus a handler run.
+      overrides: { visibilityTimeoutSeconds: 3 },
+    });
+  });
+  after(() => h.close());
+
+  async function send(body: string, encoding: string): Promise<string> {
+    const sent = await h.stack.clients.sqs.send(
+      new SendMessageCommand({
+        QueueUrl: h.stack.queueUrl,
+        MessageBody: body,
+        MessageAttributes: { encoding: { DataType: "String", StringValue: encoding } },
+      }),
+    );
+    return sent.MessageId!;
+  }
+
+  /** The messages in the DLQ that `wanted` picks, once `count` are there (or the time is up); left in place. */
+  async function deadLetters(count: number, timeoutMs: number, wanted: (m: Message) => boolean): Promise<Message[]> {
+    const found = new Map<string, Message>();
+    const deadline = Date.now() + timeoutMs;
+    while (found.size < count && Date.now() < deadline) {
+      const res = await h.stack.clients.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: h.stack.deadLetterQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 1,
+          VisibilityTimeout: 0,
+          MessageAttributeNames: ["All"],
+        }),
+      );
+      for (const m of (res.Messages ?? []).filter(wanted)) found.set(m.MessageId!, m);
+    }
+    return [...found.values()];
+  }
+
+  test("not JSON, or breaking the manifest contract: in the DLQ after one delivery, with the reason", async () => {
+    const root = h.tempDir();
+    writeTree(root, { "ok.txt": "a good manifest in the same batches" });
+    await h.sync(h.config(root, { prefix: "good/" }));
+    const notJson = "this is not a manifest";
+    const badEntry = encodeManifest({
+      v: 1,
+      runId: "20261125T000000000Z-00000a",
+      seq: 0,
+      prefix: "bad/",
+      entries: [
+        {
+          op: "put",
+          key: "bad/a.txt",
+          version: "v1",
+          size: 1,
+          mtime: "soon",
+          contentType: "text/plain",
+          source: { key: "packs/p", offset: 0, length: 1 },
+        },
+      ],
+    });
+    const ids = {
+      [await send(notJson, "json")]: notJson,
+      [await send(badEntry.body, badEntry.encoding)]: badEntry.body,
+    };
+
+    const deliveries = new Map<string, string[]>();
+    const source = h.stack.startApply({
+      onError: () => {},
+      handler: async (event) => {
+        for (const r of event.Records) {
+          deliveries.set(r.messageId, [...(deliveries.get(r.messageId) ?? []), r.attributes.ApproximateReceiveCount]);
+        }
+        return h.stack.applyHandler(event);
+      },
+    });
+    let dead: Message[];
+    try {
+      // Well within one visibility timeout (3 s): a redrive by SQS could not have happened yet.
+      dead = await deadLetters(2, 2_500, (m) => Object.values(ids).includes(m.Body ?? ""));
+      await source.idle();
+    } finally {
+      await source.stop();
+    }
+
+    assert.equal(dead.length, 2, "both are in the DLQ before their visibility timeout ran out");
+    for (const message of dead) {
+      const attributes = message.MessageAttributes ?? {};
+      const sourceId = attributes[PARKED_ATTRIBUTES.sourceMessageId]?.StringValue ?? "";
+      assert.ok(sourceId in ids, `names the message it parks (${sourceId})`);
+      assert.equal(message.Body, ids[sourceId], "with its body intact");
+      assert.equal(
+        attributes.encoding?.StringValue,
+        sourceId === Object.keys(ids)[0] ? "json" : badEntry.encoding,
+        "and its own attributes",
+      );
+      assert.equal(attributes[PARKED_ATTRIBUTES.receiveCount]?.StringValue, "1", "parked on its first delivery");
+      assert.equal(attributes[PARKED_ATTRIBUTES.error]?.StringValue, "BadInputError");
+      assert.deepEqual(deliveries.get(sourceId), ["1"], "the handler saw it once");
+    }
+    const reasons = dead.map((m) => m.MessageAttributes?.[PARKED_ATTRIBUTES.reason]?.StringValue ?? "").sort();
+    assert.match(
+      reasons[0]!,
+      /^message .*: "entries\[0\]\.mtime": expected nanoseconds since the epoch as a decimal string, got "soon"$/,
+    );
+    assert.match(reasons[1]!, /^message .*: body is not JSON; expected a sitesync manifest$/);
+    assert.equal((await h.getObject("good/ok.txt"))?.body.toString(), "a good manifest in the same batches");
+    assert.deepEqual(
+      await h.stack.clients.sqs
+        .send(new ReceiveMessageCommand({ QueueUrl: h.stack.queueUrl, WaitTimeSeconds: 0 }))
+        .then((r) => r.Messages ?? []),
+      [],
+      "the manifest queue is empty",
+    );
+  });
+
+  test("missing staged bytes may yet appear: delivered again, and redriven by SQS after maxReceiveCount", async () => {
+    const poison = await sendPoisonManifest(h.stack, "retry/");
+    const receives: string[] = [];
+    const source = h.stack.startApply({
+      onError: () => {},
+      handler: async (event) => {
+        receives.push(...event.Records.map((r) => r.attributes.ApproximateReceiveCount));
+        return h.stack.applyHandler(event);
+      },
+    });
+    let dead: Message[];
+    try {
+      dead = await deadLetters(1, 20_000, (m) => m.Body === poison.body);
+    } finally {
+      await source.stop();
+    }
+    assert.equal(dead.length, 1);
+    assert.equal(dead[0]!.Body, poison.body);
+    assert.deepEqual(receives, ["1", "2"], "delivered maxReceiveCount times");
+    assert.equal(
+      dead[0]!.MessageAttributes?.[PARKED_ATTRIBUTES.reason],
+      undefined,
+      "moved by SQS, not parked by the handler",
+    );
+    assert.equal(await h.getObject(poison.key), undefined);
+  });
+});
