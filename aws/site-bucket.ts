@@ -1,5 +1,17 @@
-// The site bucket as the apply handler writes it: objects with their headers, from staged bytes or copied
-// (in parts above S3's single-copy limit), deletes, and the HEAD of the version check.
+// The site bucket: the one write path for site objects (PUT of staged bytes, copy from the version store or
+// the bucket itself, in parts above S3's single-copy limit), with headers and metadata made in one place;
+// deletes; the HEAD of the apply handler's version check; the reads of adoption (a directory's listing,
+// HEADs, a page's bytes) and of host restore (a published object's bytes).
+//
+// Adoption lists a directory as one level of the bucket, with Delimiter "/": the objects directly in it
+// and the common prefixes (subdirectories) below it, many directories at once, so a bucket of millions of
+// keys becomes many small independent listings instead of one long one. Exactly once: S3 lists keys in
+// UTF-8 byte order and continues after the last key returned. A server that sorts differently (fauxqs sorts
+// with localeCompare but continues by code-unit order) repeats keys and skips others at page boundaries. A
+// repeat is visible here: the key is kept once and counted. A skip is not visible in the listing at all,
+// so a listing that took more than one page says so (`paged`), and the caller checks the files it expected
+// there but did not see, one HeadObject each.
+import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -7,24 +19,48 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   DeleteObjectsCommand,
+  GetObjectCommand,
   HeadObjectCommand,
+  ListObjectsV2Command,
   PutObjectCommand,
   UploadPartCopyCommand,
   type S3Client,
 } from "@aws-sdk/client-s3";
 import type { ObjectHead } from "../core/apply-rules.ts";
 import { mapLimit } from "../core/concurrency.ts";
-import { PermanentError, RetryableError } from "../core/errors.ts";
-import { COPY_OF_METADATA } from "../core/publish-rules.ts";
+import { BadInputError, PermanentError, RetryableError } from "../core/errors.ts";
+import type { DesiredPut } from "../core/index-record.ts";
+import { GENERATED_METADATA } from "../core/index-page.ts";
+import { mtimeToSeconds } from "../core/mtime.ts";
+import { COPY_OF_METADATA, copyOfValue } from "../core/publish-rules.ts";
 import { drainWithBackoff } from "./backoff.ts";
 
 /** Metadata carrying the index version an object was written for. */
-export const VERSION_METADATA = "sitesync-version";
+const VERSION_METADATA = "sitesync-version";
 
-export interface ObjectHeaders {
+/** What a site object is; its headers and metadata are made from this, the same way for every write. */
+export interface SiteObject {
   contentType: string;
   cacheControl?: string;
-  metadata: Record<string, string>;
+  /** Nanoseconds since the epoch (core/mtime.ts) of the file it publishes. */
+  mtime: string;
+  /** The index version the object holds. */
+  version: string;
+  /** The original's key, for a rewrite copy. */
+  copyOf?: string;
+  /** A listing page PostSync generated. */
+  generated?: boolean;
+}
+
+/** The site object publishing `desired`, at the original's key or (with `copyOf`) at a copy's. */
+export function siteObject(desired: DesiredPut, cacheControl: string | undefined, copyOf?: string): SiteObject {
+  return {
+    contentType: desired.contentType,
+    ...(cacheControl ? { cacheControl } : {}),
+    mtime: desired.mtime,
+    version: desired.version,
+    ...(copyOf !== undefined ? { copyOf } : {}),
+  };
 }
 
 export interface MultipartCopyOptions {
@@ -46,12 +82,22 @@ export const MULTIPART_COPY: MultipartCopyOptions = { aboveBytes: MAX_SINGLE_COP
 /** Part copies of one object in flight: each is a server-side copy, so this bounds S3 load, not memory. */
 const PART_COPIES_IN_FLIGHT = 8;
 
-function s3Headers(headers: ObjectHeaders) {
+function s3Headers(object: SiteObject) {
   return {
-    ContentType: headers.contentType,
-    ...(headers.cacheControl ? { CacheControl: headers.cacheControl } : {}),
-    Metadata: headers.metadata,
+    ContentType: object.contentType,
+    ...(object.cacheControl ? { CacheControl: object.cacheControl } : {}),
+    Metadata: {
+      mtime: formatMtime(object.mtime),
+      [VERSION_METADATA]: object.version,
+      ...(object.copyOf !== undefined ? { [COPY_OF_METADATA]: copyOfValue(object.copyOf) } : {}),
+      ...(object.generated ? GENERATED_METADATA : {}),
+    },
   };
+}
+
+/** Seconds with nine decimals, the `mtime` metadata convention of rclone and s3cmd. */
+function formatMtime(mtime: string): string {
+  return mtimeToSeconds(mtime).toFixed(9).replace(/\.?0+$/, "");
 }
 
 export async function putSiteObject(
@@ -59,9 +105,9 @@ export async function putSiteObject(
   bucket: string,
   key: string,
   body: Buffer,
-  headers: ObjectHeaders,
+  object: SiteObject,
 ): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...s3Headers(headers) }));
+  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...s3Headers(object) }));
 }
 
 export interface CopySource {
@@ -70,13 +116,13 @@ export interface CopySource {
   size: number;
 }
 
-/** Copies `source` to `key` with new headers: one CopyObject, or a multipart copy above `multipart.aboveBytes`. */
+/** Copies `source` to `key` as `object`: one CopyObject, or a multipart copy above `multipart.aboveBytes`. */
 export async function copyToSite(
   s3: S3Client,
   bucket: string,
   key: string,
   source: CopySource,
-  headers: ObjectHeaders,
+  object: SiteObject,
   multipart: MultipartCopyOptions,
 ): Promise<void> {
   const copySource = encodeCopySource(source.bucket, source.key);
@@ -87,12 +133,12 @@ export async function copyToSite(
         Key: key,
         CopySource: copySource,
         MetadataDirective: "REPLACE",
-        ...s3Headers(headers),
+        ...s3Headers(object),
       }),
     );
     return;
   }
-  const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...s3Headers(headers) }));
+  const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...s3Headers(object) }));
   const uploadId = created.UploadId;
   if (!uploadId) throw new RetryableError(`CreateMultipartUpload for ${key} returned no upload id`);
   try {
@@ -157,8 +203,7 @@ export async function headSiteObject(s3: S3Client, bucket: string, key: string):
     if (metadata[COPY_OF_METADATA] !== undefined) head.copyOf = metadata[COPY_OF_METADATA];
     return head;
   } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === "NotFound" || e.$metadata?.httpStatusCode === 404) return undefined;
+    if (isNotFound(err)) return undefined;
     throw err;
   }
 }
@@ -188,4 +233,146 @@ export async function deleteSiteObjects(s3: S3Client, bucket: string, keys: stri
       `DeleteObjects in ${bucket}`,
     );
   }
+}
+
+// ---- reads ----
+
+/** An object as a listing or a HEAD shows it. */
+export interface ListedObject {
+  size: number;
+  lastModified: Date;
+}
+
+export interface ListedDirectory {
+  /** Objects directly under the prefix, by name (the key without the prefix). */
+  objects: Map<string, ListedObject>;
+  /** Common prefixes one level down, as names without the trailing "/". */
+  subdirs: Set<string>;
+  /** The listing took more than one page, so a server that does not sort like S3 may have skipped keys. */
+  paged: boolean;
+  /** Keys the server returned more than once (each kept once). */
+  repeated: number;
+}
+
+/** One level of the bucket under `prefix` (see the top of this file for the exactly-once rules). */
+export async function listSiteDirectory(s3: S3Client, bucket: string, prefix: string): Promise<ListedDirectory> {
+  const listed: ListedDirectory = { objects: new Map(), subdirs: new Set(), paged: false, repeated: 0 };
+  let token: string | undefined;
+  let pages = 0;
+  do {
+    const page = await s3.send(
+      new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, Delimiter: "/", ContinuationToken: token }),
+    );
+    pages++;
+    for (const object of page.Contents ?? []) {
+      const name = object.Key!.slice(prefix.length);
+      if (listed.objects.has(name)) {
+        listed.repeated++;
+        continue;
+      }
+      listed.objects.set(name, { size: object.Size ?? 0, lastModified: object.LastModified ?? new Date(0) });
+    }
+    // A prefix repeated across pages is the same subdirectory: nothing to count.
+    for (const common of page.CommonPrefixes ?? []) listed.subdirs.add(common.Prefix!.slice(prefix.length, -1));
+    token = nextToken(bucket, prefix, token, page.IsTruncated ? page.NextContinuationToken : undefined);
+  } while (token);
+  listed.paged = pages > 1;
+  return listed;
+}
+
+/** Every object of the bucket, page by page (for a report, not for adoption's directory walk). */
+export async function* listSiteObjects(s3: S3Client, bucket: string): AsyncGenerator<Array<{ key: string; size: number }>> {
+  let token: string | undefined;
+  do {
+    const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
+    yield (page.Contents ?? []).map((o) => ({ key: o.Key!, size: o.Size ?? 0 }));
+    token = nextToken(bucket, "", token, page.IsTruncated ? page.NextContinuationToken : undefined);
+  } while (token);
+}
+
+function nextToken(bucket: string, prefix: string, token: string | undefined, next: string | undefined): string | undefined {
+  if (next !== undefined && next === token) {
+    throw new PermanentError(
+      `listing s3://${bucket}/${prefix} returned the same continuation token twice; the server's listing is broken`,
+    );
+  }
+  return next;
+}
+
+/** Size, time and Content-Type of one object, or undefined if there is none. */
+export async function statSiteObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<(ListedObject & { contentType?: string }) | undefined> {
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const stat = { size: head.ContentLength ?? 0, lastModified: head.LastModified ?? new Date(0) };
+    return head.ContentType ? { ...stat, contentType: head.ContentType } : stat;
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+export interface PageObject {
+  metadata: Record<string, string>;
+  contentType?: string;
+  /** Absent when the object is larger than the caller wanted to read. */
+  body?: Buffer;
+}
+
+/** An object's metadata, and its bytes when it is at most `maxBodyBytes` (`size` is what its listing said). */
+export async function readSitePage(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  size: number,
+  maxBodyBytes: number,
+): Promise<PageObject | undefined> {
+  try {
+    if (size > maxBodyBytes) {
+      const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return { metadata: head.Metadata ?? {}, ...(head.ContentType ? { contentType: head.ContentType } : {}) };
+    }
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    const body = Buffer.from(await res.Body!.transformToByteArray());
+    return { metadata: res.Metadata ?? {}, ...(res.ContentType ? { contentType: res.ContentType } : {}), body };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** The bytes of the object at `key`, whatever version it is (an adopted version's only copy). */
+export async function readSiteObject(s3: S3Client, bucket: string, key: string): Promise<Readable> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  return res.Body as Readable;
+}
+
+/**
+ * The bytes of the object at `key`, only if it is `version` (VERSION_METADATA) of `size` bytes:
+ * BadInputError otherwise, with the body left unread.
+ */
+export async function readPublishedVersion(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  version: string,
+  size: number,
+): Promise<Readable> {
+  const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+  const found = res.Metadata?.[VERSION_METADATA];
+  if (found !== version || res.ContentLength !== size) {
+    (res.Body as Readable | undefined)?.destroy();
+    throw new BadInputError(
+      `the site object is version ${found ?? "(none)"} of ${res.ContentLength} bytes, not version ${version} of ${size}`,
+    );
+  }
+  return res.Body as Readable;
+}
+
+function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;
 }

@@ -7,10 +7,10 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
-import { HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
 import { loadConfig } from "../agent/config.ts";
 import { formatSummary } from "../agent/summaries.ts";
 import { formatBytes, runSync } from "../agent/sync/sync.ts";
+import { listSiteObjects, statSiteObject } from "../aws/site-bucket.ts";
 import { createLogger } from "../core/logger.ts";
 import { startLocalStack } from "./stack.ts";
 
@@ -79,22 +79,19 @@ async function report(s: typeof stack): Promise<void> {
   let count = 0;
   let bytes = 0;
   const sample: string[] = [];
-  let token: string | undefined;
-  do {
-    const page = await s.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
-    for (const o of page.Contents ?? []) {
+  for await (const page of listSiteObjects(s.clients.s3, bucket)) {
+    for (const o of page) {
       count++;
-      bytes += o.Size ?? 0;
-      if (/\.(html|css|png|jpg|svg|pdf|txt)$/.test(o.Key!) && !sample.some((k) => k.slice(k.lastIndexOf(".")) === o.Key!.slice(o.Key!.lastIndexOf(".")))) {
-        sample.push(o.Key!);
+      bytes += o.size;
+      if (/\.(html|css|png|jpg|svg|pdf|txt)$/.test(o.key) && !sample.some((k) => k.slice(k.lastIndexOf(".")) === o.key.slice(o.key.lastIndexOf(".")))) {
+        sample.push(o.key);
       }
     }
-    token = page.NextContinuationToken;
-  } while (token);
+  }
   console.log(`\nPublished: ${count} objects, ${formatBytes(bytes)} in s3://${bucket}`);
   for (const key of sample.slice(0, 6)) {
-    const head = await s.clients.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-    console.log(`  ${key.padEnd(48)} ${head.ContentType}`);
+    const head = await statSiteObject(s.clients.s3, bucket, key);
+    console.log(`  ${key.padEnd(48)} ${head?.contentType}`);
   }
   const endpoint = s.servers.endpoints.s3;
   console.log(`

@@ -18,12 +18,12 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
 import { queryDirectory, writeIndex, type IndexWrite } from "../../aws/index/files.ts";
+import { listSiteDirectory, readSitePage, statSiteObject } from "../../aws/site-bucket.ts";
 import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
 import type { DesiredPut, IndexFile, Published } from "../../core/index-record.ts";
 import { joinKey, prefixDir, splitKey } from "../../core/keys.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
-import { isGeneratedPage, isPublished } from "./adopt-rules.ts";
-import { listDirectory, readPage, statObject } from "./bucket-lister.ts";
+import { isGeneratedPage, isPublished, MAX_PAGE_READ_BYTES } from "./adopt-rules.ts";
 import { RootMissingError } from "../sync/diff.ts";
 import { Limit } from "../../core/concurrency.ts";
 import { scanDirectory, type ScanNotes, type ScanPolicy, type ScannedEntry } from "../sync/scan.ts";
@@ -98,7 +98,7 @@ export async function adoptDirectory(job: AdoptJob, ctx: AdoptContext): Promise<
   const notes: ScanNotes = { skipped: [] };
   const [scan, listing, indexed] = await Promise.all([
     job.path ? scanDirectory(job.path, job.relDir, keyDir, ctx.policy, ctx.excluded, notes) : undefined,
-    listDirectory(ctx.s3, ctx.bucket, listPrefix),
+    listSiteDirectory(ctx.s3, ctx.bucket, listPrefix),
     readIndexDirectory(ctx.dynamodb, ctx.table, keyDir),
   ]);
   const out: DirectoryOutcome = { counts: emptyCounts(), children: [], orphans: [], markers: [], skipped: notes.skipped, unreadable: [] };
@@ -138,7 +138,7 @@ export async function adoptDirectory(job: AdoptJob, ctx: AdoptContext): Promise<
     await Promise.all(
       unseen.map((name) =>
         limit.run(async () => {
-          const object = await statObject(ctx.s3, ctx.bucket, joinKey(keyDir, name));
+          const object = await statSiteObject(ctx.s3, ctx.bucket, joinKey(keyDir, name));
           if (object) {
             listing.objects.set(name, object);
             counts.recovered++;
@@ -192,7 +192,7 @@ export async function adoptDirectory(job: AdoptJob, ctx: AdoptContext): Promise<
     }
     pages.push(
       limit.run(async () => {
-        const page = await readPage(ctx.s3, ctx.bucket, key, object.size);
+        const page = await readSitePage(ctx.s3, ctx.bucket, key, object.size, MAX_PAGE_READ_BYTES);
         if (!page || !isGeneratedPage(page.metadata, page.body)) {
           if (page) out.orphans.push(key);
           return;

@@ -8,17 +8,13 @@
 // Generated: an index.html another tool generated (marked "<!-- generated -->" in its body, or with the
 // object metadata generated: true) or that sitesync generated (GENERATED_MARKER) is a listing page, not a
 // site file.
+import type { ListedObject } from "../../aws/site-bucket.ts";
 import { GENERATED_MARKER } from "../../core/index-page.ts";
 
 export const DEFAULT_FUDGE_SECONDS = 1200;
 
 /** Only pages under this size are read to look for the marker; a listing page is never near it. */
 export const MAX_PAGE_READ_BYTES = 16 * 1024 * 1024;
-
-export interface ListedObject {
-  size: number;
-  lastModified: Date;
-}
 
 /** `mtime` is nanoseconds since the epoch as a decimal string (core/mtime.ts). */
 export function isPublished(file: { size: number; mtime: string }, object: ListedObject, fudgeSeconds: number): boolean {

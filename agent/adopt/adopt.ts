@@ -2,7 +2,7 @@
 // that the first sync uploads only the files that differ instead of every file of the site.
 //
 // One listing of the bucket under the prefix, a directory at a time and many directories at once (the
-// delimiter fan-out in bucket-lister.ts), compared with the tree; per directory the rules are in
+// delimiter fan-out in aws/site-bucket.ts), compared with the tree; per directory the rules are in
 // adopt-directory.ts. Matched files enter the index as published, with the size and mtime the next sync
 // compares; everything else is left for that sync. It never writes to the bucket: orphan keys (no file)
 // are only reported, and with --delete queued for deletion through the ordinary pipeline (tombstones in

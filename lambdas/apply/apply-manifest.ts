@@ -14,9 +14,8 @@ import {
   headSiteObject,
   MULTIPART_COPY,
   putSiteObject,
-  VERSION_METADATA,
+  siteObject,
   type MultipartCopyOptions,
-  type ObjectHeaders,
 } from "../../aws/site-bucket.ts";
 import {
   decideEntry,
@@ -33,15 +32,7 @@ import { PermanentError, RetryableError } from "../../core/errors.ts";
 import { isPack, type BytesLocation, type IndexFile } from "../../core/index-record.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Manifest, ManifestEntry } from "../../core/manifest.ts";
-import { mtimeToSeconds } from "../../core/mtime.ts";
-import {
-  cacheControlFor,
-  COPY_OF_METADATA,
-  copyOfValue,
-  originalsOf,
-  rewriteCopies,
-  type PublishRules,
-} from "../../core/publish-rules.ts";
+import { cacheControlFor, originalsOf, rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
 
 export interface ApplyDeps {
   s3: S3Client;
@@ -313,18 +304,10 @@ async function writeVersion(
   const { deps } = ctx;
   const { desired } = file;
   const cacheControl = cacheControlFor(relKey(ctx, file.key), deps.rules);
-  const headers = (copy: boolean): ObjectHeaders => ({
-    contentType: desired.contentType,
-    ...(cacheControl ? { cacheControl } : {}),
-    metadata: {
-      mtime: formatMtime(desired.mtime),
-      [VERSION_METADATA]: desired.version,
-      ...(copy ? { [COPY_OF_METADATA]: copyOfValue(file.key) } : {}),
-    },
-  });
+  const object = (copy: boolean) => siteObject(desired, cacheControl, copy ? file.key : undefined);
   if (isPack(desired.source)) {
     const body = await ctx.bytes.get(desired.source);
-    await Promise.all(targets.map((t) => putSiteObject(deps.s3, deps.siteBucket, t.key, body, headers(t.copy))));
+    await Promise.all(targets.map((t) => putSiteObject(deps.s3, deps.siteBucket, t.key, body, object(t.copy))));
     return;
   }
   // An adopted version was never staged: its bytes are the original's object in the site bucket.
@@ -336,13 +319,8 @@ async function writeVersion(
   await Promise.all(
     targets
       .filter((t) => !(adopted && t.key === file.key))
-      .map((t) => copyToSite(deps.s3, deps.siteBucket, t.key, source, headers(t.copy), multipart)),
+      .map((t) => copyToSite(deps.s3, deps.siteBucket, t.key, source, object(t.copy), multipart)),
   );
-}
-
-/** Seconds with nine decimals, the `mtime` metadata convention of rclone and s3cmd. */
-function formatMtime(mtime: string): string {
-  return mtimeToSeconds(mtime).toFixed(9).replace(/\.?0+$/, "");
 }
 
 /**

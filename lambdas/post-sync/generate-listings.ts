@@ -11,14 +11,16 @@
 // of entries costs several Queries, never one oversized read. The generated page is an index item marked
 // generated, so the agent treats a real index.html as replacing it and never deletes it as a site file.
 import { createHash } from "node:crypto";
-import { DeleteObjectsCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getFile, getFiles, putListing, queryDirectory, removeListing } from "../../aws/index/files.ts";
+import { deleteSiteObjects, putSiteObject, siteObject } from "../../aws/site-bucket.ts";
 import { readStagedBytes } from "../../aws/staged-bytes.ts";
 import { getJson, listingPageKey, listingResultKey, putJson } from "../../aws/run-artifacts.ts";
-import { GENERATED_METADATA, renderListingFoot, renderListingHead, renderListingRows, listingOrder, type ListingEntry } from "../../core/index-page.ts";
+import { renderListingFoot, renderListingHead, renderListingRows, listingOrder, type ListingEntry } from "../../core/index-page.ts";
 import { joinKey, prefixDir } from "../../core/keys.ts";
-import { mtimeFromNs, mtimeToSeconds } from "../../core/mtime.ts";
+import type { DesiredPut } from "../../core/index-record.ts";
+import { mtimeFromNs } from "../../core/mtime.ts";
 import { cacheControlFor, rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
 
 export const LISTING_CONTENT_TYPE = "text/html; charset=utf-8";
@@ -103,7 +105,7 @@ async function generateListing(
     if (!contents.generated) return { outcome: "empty", pages: [] };
     const earlier = await unownedCopies(contents.generated.copies, pageKey, deps);
     const gone = [pageKey, ...new Set([...earlier, ...copies])];
-    await deps.s3.send(new DeleteObjectsCommand({ Bucket: deps.siteBucket, Delete: { Objects: gone.map((Key) => ({ Key })), Quiet: true } }));
+    await deleteSiteObjects(deps.s3, deps.siteBucket, gone);
     await removeListing(deps.dynamodb, deps.table, pageKey);
     return { outcome: "removed", pages: pageDirs(gone) };
   }
@@ -113,38 +115,24 @@ async function generateListing(
   const hash = createHash("sha256").update(body).digest("hex");
   if (contents.generated?.hash === hash) return { outcome: "unchanged", pages: [] };
 
-  const cacheControl = cacheControlFor(relKey, deps.rules);
+  const now = deps.now?.() ?? new Date();
+  const desired: DesiredPut = {
+    op: "put",
+    version: `listing-${input.runId}`,
+    run: input.runId,
+    size: body.length,
+    mtime: mtimeFromNs(BigInt(now.getTime()) * 1_000_000n),
+    contentType: LISTING_CONTENT_TYPE,
+    source: { key: "" },
+  };
+  const page = { ...siteObject(desired, cacheControlFor(relKey, deps.rules)), generated: true };
   await Promise.all(
-    [pageKey, ...copies].map((Key) =>
-      deps.s3.send(
-        new PutObjectCommand({
-          Bucket: deps.siteBucket,
-          Key,
-          Body: body,
-          ContentType: LISTING_CONTENT_TYPE,
-          Metadata: GENERATED_METADATA,
-          ...(cacheControl ? { CacheControl: cacheControl } : {}),
-        }),
-      ),
+    [pageKey, ...copies].map((key) =>
+      putSiteObject(deps.s3, deps.siteBucket, key, body, key === pageKey ? page : { ...page, copyOf: pageKey }),
     ),
   );
-  const now = deps.now?.() ?? new Date();
-  const version = `listing-${input.runId}`;
-  const at = now.toISOString();
-  const listing = {
-    key: pageKey,
-    desired: {
-      op: "put" as const,
-      version,
-      run: input.runId,
-      size: body.length,
-      mtime: mtimeFromNs(BigInt(now.getTime()) * 1_000_000n),
-      contentType: LISTING_CONTENT_TYPE,
-      source: { key: "" },
-    },
-    published: { version, at, run: input.runId, copies },
-    hash,
-  };
+  const published = { version: desired.version, at: now.toISOString(), run: input.runId, copies };
+  const listing = { key: pageKey, desired, published, hash };
   // A real index.html indexed meanwhile wins (see keepRealPage).
   if (!(await putListing(deps.dynamodb, deps.table, listing))) {
     await keepRealPage(pageKey, relKey, deps);
@@ -177,15 +165,7 @@ async function keepRealPage(pageKey: string, relKey: string, deps: GenerateListi
   const real = await getFile(deps.dynamodb, deps.table, pageKey);
   if (!real || real.generated || real.desired.op !== "put" || real.published?.version !== real.desired.version) return;
   if (real.desired.source.key === "") return;
-  const cacheControl = cacheControlFor(relKey, deps.rules);
-  await deps.s3.send(
-    new PutObjectCommand({
-      Bucket: deps.siteBucket,
-      Key: pageKey,
-      Body: await readStagedBytes(deps.s3, deps.versionBucket, real.desired.source),
-      ContentType: real.desired.contentType,
-      Metadata: { mtime: String(mtimeToSeconds(real.desired.mtime)), "sitesync-version": real.desired.version },
-      ...(cacheControl ? { CacheControl: cacheControl } : {}),
-    }),
-  );
+  const body = await readStagedBytes(deps.s3, deps.versionBucket, real.desired.source);
+  const object = siteObject(real.desired, cacheControlFor(relKey, deps.rules));
+  await putSiteObject(deps.s3, deps.siteBucket, pageKey, body, object);
 }
