@@ -8,6 +8,7 @@
 import { mkdir, realpath } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { FileHandle } from "node:fs/promises";
+import type { Readable } from "node:stream";
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
@@ -18,9 +19,10 @@ import type { AwsClients } from "../../aws/clients.ts";
 import { setDesiredMtime } from "../../aws/index/files.ts";
 import { queryHistory, queryHistoryDirs } from "../../aws/index/history.ts";
 import { currentFiles, currentSubdirectories } from "../../aws/index/files.ts";
-import { downloadPublished, downloadVersion, type StagedBytesSource } from "../../aws/staged-bytes.ts";
+import { readPublishedVersion, readSiteObject } from "../../aws/site-bucket.ts";
+import { readStagedStream } from "../../aws/version-store.ts";
 import { DeletionTally, judgeDeletions } from "../../core/delete-guard.ts";
-import { BadInputError, ConfigError, PermanentError, errorMessage } from "../../core/errors.ts";
+import { BadInputError, ConfigError, PermanentError, RetryableError, errorMessage } from "../../core/errors.ts";
 import { parseHostPlan, type HostPlanFile, type HostPlanMessage } from "../../core/host-plan.ts";
 import { decodeName, joinKey, splitKey } from "../../core/keys.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -144,7 +146,6 @@ class Restore {
   /** Site-relative keys of the restored state: never removed as extra. */
   private readonly planned = new Set<string>();
   private readonly limit: Limit;
-  private readonly bytes: StagedBytesSource;
   private done = 0;
   private readonly config: AgentConfig;
   private readonly clients: AwsClients;
@@ -180,7 +181,6 @@ class Restore {
       seconds: 0,
     };
     this.limit = new Limit(config.concurrency.files);
-    this.bytes = { s3: clients.s3, versionBucket: config.versionBucket, siteBucket: config.siteBucket };
   }
 
   async fromIndex(asOf: string | undefined): Promise<void> {
@@ -351,8 +351,15 @@ class Restore {
    */
   private async fetchBytes(file: TargetFile, into: FileHandle): Promise<void> {
     const { key, desired } = file;
+    const { s3 } = this.clients;
+    const { siteBucket, versionBucket } = this.config;
     try {
-      await downloadVersion(this.bytes, key, desired.source, desired.size, into);
+      // An adopted version was never staged: its bytes are the site object's.
+      const body =
+        desired.source.key === ""
+          ? await readSiteObject(s3, siteBucket, key)
+          : await readStagedStream(s3, versionBucket, desired.source);
+      await writeBody(body, into, desired.size, `${key}: from ${desired.source.key || "the site bucket"}`);
     } catch (err) {
       const name = (err as Error).name;
       if (desired.source.key === "" || (name !== "NoSuchKey" && name !== "AccessDenied")) throw err;
@@ -362,11 +369,12 @@ class Restore {
             "and the site publishes another version",
         );
       }
-      await downloadPublished(this.bytes, key, desired.version, desired.size, into).catch((e: Error) => {
+      const published = await readPublishedVersion(s3, siteBucket, key, desired.version, desired.size).catch((e: Error) => {
         throw e instanceof BadInputError || e.name === "NoSuchKey" || e.name === "AccessDenied"
           ? new UnrestorableError(`its staged bytes are gone and the published object cannot stand in: ${e.message}`)
           : e;
       });
+      await writeBody(published, into, desired.size, `${key}: from the site bucket`);
     }
   }
 
@@ -436,6 +444,19 @@ class Restore {
       }
     });
   }
+}
+
+/** Writes all of `body` into `into`; a length other than `size` is an error (the restore is retried). */
+async function writeBody(body: Readable, into: FileHandle, size: number, what: string): Promise<void> {
+  let received = 0;
+  for await (const chunk of body) {
+    const bytes = chunk as Buffer;
+    for (let offset = 0; offset < bytes.length; ) {
+      offset += (await into.write(bytes, offset, bytes.length - offset)).bytesWritten;
+    }
+    received += bytes.length;
+  }
+  if (received !== size) throw new RetryableError(`${what}: expected ${size} bytes, got ${received}`);
 }
 
 /** The segments of a site-relative key, or UnsafeKeyError when it could land outside the target. */

@@ -3,7 +3,7 @@
 // batch is sent: a run that dies mid-way leaves pages for everything it sent, so the PostSync a later run
 // starts for it still covers all of it.
 import type { S3Client } from "@aws-sdk/client-s3";
-import { changePageKey, CHANGES_PER_PAGE, putJson, type ChangePage } from "../../aws/run-artifacts.ts";
+import { changePageKey, CHANGES_PER_PAGE, putJson, type ChangePage } from "../../aws/version-store.ts";
 
 export class ChangeRecorder {
   readonly #s3: S3Client;

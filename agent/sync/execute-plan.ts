@@ -15,7 +15,8 @@ import { Limit, TaskGroup } from "../../core/concurrency.ts";
 import type { Logger } from "../../core/logger.ts";
 import { ManifestSender } from "../../aws/manifest-sender.ts";
 import { readPlan, type PlanOp } from "./plan.ts";
-import { objectKey, packKey, PackBuilder, readStable, stageLargeFile, uploadPack, type ReadFailure } from "./stage.ts";
+import { objectKey, packKey, uploadPack } from "../../aws/version-store.ts";
+import { PackBuilder, readStable, stageLargeFile, type ReadFailure } from "./stage.ts";
 
 export interface PublishOptions {
   runId: string;

@@ -5,11 +5,10 @@
 //
 // A file is published only as read whole and unchanged: its size and mtime are taken before and after the
 // read, and a file that changed meanwhile is read again, then left for the next run.
-import { createHash } from "node:crypto";
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
-import { PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { uploadStagedObject } from "../../aws/version-store.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 
 export type ReadFailure = { ok: false; reason: "vanished" | "unstable" | "unreadable" | "grew"; detail: string };
@@ -86,43 +85,6 @@ export class PackBuilder<T> {
   }
 }
 
-export function packKey(runId: string, n: number): string {
-  return `packs/${runId}/${String(n).padStart(6, "0")}.pack`;
-}
-
-export function objectKey(runId: string, key: string): string {
-  return `objects/${runId}/${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
-}
-
-export async function uploadPack(s3: S3Client, bucket: string, pack: PackBuilder<unknown>): Promise<void> {
-  await s3.send(
-    new PutObjectCommand({
-      Bucket: bucket,
-      Key: pack.key,
-      Body: pack.body(),
-      ContentType: "application/octet-stream",
-      Metadata: { "sitesync-files": String(pack.files.length) },
-    }),
-  );
-}
-
-const MiB = 1024 * 1024;
-const BASE_PART_BYTES = 8 * MiB;
-/** S3 takes at most this many parts in one upload. */
-const MAX_PARTS = 10_000;
-/** Parts being uploaded at once hold about this much memory on the host. */
-const IN_FLIGHT_BYTES = 32 * MiB;
-
-/**
- * Part size and parts in flight for a staged upload of `size` bytes. A fixed 8 MiB part caps an object at
- * 78 GiB (10,000 parts), so parts grow with the file; fewer of the larger parts are in flight so memory
- * stays bounded.
- */
-export function stagingUploadShape(size: number): { partSize: number; queueSize: number } {
-  const partSize = Math.max(BASE_PART_BYTES, Math.ceil(size / MAX_PARTS / MiB) * MiB);
-  return { partSize, queueSize: Math.max(1, Math.floor(IN_FLIGHT_BYTES / partSize)) };
-}
-
 /**
  * Streams a large file into its own object in the version store (multipart above one part). Returns the
  * size and mtime it was read at, or why it was not staged.
@@ -156,13 +118,8 @@ export async function stageLargeFile(
       body.on("error", (err) => {
         readError ??= err;
       });
-      const upload = new Upload({
-        client: s3,
-        params: { Bucket: bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
-        ...stagingUploadShape(Number(before.size)),
-      });
       try {
-        await upload.done();
+        await uploadStagedObject(s3, bucket, key, body, Number(before.size));
       } catch (err) {
         if (readError !== undefined) return failure(readError);
         throw err;

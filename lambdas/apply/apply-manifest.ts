@@ -4,7 +4,7 @@
 // newer one before the record is made). Entries not applied are still checked against the bucket: a killed
 // handler's late write is put right by its redelivered message (core/apply-rules.ts). Rewrite copies never
 // land on, nor delete, a key the index holds as a real file.
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getFile, getFiles, markPublished, removeTombstone } from "../../aws/index/files.ts";
 import { countMessageApplied } from "../../aws/index/runs.ts";
@@ -17,6 +17,7 @@ import {
   siteObject,
   type MultipartCopyOptions,
 } from "../../aws/site-bucket.ts";
+import { PackReader } from "../../aws/version-store.ts";
 import {
   decideEntry,
   holdsWant,
@@ -29,7 +30,7 @@ import {
 } from "../../core/apply-rules.ts";
 import { mapLimit } from "../../core/concurrency.ts";
 import { PermanentError, RetryableError } from "../../core/errors.ts";
-import { isPack, type BytesLocation, type IndexFile } from "../../core/index-record.ts";
+import { isPack, type IndexFile } from "../../core/index-record.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Manifest, ManifestEntry } from "../../core/manifest.ts";
 import { cacheControlFor, originalsOf, rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
@@ -63,13 +64,11 @@ export interface ManifestOutcome {
 
 /** How many times one key chases a desired state that keeps moving before giving up for now. */
 const MAX_CHASES = 5;
-/** Largest span of a pack read with a single ranged GET for the entries of one message. */
-const MAX_SPAN_BYTES = 32 * 1024 * 1024;
 
 export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promise<ManifestOutcome> {
-  const bytes = new ByteSource(deps.s3, deps.versionBucket);
+  const bytes = new PackReader(deps.s3, deps.versionBucket);
   const ctx: Context = { deps, manifest, bytes, conflicts: 0, repaired: 0 };
-  bytes.prefetch(manifest.entries);
+  bytes.prefetch(manifest.entries.flatMap((e) => (e.op === "put" ? [e.source] : [])));
   const records = await getFiles(deps.dynamodb, deps.table, manifest.entries.map((e) => e.key));
   const counts: Record<EntryOutcome, number> = { published: 0, deleted: 0, superseded: 0, done: 0 };
   // Every entry is tried, whatever the others do: one failing key must not keep the rest of the message
@@ -100,7 +99,7 @@ export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promis
 interface Context {
   deps: ApplyDeps;
   manifest: Manifest;
-  bytes: ByteSource;
+  bytes: PackReader;
   conflicts: number;
   repaired: number;
 }
@@ -321,59 +320,4 @@ async function writeVersion(
       .filter((t) => !(adopted && t.key === file.key))
       .map((t) => copyToSite(deps.s3, deps.siteBucket, t.key, source, object(t.copy), multipart)),
   );
-}
-
-/**
- * Reads staged bytes. Entries of one message usually sit side by side in one pack, so their whole span is
- * fetched with one ranged GET and sliced; anything else is fetched on its own.
- */
-class ByteSource {
-  readonly #s3: S3Client;
-  readonly #bucket: string;
-  readonly #spans = new Map<string, { start: number; end: number; body: Promise<Buffer> }>();
-
-  constructor(s3: S3Client, bucket: string) {
-    this.#s3 = s3;
-    this.#bucket = bucket;
-  }
-
-  prefetch(entries: ManifestEntry[]): void {
-    const ranges = new Map<string, { start: number; end: number }>();
-    for (const e of entries) {
-      if (e.op !== "put" || !isPack(e.source)) continue;
-      const r = ranges.get(e.source.key);
-      const end = e.source.offset + e.source.length;
-      ranges.set(e.source.key, r ? { start: Math.min(r.start, e.source.offset), end: Math.max(r.end, end) } : { start: e.source.offset, end });
-    }
-    for (const [key, { start, end }] of ranges) {
-      if (end - start > MAX_SPAN_BYTES || end === start) continue;
-      const body = this.#range(key, start, end);
-      body.catch(() => {}); // a failed prefetch is retried per entry by get()
-      this.#spans.set(key, { start, end, body });
-    }
-  }
-
-  async get(location: BytesLocation): Promise<Buffer> {
-    if (!isPack(location)) throw new PermanentError(`not a pack location: ${location.key}`);
-    if (location.length === 0) return Buffer.alloc(0);
-    const span = this.#spans.get(location.key);
-    if (span && location.offset >= span.start && location.offset + location.length <= span.end) {
-      try {
-        const body = await span.body;
-        return body.subarray(location.offset - span.start, location.offset - span.start + location.length);
-      } catch {
-        this.#spans.delete(location.key);
-      }
-    }
-    return this.#range(location.key, location.offset, location.offset + location.length);
-  }
-
-  async #range(key: string, start: number, end: number): Promise<Buffer> {
-    const res = await this.#s3.send(new GetObjectCommand({ Bucket: this.#bucket, Key: key, Range: `bytes=${start}-${end - 1}` }));
-    const body = Buffer.from(await res.Body!.transformToByteArray());
-    if (body.length !== end - start) {
-      throw new RetryableError(`staged bytes ${key} [${start}, ${end}) came back as ${body.length} bytes`);
-    }
-    return body;
-  }
 }

@@ -2,7 +2,7 @@
 // TooManyInvalidationsInProgress propagates with its name, and the state machine waits it out.
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { InvalidationService } from "../../aws/cdn.ts";
-import { getJson, invalidationPlanKey } from "../../aws/run-artifacts.ts";
+import { getJson, invalidationPlanKey } from "../../aws/version-store.ts";
 import { BadInputError } from "../../core/errors.ts";
 import type { InvalidationBatch } from "../../core/invalidation-planner.ts";
 

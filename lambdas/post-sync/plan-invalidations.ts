@@ -1,7 +1,7 @@
 // PostSync step 4: the invalidation plan for the run — every changed key, its rewrite copies and every
 // changed listing — collapsed and batched by the planner, stored for the Map state that sends it.
 import type { S3Client } from "@aws-sdk/client-s3";
-import { getChangePage, getJson, invalidationPlanKey, listingResultKey, putJson } from "../../aws/run-artifacts.ts";
+import { getChangePage, getJson, invalidationPlanKey, listingResultKey, putJson } from "../../aws/version-store.ts";
 import { planInvalidations, type ChangedPath, type InvalidationBatch } from "../../core/invalidation-planner.ts";
 import { rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
 

@@ -3,7 +3,7 @@
 // Rewrite copies of a directory get their listing when the directory's is generated. Written in pages for
 // the Map state that generates them.
 import type { S3Client } from "@aws-sdk/client-s3";
-import { getChangePage, getJson, listingPageKey, putJson } from "../../aws/run-artifacts.ts";
+import { getChangePage, getJson, listingPageKey, putJson } from "../../aws/version-store.ts";
 import { prefixDir, splitKey } from "../../core/keys.ts";
 
 export const DIRECTORIES_PER_PAGE = 200;

@@ -7,12 +7,10 @@ import { StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { drainWithBackoff } from "../../aws/backoff.ts";
-import { writeIndex, type IndexWrite } from "../../aws/index/files.ts";
-import { queryHistoryDirs } from "../../aws/index/history.ts";
+import { currentFiles, writeIndex, type IndexWrite } from "../../aws/index/files.ts";
+import { planDirectoryRestore, queryHistoryDirs } from "../../aws/index/history.ts";
 import { putRun } from "../../aws/index/runs.ts";
-import { currentFiles } from "../../aws/index/files.ts";
-import { planDirectoryRestore } from "../../aws/index/history.ts";
-import { changePageKey, getJson, putJson } from "../../aws/run-artifacts.ts";
+import { changePageKey, getJson, putJson, restorePageKey } from "../../aws/version-store.ts";
 import { PermanentError } from "../../core/errors.ts";
 import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";
 import { normalisePrefix, splitKey } from "../../core/keys.ts";
@@ -44,7 +42,6 @@ export interface RestoreDeps {
 
 export const DIRECTORIES_PER_RESTORE_PAGE = 100;
 const retainedSince = (deps: RestoreDeps) => oldestRestorable(deps.now?.() ?? new Date(), deps.retentionDays).toISOString();
-const pageKey = (runId: string, page: number) => `runs/${runId}/restore/${String(page).padStart(6, "0")}.json`;
 
 /** Step 1: name the restore run and page the directories it covers (the contract checked the request's shape). */
 export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Promise<RestoreRequest> {
@@ -64,7 +61,7 @@ export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Pro
   const dirs = await queryHistoryDirs(deps.dynamodb, deps.table, startDir);
   const pages: number[] = [];
   for (let i = 0; i < dirs.length; i += DIRECTORIES_PER_RESTORE_PAGE) {
-    await putJson(deps.s3, deps.versionBucket, pageKey(runId, pages.length), dirs.slice(i, i + DIRECTORIES_PER_RESTORE_PAGE));
+    await putJson(deps.s3, deps.versionBucket, restorePageKey(runId, pages.length), dirs.slice(i, i + DIRECTORIES_PER_RESTORE_PAGE));
     pages.push(pages.length);
   }
   return { runId, target: o.target, prefix: o.prefix, sitePrefix, ...(asOf ? { asOf } : {}), dryRun: o.dryRun === true, pages };
@@ -72,7 +69,7 @@ export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Pro
 
 /** Step 2 (site): one page of directories back to `asOf`, as entries of the restore run. */
 export async function restoreSitePage(request: RestoreRequest & { page: number }, deps: RestoreDeps): Promise<PageResult> {
-  const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, pageKey(request.runId, request.page));
+  const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, restorePageKey(request.runId, request.page));
   const result: PageResult = { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0, sample: [] };
   const writes: Array<{ write: IndexWrite; keepPublished?: Published }> = [];
   const entries: ManifestEntry[] = [];
@@ -131,7 +128,7 @@ function dedupeHistoryDirs(writes: Array<{ write: IndexWrite; keepPublished?: Pu
  * at least one, numbered within the plan's pages (core/host-plan.ts), so the agent knows when it has all.
  */
 export async function planHostPage(request: RestoreRequest & { page: number }, deps: RestoreDeps): Promise<PageResult> {
-  const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, pageKey(request.runId, request.page));
+  const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, restorePageKey(request.runId, request.page));
   const result: PageResult = { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0, sample: [] };
   const files: HostPlanFile[] = [];
   const unrestorable: HostPlanMessage["unrestorable"] = [];

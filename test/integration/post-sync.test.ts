@@ -8,11 +8,11 @@ import { join } from "node:path";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { createDynamoDbClient } from "../../aws/clients.ts";
 import { getFile } from "../../aws/index/files.ts";
-import { listingPageKey, putJson } from "../../aws/run-artifacts.ts";
+import { listingPageKey, putJson } from "../../aws/version-store.ts";
 import { generateListings } from "../../lambdas/post-sync/generate-listings.ts";
 import { GENERATED_MARKER } from "../../core/index-page.ts";
 import { CLOUDFRONT_LIMITS } from "../../core/invalidation-planner.ts";
-import { objectKey } from "../../agent/sync/stage.ts";
+import { objectKey } from "../../aws/version-store.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
 describe("PostSync: listings and invalidations", () => {

@@ -1,0 +1,204 @@
+// The version store: the bucket only the pipeline reads. It holds staged bytes — packs (many small files in
+// one object, each at an offset) and large files as objects of their own — for as long as the retention
+// keeps them, which is what restore reads; and the files a run leaves for PostSync and Restore (the keys it
+// changed, the listings that changed, the invalidation batches, restore pages): small JSON objects under
+// runs/<runId>/, paged so no step holds a whole run.
+import { createHash } from "node:crypto";
+import { Readable } from "node:stream";
+import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import { Upload } from "@aws-sdk/lib-storage";
+import { PermanentError, RetryableError } from "../core/errors.ts";
+import { isPack, type BytesLocation } from "../core/index-record.ts";
+
+// ---- keys ----
+
+const pad = (n: number) => String(n).padStart(6, "0");
+export const packKey = (runId: string, n: number): string => `packs/${runId}/${pad(n)}.pack`;
+export const objectKey = (runId: string, key: string): string =>
+  `objects/${runId}/${createHash("sha256").update(key).digest("hex").slice(0, 40)}`;
+export const changePageKey = (runId: string, page: number) => `runs/${runId}/changes/${pad(page)}.json`;
+export const listingPageKey = (runId: string, page: number) => `runs/${runId}/listings/${pad(page)}.json`;
+export const listingResultKey = (runId: string, page: number) => `runs/${runId}/listings/${pad(page)}.result.json`;
+export const invalidationPlanKey = (runId: string) => `runs/${runId}/invalidations.json`;
+export const restorePageKey = (runId: string, page: number) => `runs/${runId}/restore/${pad(page)}.json`;
+
+// ---- staging ----
+
+/** A pack as the agent builds it: its key, the files in it, and its bytes. */
+export interface PackContents {
+  key: string;
+  files: ArrayLike<unknown>;
+  body(): Buffer;
+}
+
+export async function uploadPack(s3: S3Client, bucket: string, pack: PackContents): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: pack.key,
+      Body: pack.body(),
+      ContentType: "application/octet-stream",
+      Metadata: { "sitesync-files": String(pack.files.length) },
+    }),
+  );
+}
+
+const MiB = 1024 * 1024;
+const BASE_PART_BYTES = 8 * MiB;
+/** S3 takes at most this many parts in one upload. */
+const MAX_PARTS = 10_000;
+/** Parts being uploaded at once hold about this much memory on the host. */
+const IN_FLIGHT_BYTES = 32 * MiB;
+
+/**
+ * Part size and parts in flight for a staged upload of `size` bytes. A fixed 8 MiB part caps an object at
+ * 78 GiB (10,000 parts), so parts grow with the file; fewer of the larger parts are in flight so memory
+ * stays bounded.
+ */
+export function stagingUploadShape(size: number): { partSize: number; queueSize: number } {
+  const partSize = Math.max(BASE_PART_BYTES, Math.ceil(size / MAX_PARTS / MiB) * MiB);
+  return { partSize, queueSize: Math.max(1, Math.floor(IN_FLIGHT_BYTES / partSize)) };
+}
+
+/**
+ * Streams `body` (`size` bytes, read by the caller) into an object of its own, in parts above one part.
+ * A read error of the stream fails the upload too: the caller, listening on its stream, tells them apart.
+ */
+export async function uploadStagedObject(s3: S3Client, bucket: string, key: string, body: Readable, size: number): Promise<void> {
+  const upload = new Upload({
+    client: s3,
+    params: { Bucket: bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
+    ...stagingUploadShape(size),
+  });
+  await upload.done();
+}
+
+// ---- staged bytes ----
+
+const range = (location: { offset: number; length: number }) =>
+  `bytes=${location.offset}-${location.offset + location.length - 1}`;
+
+async function getStaged(s3: S3Client, bucket: string, source: BytesLocation) {
+  return s3.send(
+    new GetObjectCommand({ Bucket: bucket, Key: source.key, ...(isPack(source) ? { Range: range(source) } : {}) }),
+  );
+}
+
+/** A staged version's bytes in memory (for small objects such as a page). */
+export async function readStagedBytes(s3: S3Client, bucket: string, source: BytesLocation): Promise<Buffer> {
+  if (isPack(source) && source.length === 0) return Buffer.alloc(0);
+  const res = await getStaged(s3, bucket, source);
+  return Buffer.from(await res.Body!.transformToByteArray());
+}
+
+/** A staged version's bytes as a stream; the caller checks how many it got. */
+export async function readStagedStream(s3: S3Client, bucket: string, source: BytesLocation): Promise<Readable> {
+  // An empty file in a pack has no byte range to ask for.
+  if (isPack(source) && source.length === 0) return Readable.from([]);
+  return (await getStaged(s3, bucket, source)).Body as Readable;
+}
+
+/** Largest span of a pack read with a single ranged GET for the entries of one message. */
+const MAX_SPAN_BYTES = 32 * 1024 * 1024;
+
+/**
+ * Reads pack entries. Entries of one message usually sit side by side in one pack, so their whole span is
+ * fetched with one ranged GET and sliced; anything else is fetched on its own.
+ */
+export class PackReader {
+  readonly #s3: S3Client;
+  readonly #bucket: string;
+  readonly #spans = new Map<string, { start: number; end: number; body: Promise<Buffer> }>();
+
+  constructor(s3: S3Client, bucket: string) {
+    this.#s3 = s3;
+    this.#bucket = bucket;
+  }
+
+  /** Starts fetching the spans that cover these locations (those in packs). */
+  prefetch(locations: BytesLocation[]): void {
+    const ranges = new Map<string, { start: number; end: number }>();
+    for (const location of locations) {
+      if (!isPack(location)) continue;
+      const r = ranges.get(location.key);
+      const end = location.offset + location.length;
+      ranges.set(
+        location.key,
+        r ? { start: Math.min(r.start, location.offset), end: Math.max(r.end, end) } : { start: location.offset, end },
+      );
+    }
+    for (const [key, { start, end }] of ranges) {
+      if (end - start > MAX_SPAN_BYTES || end === start) continue;
+      const body = this.#range(key, start, end);
+      body.catch(() => {}); // a failed prefetch is retried per entry by get()
+      this.#spans.set(key, { start, end, body });
+    }
+  }
+
+  async get(location: BytesLocation): Promise<Buffer> {
+    if (!isPack(location)) throw new PermanentError(`not a pack location: ${location.key}`);
+    if (location.length === 0) return Buffer.alloc(0);
+    const span = this.#spans.get(location.key);
+    if (span && location.offset >= span.start && location.offset + location.length <= span.end) {
+      try {
+        const body = await span.body;
+        return body.subarray(location.offset - span.start, location.offset - span.start + location.length);
+      } catch {
+        this.#spans.delete(location.key);
+      }
+    }
+    return this.#range(location.key, location.offset, location.offset + location.length);
+  }
+
+  async #range(key: string, start: number, end: number): Promise<Buffer> {
+    const res = await this.#s3.send(
+      new GetObjectCommand({ Bucket: this.#bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+    );
+    const body = Buffer.from(await res.Body!.transformToByteArray());
+    if (body.length !== end - start) {
+      throw new RetryableError(`staged bytes ${key} [${start}, ${end}) came back as ${body.length} bytes`);
+    }
+    return body;
+  }
+}
+
+// ---- run artifacts ----
+
+/** Keys changed by one run, one page of at most CHANGES_PER_PAGE. */
+export interface ChangePage {
+  puts: string[];
+  deletes: string[];
+}
+
+export const CHANGES_PER_PAGE = 5000;
+
+export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
+  await s3.send(
+    new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: "application/json" }),
+  );
+}
+
+export async function getJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return JSON.parse(await res.Body!.transformToString("utf-8")) as T;
+  } catch (err) {
+    if ((err as Error).name === "NoSuchKey") throw new PermanentError(`run artifact s3://${bucket}/${key} does not exist`);
+    throw err;
+  }
+}
+
+/**
+ * One page of a run's changed keys. A run stores a page before sending its entries, and counts pages
+ * concurrently, so a run that died mid-way can count a page that never got stored: its entries were never
+ * sent either, so it reads as empty.
+ */
+export async function getChangePage(s3: S3Client, bucket: string, runId: string, page: number): Promise<ChangePage> {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: changePageKey(runId, page) }));
+    return JSON.parse(await res.Body!.transformToString("utf-8")) as ChangePage;
+  } catch (err) {
+    if ((err as Error).name === "NoSuchKey") return { puts: [], deletes: [] };
+    throw err;
+  }
+}
