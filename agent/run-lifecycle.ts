@@ -4,9 +4,9 @@
 // can go without its listings and invalidations, whatever happens to the process that sent it.
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { StartExecutionCommand } from "@aws-sdk/client-sfn";
 import type { AwsClients } from "../aws/clients.ts";
 import { closeRun, finishRun, getRun, openRun, putRun, setPostSyncStarted, type RunRecord } from "../aws/index/runs.ts";
+import { startPostSync } from "../aws/workflows.ts";
 import { runState, type RunState } from "../core/change-detection.ts";
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
@@ -57,7 +57,9 @@ export async function settleRuns(
       }
       const needsPostSync = (run.sent > 0 || run.changePages > 0) && run.postSyncExecutionArn === undefined;
       if (needsPostSync && settings.postSyncStateMachineArn) {
-        const executionArn = await startPostSync(clients, settings.postSyncStateMachineArn, run.runId);
+        const executionArn = await startPostSync(clients.sfn, settings.postSyncStateMachineArn, run.runId).catch((err) => {
+          throw new PostSyncStartError(`PostSync for run ${run.runId} could not be started: ${errorMessage(err)}`);
+        });
         await setPostSyncStarted(clients.dynamodb, settings.table, run.runId, executionArn);
         outcome.started.push({ runId: run.runId, executionArn });
         logger.info("PostSync started", { runId: run.runId, executionArn });
@@ -69,20 +71,6 @@ export async function settleRuns(
     }
   }
   return outcome;
-}
-
-/**
- * Starts PostSync named after the run, so starting it twice is one execution: an execution that already
- * exists under that name (started by a run that died before recording it) counts as started.
- */
-export async function startPostSync(clients: AwsClients, stateMachineArn: string, runId: string): Promise<string> {
-  try {
-    const res = await clients.sfn.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }));
-    return res.executionArn!;
-  } catch (err) {
-    if ((err as Error).name === "ExecutionAlreadyExists") return `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`;
-    throw new PostSyncStartError(`PostSync for run ${runId} could not be started: ${errorMessage(err)}`);
-  }
 }
 
 export class PostSyncStartError extends Error {

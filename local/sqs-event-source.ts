@@ -3,14 +3,9 @@
 // and redelivery of whatever was not deleted once the queue's visibility timeout expires (redrive to the DLQ
 // after maxReceiveCount is the queue's own job).
 import { setTimeout as sleep } from "node:timers/promises";
-import {
-  DeleteMessageBatchCommand,
-  ReceiveMessageCommand,
-  type Message,
-  type MessageAttributeValue,
-  type SQSClient,
-} from "@aws-sdk/client-sqs";
+import type { Message, MessageAttributeValue, SQSClient } from "@aws-sdk/client-sqs";
 import type { SQSBatchResponse, SQSEvent, SQSMessageAttribute, SQSRecord } from "aws-lambda";
+import { deleteMessageBatch, receiveMessages } from "../aws/queue.ts";
 
 export interface SqsEventSourceOptions {
   sqs: SQSClient;
@@ -81,17 +76,12 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
   let stopping: Promise<void> | undefined;
 
   async function receive(max: number, wait: number): Promise<Message[]> {
-    const out = await options.sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: options.queueUrl,
-        MaxNumberOfMessages: max,
-        WaitTimeSeconds: wait,
-        MessageSystemAttributeNames: ["All"],
-        MessageAttributeNames: ["All"],
-      }),
-      { abortSignal: abort.signal },
-    );
-    const messages = out.Messages ?? [];
+    const messages = await receiveMessages(options.sqs, options.queueUrl, {
+      max,
+      waitSeconds: wait,
+      allAttributes: true,
+      signal: abort.signal,
+    });
     stats.received += messages.length;
     return messages;
   }
@@ -150,11 +140,10 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
     for (let attempt = 1; ; attempt++) {
       try {
         // Not abortable: a handled message must be deleted even while the source stops.
-        const out = await options.sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: options.queueUrl,
-            Entries: pending.map(({ Id, ReceiptHandle }) => ({ Id, ReceiptHandle })),
-          }),
+        const out = await deleteMessageBatch(
+          options.sqs,
+          options.queueUrl,
+          pending.map(({ Id, ReceiptHandle }) => ({ Id, ReceiptHandle })),
         );
         const succeeded = new Set((out.Successful ?? []).map((s) => s.Id));
         const failures = new Map((out.Failed ?? []).map((f) => [f.Id, f]));

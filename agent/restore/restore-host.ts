@@ -9,17 +9,13 @@ import { mkdir, realpath } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import {
-  ChangeMessageVisibilityCommand,
-  DeleteMessageCommand,
-  ReceiveMessageCommand,
-  type Message,
-} from "@aws-sdk/client-sqs";
+import type { Message } from "@aws-sdk/client-sqs";
 import type { AwsClients } from "../../aws/clients.ts";
 import { setDesiredMtime } from "../../aws/index/files.ts";
 import { queryHistory, queryHistoryDirs } from "../../aws/index/history.ts";
 import { currentFiles, currentSubdirectories } from "../../aws/index/files.ts";
 import { readPublishedVersion, readSiteObject } from "../../aws/site-bucket.ts";
+import { deletePlanMessage, receivePlanMessages, returnPlanMessage } from "../../aws/restore-queue.ts";
 import { readStagedStream } from "../../aws/version-store.ts";
 import { DeletionTally, judgeDeletions } from "../../core/delete-guard.ts";
 import { BadInputError, ConfigError, PermanentError, RetryableError, errorMessage } from "../../core/errors.ts";
@@ -209,15 +205,7 @@ class Restore {
     const left: string[] = [];
     try {
       for (let empty = 0; empty < 2; ) {
-        const res = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: 1,
-            VisibilityTimeout: 600,
-          }),
-        );
-        const messages = res.Messages ?? [];
+        const messages = await receivePlanMessages(sqs, queueUrl);
         empty = messages.length === 0 ? empty + 1 : 0;
         for (const message of messages) {
           const part = plan.add(message, this.config.prefix);
@@ -232,7 +220,7 @@ class Restore {
           this.logger.info("applying a restore plan part", { restoreId, page, part: part.part });
           await this.applyPlanMessage(part);
           if (keep) continue;
-          await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+          await deletePlanMessage(sqs, queueUrl, message.ReceiptHandle!);
           plan.release(part);
         }
       }
@@ -251,22 +239,15 @@ class Restore {
       await this.removeExtraFiles(this.result.prefix);
       if (this.options.dryRun) return;
       for (const [part, receipt] of plan.held()) {
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
+        await deletePlanMessage(sqs, queueUrl, receipt);
         plan.release(part);
       }
     } finally {
       // Back on the queue at once, for the next run (or a run with --force after the guard stopped this one).
       for (const receipt of [...plan.held().values(), ...left]) {
-        const visible = new ChangeMessageVisibilityCommand({
-          QueueUrl: queueUrl,
-          ReceiptHandle: receipt,
-          VisibilityTimeout: 0,
+        await returnPlanMessage(sqs, queueUrl, receipt).catch((err: unknown) => {
+          this.logger.warn("a plan message stays invisible until its timeout", { error: errorMessage(err) });
         });
-        await sqs
-          .send(visible)
-          .catch((err: unknown) => {
-            this.logger.warn("a plan message stays invisible until its timeout", { error: errorMessage(err) });
-          });
       }
     }
   }

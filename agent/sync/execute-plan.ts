@@ -13,7 +13,7 @@ import type { ManifestEntry } from "../../core/manifest.ts";
 import { ChangeRecorder } from "./change-recorder.ts";
 import { Limit, TaskGroup } from "../../core/concurrency.ts";
 import type { Logger } from "../../core/logger.ts";
-import { ManifestSender } from "../../aws/manifest-sender.ts";
+import { ManifestSender } from "../../aws/manifest-queue.ts";
 import { readPlan, type PlanOp } from "./plan.ts";
 import { objectKey, packKey, uploadPack } from "../../aws/version-store.ts";
 import { PackBuilder, readStable, stageLargeFile, type ReadFailure } from "./stage.ts";

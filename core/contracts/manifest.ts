@@ -1,4 +1,4 @@
-// The manifest message: the agent (aws/manifest-sender.ts, through core/manifest.ts's packing) writes it
+// The manifest message: the agent (aws/manifest-queue.ts, through core/manifest.ts's packing) writes it
 // to the manifest queue, and so does a site restore (lambdas/restore/steps.ts); the apply handler
 // (lambdas/apply/handler.ts) reads it. A message that does not fit is never half-applied.
 import * as z from "zod/mini";

@@ -2,11 +2,10 @@
 // as a new run through the ordinary pipeline (index, manifests, apply, PostSync), so a restore is itself
 // published safely, counted, and undoable. "host": a restore plan on the restore queue, for the agent's
 // `sitesync restore --from-queue` to write into the tree.
-import { SendMessageBatchCommand, type SQSClient } from "@aws-sdk/client-sqs";
-import { StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
+import type { SQSClient } from "@aws-sdk/client-sqs";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { drainWithBackoff } from "../../aws/backoff.ts";
 import { currentFiles, writeIndex, type IndexWrite } from "../../aws/index/files.ts";
 import { planDirectoryRestore, queryHistoryDirs } from "../../aws/index/history.ts";
 import { putRun } from "../../aws/index/runs.ts";
@@ -15,12 +14,14 @@ import { PermanentError } from "../../core/errors.ts";
 import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";
 import { normalisePrefix, splitKey } from "../../core/keys.ts";
 import { hostPlanPage, type HostPlanFile, type HostPlanMessage } from "../../core/host-plan.ts";
-import { SQS_MAX_BYTES, type ManifestEntry } from "../../core/manifest.ts";
+import type { ManifestEntry } from "../../core/manifest.ts";
 import { oldestRestorable, parseIsoTime } from "../../core/restore-rules.ts";
 import { newRunId } from "../../core/run-id.ts";
 import type { PageResult } from "../../core/contracts/restore-page.ts";
 import type { RestoreRequest, RestoreStartInput } from "../../core/contracts/restore-start.ts";
-import { ManifestSender } from "../../aws/manifest-sender.ts";
+import { ManifestSender } from "../../aws/manifest-queue.ts";
+import { sendPlanMessages } from "../../aws/restore-queue.ts";
+import { startPostSync } from "../../aws/workflows.ts";
 
 export class RestoreTooOld extends PermanentError {
   override readonly name = "RestoreTooOld";
@@ -154,36 +155,10 @@ export async function planHostPage(request: RestoreRequest & { page: number }, d
   const { runId: restoreId, sitePrefix, prefix, page } = request;
   const head = { restoreId, sitePrefix, prefix, page, pages: request.pages.length };
   const bodies = hostPlanPage(head, files, unrestorable);
-  for (const batch of sendBatches(bodies)) {
-    await drainWithBackoff(batch, async (pending) => {
-      const res = await deps.sqs.send(new SendMessageBatchCommand({ QueueUrl: deps.restoreQueueUrl, Entries: pending }));
-      const refused = (res.Failed ?? []).find((f) => f.SenderFault);
-      if (refused) throw new PermanentError(`the restore queue refused a plan message: ${refused.Code} ${refused.Message ?? ""}`);
-      const retry = new Set((res.Failed ?? []).map((f) => f.Id));
-      return pending.filter((e) => retry.has(e.Id));
-    }, "SendMessageBatch to the restore queue");
-  }
+  await sendPlanMessages(deps.sqs, deps.restoreQueueUrl, restoreId, bodies);
   result.sent = files.length;
   result.messages = bodies.length;
   return result;
-}
-
-/** SendMessageBatch entries: at most ten a call and SQS_MAX_BYTES in all. */
-function sendBatches(bodies: string[]): Array<Array<{ Id: string; MessageBody: string }>> {
-  const batches: Array<Array<{ Id: string; MessageBody: string }>> = [];
-  let bytes = 0;
-  bodies.forEach((MessageBody, i) => {
-    const size = Buffer.byteLength(MessageBody);
-    const last = batches.at(-1);
-    if (!last || last.length === 10 || bytes + size > SQS_MAX_BYTES) {
-      batches.push([{ Id: String(i), MessageBody }]);
-      bytes = size;
-    } else {
-      last.push({ Id: String(i), MessageBody });
-      bytes += size;
-    }
-  });
-  return batches;
 }
 
 /** Step 3: totals; a site restore that sent entries gets its run record and its PostSync. */
@@ -215,10 +190,7 @@ export async function finishRestore(input: { restore: RestoreRequest; results: P
       changePages: restore.pages.length === 0 ? 0 : Math.max(...restore.pages) + 1,
       counts: { "restore:put": total.restored, "restore:delete": total.removed },
     });
-    const res = await deps.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: deps.postSyncStateMachineArn, name: restore.runId, input: JSON.stringify({ runId: restore.runId }) }),
-    );
-    postSyncExecutionArn = res.executionArn;
+    postSyncExecutionArn = await startPostSync(deps.sfn, deps.postSyncStateMachineArn, restore.runId);
   }
   return { runId: restore.runId, target: restore.target, dryRun: restore.dryRun, asOf: restore.asOf ?? null, ...total, sample, postSyncExecutionArn: postSyncExecutionArn ?? null };
 }
