@@ -102,9 +102,21 @@ export class ApplyFunction extends Construct {
         resources: [queue.deadLetterQueue.queueArn],
       }),
     );
-    acknowledge(this.role, wildcardFinding(storage.versionBucket, "/*"), "Staged bytes live under run-generated keys; reading is confined to the version store.");
-    acknowledge(this.role, wildcardFinding(storage.siteBucket, "/*"), "The function publishes the site's own paths, which are any keys of the site bucket.");
-    acknowledge(this.role, wildcardFinding(logGroup, ":*"), "Lambda creates one log stream per container in the function's own log group.");
+    acknowledge(
+      this.role,
+      wildcardFinding(storage.versionBucket, "/*"),
+      "Staged bytes live under run-generated keys; reading is confined to the version store.",
+    );
+    acknowledge(
+      this.role,
+      wildcardFinding(storage.siteBucket, "/*"),
+      "The function publishes the site's own paths, which are any keys of the site bucket.",
+    );
+    acknowledge(
+      this.role,
+      wildcardFinding(logGroup, ":*"),
+      "Lambda creates one log stream per container in the function's own log group.",
+    );
 
     this.fn = new nodejs.NodejsFunction(this, "Function", {
       entry: join(PROJECT_ROOT, "lambdas/apply/index.ts"),
@@ -134,7 +146,8 @@ export class ApplyFunction extends Construct {
     );
     this.eventSource = new SqsEventSource(queue.queue, {
       batchSize: env.apply.batchSize,
-      maxBatchingWindow: env.apply.maxBatchingWindowSeconds > 0 ? Duration.seconds(env.apply.maxBatchingWindowSeconds) : undefined,
+      maxBatchingWindow:
+        env.apply.maxBatchingWindowSeconds > 0 ? Duration.seconds(env.apply.maxBatchingWindowSeconds) : undefined,
       maxConcurrency: env.apply.maxConcurrency,
       reportBatchItemFailures: true,
     });
