@@ -1,10 +1,8 @@
 // The whole deployment on one machine: real local servers, the resources a deployment creates, and the
 // apply handler driven the way Lambda's SQS event source drives it.
-import { CreateBucketCommand } from "@aws-sdk/client-s3";
-import { CreateTableCommand, DescribeTableCommand } from "@aws-sdk/client-dynamodb";
-import { CreateQueueCommand, GetQueueAttributesCommand } from "@aws-sdk/client-sqs";
 import { createAwsClients, createSfnClient, type AwsClients } from "../aws/clients.ts";
 import { getRun, getRunProgress } from "../aws/index/runs.ts";
+import { createBucket, createQueue, createTable } from "../aws/local-resources.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { PublishRules } from "../core/publish-rules.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";
@@ -180,63 +178,13 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
 }
 
 async function createResources(clients: AwsClients, d: StackDefinition) {
-  for (const bucket of [d.siteBucket, d.versionBucket]) {
-    try {
-      await clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    } catch (err) {
-      if (!/BucketAlready(OwnedByYou|Exists)/.test((err as Error).name)) throw err;
-    }
-  }
-  try {
-    await clients.dynamodb.send(
-      new CreateTableCommand({
-        TableName: d.table,
-        BillingMode: "PAY_PER_REQUEST",
-        AttributeDefinitions: d.tableAttributes,
-        KeySchema: d.tableKeySchema,
-      }),
-    );
-  } catch (err) {
-    if ((err as Error).name !== "ResourceInUseException") throw err;
-  }
-  await waitForTable(clients, d.table);
-  const dlq = await clients.sqs.send(
-    new CreateQueueCommand({ QueueName: d.deadLetterQueueName, Attributes: { MessageRetentionPeriod: "1209600" } }),
-  );
-  const dlqArn = await queueArnOf(clients, dlq.QueueUrl!);
-  const queue = await clients.sqs.send(
-    new CreateQueueCommand({
-      QueueName: d.queueName,
-      Attributes: {
-        VisibilityTimeout: String(d.visibilityTimeoutSeconds),
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlqArn, maxReceiveCount: d.maxReceiveCount }),
-      },
-    }),
-  );
-  const restore = await clients.sqs.send(
-    new CreateQueueCommand({ QueueName: d.restoreQueueName, Attributes: { VisibilityTimeout: "600" } }),
-  );
-  return {
-    queueUrl: queue.QueueUrl!,
-    queueArn: await queueArnOf(clients, queue.QueueUrl!),
-    deadLetterQueueUrl: dlq.QueueUrl!,
-    restoreQueueUrl: restore.QueueUrl!,
-  };
-}
-
-/** The SDK's waiter sleeps a whole second between checks; the local server is ACTIVE within milliseconds. */
-async function waitForTable(clients: AwsClients, table: string): Promise<void> {
-  for (let attempt = 0; attempt < 500; attempt++) {
-    const res = await clients.dynamodb.send(new DescribeTableCommand({ TableName: table }));
-    if (res.Table?.TableStatus === "ACTIVE") return;
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  throw new Error(`table ${table} did not become ACTIVE`);
-}
-
-async function queueArnOf(clients: AwsClients, queueUrl: string): Promise<string> {
-  const res = await clients.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ["QueueArn"] }),
-  );
-  return res.Attributes!.QueueArn!;
+  for (const bucket of [d.siteBucket, d.versionBucket]) await createBucket(clients.s3, bucket);
+  await createTable(clients.dynamodb, d.table, d.tableKeySchema, d.tableAttributes);
+  const dlq = await createQueue(clients.sqs, d.deadLetterQueueName, { MessageRetentionPeriod: "1209600" });
+  const queue = await createQueue(clients.sqs, d.queueName, {
+    VisibilityTimeout: String(d.visibilityTimeoutSeconds),
+    RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: d.maxReceiveCount }),
+  });
+  const restore = await createQueue(clients.sqs, d.restoreQueueName, { VisibilityTimeout: "600" });
+  return { queueUrl: queue.url, queueArn: queue.arn, deadLetterQueueUrl: dlq.url, restoreQueueUrl: restore.url };
 }
