@@ -9,7 +9,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from "@aws-lambda-powertools/batch";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
-import type { MessageAttributeValue, SQSClient } from "@aws-sdk/client-sqs";
+import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
 import { parkMessage } from "../../aws/dead-letter-queue.ts";
 import type { ApplyEnvironment } from "../../core/contracts/apply-environment.ts";
@@ -91,10 +91,17 @@ export function createApplyHandler(deps: ApplyHandlerDeps): SqsHandler {
 
 async function park(record: SQSRecord, err: PermanentError, deps: ApplyHandlerDeps, log: Logger): Promise<void> {
   const receiveCount = record.attributes.ApproximateReceiveCount;
+  // The agent's attributes are strings; any other kind is named in the log rather than carried.
+  const attributes: Record<string, string> = {};
+  const others: string[] = [];
+  for (const [name, a] of Object.entries(record.messageAttributes ?? {})) {
+    if (a.dataType === "String" && a.stringValue !== undefined) attributes[name] = a.stringValue;
+    else others.push(name);
+  }
   try {
     const dropped = await parkMessage(deps.sqs, deps.deadLetterQueueUrl, {
       body: record.body,
-      attributes: sdkAttributes(record.messageAttributes ?? {}),
+      attributes,
       reason: {
         [PARKED_ATTRIBUTES.reason]: err.message.slice(0, MAX_REASON_CHARS),
         [PARKED_ATTRIBUTES.error]: err.name,
@@ -106,7 +113,7 @@ async function park(record: SQSRecord, err: PermanentError, deps: ApplyHandlerDe
       receiveCount,
       errorName: err.name,
       error: err.message,
-      ...(dropped.length > 0 ? { attributesNotKept: dropped } : {}),
+      ...(dropped.length + others.length > 0 ? { attributesNotKept: [...others, ...dropped] } : {}),
     });
   } catch (parkError) {
     log.error("manifest can never apply and could not be parked; SQS's redrive will park it", {
@@ -118,20 +125,6 @@ async function park(record: SQSRecord, err: PermanentError, deps: ApplyHandlerDe
       cause: err,
     });
   }
-}
-
-/** Lambda's record attributes (camelCase, binary as base64) as SendMessage takes them. */
-function sdkAttributes(attributes: SQSRecord["messageAttributes"]): Record<string, MessageAttributeValue> {
-  return Object.fromEntries(
-    Object.entries(attributes).map(([name, a]): [string, MessageAttributeValue] => [
-      name,
-      {
-        DataType: a.dataType,
-        ...(a.stringValue !== undefined ? { StringValue: a.stringValue } : {}),
-        ...(a.binaryValue !== undefined ? { BinaryValue: Buffer.from(a.binaryValue, "base64") } : {}),
-      },
-    ]),
-  );
 }
 
 /** Every line of `logger` with `fields` added: the message and run a line is about. */
