@@ -57,7 +57,8 @@ export async function settleRuns(
       }
       const needsPostSync = (run.sent > 0 || run.changePages > 0) && run.postSyncExecutionArn === undefined;
       if (needsPostSync && settings.postSyncStateMachineArn) {
-        const executionArn = await startPostSync(clients.sfn, settings.postSyncStateMachineArn, run.runId).catch((err) => {
+        const arn = settings.postSyncStateMachineArn;
+        const executionArn = await startPostSync(clients.sfn, arn, run.runId).catch((err) => {
           throw new PostSyncStartError(`PostSync for run ${run.runId} could not be started: ${errorMessage(err)}`);
         });
         await setPostSyncStarted(clients.dynamodb, settings.table, run.runId, executionArn);

@@ -50,7 +50,12 @@ export function isRetryableAwsError(err: unknown): boolean {
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
   const name = e?.name ?? e?.code ?? "";
-  return /Throttl|TooManyRequests|SlowDown|RequestTimeout|ProvisionedThroughputExceeded|RequestLimitExceeded|InternalError|ServiceUnavailable|ECONNRESET|ETIMEDOUT|EPIPE|ECONNREFUSED|TimeoutError/.test(
-    name,
-  );
+  return RETRYABLE_NAMES.test(name);
 }
+
+const RETRYABLE_NAMES = new RegExp(
+  [
+    "Throttl|TooManyRequests|SlowDown|RequestTimeout|ProvisionedThroughputExceeded|RequestLimitExceeded",
+    "InternalError|ServiceUnavailable|ECONNRESET|ETIMEDOUT|EPIPE|ECONNREFUSED|TimeoutError",
+  ].join("|"),
+);

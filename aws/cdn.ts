@@ -7,7 +7,11 @@ import { CreateInvalidationCommand, GetInvalidationCommand, type CloudFrontClien
 export type InvalidationStatus = "InProgress" | "Completed";
 
 export interface InvalidationService {
-  createInvalidation(input: { distributionId: string; paths: string[]; callerReference: string }): Promise<{ id: string; status: InvalidationStatus }>;
+  createInvalidation(input: {
+    distributionId: string;
+    paths: string[];
+    callerReference: string;
+  }): Promise<{ id: string; status: InvalidationStatus }>;
   getInvalidation(input: { distributionId: string; id: string }): Promise<{ id: string; status: InvalidationStatus }>;
 }
 
@@ -29,7 +33,10 @@ export function cloudFrontInvalidations(client: CloudFrontClient): InvalidationS
   };
 }
 
-function summary(invalidation: { Id?: string; Status?: string } | undefined): { id: string; status: InvalidationStatus } {
+function summary(invalidation: { Id?: string; Status?: string } | undefined): {
+  id: string;
+  status: InvalidationStatus;
+} {
   const { Id, Status } = invalidation ?? {};
   // The API documents only these two statuses; anything else means the response is not what we think it is.
   if (!Id || (Status !== "InProgress" && Status !== "Completed")) {

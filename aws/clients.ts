@@ -67,7 +67,10 @@ export function createS3Client(config: AwsClientConfig): S3Client {
 }
 
 export function createDynamoDbClient(config: AwsClientConfig): DynamoDBClient {
-  return new DynamoDBClient({ ...common(config), ...(config.endpoints?.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}) });
+  return new DynamoDBClient({
+    ...common(config),
+    ...(config.endpoints?.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
+  });
 }
 
 export function createSqsClient(config: AwsClientConfig): SQSClient {

@@ -48,7 +48,9 @@ export async function sendMessages(
         const failed = res.Failed ?? [];
         const refused = failed.find((f) => f.SenderFault);
         if (refused) {
-          throw new PermanentError(`SQS refused ${describe(Number(refused.Id))}: ${refused.Code} ${refused.Message ?? ""}`);
+          throw new PermanentError(
+            `SQS refused ${describe(Number(refused.Id))}: ${refused.Code} ${refused.Message ?? ""}`,
+          );
         }
         const sent = new Set((res.Successful ?? []).map((s) => s.Id));
         // An entry the response names as neither sent nor failed is sent again: SQS must have it.
@@ -129,5 +131,7 @@ export function deleteMessageBatch(
 
 /** Makes a received message visible again after `seconds` (0: at once). */
 export async function setVisibility(sqs: SQSClient, queueUrl: string, receipt: string, seconds: number): Promise<void> {
-  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }));
+  await sqs.send(
+    new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }),
+  );
 }

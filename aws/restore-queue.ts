@@ -6,8 +6,18 @@ import { deleteMessage, receiveMessages, sendMessages, setVisibility } from "./q
 
 const PLAN_VISIBILITY_SECONDS = 600;
 
-export async function sendPlanMessages(sqs: SQSClient, queueUrl: string, restoreId: string, bodies: string[]): Promise<void> {
-  await sendMessages(sqs, queueUrl, bodies.map((body) => ({ body })), (i) => `plan message ${i} of restore ${restoreId}`);
+export async function sendPlanMessages(
+  sqs: SQSClient,
+  queueUrl: string,
+  restoreId: string,
+  bodies: string[],
+): Promise<void> {
+  await sendMessages(
+    sqs,
+    queueUrl,
+    bodies.map((body) => ({ body })),
+    (i) => `plan message ${i} of restore ${restoreId}`,
+  );
 }
 
 /** Up to ten plan messages, waiting a second for them. */

@@ -97,7 +97,9 @@ function s3Headers(object: SiteObject) {
 
 /** Seconds with nine decimals, the `mtime` metadata convention of rclone and s3cmd. */
 function formatMtime(mtime: string): string {
-  return mtimeToSeconds(mtime).toFixed(9).replace(/\.?0+$/, "");
+  return mtimeToSeconds(mtime)
+    .toFixed(9)
+    .replace(/\.?0+$/, "");
 }
 
 export async function putSiteObject(
@@ -281,7 +283,10 @@ export async function listSiteDirectory(s3: S3Client, bucket: string, prefix: st
 }
 
 /** Every object of the bucket, page by page (for a report, not for adoption's directory walk). */
-export async function* listSiteObjects(s3: S3Client, bucket: string): AsyncGenerator<Array<{ key: string; size: number }>> {
+export async function* listSiteObjects(
+  s3: S3Client,
+  bucket: string,
+): AsyncGenerator<Array<{ key: string; size: number }>> {
   let token: string | undefined;
   do {
     const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, ContinuationToken: token }));
@@ -290,7 +295,12 @@ export async function* listSiteObjects(s3: S3Client, bucket: string): AsyncGener
   } while (token);
 }
 
-function nextToken(bucket: string, prefix: string, token: string | undefined, next: string | undefined): string | undefined {
+function nextToken(
+  bucket: string,
+  prefix: string,
+  token: string | undefined,
+  next: string | undefined,
+): string | undefined {
   if (next !== undefined && next === token) {
     throw new PermanentError(
       `listing s3://${bucket}/${prefix} returned the same continuation token twice; the server's listing is broken`,
@@ -366,7 +376,8 @@ export async function readPublishedVersion(
   if (found !== version || res.ContentLength !== size) {
     (res.Body as Readable | undefined)?.destroy();
     throw new BadInputError(
-      `the site object is version ${found ?? "(none)"} of ${res.ContentLength} bytes, not version ${version} of ${size}`,
+      `the site object is version ${found ?? "(none)"} of ${res.ContentLength} bytes, ` +
+        `not version ${version} of ${size}`,
     );
   }
   return res.Body as Readable;

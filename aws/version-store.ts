@@ -64,7 +64,13 @@ export function stagingUploadShape(size: number): { partSize: number; queueSize:
  * Streams `body` (`size` bytes, read by the caller) into an object of its own, in parts above one part.
  * A read error of the stream fails the upload too: the caller, listening on its stream, tells them apart.
  */
-export async function uploadStagedObject(s3: S3Client, bucket: string, key: string, body: Readable, size: number): Promise<void> {
+export async function uploadStagedObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  body: Readable,
+  size: number,
+): Promise<void> {
   const upload = new Upload({
     client: s3,
     params: { Bucket: bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
@@ -183,7 +189,8 @@ export async function getJson<T>(s3: S3Client, bucket: string, key: string): Pro
     const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return JSON.parse(await res.Body!.transformToString("utf-8")) as T;
   } catch (err) {
-    if ((err as Error).name === "NoSuchKey") throw new PermanentError(`run artifact s3://${bucket}/${key} does not exist`);
+    if ((err as Error).name === "NoSuchKey")
+      throw new PermanentError(`run artifact s3://${bucket}/${key} does not exist`);
     throw err;
   }
 }

@@ -8,10 +8,13 @@ import { StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
  */
 export async function startPostSync(sfn: SFNClient, stateMachineArn: string, runId: string): Promise<string> {
   try {
-    const res = await sfn.send(new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }));
+    const res = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn, name: runId, input: JSON.stringify({ runId }) }),
+    );
     return res.executionArn!;
   } catch (err) {
-    if ((err as Error).name === "ExecutionAlreadyExists") return `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`;
+    if ((err as Error).name === "ExecutionAlreadyExists")
+      return `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`;
     throw err;
   }
 }

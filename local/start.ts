@@ -83,7 +83,9 @@ async function report(s: typeof stack): Promise<void> {
     for (const o of page) {
       count++;
       bytes += o.size;
-      if (/\.(html|css|png|jpg|svg|pdf|txt)$/.test(o.key) && !sample.some((k) => k.slice(k.lastIndexOf(".")) === o.key.slice(o.key.lastIndexOf(".")))) {
+      const extension = o.key.slice(o.key.lastIndexOf("."));
+      const shown = /\.(html|css|png|jpg|svg|pdf|txt)$/.test(o.key);
+      if (shown && !sample.some((k) => k.slice(k.lastIndexOf(".")) === extension)) {
         sample.push(o.key);
       }
     }

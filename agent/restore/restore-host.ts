@@ -350,11 +350,13 @@ class Restore {
             "and the site publishes another version",
         );
       }
-      const published = await readPublishedVersion(s3, siteBucket, key, desired.version, desired.size).catch((e: Error) => {
-        throw e instanceof BadInputError || e.name === "NoSuchKey" || e.name === "AccessDenied"
-          ? new UnrestorableError(`its staged bytes are gone and the published object cannot stand in: ${e.message}`)
-          : e;
-      });
+      const published = await readPublishedVersion(s3, siteBucket, key, desired.version, desired.size).catch(
+        (e: Error) => {
+          throw e instanceof BadInputError || e.name === "NoSuchKey" || e.name === "AccessDenied"
+            ? new UnrestorableError(`its staged bytes are gone and the published object cannot stand in: ${e.message}`)
+            : e;
+        },
+      );
       await writeBody(published, into, desired.size, `${key}: from the site bucket`);
     }
   }

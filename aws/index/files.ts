@@ -21,7 +21,7 @@ import {
 import { batchWrite, deleteIf, getItem, getItems, putIf, queryPages, updateIf } from "./table.ts";
 
 export type DirectoryEntry =
-  | { kind: "file"; name: string; file: IndexFile; /** A generated listing's rendering hash. */ listingHash?: string }
+  | { kind: "file"; name: string; file: IndexFile /** A generated listing's rendering hash. */; listingHash?: string }
   | { kind: "dir"; name: string };
 
 /** A listing page as the index records it: generated, published as it is written. */
@@ -123,14 +123,24 @@ export async function writeIndex(
   table: string,
   writes: Array<{ write: IndexWrite; keepPublished?: Published }>,
 ): Promise<void> {
-  await batchWrite(ddb, table, writes.map(({ write, keepPublished }) => writeRequest(write, keepPublished)));
+  await batchWrite(
+    ddb,
+    table,
+    writes.map(({ write, keepPublished }) => writeRequest(write, keepPublished)),
+  );
 }
 
 /**
  * Records the mtime a restored file really got on disk (the host cannot always set nanoseconds), so the
  * next sync sees no change; only while `version` is still the desired one.
  */
-export function setDesiredMtime(ddb: DynamoDBClient, table: string, key: string, version: string, mtime: string): Promise<boolean> {
+export function setDesiredMtime(
+  ddb: DynamoDBClient,
+  table: string,
+  key: string,
+  version: string,
+  mtime: string,
+): Promise<boolean> {
   return updateIf(ddb, table, desiredMtimeUpdate(key, version, mtime));
 }
 
@@ -138,7 +148,13 @@ export function setDesiredMtime(ddb: DynamoDBClient, table: string, key: string,
  * Moves a desired record to the run re-sending it, so its resend delay counts from this sending; only
  * while `version` is still the desired one.
  */
-export function setDesiredRun(ddb: DynamoDBClient, table: string, key: string, version: string, run: string): Promise<boolean> {
+export function setDesiredRun(
+  ddb: DynamoDBClient,
+  table: string,
+  key: string,
+  version: string,
+  run: string,
+): Promise<boolean> {
   return updateIf(ddb, table, desiredRunUpdate(key, version, run));
 }
 

@@ -208,7 +208,11 @@ export function listingPut(listing: ListingRecord): ConditionalPut {
 
 /** Removes a generated listing, never a real file that took its key. */
 export function listingDelete(key: string): ConditionalDelete {
-  return { Key: fileKey(key), ConditionExpression: "gen = :true", ExpressionAttributeValues: { ":true": { BOOL: true } } };
+  return {
+    Key: fileKey(key),
+    ConditionExpression: "gen = :true",
+    ExpressionAttributeValues: { ":true": { BOOL: true } },
+  };
 }
 
 /**
@@ -279,7 +283,12 @@ export const tombstoneDelete = (key: string, version: string): ConditionalDelete
 
 function historyItem(key: string, desired: Desired, at: string): Item {
   const { dir, name } = splitKey(key);
-  return { pk: S(historyPk(dir)), sk: S(checkedSk(`${name}/${desired.version}`)), at: S(at), ...desiredAttributes(desired) };
+  return {
+    pk: S(historyPk(dir)),
+    sk: S(checkedSk(`${name}/${desired.version}`)),
+    at: S(at),
+    ...desiredAttributes(desired),
+  };
 }
 
 export function historyVersion(dir: string, item: Item): HistoryVersion {

@@ -90,7 +90,16 @@ export async function listOpenRuns(ddb: DynamoDBClient, table: string, prefix: s
   const runs = await Promise.all(ids.map((runId) => getRun(ddb, table, runId)));
   return runs.map(
     (run, i) =>
-      run ?? { runId: ids[i]!, status: "running", prefix, started: "", sent: 0, messages: 0, changePages: 0, counts: {} },
+      run ?? {
+        runId: ids[i]!,
+        status: "running",
+        prefix,
+        started: "",
+        sent: 0,
+        messages: 0,
+        changePages: 0,
+        counts: {},
+      },
   );
 }
 
@@ -123,7 +132,12 @@ export async function finishRun(
   await updateItem(ddb, table, runFinishedUpdate(runId, status, finished));
 }
 
-export async function setPostSyncStarted(ddb: DynamoDBClient, table: string, runId: string, executionArn: string): Promise<void> {
+export async function setPostSyncStarted(
+  ddb: DynamoDBClient,
+  table: string,
+  runId: string,
+  executionArn: string,
+): Promise<void> {
   await updateItem(ddb, table, postSyncStartedUpdate(runId, executionArn));
 }
 

@@ -37,7 +37,12 @@ export async function* queryPages(
 }
 
 /** Every item of a Query, strongly consistent, mapped by `decode`. */
-export async function queryAll<T>(ddb: DynamoDBClient, table: string, spec: QuerySpec, decode: (item: Item) => T): Promise<T[]> {
+export async function queryAll<T>(
+  ddb: DynamoDBClient,
+  table: string,
+  spec: QuerySpec,
+  decode: (item: Item) => T,
+): Promise<T[]> {
   const out: T[] = [];
   for await (const items of queryPages(ddb, table, spec, true)) out.push(...items.map(decode));
   return out;

@@ -16,7 +16,13 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getFile, getFiles, putListing, queryDirectory, removeListing } from "../../aws/index/files.ts";
 import { deleteSiteObjects, putSiteObject, siteObject } from "../../aws/site-bucket.ts";
 import { getJson, listingPageKey, listingResultKey, putJson, readStagedBytes } from "../../aws/version-store.ts";
-import { renderListingFoot, renderListingHead, renderListingRows, listingOrder, type ListingEntry } from "../../core/index-page.ts";
+import {
+  listingOrder,
+  renderListingFoot,
+  renderListingHead,
+  renderListingRows,
+  type ListingEntry,
+} from "../../core/index-page.ts";
 import { joinKey, prefixDir } from "../../core/keys.ts";
 import type { DesiredPut } from "../../core/index-record.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";

@@ -62,7 +62,8 @@ export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Pro
   const dirs = await queryHistoryDirs(deps.dynamodb, deps.table, startDir);
   const pages: number[] = [];
   for (let i = 0; i < dirs.length; i += DIRECTORIES_PER_RESTORE_PAGE) {
-    await putJson(deps.s3, deps.versionBucket, restorePageKey(runId, pages.length), dirs.slice(i, i + DIRECTORIES_PER_RESTORE_PAGE));
+    const page = dirs.slice(i, i + DIRECTORIES_PER_RESTORE_PAGE);
+    await putJson(deps.s3, deps.versionBucket, restorePageKey(runId, pages.length), page);
     pages.push(pages.length);
   }
   return { runId, target: o.target, prefix: o.prefix, sitePrefix, ...(asOf ? { asOf } : {}), dryRun: o.dryRun === true, pages };

@@ -44,7 +44,8 @@ function importsOf(file: string): ModuleImport[] {
       add(node, node.moduleSpecifier, node.isTypeOnly);
     } else if (ts.isCallExpression(node)) {
       const callee = node.expression;
-      const loads = callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === "require");
+      const loads =
+        callee.kind === ts.SyntaxKind.ImportKeyword || (ts.isIdentifier(callee) && callee.text === "require");
       if (loads) add(node, node.arguments[0], false);
     }
     ts.forEachChild(node, visit);
@@ -60,7 +61,10 @@ describe("layering", () => {
 
   test("the folders are read (the walk finds their files)", () => {
     for (const folder of ["agent/", "lambdas/", "core/", "local/"]) {
-      assert.ok(outsideAws.some((f) => f.startsWith(folder)), `no .ts file found under ${folder}`);
+      assert.ok(
+        outsideAws.some((f) => f.startsWith(folder)),
+        `no .ts file found under ${folder}`,
+      );
     }
   });
 
