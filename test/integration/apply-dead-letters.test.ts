@@ -54,14 +54,14 @@ describe("poison manifests are parked at once; retryable failures are retried", 
     return [...found.values()];
   }
 
-  test("not JSON, or breaking the manifest contract: in the DLQ after one delivery, with the reason", async () => {
+  test("not JSON, breaking the manifest contract, or never indexable: in the DLQ after one delivery", async () => {
     const root = h.tempDir();
     writeTree(root, { "ok.txt": "a good manifest in the same batches" });
     await h.sync(h.config(root, { prefix: "good/" }));
-    const notJson = "this is not a manifest";
+    const runId = "20261125T000000000Z-00000a";
     const badEntry = encodeManifest({
       v: 1,
-      runId: "20261125T000000000Z-00000a",
+      runId,
       seq: 0,
       prefix: "bad/",
       entries: [
@@ -76,10 +76,29 @@ describe("poison manifests are parked at once; retryable failures are retried", 
         },
       ],
     });
-    const ids = {
-      [await send(notJson, "json")]: notJson,
-      [await send(badEntry.body, badEntry.encoding)]: badEntry.body,
-    };
+    // Fits the contract, but no index can hold the name: the apply logic itself fails permanently.
+    const unindexable = encodeManifest({
+      v: 1,
+      runId,
+      seq: 1,
+      prefix: "bad/",
+      entries: [{ op: "delete", key: `bad/${"x".repeat(1100)}`, version: "v1" }],
+    });
+    const poison = [
+      {
+        body: "this is not a manifest",
+        encoding: "json",
+        reason: /^message .*: body is not JSON; expected a sitesync manifest$/,
+      },
+      {
+        ...badEntry,
+        reason:
+          /^message .*: "entries\[0\]\.mtime": expected nanoseconds since the epoch as a decimal string, got "soon"$/,
+      },
+      { ...unindexable, reason: /is 1100 bytes long as an index sort key; DynamoDB allows 1024/ },
+    ];
+    const sent = new Map<string, (typeof poison)[number]>();
+    for (const p of poison) sent.set(await send(p.body, p.encoding), p);
 
     const deliveries = new Map<string, string[]>();
     const source = h.stack.startApply({
@@ -94,33 +113,25 @@ describe("poison manifests are parked at once; retryable failures are retried", 
     let dead: Message[];
     try {
       // Well within one visibility timeout (3 s): a redrive by SQS could not have happened yet.
-      dead = await deadLetters(2, 2_500, (m) => Object.values(ids).includes(m.Body ?? ""));
+      dead = await deadLetters(poison.length, 2_500, (m) => poison.some((p) => p.body === m.Body));
       await source.idle();
     } finally {
       await source.stop();
     }
 
-    assert.equal(dead.length, 2, "both are in the DLQ before their visibility timeout ran out");
+    assert.equal(dead.length, poison.length, "all are in the DLQ before their visibility timeout ran out");
     for (const message of dead) {
       const attributes = message.MessageAttributes ?? {};
       const sourceId = attributes[PARKED_ATTRIBUTES.sourceMessageId]?.StringValue ?? "";
-      assert.ok(sourceId in ids, `names the message it parks (${sourceId})`);
-      assert.equal(message.Body, ids[sourceId], "with its body intact");
-      assert.equal(
-        attributes.encoding?.StringValue,
-        sourceId === Object.keys(ids)[0] ? "json" : badEntry.encoding,
-        "and its own attributes",
-      );
+      const original = sent.get(sourceId);
+      assert.ok(original, `names the message it parks (${sourceId})`);
+      assert.equal(message.Body, original.body, "with its body intact");
+      assert.equal(attributes.encoding?.StringValue, original.encoding, "and its own attributes");
       assert.equal(attributes[PARKED_ATTRIBUTES.receiveCount]?.StringValue, "1", "parked on its first delivery");
       assert.equal(attributes[PARKED_ATTRIBUTES.error]?.StringValue, "BadInputError");
+      assert.match(attributes[PARKED_ATTRIBUTES.reason]?.StringValue ?? "", original.reason);
       assert.deepEqual(deliveries.get(sourceId), ["1"], "the handler saw it once");
     }
-    const reasons = dead.map((m) => m.MessageAttributes?.[PARKED_ATTRIBUTES.reason]?.StringValue ?? "").sort();
-    assert.match(
-      reasons[0]!,
-      /^message .*: "entries\[0\]\.mtime": expected nanoseconds since the epoch as a decimal string, got "soon"$/,
-    );
-    assert.match(reasons[1]!, /^message .*: body is not JSON; expected a sitesync manifest$/);
     assert.equal((await h.getObject("good/ok.txt"))?.body.toString(), "a good manifest in the same batches");
     assert.deepEqual(
       await h.stack.clients.sqs
