@@ -6,7 +6,6 @@
 import { createHash } from "node:crypto";
 import { Readable } from "node:stream";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { Upload } from "@aws-sdk/lib-storage";
 import { PermanentError, RetryableError } from "../core/errors.ts";
 import { isPack, type BytesLocation } from "../core/index-record.ts";
 
@@ -41,42 +40,6 @@ export async function uploadPack(s3: S3Client, bucket: string, pack: PackContent
       Metadata: { "sitesync-files": String(pack.files.length) },
     }),
   );
-}
-
-const MiB = 1024 * 1024;
-const BASE_PART_BYTES = 8 * MiB;
-/** S3 takes at most this many parts in one upload. */
-const MAX_PARTS = 10_000;
-/** Parts being uploaded at once hold about this much memory on the host. */
-const IN_FLIGHT_BYTES = 32 * MiB;
-
-/**
- * Part size and parts in flight for a staged upload of `size` bytes. A fixed 8 MiB part caps an object at
- * 78 GiB (10,000 parts), so parts grow with the file; fewer of the larger parts are in flight so memory
- * stays bounded.
- */
-export function stagingUploadShape(size: number): { partSize: number; queueSize: number } {
-  const partSize = Math.max(BASE_PART_BYTES, Math.ceil(size / MAX_PARTS / MiB) * MiB);
-  return { partSize, queueSize: Math.max(1, Math.floor(IN_FLIGHT_BYTES / partSize)) };
-}
-
-/**
- * Streams `body` (`size` bytes, read by the caller) into an object of its own, in parts above one part.
- * A read error of the stream fails the upload too: the caller, listening on its stream, tells them apart.
- */
-export async function uploadStagedObject(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  body: Readable,
-  size: number,
-): Promise<void> {
-  const upload = new Upload({
-    client: s3,
-    params: { Bucket: bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
-    ...stagingUploadShape(size),
-  });
-  await upload.done();
 }
 
 // ---- staged bytes ----

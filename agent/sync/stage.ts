@@ -8,7 +8,7 @@
 import { constants } from "node:fs";
 import { open } from "node:fs/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
-import { uploadStagedObject } from "../../aws/version-store.ts";
+import { uploadStagedObject } from "../../aws/version-store-uploads.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 
 export type ReadFailure = { ok: false; reason: "vanished" | "unstable" | "unreadable" | "grew"; detail: string };

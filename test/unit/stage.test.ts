@@ -2,7 +2,7 @@
 // 5 GiB each, for objects up to 5 TiB, and the host must not buffer more than a few parts at once.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { stagingUploadShape } from "../../aws/version-store.ts";
+import { stagingUploadShape } from "../../aws/version-store-uploads.ts";
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
