@@ -5,7 +5,8 @@
 import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { AwsClients } from "../aws/clients.ts";
-import { closeRun, finishRun, getRun, openRun, putRun, setPostSyncStarted, type RunRecord } from "../aws/index/runs.ts";
+import { closeRun, finishRun, getRun, openRun, putRun, setPostSyncStarted } from "../aws/index/runs.ts";
+import type { RunRecord } from "../aws/index/records.ts";
 import { startPostSync } from "../aws/workflows.ts";
 import { runState, type RunState } from "../core/change-detection.ts";
 import { errorMessage } from "../core/errors.ts";

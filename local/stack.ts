@@ -4,7 +4,6 @@ import { createAwsClients, createSfnClient, type AwsClients } from "../aws/clien
 import { getRun, getRunProgress } from "../aws/index/runs.ts";
 import { createBucket, createQueue, createTable } from "../aws/local-resources.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
-import type { PublishRules } from "../core/publish-rules.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";
 import { applyEnvironment } from "../core/contracts/apply-environment.ts";
 import { parseContract } from "../core/contracts/contract.ts";
@@ -12,33 +11,14 @@ import { applyDeps, createApplyHandler, type SqsHandler } from "../lambdas/apply
 import { startLocalServers, type LocalServers, type LocalServersOptions } from "./servers.ts";
 import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts";
 import { startLocalWorkflows, type LocalWorkflows } from "./workflows.ts";
-import { runWorkflow, type ExecutionResult, type WorkflowName } from "./state-machines.ts";
 import {
   definitionFromTemplate,
   functionVariables,
   localEnvironment,
   synthesizeTemplate,
   type CfnTemplate,
+  type StackDefinition,
 } from "./template.ts";
-
-/** What a deployment defines, in the terms the local stack needs. */
-export interface StackDefinition {
-  siteBucket: string;
-  versionBucket: string;
-  table: string;
-  tableKeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>;
-  tableAttributes: Array<{ AttributeName: string; AttributeType: "S" | "N" | "B" }>;
-  queueName: string;
-  deadLetterQueueName: string;
-  restoreQueueName: string;
-  maxReceiveCount: number;
-  visibilityTimeoutSeconds: number;
-  batchSize: number;
-  maximumBatchingWindowMs: number;
-  maxConcurrency: number;
-  reportBatchItemFailures: boolean;
-  publishRules: PublishRules;
-}
 
 export interface LocalStack {
   servers: LocalServers;
@@ -58,8 +38,6 @@ export interface LocalStack {
   restoreQueueUrl: string;
   /** The synthesized template this stack was built from. */
   template: CfnTemplate;
-  /** Runs a workflow from the template's definition, its Task states mapped to the real handlers. */
-  runWorkflow(name: WorkflowName, input: unknown): Promise<ExecutionResult>;
   /** Settings for the agent's configuration file that point it at this stack. */
   agentSettings(): Record<string, unknown>;
   stop(): Promise<void>;
@@ -117,7 +95,6 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       postSync,
       restoreQueueUrl,
       template,
-      runWorkflow: (name, input) => runWorkflow(template, name, input),
       startApply(startOptions = {}) {
         const source = startSqsEventSource({
           sqs: clients.sqs,

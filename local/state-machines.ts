@@ -74,15 +74,6 @@ function taskOverrides(definition: Record<string, unknown>, handlers: TaskHandle
   return overrides;
 }
 
-export async function runWorkflow(
-  template: CfnTemplate,
-  name: WorkflowName,
-  input: unknown,
-  handlers: TaskHandlers = {},
-): Promise<ExecutionResult> {
-  return executeDefinition(workflowDefinition(template, name).definition, input, handlers);
-}
-
 /** Runs one execution of a definition to its end. */
 export async function executeDefinition(
   definition: Record<string, unknown>,

@@ -6,8 +6,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFile
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { loadEnvironment, type EnvironmentConfig } from "../lib/environment-config.ts";
-import { parsePublishRules } from "../core/publish-rules.ts";
-import type { StackDefinition } from "./stack.ts";
+import { parsePublishRules, type PublishRules } from "../core/publish-rules.ts";
 
 type Resource = { Type: string; Properties?: Record<string, unknown> };
 export type CfnTemplate = { Resources: Record<string, Resource>; Outputs?: Record<string, unknown> };
@@ -63,6 +62,25 @@ const num = (value: unknown, what: string): number => {
   if (typeof n !== "number" || !Number.isFinite(n)) throw new Error(`template: ${what} is not a number`);
   return n;
 };
+
+/** What a deployment defines, in the terms the local stack needs. */
+export interface StackDefinition {
+  siteBucket: string;
+  versionBucket: string;
+  table: string;
+  tableKeySchema: Array<{ AttributeName: string; KeyType: "HASH" | "RANGE" }>;
+  tableAttributes: Array<{ AttributeName: string; AttributeType: "S" | "N" | "B" }>;
+  queueName: string;
+  deadLetterQueueName: string;
+  restoreQueueName: string;
+  maxReceiveCount: number;
+  visibilityTimeoutSeconds: number;
+  batchSize: number;
+  maximumBatchingWindowMs: number;
+  maxConcurrency: number;
+  reportBatchItemFailures: boolean;
+  publishRules: PublishRules;
+}
 
 /** Reads what the local stack needs out of the template. Names are local; behaviour is the template's. */
 export function definitionFromTemplate(template: CfnTemplate, env: EnvironmentConfig): StackDefinition {

@@ -17,7 +17,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { createHash } from "node:crypto";
-import { queryDirectory, writeIndex, type IndexWrite } from "../../aws/index/files.ts";
+import { queryDirectory, writeIndex } from "../../aws/index/files.ts";
+import type { IndexWrite } from "../../aws/index/records.ts";
 import { listSiteDirectory, readSitePage, statSiteObject } from "../../aws/site-bucket.ts";
 import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
 import type { DesiredPut, IndexFile, Published } from "../../core/index-record.ts";

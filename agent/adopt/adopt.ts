@@ -13,8 +13,9 @@
 import { join } from "node:path";
 import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import type { AwsClients } from "../../aws/clients.ts";
-import { writeIndex, type IndexWrite } from "../../aws/index/files.ts";
-import type { RunRecord } from "../../aws/index/runs.ts";
+import { writeIndex } from "../../aws/index/files.ts";
+import type { IndexWrite } from "../../aws/index/records.ts";
+import type { RunRecord } from "../../aws/index/records.ts";
 import { judgeDeletions } from "../../core/delete-guard.ts";
 import { ConfigError, RetryableError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";

@@ -2,7 +2,8 @@
 // directory come sorted by UTF-8 bytes, so they are merged as two ordered lists; memory is bounded by the
 // largest directory times the number of directory workers, never by the size of the site.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { queryDirectory, type DirectoryEntry } from "../../aws/index/files.ts";
+import { queryDirectory } from "../../aws/index/files.ts";
+import type { DirectoryEntry } from "../../aws/index/records.ts";
 import { decide, type Decision } from "../../core/change-detection.ts";
 import type { DeletionTally } from "../../core/delete-guard.ts";
 import type { IndexFile } from "../../core/index-record.ts";

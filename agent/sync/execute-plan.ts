@@ -4,7 +4,8 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { setDesiredRun, writeIndex, type IndexWrite } from "../../aws/index/files.ts";
+import { setDesiredRun, writeIndex } from "../../aws/index/files.ts";
+import type { IndexWrite } from "../../aws/index/records.ts";
 import { addRunSent, recordChangePage } from "../../aws/index/runs.ts";
 import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
 import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";

@@ -19,28 +19,10 @@ import {
   writeRequest,
 } from "./items.ts";
 import { batchWrite, deleteIf, getItem, getItems, putIf, queryPages, updateIf } from "./table.ts";
+import type { DirectoryEntry, IndexWrite, ListingRecord } from "./records.ts";
 
-export type DirectoryEntry =
-  | { kind: "file"; name: string; file: IndexFile /** A generated listing's rendering hash. */; listingHash?: string }
-  | { kind: "dir"; name: string };
 
-/** A listing page as the index records it: generated, published as it is written. */
-export interface ListingRecord {
-  key: string;
-  desired: DesiredPut;
-  published: Published;
-  /** The rendering's hash, to tell an unchanged listing; absent for a page adopted from another tool. */
-  hash?: string;
-}
 
-export type IndexWrite =
-  | { kind: "desired"; key: string; desired: Desired }
-  | { kind: "history"; key: string; desired: Desired; at: string }
-  | { kind: "historyDir"; dir: string }
-  | { kind: "mkdir"; dir: string; name: string }
-  | { kind: "rmdir"; dir: string; name: string }
-  /** A listing page already in the bucket, recorded the way PostSync records the pages it generates. */
-  | ({ kind: "generated" } & ListingRecord);
 
 // ---- reads ----
 

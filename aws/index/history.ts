@@ -8,13 +8,8 @@ import { decideRestore, versionAsOf, type KeyVersion, type RestoreAction } from 
 import { readFiles } from "./files.ts";
 import { historyDir, historyDirsQuery, historyQuery, historyVersion } from "./items.ts";
 import { queryAll } from "./table.ts";
+import type { HistoryVersion } from "./records.ts";
 
-export interface HistoryVersion {
-  key: string;
-  desired: Desired;
-  /** When the version was staged (ISO time): the moment it became the site's version, within seconds. */
-  at: string;
-}
 
 /** Every retained version of every key of one directory, oldest first per key. */
 export async function queryHistory(ddb: DynamoDBClient, table: string, dir: string): Promise<HistoryVersion[]> {

@@ -21,9 +21,9 @@ import type { AttributeValue, WriteRequest } from "@aws-sdk/client-dynamodb";
 import { BadInputError, PermanentError } from "../../core/errors.ts";
 import type { BytesLocation, Desired, IndexFile, Published } from "../../core/index-record.ts";
 import { joinKey, splitKey } from "../../core/keys.ts";
-import type { DirectoryEntry, IndexWrite, ListingRecord } from "./files.ts";
-import type { HistoryVersion } from "./history.ts";
-import type { Heartbeat, RunProgress, RunRecord, RunStatus } from "./runs.ts";
+import type { DirectoryEntry, IndexWrite, ListingRecord } from "./records.ts";
+import type { HistoryVersion } from "./records.ts";
+import type { Heartbeat, RunProgress, RunRecord, RunStatus } from "./records.ts";
 
 export type Item = Record<string, AttributeValue>;
 

@@ -25,42 +25,11 @@ import {
   runSentUpdate,
 } from "./items.ts";
 import { batchWrite, getItem, putItem, queryAll, updateIf, updateItem } from "./table.ts";
+import type { Heartbeat, RunProgress, RunRecord } from "./records.ts";
 
-export type RunStatus = "running" | "sent" | "interrupted" | "failed" | "abandoned";
 
-export interface RunRecord {
-  runId: string;
-  status: RunStatus;
-  prefix: string;
-  started: string;
-  finished?: string;
-  sent: number;
-  messages: number;
-  /** Pages of changed keys in the version store (runs/<runId>/changes/), for PostSync. */
-  changePages: number;
-  /** Planned work by reason, for people reading the record. */
-  counts: Record<string, number>;
-  /** The PostSync execution started for this run. */
-  postSyncExecutionArn?: string;
-}
 
-export interface RunProgress {
-  applied: number;
-  published: number;
-  deleted: number;
-  superseded: number;
-  /** Rewrite copies not written or deleted because a real file holds their key. */
-  conflicts: number;
-  messages: number;
-}
 
-/** The last run of the agent for one site prefix that finished, for the watchdog and for status. */
-export interface Heartbeat {
-  prefix: string;
-  runId: string;
-  finished: string;
-  host: string;
-}
 
 export async function putRun(ddb: DynamoDBClient, table: string, run: RunRecord): Promise<void> {
   await putItem(ddb, table, runItem(run));

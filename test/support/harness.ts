@@ -8,7 +8,8 @@ import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseConfig, type AgentConfig } from "../../agent/config.ts";
 import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync/sync.ts";
 import { silentLogger } from "../../core/logger.ts";
-import { startLocalStack, type LocalStack, type StackDefinition } from "../../local/stack.ts";
+import { startLocalStack, type LocalStack } from "../../local/stack.ts";
+import type { StackDefinition } from "../../local/template.ts";
 import { localEnvironment } from "../../local/template.ts";
 import type { EnvironmentConfig } from "../../lib/environment-config.ts";
 
