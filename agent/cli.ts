@@ -75,7 +75,10 @@ function buildProgram(done: (code: number) => void): Command {
     .addHelpText("after", EXIT_CODES)
     .showHelpAfterError()
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(prefixed(text)), writeOut: (text) => process.stdout.write(text) });
+    .configureOutput({
+      writeErr: (text) => process.stderr.write(prefixed(text)),
+      writeOut: (text) => process.stdout.write(text),
+    });
 
   common(
     program
@@ -85,10 +88,18 @@ function buildProgram(done: (code: number) => void): Command {
       .option("--prefix <prefix>", "key prefix in the bucket (overrides the config)")
       .option("--no-delete", "publish new and changed files, delete nothing"),
   ).action((dir: string | undefined, options: SyncOptions) =>
-    run(options, done, async (config, clients, logger) => {
-      const result = await runSync(config, clients, logger, { dryRun: options.dryRun === true, force: options.force === true });
-      return { result, human: formatSummary(result) };
-    }, overridesFor(dir, options)),
+    run(
+      options,
+      done,
+      async (config, clients, logger) => {
+        const result = await runSync(config, clients, logger, {
+          dryRun: options.dryRun === true,
+          force: options.force === true,
+        });
+        return { result, human: formatSummary(result) };
+      },
+      overridesFor(dir, options),
+    ),
   );
 
   common(
@@ -104,21 +115,26 @@ function buildProgram(done: (code: number) => void): Command {
       .option("--from-queue", "apply the plans the Restore workflow put on the restore queue")
       .option("--delete", "also remove files the restored state does not hold"),
   ).action((dir: string | undefined, options: RestoreOptions) =>
-    run(options, done, async (config, clients, logger) => {
-      if (options.fromQueue && (options.prefix !== undefined || options.asOf !== undefined)) {
-        throw new UsageError("restore --from-queue takes the prefix and time from its plan: drop them");
-      }
-      const result = await runHostRestore(config, clients, logger, {
-        prefix: options.prefix ?? "",
-        ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
-        ...(options.fromQueue ? { fromQueue: true } : {}),
-        dir: dir !== undefined ? resolve(dir) : config.root,
-        delete: options.delete === true,
-        force: options.force === true,
-        dryRun: options.dryRun === true,
-      });
-      return { result, human: formatRestoreSummary(result), code: restoreExitCode(result) };
-    }, overridesFor(undefined, { ...options, prefix: undefined })),
+    run(
+      options,
+      done,
+      async (config, clients, logger) => {
+        if (options.fromQueue && (options.prefix !== undefined || options.asOf !== undefined)) {
+          throw new UsageError("restore --from-queue takes the prefix and time from its plan: drop them");
+        }
+        const result = await runHostRestore(config, clients, logger, {
+          prefix: options.prefix ?? "",
+          ...(options.asOf !== undefined ? { asOf: options.asOf } : {}),
+          ...(options.fromQueue ? { fromQueue: true } : {}),
+          dir: dir !== undefined ? resolve(dir) : config.root,
+          delete: options.delete === true,
+          force: options.force === true,
+          dryRun: options.dryRun === true,
+        });
+        return { result, human: formatRestoreSummary(result), code: restoreExitCode(result) };
+      },
+      overridesFor(undefined, { ...options, prefix: undefined }),
+    ),
   );
 
   common(
@@ -133,19 +149,24 @@ function buildProgram(done: (code: number) => void): Command {
       .addOption(new Option("--fudge <seconds>", "clock difference allowed between the host and S3").argParser(seconds))
       .option("--resume", "continue an interrupted adoption"),
   ).action((dir: string | undefined, options: AdoptOptions) =>
-    run(options, done, async (config, clients, logger) => {
-      const interrupt = new AbortController();
-      process.once("SIGINT", () => interrupt.abort());
-      const result = await runAdopt(config, clients, logger, {
-        dryRun: options.dryRun === true,
-        delete: options.delete === true,
-        resume: options.resume === true,
-        force: options.force === true,
-        signal: interrupt.signal,
-        ...(options.fudge !== undefined ? { fudgeSeconds: options.fudge } : {}),
-      });
-      return { result, human: formatAdoptSummary(result) };
-    }, overridesFor(dir, options)),
+    run(
+      options,
+      done,
+      async (config, clients, logger) => {
+        const interrupt = new AbortController();
+        process.once("SIGINT", () => interrupt.abort());
+        const result = await runAdopt(config, clients, logger, {
+          dryRun: options.dryRun === true,
+          delete: options.delete === true,
+          resume: options.resume === true,
+          force: options.force === true,
+          signal: interrupt.signal,
+          ...(options.fudge !== undefined ? { fudgeSeconds: options.fudge } : {}),
+        });
+        return { result, human: formatAdoptSummary(result) };
+      },
+      overridesFor(dir, options),
+    ),
   );
   return program;
 }
@@ -158,7 +179,9 @@ function common(command: Command): Command {
     .option("-n, --dry-run", "print the plan and change nothing")
     .option("--force", "go past the mass-deletion guard")
     .option("--json", "print the result as JSON on stdout")
-    .addOption(new Option("--log-level <level>", "how much to log").choices(["debug", "info", "warn", "error"]).default("info"))
+    .addOption(
+      new Option("--log-level <level>", "how much to log").choices(["debug", "info", "warn", "error"]).default("info"),
+    )
     .addHelpText("after", EXIT_CODES);
 }
 

@@ -90,27 +90,54 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   }
   const o = raw as Record<string, unknown>;
   const known = new Set([
-    "root", "prefix", "region", "siteBucket", "versionBucket", "table", "queueUrl", "restoreQueueUrl", "postSyncStateMachineArn", "endpoints", "credentials",
-    "stateDir", "nameEncoding", "exclude", "dotFiles", "delete", "deleteGuard", "contentTypes", "concurrency", "pack",
+    "root",
+    "prefix",
+    "region",
+    "siteBucket",
+    "versionBucket",
+    "table",
+    "queueUrl",
+    "restoreQueueUrl",
+    "postSyncStateMachineArn",
+    "endpoints",
+    "credentials",
+    "stateDir",
+    "nameEncoding",
+    "exclude",
+    "dotFiles",
+    "delete",
+    "deleteGuard",
+    "contentTypes",
+    "concurrency",
+    "pack",
     "retentionDays",
-    "resendAfterMinutes", "lockWarnMinutes",
+    "resendAfterMinutes",
+    "lockWarnMinutes",
   ]);
   for (const field of Object.keys(o)) {
-    if (!known.has(field)) throw new ConfigError(source, field, `is not a known setting; the settings are ${[...known].join(", ")}`);
+    if (!known.has(field))
+      throw new ConfigError(source, field, `is not a known setting; the settings are ${[...known].join(", ")}`);
   }
   const str = (field: string, example: string, fallback?: string): string => {
     const value = o[field] ?? fallback;
-    if (typeof value !== "string" || value === "") throw new ConfigError(source, field, "must be a non-empty string", example);
+    if (typeof value !== "string" || value === "")
+      throw new ConfigError(source, field, "must be a non-empty string", example);
     return value;
   };
   const root = overrides.root ?? str("root", '"/srv/ftp/site"');
   const prefixRaw = overrides.prefix ?? (o.prefix === undefined ? DEFAULTS.prefix : o.prefix);
   if (typeof prefixRaw !== "string") throw new ConfigError(source, "prefix", "must be a string", '"www/"');
   const queueUrl = str("queueUrl", '"https://sqs.eu-west-1.amazonaws.com/123456789012/sitesync-prod-manifests"');
-  if (!/^https?:\/\//.test(queueUrl)) throw new ConfigError(source, "queueUrl", "must be a queue URL", '"https://sqs.…/NAME"');
+  if (!/^https?:\/\//.test(queueUrl))
+    throw new ConfigError(source, "queueUrl", "must be a queue URL", '"https://sqs.…/NAME"');
   const nameEncoding = str("nameEncoding", '"latin1"', DEFAULTS.nameEncoding);
   if (!isKnownEncoding(nameEncoding)) {
-    throw new ConfigError(source, "nameEncoding", `"${nameEncoding}" is not an encoding this Node.js knows`, '"latin1" or "windows-1252"');
+    throw new ConfigError(
+      source,
+      "nameEncoding",
+      `"${nameEncoding}" is not an encoding this Node.js knows`,
+      '"latin1" or "windows-1252"',
+    );
   }
   const exclude = [...stringArray(o.exclude, source, "exclude"), ...(overrides.exclude ?? [])];
   const dotFiles = o.dotFiles ?? DEFAULTS.dotFiles;
@@ -120,9 +147,27 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   const del = overrides.delete ?? o.delete ?? DEFAULTS.delete;
   if (typeof del !== "boolean") throw new ConfigError(source, "delete", "must be true or false", "true");
 
-  const guard = section(o, "deleteGuard", ["maxShare", "minFiles", "minDirectoryFiles"], source, '{"maxShare": 0.5, "minFiles": 20}');
-  const concurrency = section(o, "concurrency", ["directories", "files", "uploads"], source, '{"directories": 8, "files": 32, "uploads": 4}');
-  const pack = section(o, "pack", ["maxBytes", "maxFiles", "largeFileBytes"], source, '{"maxBytes": 8388608, "maxFiles": 1000, "largeFileBytes": 4194304}');
+  const guard = section(
+    o,
+    "deleteGuard",
+    ["maxShare", "minFiles", "minDirectoryFiles"],
+    source,
+    '{"maxShare": 0.5, "minFiles": 20}',
+  );
+  const concurrency = section(
+    o,
+    "concurrency",
+    ["directories", "files", "uploads"],
+    source,
+    '{"directories": 8, "files": 32, "uploads": 4}',
+  );
+  const pack = section(
+    o,
+    "pack",
+    ["maxBytes", "maxFiles", "largeFileBytes"],
+    source,
+    '{"maxBytes": 8388608, "maxFiles": 1000, "largeFileBytes": 4194304}',
+  );
   const config: AgentConfig = {
     root: resolve(baseDir, root),
     prefix: normalisePrefix(prefixRaw),
@@ -139,7 +184,15 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     delete: del,
     deleteGuard: {
       maxShare: numberIn(guard, "deleteGuard.maxShare", source, DEFAULTS.deleteGuard.maxShare, 0, 1, "0.5", false),
-      minFiles: numberIn(guard, "deleteGuard.minFiles", source, DEFAULTS.deleteGuard.minFiles, 0, Number.MAX_SAFE_INTEGER, "20"),
+      minFiles: numberIn(
+        guard,
+        "deleteGuard.minFiles",
+        source,
+        DEFAULTS.deleteGuard.minFiles,
+        0,
+        Number.MAX_SAFE_INTEGER,
+        "20",
+      ),
       minDirectoryFiles: numberIn(
         guard,
         "deleteGuard.minDirectoryFiles",
@@ -154,14 +207,30 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     lockWarnMinutes: numberIn(o, "lockWarnMinutes", source, DEFAULTS.lockWarnMinutes, 1, 100_000, "360"),
     contentTypes: parseContentTypes(o.contentTypes, source),
     concurrency: {
-      directories: numberIn(concurrency, "concurrency.directories", source, DEFAULTS.concurrency.directories, 1, 256, "8"),
+      directories: numberIn(
+        concurrency,
+        "concurrency.directories",
+        source,
+        DEFAULTS.concurrency.directories,
+        1,
+        256,
+        "8",
+      ),
       files: numberIn(concurrency, "concurrency.files", source, DEFAULTS.concurrency.files, 1, 1024, "32"),
       uploads: numberIn(concurrency, "concurrency.uploads", source, DEFAULTS.concurrency.uploads, 1, 64, "4"),
     },
     pack: {
       maxBytes: numberIn(pack, "pack.maxBytes", source, DEFAULTS.pack.maxBytes, 1024, 64 * 1024 * 1024, "8388608"),
       maxFiles: numberIn(pack, "pack.maxFiles", source, DEFAULTS.pack.maxFiles, 1, 100_000, "1000"),
-      largeFileBytes: numberIn(pack, "pack.largeFileBytes", source, DEFAULTS.pack.largeFileBytes, 1, Number.MAX_SAFE_INTEGER, "4194304"),
+      largeFileBytes: numberIn(
+        pack,
+        "pack.largeFileBytes",
+        source,
+        DEFAULTS.pack.largeFileBytes,
+        1,
+        Number.MAX_SAFE_INTEGER,
+        "4194304",
+      ),
     },
   };
   if (config.pack.largeFileBytes > config.pack.maxBytes) {
@@ -169,13 +238,26 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   }
   if (o.restoreQueueUrl !== undefined) {
     if (typeof o.restoreQueueUrl !== "string" || !/^https?:\/\//.test(o.restoreQueueUrl)) {
-      throw new ConfigError(source, "restoreQueueUrl", "must be a queue URL (the stack output RestoreQueueUrl)", '"https://sqs.…/NAME"');
+      throw new ConfigError(
+        source,
+        "restoreQueueUrl",
+        "must be a queue URL (the stack output RestoreQueueUrl)",
+        '"https://sqs.…/NAME"',
+      );
     }
     config.restoreQueueUrl = o.restoreQueueUrl;
   }
   if (o.postSyncStateMachineArn !== undefined) {
-    if (typeof o.postSyncStateMachineArn !== "string" || !/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/.test(o.postSyncStateMachineArn)) {
-      throw new ConfigError(source, "postSyncStateMachineArn", "must be a state machine ARN (the stack output PostSyncStateMachineArn)", '"arn:aws:states:eu-west-1:123456789012:stateMachine:PostSync…"');
+    if (
+      typeof o.postSyncStateMachineArn !== "string" ||
+      !/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/.test(o.postSyncStateMachineArn)
+    ) {
+      throw new ConfigError(
+        source,
+        "postSyncStateMachineArn",
+        "must be a state machine ARN (the stack output PostSyncStateMachineArn)",
+        '"arn:aws:states:eu-west-1:123456789012:stateMachine:PostSync…"',
+      );
     }
     config.postSyncStateMachineArn = o.postSyncStateMachineArn;
   }
@@ -206,7 +288,13 @@ function section(
     throw new ConfigError(source, name, "must be an object", example);
   }
   for (const key of Object.keys(value)) {
-    if (!keys.includes(key)) throw new ConfigError(source, `${name}.${key}`, `is not a known setting; ${name} takes ${keys.join(", ")}`, example);
+    if (!keys.includes(key))
+      throw new ConfigError(
+        source,
+        `${name}.${key}`,
+        `is not a known setting; ${name} takes ${keys.join(", ")}`,
+        example,
+      );
   }
   return value as Record<string, unknown>;
 }
@@ -223,8 +311,19 @@ function numberIn(
 ): number {
   const value = parent[path.slice(path.lastIndexOf(".") + 1)];
   if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(source, path, `must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}`, example);
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    throw new ConfigError(
+      source,
+      path,
+      `must be ${integer ? "a whole number" : "a number"} from ${min} to ${max}`,
+      example,
+    );
   }
   return value;
 }
@@ -232,17 +331,23 @@ function numberIn(
 function parseContentTypes(value: unknown, source: string): ContentTypeRules {
   if (value === undefined) return {};
   const example = '{"overrides": {"map": "application/json"}, "charset": "utf-8"}';
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new ConfigError(source, "contentTypes", "must be an object", example);
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw new ConfigError(source, "contentTypes", "must be an object", example);
   const { overrides, charset, fallback } = value as Record<string, unknown>;
   const rules: ContentTypeRules = {};
   if (overrides !== undefined) {
-    if (typeof overrides !== "object" || overrides === null || !Object.values(overrides).every((v) => typeof v === "string" && /^[\w.+-]+\/[\w.+-]+/.test(v))) {
+    if (
+      typeof overrides !== "object" ||
+      overrides === null ||
+      !Object.values(overrides).every((v) => typeof v === "string" && /^[\w.+-]+\/[\w.+-]+/.test(v))
+    ) {
       throw new ConfigError(source, "contentTypes.overrides", "must map extensions to MIME types", example);
     }
     rules.overrides = overrides as Record<string, string>;
   }
   if (charset !== undefined) {
-    if (charset !== null && typeof charset !== "string") throw new ConfigError(source, "contentTypes.charset", "must be a string or null", '"utf-8"');
+    if (charset !== null && typeof charset !== "string")
+      throw new ConfigError(source, "contentTypes.charset", "must be a string or null", '"utf-8"');
     rules.charset = charset;
   }
   if (fallback !== undefined) {
@@ -255,14 +360,17 @@ function parseContentTypes(value: unknown, source: string): ContentTypeRules {
 }
 
 function parseEndpoints(value: unknown, source: string): AwsEndpoints {
-  const example = '{"s3": "http://127.0.0.1:4566", "sqs": "http://127.0.0.1:4566", "dynamodb": "http://127.0.0.1:4567"}';
-  if (typeof value !== "object" || value === null) throw new ConfigError(source, "endpoints", "must be an object", example);
+  const example =
+    '{"s3": "http://127.0.0.1:4566", "sqs": "http://127.0.0.1:4566", "dynamodb": "http://127.0.0.1:4567"}';
+  if (typeof value !== "object" || value === null)
+    throw new ConfigError(source, "endpoints", "must be an object", example);
   const out: AwsEndpoints = {};
   for (const [service, url] of Object.entries(value)) {
     if (service !== "s3" && service !== "sqs" && service !== "dynamodb" && service !== "sfn") {
       throw new ConfigError(source, `endpoints.${service}`, "is not a service the agent uses", example);
     }
-    if (typeof url !== "string" || !/^https?:\/\//.test(url)) throw new ConfigError(source, `endpoints.${service}`, "must be a URL", example);
+    if (typeof url !== "string" || !/^https?:\/\//.test(url))
+      throw new ConfigError(source, `endpoints.${service}`, "must be a URL", example);
     out[service] = url;
   }
   return out;
@@ -271,7 +379,12 @@ function parseEndpoints(value: unknown, source: string): AwsEndpoints {
 function parseCredentials(value: unknown, source: string): { accessKeyId: string; secretAccessKey: string } {
   const { accessKeyId, secretAccessKey } = (value ?? {}) as Record<string, unknown>;
   if (typeof accessKeyId !== "string" || typeof secretAccessKey !== "string") {
-    throw new ConfigError(source, "credentials", "must have accessKeyId and secretAccessKey (local stack only; in AWS use the instance role)", '{"accessKeyId": "local", "secretAccessKey": "local"}');
+    throw new ConfigError(
+      source,
+      "credentials",
+      "must have accessKeyId and secretAccessKey (local stack only; in AWS use the instance role)",
+      '{"accessKeyId": "local", "secretAccessKey": "local"}',
+    );
   }
   return { accessKeyId, secretAccessKey };
 }

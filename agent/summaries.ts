@@ -32,13 +32,17 @@ export function formatSummary(r: SyncResult): string {
   );
   const work = p.put + p.delete + p.resend;
   if (work === 0) {
-    lines.push(`  nothing to do: the index already matches the tree${r.diff.inFlight > 0 ? ` (${r.diff.inFlight} entries still being applied)` : ""}`);
+    lines.push(
+      `  nothing to do: the index already matches the tree${r.diff.inFlight > 0 ? ` (${r.diff.inFlight} entries still being applied)` : ""}`,
+    );
   } else {
     const reasons = Object.entries(p.byReason)
       .filter(([k]) => !k.startsWith("mkdir") && !k.startsWith("rmdir"))
       .map(([k, v]) => `${k.replace(":", " ")} ${v}`)
       .join(", ");
-    lines.push(`  ${r.dryRun ? "would    " : "changes  "} upload ${p.put} (${formatBytes(p.putBytes)}), delete ${p.delete}, re-send ${p.resend}  [${reasons}]`);
+    lines.push(
+      `  ${r.dryRun ? "would    " : "changes  "} upload ${p.put} (${formatBytes(p.putBytes)}), delete ${p.delete}, re-send ${p.resend}  [${reasons}]`,
+    );
   }
   if (r.publish) {
     const s = r.publish;
@@ -46,14 +50,23 @@ export function formatSummary(r: SyncResult): string {
       `  staged    ${s.staged} files (${formatBytes(s.stagedBytes)}) in ${s.packs} packs and ${s.largeObjects} large objects`,
     );
     lines.push(`  sent      ${s.entriesSent} entries in ${s.messagesSent} messages`);
-    if (s.left.length > 0) lines.push(`  left      ${s.left.length} files changing or unreadable; the next run retries them`);
+    if (s.left.length > 0)
+      lines.push(`  left      ${s.left.length} files changing or unreadable; the next run retries them`);
   }
   if (r.diff.unreadable.length > 0) lines.push(`  unreadable ${r.diff.unreadable.length} (kept as published)`);
-  if (r.skipped.length > 0) lines.push(`  skipped   ${r.skipped.length} (links, special files, unusable names; --log-level debug lists them)`);
+  if (r.skipped.length > 0)
+    lines.push(`  skipped   ${r.skipped.length} (links, special files, unusable names; --log-level debug lists them)`);
   if (r.dryRun && r.preview.length > 0) {
     lines.push("  plan (first entries):");
     for (const op of r.preview) {
-      const what = op.op === "put" ? `put     ${op.key}  (${op.reason}, ${op.size} B)` : op.op === "delete" ? `delete  ${op.key}` : op.op === "resend" ? `resend  ${op.key}` : "";
+      const what =
+        op.op === "put"
+          ? `put     ${op.key}  (${op.reason}, ${op.size} B)`
+          : op.op === "delete"
+            ? `delete  ${op.key}`
+            : op.op === "resend"
+              ? `resend  ${op.key}`
+              : "";
       if (what) lines.push(`    ${what}`);
     }
   }

@@ -76,19 +76,32 @@ export async function benchAdopt(options: AdoptBenchOptions): Promise<AdoptBench
   mkdirSync(benchDir, { recursive: true });
   const tree = await ensureAdoptTree(options.keys, log);
   const cloud = await startCloudSide();
-  const settings = cloud.settings as { region: string; endpoints: { s3: string; dynamodb: string; sqs: string }; credentials: { accessKeyId: string; secretAccessKey: string } };
-  const clients = createAwsClients({ region: settings.region, endpoints: settings.endpoints, credentials: settings.credentials, maxSockets: FILL_CONCURRENCY });
+  const settings = cloud.settings as {
+    region: string;
+    endpoints: { s3: string; dynamodb: string; sqs: string };
+    credentials: { accessKeyId: string; secretAccessKey: string };
+  };
+  const clients = createAwsClients({
+    region: settings.region,
+    endpoints: settings.endpoints,
+    credentials: settings.credentials,
+    maxSockets: FILL_CONCURRENCY,
+  });
   const stateDir = join(benchDir, "adopt-state");
   rmSync(stateDir, { recursive: true, force: true });
   try {
-    log(`copying ${options.keys} objects into s3://${cloud.siteBucket} (${FILL_CONCURRENCY} at once), as another tool would`);
+    log(
+      `copying ${options.keys} objects into s3://${cloud.siteBucket} (${FILL_CONCURRENCY} at once), as another tool would`,
+    );
     const fillStarted = Date.now();
     let next = 0;
     await Promise.all(
       Array.from({ length: FILL_CONCURRENCY }, async () => {
         while (next < tree.paths.length) {
           const i = next++;
-          await clients.s3.send(new PutObjectCommand({ Bucket: cloud.siteBucket, Key: tree.paths[i]!, Body: contentOf(i) }));
+          await clients.s3.send(
+            new PutObjectCommand({ Bucket: cloud.siteBucket, Key: tree.paths[i]!, Body: contentOf(i) }),
+          );
         }
       }),
     );
@@ -96,7 +109,12 @@ export async function benchAdopt(options: AdoptBenchOptions): Promise<AdoptBench
     log(`copied in ${fillSeconds.toFixed(1)} s; adopting`);
 
     const config = parseConfig({ root: tree.root, stateDir, ...cloud.settings }, "bench config", "/");
-    const result = await runAdopt(config, clients, createLogger({ level: "warn" }), options.concurrency ? { concurrency: options.concurrency } : {});
+    const result = await runAdopt(
+      config,
+      clients,
+      createLogger({ level: "warn" }),
+      options.concurrency ? { concurrency: options.concurrency } : {},
+    );
     if (result.matched !== options.keys) throw new Error(`adoption matched ${result.matched} of ${options.keys} keys`);
     return {
       keys: result.listed,
@@ -114,10 +132,16 @@ export async function benchAdopt(options: AdoptBenchOptions): Promise<AdoptBench
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const { values } = parseArgs({ options: { keys: { type: "string", default: "100000" }, concurrency: { type: "string" } } });
+  const { values } = parseArgs({
+    options: { keys: { type: "string", default: "100000" }, concurrency: { type: "string" } },
+  });
   const keys = Number(values.keys);
   const concurrency = values.concurrency === undefined ? undefined : Number(values.concurrency);
-  if (!Number.isInteger(keys) || keys < 1 || (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))) {
+  if (
+    !Number.isInteger(keys) ||
+    keys < 1 ||
+    (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1))
+  ) {
     console.error("usage: node bench/adopt.ts [--keys N] [--concurrency C]");
     process.exit(2);
   }

@@ -15,7 +15,15 @@ import { createLogger } from "../core/logger.ts";
 import { startLocalStack } from "../local/stack.ts";
 import { S3_WRITE_OPS, type Command, type Counters, type WaitResult } from "./protocol.ts";
 
-const counters: Counters = { s3: {}, s3WritesByBucket: {}, sqs: 0, dynamodb: 0, dynamodbOps: {}, applyErrors: 0, rssBytes: 0 };
+const counters: Counters = {
+  s3: {},
+  s3WritesByBucket: {},
+  sqs: 0,
+  dynamodb: 0,
+  dynamodbOps: {},
+  applyErrors: 0,
+  rssBytes: 0,
+};
 const ports = { fauxqs: -1, dynamodb: -1 };
 
 // Every request either server receives, counted where it arrives: the agent runs in another process, so an SDK
@@ -77,7 +85,9 @@ function classifyS3(request: IncomingMessage): { op: string; bucket: string } {
         return hasKey ? "HeadObject" : "HeadBucket";
       case "GET":
         if (hasKey) return "GetObject";
-        return query.has("list-type") || query.size === 0 || query.has("prefix") || query.has("delimiter") ? "ListObjects" : "BucketOperation";
+        return query.has("list-type") || query.size === 0 || query.has("prefix") || query.has("delimiter")
+          ? "ListObjects"
+          : "BucketOperation";
       default:
         return `Other${request.method}`;
     }
@@ -112,7 +122,13 @@ const stop = () =>
     await stack.stop();
   })());
 
-send({ type: "ready", pid: process.pid, settings: stack.agentSettings(), s3Endpoint: stack.servers.endpoints.s3, siteBucket: stack.definition.siteBucket });
+send({
+  type: "ready",
+  pid: process.pid,
+  settings: stack.agentSettings(),
+  s3Endpoint: stack.servers.endpoints.s3,
+  siteBucket: stack.definition.siteBucket,
+});
 
 const lines = createInterface({ input: process.stdin });
 lines.on("line", (line) => {
@@ -136,7 +152,9 @@ async function handle(command: Command): Promise<Record<string, unknown>> {
         result.postSyncMs = Date.now() - started;
         result.postSyncStatus = execution.status;
         if (execution.status !== "SUCCEEDED") {
-          const ran = execution.stopDate ? ` after ${((execution.stopDate.getTime() - execution.startDate.getTime()) / 1000).toFixed(1)} s` : "";
+          const ran = execution.stopDate
+            ? ` after ${((execution.stopDate.getTime() - execution.startDate.getTime()) / 1000).toFixed(1)} s`
+            : "";
           result.postSyncError = `${execution.error ?? ""}${ran}: ${execution.cause ?? ""}`.slice(0, 500);
         }
       }

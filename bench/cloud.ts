@@ -28,9 +28,13 @@ type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
 
 export async function startCloudSide(): Promise<CloudSide> {
   // A generous heap: dynalite keeps the whole index (and its history items) in memory.
-  const child = spawn(process.execPath, ["--disable-warning=ExperimentalWarning", "--max-old-space-size=6144", ...profileFlags("cloud"), ENTRY], {
-    stdio: ["pipe", "pipe", "pipe"],
-  });
+  const child = spawn(
+    process.execPath,
+    ["--disable-warning=ExperimentalWarning", "--max-old-space-size=6144", ...profileFlags("cloud"), ENTRY],
+    {
+      stdio: ["pipe", "pipe", "pipe"],
+    },
+  );
   const pending = new Map<number, { resolve: (m: Record<string, unknown>) => void; reject: (e: Error) => void }>();
   let stderr = "";
   child.stderr!.on("data", (d: Buffer) => {
@@ -75,7 +79,12 @@ export async function startCloudSide(): Promise<CloudSide> {
     s3Endpoint: start.s3Endpoint as string,
     siteBucket: start.siteBucket as string,
     waitForRun: async (runId, postSyncExecutionArn, timeoutMs) =>
-      (await ask({ cmd: "wait", runId, timeoutMs, ...(postSyncExecutionArn ? { postSyncExecutionArn } : {}) })) as unknown as WaitResult,
+      (await ask({
+        cmd: "wait",
+        runId,
+        timeoutMs,
+        ...(postSyncExecutionArn ? { postSyncExecutionArn } : {}),
+      })) as unknown as WaitResult,
     counters: async () => (await ask({ cmd: "counters" })).counters as Counters,
     createBucket: async (name) => void (await ask({ cmd: "bucket", name })),
     async stop() {

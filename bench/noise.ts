@@ -26,7 +26,10 @@ function sample(): CpuSample | undefined {
     const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = cpu;
     // The command name (field 2) may hold spaces; fields after it are counted from its closing parenthesis.
     const stat = readFileSync("/proc/self/stat", "utf8");
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ").map(Number);
+    const fields = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
     const own = fields.slice(11, 15).reduce((a, b) => a + b, 0); // utime, stime, cutime, cstime
     return { busy: user + nice + system + irq + softirq + steal, own, at: Date.now() };
   } catch {

@@ -23,8 +23,14 @@ export interface Counters {
 
 /** The same operations test/support/counting.ts calls writes. */
 export const S3_WRITE_OPS = [
-  "PutObject", "CopyObject", "DeleteObject", "DeleteObjects",
-  "CreateMultipartUpload", "UploadPart", "UploadPartCopy", "CompleteMultipartUpload",
+  "PutObject",
+  "CopyObject",
+  "DeleteObject",
+  "DeleteObjects",
+  "CreateMultipartUpload",
+  "UploadPart",
+  "UploadPartCopy",
+  "CompleteMultipartUpload",
 ];
 
 /** The answer to "wait": times from the command's arrival, and the counters at the moment the run was applied. */

@@ -20,7 +20,11 @@ const root = join(work, "tree");
 const stack = await startLocalStack();
 const apply = stack.startApply();
 try {
-  const config = parseConfig({ root, stateDir: join(work, "state"), prefix: "bench/", ...stack.agentSettings() }, "bench", "/");
+  const config = parseConfig(
+    { root, stateDir: join(work, "state"), prefix: "bench/", ...stack.agentSettings() },
+    "bench",
+    "/",
+  );
   const write = (version: string, mtime: Date) => {
     for (let i = 0; i < keys; i++) {
       const dir = join(root, `d${i % 100}`);
@@ -33,7 +37,8 @@ try {
   const publish = async (stackRef: LocalStack) => {
     const result = await runSync(config, stackRef.clients, silentLogger);
     await stackRef.waitForRun(result.runId, 900_000);
-    if (result.postSyncExecutionArn) await stackRef.postSync.server.waitForExecution(result.postSyncExecutionArn, 900_000);
+    if (result.postSyncExecutionArn)
+      await stackRef.postSync.server.waitForExecution(result.postSyncExecutionArn, 900_000);
   };
   write("one", new Date(Date.now() - 3_600_000));
   await publish(stack);
@@ -57,13 +62,17 @@ try {
   const applied = (Date.now() - started) / 1000;
   await stack.postSync.server.waitForExecution(output.postSyncExecutionArn, 900_000);
   const total = (Date.now() - started) / 1000;
-  console.log(`site restore of ${output.restored} keys: planned and sent ${planned.toFixed(1)} s, applied ${applied.toFixed(1)} s (${Math.round(output.restored / applied)} keys/s), with PostSync ${total.toFixed(1)} s (${Math.round(output.restored / total)} keys/s)`);
+  console.log(
+    `site restore of ${output.restored} keys: planned and sent ${planned.toFixed(1)} s, applied ${applied.toFixed(1)} s (${Math.round(output.restored / applied)} keys/s), with PostSync ${total.toFixed(1)} s (${Math.round(output.restored / total)} keys/s)`,
+  );
 
   const target = join(work, "restored");
   started = Date.now();
   const host = await runHostRestore(config, stack.clients, silentLogger, { prefix: "", dir: target, delete: false });
   const hostSeconds = (Date.now() - started) / 1000;
-  console.log(`host restore of ${host.written} files into an empty folder: ${hostSeconds.toFixed(1)} s (${Math.round(host.written / hostSeconds)} keys/s)`);
+  console.log(
+    `host restore of ${host.written} files into an empty folder: ${hostSeconds.toFixed(1)} s (${Math.round(host.written / hostSeconds)} keys/s)`,
+  );
 } finally {
   await apply.stop();
   await stack.stop();

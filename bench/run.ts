@@ -81,9 +81,13 @@ const s3Requests = (c: Counters | undefined) => (c ? Object.values(c.s3).reduce(
 mkdirSync(benchDir, { recursive: true });
 rmSync(join(benchDir, "run"), { recursive: true, force: true });
 const startedAt = new Date();
-console.log(`sitesync bench — ${startedAt.toISOString()} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${mib(totalmem())} RAM, Node ${process.version}\n`);
+console.log(
+  `sitesync bench — ${startedAt.toISOString()} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${mib(totalmem())} RAM, Node ${process.version}\n`,
+);
 
-const peerSetup = values["skip-peers"] ? { peers: [], notes: ["peers skipped (--skip-peers)"] } : setUpPeers(benchDir, log);
+const peerSetup = values["skip-peers"]
+  ? { peers: [], notes: ["peers skipped (--skip-peers)"] }
+  : setUpPeers(benchDir, log);
 for (const note of peerSetup.notes) log(note);
 const tree = ensureTree(benchDir, files, log);
 log(`tree: ${count(tree.files)} files, ${count(tree.directories)} directories, ${mib(tree.bytes)}`);
@@ -93,19 +97,27 @@ const sample = await withCloudSide("sample site", async (cloud) => {
   const config = writeAgentConfig(join(benchDir, "run", "sample"), join(projectDir, "examples/site"), cloud);
   return runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
 });
-log(`sample site: ${sample.result.plan.put} files, agent ${seconds(sample.agentSeconds)} s, end to end ${seconds(sample.endToEndSeconds)} s`);
+log(
+  `sample site: ${sample.result.plan.put} files, agent ${seconds(sample.agentSeconds)} s, end to end ${seconds(sample.endToEndSeconds)} s`,
+);
 
 // 2. The generated tree: first sync, no change, 1% changed.
 let editRound = 0;
 const ours = await withCloudSide("sitesync", async (cloud) => {
   const config = writeAgentConfig(join(benchDir, "run", "sitesync"), tree.root, cloud);
   const first = await runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
-  log(`sitesync first sync: agent ${seconds(first.agentSeconds)} s, end to end ${seconds(first.endToEndSeconds)} s, peak RSS ${mib(first.result.peakRssBytes)}`);
+  log(
+    `sitesync first sync: agent ${seconds(first.agentSeconds)} s, end to end ${seconds(first.endToEndSeconds)} s, peak RSS ${mib(first.result.peakRssBytes)}`,
+  );
   const noChange = await runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
-  log(`sitesync no-change: ${seconds(noChange.endToEndSeconds)} s, ${noChange.result.plan.put} uploads planned, peak RSS ${mib(noChange.result.peakRssBytes)}`);
+  log(
+    `sitesync no-change: ${seconds(noChange.endToEndSeconds)} s, ${noChange.result.plan.put} uploads planned, peak RSS ${mib(noChange.result.peakRssBytes)}`,
+  );
   const edited = editOnePercent(tree, ++editRound);
   const changed = await runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
-  log(`sitesync 1% changed (${edited} files): agent ${seconds(changed.agentSeconds)} s, end to end ${seconds(changed.endToEndSeconds)} s, ${writes(changed.requests)} S3 writes`);
+  log(
+    `sitesync 1% changed (${edited} files): agent ${seconds(changed.agentSeconds)} s, end to end ${seconds(changed.endToEndSeconds)} s, ${writes(changed.requests)} S3 writes`,
+  );
   return { first, noChange, changed, edited, cloudRss: (await cloud.counters()).rssBytes };
 });
 
@@ -116,7 +128,10 @@ for (const peer of peerSetup.peers) {
 }
 
 const resultsPath = join(benchDir, `results-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(resultsPath, `${JSON.stringify({ startedAt, files, tree: { ...tree, paths: undefined }, sample, ours, peerResults, noiseByBlock }, null, 2)}\n`);
+writeFileSync(
+  resultsPath,
+  `${JSON.stringify({ startedAt, files, tree: { ...tree, paths: undefined }, sample, ours, peerResults, noiseByBlock }, null, 2)}\n`,
+);
 printReport(tree, sample, ours, peerResults, peerSetup.notes);
 console.log(`\nRaw figures: ${resultsPath}`);
 
@@ -130,7 +145,9 @@ async function withCloudSide<T>(block: string, work: (cloud: CloudSide) => Promi
     const n = noise();
     if (n) {
       noiseByBlock.push({ block, ...n });
-      log(`${block}: other processes used ${n.otherCpuSeconds.toFixed(1)} CPU s in ${n.wallSeconds.toFixed(0)} s (${(n.share * 100).toFixed(1)}% of the machine)`);
+      log(
+        `${block}: other processes used ${n.otherCpuSeconds.toFixed(1)} CPU s in ${n.wallSeconds.toFixed(0)} s (${(n.share * 100).toFixed(1)}% of the machine)`,
+      );
     }
   }
 }
@@ -156,16 +173,22 @@ async function runPeer(peer: Peer, cloud: CloudSide, t: TreeInfo): Promise<PeerR
   };
   try {
     result.first = await phase(t.files);
-    log(`${peer.name} first sync: ${seconds(result.first.seconds, result.first.timedOutAfter)} s, ${count(writes(result.first.requests))} S3 writes`);
+    log(
+      `${peer.name} first sync: ${seconds(result.first.seconds, result.first.timedOutAfter)} s, ${count(writes(result.first.requests))} S3 writes`,
+    );
     if (result.first.timedOutAfter !== undefined) {
       result.note = `first sync stopped after ${peerTimeoutS} s (--peer-timeout); its other runs were not measured`;
       return result;
     }
     result.noChange = await phase(0);
-    log(`${peer.name} no-change: ${seconds(result.noChange.seconds, result.noChange.timedOutAfter)} s, ${count(s3Requests(result.noChange.requests))} S3 requests, ${writes(result.noChange.requests)} writes`);
+    log(
+      `${peer.name} no-change: ${seconds(result.noChange.seconds, result.noChange.timedOutAfter)} s, ${count(s3Requests(result.noChange.requests))} S3 requests, ${writes(result.noChange.requests)} writes`,
+    );
     const edited = editOnePercent(t, ++editRound);
     result.onePercent = await phase(edited);
-    log(`${peer.name} 1% changed: ${seconds(result.onePercent.seconds, result.onePercent.timedOutAfter)} s, ${count(writes(result.onePercent.requests))} S3 writes`);
+    log(
+      `${peer.name} 1% changed: ${seconds(result.onePercent.seconds, result.onePercent.timedOutAfter)} s, ${count(writes(result.onePercent.requests))} S3 writes`,
+    );
   } catch (err) {
     result.note = (err as Error).message;
     log(`${peer.name}: ${result.note}`);
@@ -181,7 +204,12 @@ ${table(
   ["", "files", "seconds", "files/s"],
   [
     ["agent only (CLI process)", count(sampleFiles), seconds(s.agentSeconds), rate(sampleFiles / s.agentSeconds)],
-    ["end to end (agent + apply)", count(sampleFiles), seconds(s.endToEndSeconds), rate(sampleFiles / s.endToEndSeconds)],
+    [
+      "end to end (agent + apply)",
+      count(sampleFiles),
+      seconds(s.endToEndSeconds),
+      rate(sampleFiles / s.endToEndSeconds),
+    ],
   ],
 )}`);
 
@@ -191,7 +219,19 @@ ${table(
 == Generated tree: ${count(n)} files, ${count(t.directories)} directories, ${mib(t.bytes)} (${t.root}) ==
 sitesync (the agent is the real CLI in its own process; apply runs in the cloud-side process):
 ${table(
-  ["run", "agent s", "applied s", "files/s", "PostSync done s", "agent peak RSS", "S3 writes", "writes/changed file", "PostSync S3 writes", "DynamoDB req", "SQS req"],
+  [
+    "run",
+    "agent s",
+    "applied s",
+    "files/s",
+    "PostSync done s",
+    "agent peak RSS",
+    "S3 writes",
+    "writes/changed file",
+    "PostSync S3 writes",
+    "DynamoDB req",
+    "SQS req",
+  ],
   [
     ourRow("first sync", o.first, n),
     ourRow("no change", o.noChange, 0),
@@ -205,10 +245,28 @@ first sync S3 requests: ${JSON.stringify(firstWrites.s3)}; DynamoDB: ${JSON.stri
   checkSitesync(o, n);
 
   const rows: string[][] = [
-    row(`sitesync (agent + apply)${[o.first, o.noChange, o.changed].some((r) => r.failures.length > 0) ? " *" : ""}`, { seconds: o.first.endToEndSeconds, changed: n }, { seconds: o.noChange.endToEndSeconds, changed: 0 }, { seconds: o.changed.endToEndSeconds, changed: o.edited }, o.first.result.peakRssBytes, o.noChange.result.peakRssBytes, o.changed.requests),
+    row(
+      `sitesync (agent + apply)${[o.first, o.noChange, o.changed].some((r) => r.failures.length > 0) ? " *" : ""}`,
+      { seconds: o.first.endToEndSeconds, changed: n },
+      { seconds: o.noChange.endToEndSeconds, changed: 0 },
+      { seconds: o.changed.endToEndSeconds, changed: o.edited },
+      o.first.result.peakRssBytes,
+      o.noChange.result.peakRssBytes,
+      o.changed.requests,
+    ),
   ];
   for (const p of peers) {
-    rows.push(row(p.peer.name, p.first, p.noChange, p.onePercent, p.first?.peakRssBytes, p.noChange?.peakRssBytes, p.onePercent?.requests));
+    rows.push(
+      row(
+        p.peer.name,
+        p.first,
+        p.noChange,
+        p.onePercent,
+        p.first?.peakRssBytes,
+        p.noChange?.peakRssBytes,
+        p.onePercent?.requests,
+      ),
+    );
   }
   console.log(`
 == sitesync and peers on the same tree, same local S3 server (fauxqs) ==
@@ -218,8 +276,16 @@ ${table(["tool", "first sync s", "files/s", "no-change s", "1% changed s", "S3 w
     const ratioRows = peers.map((p) => [
       p.peer.name,
       ratio(p.first?.seconds ?? p.first?.timedOutAfter, o.first.endToEndSeconds, p.first?.timedOutAfter !== undefined),
-      ratio(p.noChange?.seconds ?? p.noChange?.timedOutAfter, o.noChange.endToEndSeconds, p.noChange?.timedOutAfter !== undefined),
-      ratio(p.onePercent?.seconds ?? p.onePercent?.timedOutAfter, o.changed.endToEndSeconds, p.onePercent?.timedOutAfter !== undefined),
+      ratio(
+        p.noChange?.seconds ?? p.noChange?.timedOutAfter,
+        o.noChange.endToEndSeconds,
+        p.noChange?.timedOutAfter !== undefined,
+      ),
+      ratio(
+        p.onePercent?.seconds ?? p.onePercent?.timedOutAfter,
+        o.changed.endToEndSeconds,
+        p.onePercent?.timedOutAfter !== undefined,
+      ),
       p.noChange?.requests ? count(s3Requests(p.noChange.requests)) : "—",
     ]);
     console.log(`
@@ -228,13 +294,18 @@ ${table(["peer", "first sync", "no change", "1% changed", "peer S3 requests, no 
 sitesync's no-change run made ${count(s3Requests(o.noChange.requests))} S3 requests and ${count(o.noChange.requests.dynamodb)} DynamoDB requests (it reads its index, never the bucket).`);
   }
   console.log("\nPeers, versions and flags:");
-  for (const p of peers) console.log(`  ${p.peer.name} ${p.peer.version}: ${p.peer.flags}${p.note ? `\n    note: ${p.note}` : ""}`);
+  for (const p of peers)
+    console.log(`  ${p.peer.name} ${p.peer.version}: ${p.peer.flags}${p.note ? `\n    note: ${p.note}` : ""}`);
   for (const note of notes) console.log(`  note: ${note}`);
-  console.log(`  each tool ran against a fresh in-memory fauxqs (listing cost grows with the bucket); peer timeout ${peerTimeoutS} s per run`);
+  console.log(
+    `  each tool ran against a fresh in-memory fauxqs (listing cost grows with the bucket); peer timeout ${peerTimeoutS} s per run`,
+  );
   console.log("\nOther processes on the machine while each block ran (CPU seconds; share of both cores):");
   for (const n of noiseByBlock) {
     const flag = n.share > 0.05 ? "  <- not quiet: these figures are slowed by other work" : "";
-    console.log(`  ${n.block.padEnd(12)} ${n.otherCpuSeconds.toFixed(1).padStart(7)} s over ${n.wallSeconds.toFixed(0).padStart(4)} s  ${(n.share * 100).toFixed(1).padStart(5)}%${flag}`);
+    console.log(
+      `  ${n.block.padEnd(12)} ${n.otherCpuSeconds.toFixed(1).padStart(7)} s over ${n.wallSeconds.toFixed(0).padStart(4)} s  ${(n.share * 100).toFixed(1).padStart(5)}%${flag}`,
+    );
   }
 }
 
@@ -245,7 +316,9 @@ function ourRow(name: string, r: SitesyncRun, changed: number): string[] {
     seconds(r.agentSeconds),
     seconds(r.endToEndSeconds),
     changed > 0 ? rate(changed / r.endToEndSeconds) : "—",
-    r.postSyncSeconds !== undefined ? `${seconds(r.postSyncSeconds)}${r.postSyncStatus === "SUCCEEDED" ? "" : ` (${r.postSyncStatus})`}` : "—",
+    r.postSyncSeconds !== undefined
+      ? `${seconds(r.postSyncSeconds)}${r.postSyncStatus === "SUCCEEDED" ? "" : ` (${r.postSyncStatus})`}`
+      : "—",
     mib(r.result.peakRssBytes),
     count(w),
     changed > 0 ? (w / changed).toFixed(3) : "—",
@@ -267,7 +340,11 @@ function row(
   return [
     name,
     seconds(first?.seconds, first?.timedOutAfter),
-    first?.seconds !== undefined ? rate(first.changed / first.seconds) : first?.timedOutAfter !== undefined ? `< ${rate(first.changed / first.timedOutAfter)}` : "—",
+    first?.seconds !== undefined
+      ? rate(first.changed / first.seconds)
+      : first?.timedOutAfter !== undefined
+        ? `< ${rate(first.changed / first.timedOutAfter)}`
+        : "—",
     seconds(noChange?.seconds, noChange?.timedOutAfter),
     seconds(onePercent?.seconds, onePercent?.timedOutAfter),
     onePercent && changedRequests ? (writes(changedRequests) / onePercent.changed).toFixed(3) : "—",
@@ -279,21 +356,38 @@ function row(
 function checkSitesync(o: typeof ours, n: number): void {
   const siteWrites = (c: Counters) => (c.s3.PutObject ?? 0) + (c.s3.CopyObject ?? 0);
   const problems: string[] = [];
-  if (o.first.result.plan.put !== n) problems.push(`first sync planned ${o.first.result.plan.put} uploads for ${n} files`);
-  if (o.noChange.result.plan.put + o.noChange.result.plan.delete !== 0) problems.push("the no-change run found changes");
-  if (o.changed.result.plan.put !== o.edited) problems.push(`the 1% run planned ${o.changed.result.plan.put} uploads for ${o.edited} edited files`);
-  for (const [phase, r] of [["sample site", sample], ["first sync", o.first], ["no-change run", o.noChange], ["1% run", o.changed]] as const) {
+  if (o.first.result.plan.put !== n)
+    problems.push(`first sync planned ${o.first.result.plan.put} uploads for ${n} files`);
+  if (o.noChange.result.plan.put + o.noChange.result.plan.delete !== 0)
+    problems.push("the no-change run found changes");
+  if (o.changed.result.plan.put !== o.edited)
+    problems.push(`the 1% run planned ${o.changed.result.plan.put} uploads for ${o.edited} edited files`);
+  for (const [phase, r] of [
+    ["sample site", sample],
+    ["first sync", o.first],
+    ["no-change run", o.noChange],
+    ["1% run", o.changed],
+  ] as const) {
     if (r.failures.length > 0) {
-      problems.push(`* ${phase}: the agent exited 1 ${r.failures.length} time(s) and was run again as cron would (times include the failed attempts): ${r.failures.join("; ")}`);
+      problems.push(
+        `* ${phase}: the agent exited 1 ${r.failures.length} time(s) and was run again as cron would (times include the failed attempts): ${r.failures.join("; ")}`,
+      );
     }
   }
-  for (const [phase, r] of [["first sync", o.first], ["1% run", o.changed]] as const) {
+  for (const [phase, r] of [
+    ["first sync", o.first],
+    ["1% run", o.changed],
+  ] as const) {
     if (r.postSyncStatus !== undefined && r.postSyncStatus !== "SUCCEEDED") {
-      problems.push(`${phase}: PostSync ended ${r.postSyncStatus} (${r.postSyncError ?? "no detail"}), so its listing pages and invalidations were not made`);
+      problems.push(
+        `${phase}: PostSync ended ${r.postSyncStatus} (${r.postSyncError ?? "no detail"}), so its listing pages and invalidations were not made`,
+      );
     }
   }
-  if (o.first.requests.applyErrors + o.changed.requests.applyErrors > 0) problems.push("the apply handler reported errors (see stderr)");
-  if (siteWrites(o.first.requests) < n) problems.push(`only ${siteWrites(o.first.requests)} object writes reached S3 for ${n} files`);
+  if (o.first.requests.applyErrors + o.changed.requests.applyErrors > 0)
+    problems.push("the apply handler reported errors (see stderr)");
+  if (siteWrites(o.first.requests) < n)
+    problems.push(`only ${siteWrites(o.first.requests)} object writes reached S3 for ${n} files`);
   for (const p of problems) console.log(`  WARNING: ${p}`);
 }
 

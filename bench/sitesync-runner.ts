@@ -46,7 +46,17 @@ export async function runSitesync(cloud: CloudSide, configPath: string, timeoutM
   for (;;) {
     const run = await runTimed(
       process.execPath,
-      ["--disable-warning=ExperimentalWarning", ...profileFlags("agent"), CLI, "sync", "--config", configPath, "--json", "--log-level", "warn"],
+      [
+        "--disable-warning=ExperimentalWarning",
+        ...profileFlags("agent"),
+        CLI,
+        "sync",
+        "--config",
+        configPath,
+        "--json",
+        "--log-level",
+        "warn",
+      ],
       { timeoutMs },
     );
     const exited = Number(process.hrtime.bigint() - started) / 1e9;
@@ -55,7 +65,9 @@ export async function runSitesync(cloud: CloudSide, configPath: string, timeoutM
       // Timings then include the failed attempt: that is what the site's publishers would wait.
       const why = lastError(run.stderr);
       failures.push(why);
-      process.stdout.write(`  ! sitesync sync exited 1 after ${run.seconds.toFixed(1)} s (${why}); running it again, as cron would\n`);
+      process.stdout.write(
+        `  ! sitesync sync exited 1 after ${run.seconds.toFixed(1)} s (${why}); running it again, as cron would\n`,
+      );
       continue;
     }
     if (run.code !== 0) throw new Error(`sitesync sync exited ${run.code}: ${run.stderr.trim().slice(-2000)}`);
@@ -63,10 +75,22 @@ export async function runSitesync(cloud: CloudSide, configPath: string, timeoutM
     const result = JSON.parse(run.stdout) as SyncResult;
     const agentSeconds = failures.length === 0 ? run.seconds : exited;
     if ((result.publish?.entriesSent ?? 0) === 0) {
-      return { result, agentSeconds, endToEndSeconds: exited, failures, requests: subtract(await cloud.counters(), before) };
+      return {
+        result,
+        agentSeconds,
+        endToEndSeconds: exited,
+        failures,
+        requests: subtract(await cloud.counters(), before),
+      };
     }
     const waited = await cloud.waitForRun(result.runId, result.postSyncExecutionArn, timeoutMs);
-    const out: SitesyncRun = { result, agentSeconds, endToEndSeconds: exited + waited.appliedMs / 1000, failures, requests: subtract(waited.appliedCounters, before) };
+    const out: SitesyncRun = {
+      result,
+      agentSeconds,
+      endToEndSeconds: exited + waited.appliedMs / 1000,
+      failures,
+      requests: subtract(waited.appliedCounters, before),
+    };
     if (waited.postSyncMs !== undefined) {
       out.postSyncSeconds = exited + waited.postSyncMs / 1000;
       out.postSyncStatus = waited.postSyncStatus ?? "unknown";
@@ -94,7 +118,11 @@ function lastError(stderr: string): string {
 /** What the servers received between two snapshots. */
 export function subtract(after: Counters, before: Counters): Counters {
   const minus = (a: Record<string, number>, b: Record<string, number>) =>
-    Object.fromEntries(Object.entries(a).map(([k, v]) => [k, v - (b[k] ?? 0)]).filter(([, v]) => v !== 0));
+    Object.fromEntries(
+      Object.entries(a)
+        .map(([k, v]) => [k, v - (b[k] ?? 0)])
+        .filter(([, v]) => v !== 0),
+    );
   return {
     s3: minus(after.s3, before.s3),
     s3WritesByBucket: minus(after.s3WritesByBucket, before.s3WritesByBucket),

@@ -31,7 +31,12 @@ export function runTimed(command: string, args: string[], options: TimedOptions 
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     // Its own process group, so a timeout ends the command and GNU time together, and nothing else.
-    const child = spawn(file, argv, { env: options.env ?? process.env, cwd: options.cwd, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const child = spawn(file, argv, {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout = (stdout + d.toString()).slice(-KEEP)));

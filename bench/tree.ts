@@ -55,7 +55,7 @@ function sizeFor(i: number, rand: () => number): number {
   // A few larger files: one in 2,000 between 256 KB and 2 MB, and two over the agent's 4 MiB staging threshold.
   if (i === 777 || i === 50_777) return 5 * 1024 * 1024 + 4321;
   if (i % 2000 === 1999) return 256 * 1024 + Math.floor(rand() * (2 * 1024 * 1024 - 256 * 1024));
-  return Math.floor(200 * Math.pow(8192 / 200, rand()));
+  return Math.floor(200 * (8192 / 200) ** rand());
 }
 
 /** Returns the tree for `files`, generating it under `benchDir` unless an identical one is already there. */
@@ -93,7 +93,10 @@ export function ensureTree(benchDir: string, files: number, log: (line: string) 
     const t = BASE_MTIME_S + i;
     utimesSync(path, t, t);
   });
-  writeFileSync(markerPath, `${JSON.stringify({ spec: SPEC_VERSION, files, bytes: plan.bytes, generated: new Date().toISOString() })}\n`);
+  writeFileSync(
+    markerPath,
+    `${JSON.stringify({ spec: SPEC_VERSION, files, bytes: plan.bytes, generated: new Date().toISOString() })}\n`,
+  );
   log(`generated in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return plan;
 }

@@ -21,7 +21,9 @@ for (const file of readdirSync(outDir).filter((f) => f.endsWith(".template.json"
     const gzipped = files.reduce((sum, f) => sum + gzipSync(readFileSync(join(dir, f))).length, 0);
     const verdict = bytes < LIMIT ? "ok" : "OVER 1 MiB";
     if (bytes >= LIMIT) failed = true;
-    console.log(`${file.replace(".template.json", "")}  ${id.padEnd(44)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB  (${(gzipped / 1024).toFixed(1)} KiB gzipped)  ${files.join(", ")}  ${verdict}`);
+    console.log(
+      `${file.replace(".template.json", "")}  ${id.padEnd(44)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB  (${(gzipped / 1024).toFixed(1)} KiB gzipped)  ${files.join(", ")}  ${verdict}`,
+    );
   }
 }
 process.exitCode = failed ? 1 : 0;

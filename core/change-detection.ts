@@ -41,9 +41,13 @@ export type Decision =
   | { action: "resend"; reason: "unsent" | "overdue" }
   | { action: "skip"; reason: "unreadable" };
 
-export function decide(local: LocalState, indexed: IndexFile | undefined, runState: (runId: string) => RunState): Decision {
+export function decide(
+  local: LocalState,
+  indexed: IndexFile | undefined,
+  runState: (runId: string) => RunState,
+): Decision {
   if (local.kind === "unreadable") {
-    return indexed && !indexed.generated ? resendIfStuck(indexed, runState) ?? SKIP : SKIP;
+    return indexed && !indexed.generated ? (resendIfStuck(indexed, runState) ?? SKIP) : SKIP;
   }
   if (local.kind === "file") {
     if (!indexed) return { action: "put", reason: "new" };

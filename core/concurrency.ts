@@ -29,7 +29,11 @@ export class Limit {
  * `fn` over `items`, at most `concurrency` at once, results in the items' order. On a failure no further
  * item starts; the ones in flight are awaited; then the first error is thrown.
  */
-export async function mapLimit<T, R>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+export async function mapLimit<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
   let failure: { error: unknown } | undefined;

@@ -87,7 +87,10 @@ export function planInvalidations(changes: Iterable<ChangedPath>, options: Plann
     let node = root;
     for (const segment of dirSegments) {
       let child = node.children.get(segment);
-      if (!child) node.children.set(segment, (child = newNode()));
+      if (!child) {
+        child = newNode();
+        node.children.set(segment, child);
+      }
       node = child;
     }
     return node;
@@ -118,7 +121,8 @@ export function planInvalidations(changes: Iterable<ChangedPath>, options: Plann
   // Directories by depth, to collapse the deepest first.
   const levels: Node[][] = [];
   const walk = (node: Node, depth: number) => {
-    (levels[depth] ??= []).push(node);
+    levels[depth] ??= [];
+    levels[depth].push(node);
     if (node.files.length > options.collapseAbove) node.collapsed = true;
     for (const child of node.children.values()) walk(child, depth + 1);
   };
@@ -127,8 +131,7 @@ export function planInvalidations(changes: Iterable<ChangedPath>, options: Plann
     node.collapsed ? 1 : node.files.length + [...node.children.values()].reduce((sum, c) => sum + count(c), 0);
   let total = count(root);
   for (let depth = levels.length - 1; depth >= 0 && total > options.maxPaths; depth--) {
-    const candidates = levels[depth]!
-      .map((node) => ({ node, paths: count(node) }))
+    const candidates = levels[depth]!.map((node) => ({ node, paths: count(node) }))
       .filter((c) => !c.node.collapsed && c.paths > 1)
       .sort((a, b) => b.paths - a.paths);
     for (const { node, paths } of candidates) {
@@ -154,8 +157,10 @@ export function planInvalidations(changes: Iterable<ChangedPath>, options: Plann
   const files = paths.filter((p) => !p.endsWith("*"));
   const batches: InvalidationBatch[] = [];
   const fileBatch = Math.min(limits.maxPathsPerRequest, limits.maxFilesInProgress);
-  for (let i = 0; i < files.length; i += fileBatch) batches.push({ kind: "files", paths: files.slice(i, i + fileBatch) });
+  for (let i = 0; i < files.length; i += fileBatch)
+    batches.push({ kind: "files", paths: files.slice(i, i + fileBatch) });
   const wildcardBatch = Math.min(limits.maxPathsPerRequest, limits.maxWildcardsInProgress);
-  for (let i = 0; i < wildcards.length; i += wildcardBatch) batches.push({ kind: "wildcards", paths: wildcards.slice(i, i + wildcardBatch) });
+  for (let i = 0; i < wildcards.length; i += wildcardBatch)
+    batches.push({ kind: "wildcards", paths: wildcards.slice(i, i + wildcardBatch) });
   return { paths, batches, requested };
 }

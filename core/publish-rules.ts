@@ -34,10 +34,17 @@ export const EMPTY_PUBLISH_RULES: PublishRules = { rewrites: [], cacheControl: [
 export function parsePublishRules(raw: unknown, source: string, at = ""): PublishRules {
   if (raw === undefined || raw === null) return EMPTY_PUBLISH_RULES;
   if (typeof raw !== "object" || Array.isArray(raw)) {
-    throw new ConfigError(source, at === "" ? "publishRules" : at.slice(0, -1), "must be an object", '{"rewrites": [], "cacheControl": []}');
+    throw new ConfigError(
+      source,
+      at === "" ? "publishRules" : at.slice(0, -1),
+      "must be an object",
+      '{"rewrites": [], "cacheControl": []}',
+    );
   }
   const obj = raw as Record<string, unknown>;
-  const rewrites = arrayField(obj, "rewrites", source, at).map((rule, i) => parseRewrite(rule, `${at}rewrites[${i}]`, source));
+  const rewrites = arrayField(obj, "rewrites", source, at).map((rule, i) =>
+    parseRewrite(rule, `${at}rewrites[${i}]`, source),
+  );
   const cacheControl = arrayField(obj, "cacheControl", source, at).map((rule, i) =>
     parseCacheControl(rule, `${at}cacheControl[${i}]`, source),
   );
@@ -48,7 +55,10 @@ function arrayField(obj: Record<string, unknown>, field: string, source: string,
   const value = obj[field];
   if (value === undefined) return [];
   if (!Array.isArray(value)) {
-    const example = field === "rewrites" ? '[{"from": "docs/", "to": ["v2/docs/"]}]' : '[{"match": "**/*.html", "value": "max-age=300"}]';
+    const example =
+      field === "rewrites"
+        ? '[{"from": "docs/", "to": ["v2/docs/"]}]'
+        : '[{"match": "**/*.html", "value": "max-age=300"}]';
     throw new ConfigError(source, `${at}${field}`, "must be an array", example);
   }
   return value;

@@ -33,16 +33,26 @@ export function versionAsOf(versions: KeyVersion[], asOf: string): KeyVersion | 
   return found;
 }
 
-export function decideRestore(atTime: KeyVersion | undefined, current: IndexFile | undefined, retainedSince?: string): RestoreAction {
+export function decideRestore(
+  atTime: KeyVersion | undefined,
+  current: IndexFile | undefined,
+  retainedSince?: string,
+): RestoreAction {
   const live = current && !current.generated && current.desired.op === "put" ? current.desired : undefined;
   if (!atTime || atTime.desired.op === "delete") return live ? { action: "delete" } : { action: "none" };
   const target = atTime.desired;
   if (live && (live.version === target.version || sameBytes(live, target))) return { action: "none" };
   if (target.source.key === "") {
-    return { action: "unrestorable", reason: `version ${target.version} was adopted from the bucket and never staged; its bytes are gone` };
+    return {
+      action: "unrestorable",
+      reason: `version ${target.version} was adopted from the bucket and never staged; its bytes are gone`,
+    };
   }
   if (retainedSince !== undefined && atTime.at < retainedSince) {
-    return { action: "unrestorable", reason: `version ${target.version} was staged at ${atTime.at}, before the retention window; its bytes have expired` };
+    return {
+      action: "unrestorable",
+      reason: `version ${target.version} was staged at ${atTime.at}, before the retention window; its bytes have expired`,
+    };
   }
   return { action: "put", target };
 }

@@ -35,7 +35,13 @@ export class AgentIdentity extends Construct {
           sid: "ReadAndWriteIndex",
           // GetItem reads the records of earlier runs (settling them, deciding re-sends); an open run's
           // marker is removed with BatchWriteItem, so the agent holds no single-item delete.
-          actions: ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+          actions: [
+            "dynamodb:Query",
+            "dynamodb:GetItem",
+            "dynamodb:BatchWriteItem",
+            "dynamodb:PutItem",
+            "dynamodb:UpdateItem",
+          ],
           resources: [storage.table.tableArn],
         }),
         new iam.PolicyStatement({
@@ -56,7 +62,11 @@ export class AgentIdentity extends Construct {
         new iam.PolicyStatement({
           sid: "ReadVersionsForRestore",
           actions: ["s3:GetObject"],
-          resources: [storage.versionBucket.arnForObjects("packs/*"), storage.versionBucket.arnForObjects("objects/*"), storage.siteBucket.arnForObjects("*")],
+          resources: [
+            storage.versionBucket.arnForObjects("packs/*"),
+            storage.versionBucket.arnForObjects("objects/*"),
+            storage.siteBucket.arnForObjects("*"),
+          ],
         }),
         // Adoption lists the site bucket. The listing also makes a missing site object answer NoSuchKey, not
         // AccessDenied, as S3 does only for a caller that may list.
@@ -92,7 +102,11 @@ export class AgentIdentity extends Construct {
         `Staging keys are generated per run (${prefix}/<run>/…); the wildcard is confined to that prefix of the version store.`,
       );
     }
-    acknowledge(this.policy, wildcardFinding(storage.siteBucket, "/*"), "A host restore reads adopted versions from the site object itself, which can be any key of the site.");
+    acknowledge(
+      this.policy,
+      wildcardFinding(storage.siteBucket, "/*"),
+      "A host restore reads adopted versions from the site object itself, which can be any key of the site.",
+    );
     if (env.agent.kind === "ec2-role") {
       this.role = new iam.Role(this, "Role", {
         assumedBy: new iam.ServicePrincipal("ec2.amazonaws.com"),

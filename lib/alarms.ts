@@ -36,8 +36,12 @@ export class Alarms extends Construct {
 
     const alarms = [
       new cloudwatch.Alarm(this, "DeadLetters", {
-        alarmDescription: "A manifest failed every delivery and sits in the dead-letter queue: its files are not published.",
-        metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: "Maximum" }),
+        alarmDescription:
+          "A manifest failed every delivery and sits in the dead-letter queue: its files are not published.",
+        metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+          statistic: "Maximum",
+        }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,

@@ -62,7 +62,14 @@ export class SiteDistribution extends Construct {
         functionAssociations: [{ function: directoryIndex, eventType: cloudfront.FunctionEventType.VIEWER_REQUEST }],
       },
       defaultRootObject: "index.html",
-      priceClass: cloudfront.PriceClass[config.priceClass === "PriceClass_All" ? "PRICE_CLASS_ALL" : config.priceClass === "PriceClass_200" ? "PRICE_CLASS_200" : "PRICE_CLASS_100"],
+      priceClass:
+        cloudfront.PriceClass[
+          config.priceClass === "PriceClass_All"
+            ? "PRICE_CLASS_ALL"
+            : config.priceClass === "PriceClass_200"
+              ? "PRICE_CLASS_200"
+              : "PRICE_CLASS_100"
+        ],
       httpVersion: cloudfront.HttpVersion.HTTP2_AND_3,
       enableLogging: true,
       logBucket: logsBucket,
@@ -77,9 +84,17 @@ export class SiteDistribution extends Construct {
     });
     this.distribution = distribution;
     acknowledge(distribution, "AwsSolutions-CFR1", "A public web site: visitors come from every country.");
-    acknowledge(distribution, "AwsSolutions-CFR2", "A static site with no forms or APIs; a web ACL costs more than it protects. Attach one per environment if required.");
+    acknowledge(
+      distribution,
+      "AwsSolutions-CFR2",
+      "A static site with no forms or APIs; a web ACL costs more than it protects. Attach one per environment if required.",
+    );
     if (!config.domainNames) {
-      acknowledge(distribution, "AwsSolutions-CFR4", "Without a custom domain the distribution uses the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes.");
+      acknowledge(
+        distribution,
+        "AwsSolutions-CFR4",
+        "Without a custom domain the distribution uses the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes.",
+      );
     }
   }
 }

@@ -8,7 +8,12 @@ import { parsePublishRules, type PublishRules } from "../core/publish-rules.ts";
 
 export type DistributionConfig =
   | { kind: "none" }
-  | { kind: "new"; domainNames?: string[]; certificateArn?: string; priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All" }
+  | {
+      kind: "new";
+      domainNames?: string[];
+      certificateArn?: string;
+      priceClass: "PriceClass_100" | "PriceClass_200" | "PriceClass_All";
+    }
   | { kind: "imported"; distributionId: string; domainName: string };
 
 export interface ApplySettings {
@@ -62,34 +67,70 @@ export function loadEnvironment(name: string, file: string = DEFAULT_ENVIRONMENT
   }
   const all = (raw as { environments?: Record<string, unknown> }).environments;
   if (typeof all !== "object" || all === null) {
-    throw new ConfigError(file, "environments", "must be an object of named environments", '{"environments": {"prod": {...}}}');
+    throw new ConfigError(
+      file,
+      "environments",
+      "must be an object of named environments",
+      '{"environments": {"prod": {...}}}',
+    );
   }
   const env = all[name];
   if (env === undefined) {
-    throw new ConfigError(file, `environments.${name}`, `does not exist; known: ${Object.keys(all).join(", ")}`, "cdk synth -c env=prod");
+    throw new ConfigError(
+      file,
+      `environments.${name}`,
+      `does not exist; known: ${Object.keys(all).join(", ")}`,
+      "cdk synth -c env=prod",
+    );
   }
   return parseEnvironment(name, env, file);
 }
 
 export function parseEnvironment(name: string, raw: unknown, file: string): EnvironmentConfig {
   const where = `environments.${name}`;
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new ConfigError(file, where, "must be an object");
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw))
+    throw new ConfigError(file, where, "must be an object");
   const o = raw as Record<string, unknown>;
   const field = (f: string) => `${where}.${f}`;
-  const known = ["account", "region", "stage", "distribution", "publishRules", "retentionDays", "apply", "postSync", "agent", "alarmEmail"];
+  const known = [
+    "account",
+    "region",
+    "stage",
+    "distribution",
+    "publishRules",
+    "retentionDays",
+    "apply",
+    "postSync",
+    "agent",
+    "alarmEmail",
+  ];
   for (const key of Object.keys(o)) {
-    if (!known.includes(key)) throw new ConfigError(file, field(key), `is not a known setting; the settings are ${known.join(", ")}`);
+    if (!known.includes(key))
+      throw new ConfigError(file, field(key), `is not a known setting; the settings are ${known.join(", ")}`);
   }
-  if (typeof o.account !== "string" || !/^\d{12}$/.test(o.account)) throw new ConfigError(file, field("account"), "must be a 12-digit AWS account id", '"123456789012"');
-  if (typeof o.region !== "string" || !/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(o.region)) throw new ConfigError(file, field("region"), "must be an AWS region", '"eu-west-1"');
-  if (o.stage !== "dev" && o.stage !== "prod") throw new ConfigError(file, field("stage"), 'must be "dev" or "prod"', '"prod"');
+  if (typeof o.account !== "string" || !/^\d{12}$/.test(o.account))
+    throw new ConfigError(file, field("account"), "must be a 12-digit AWS account id", '"123456789012"');
+  if (typeof o.region !== "string" || !/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(o.region))
+    throw new ConfigError(file, field("region"), "must be an AWS region", '"eu-west-1"');
+  if (o.stage !== "dev" && o.stage !== "prod")
+    throw new ConfigError(file, field("stage"), 'must be "dev" or "prod"', '"prod"');
   const retentionDays = o.retentionDays;
-  if (typeof retentionDays !== "number" || !Number.isInteger(retentionDays) || retentionDays < 1 || retentionDays > 3650) {
+  if (
+    typeof retentionDays !== "number" ||
+    !Number.isInteger(retentionDays) ||
+    retentionDays < 1 ||
+    retentionDays > 3650
+  ) {
     throw new ConfigError(file, field("retentionDays"), "must be a whole number of days from 1 to 3650", "90");
   }
   const agent = o.agent as { kind?: unknown; noRunAlarmMinutes?: unknown } | undefined;
   if (!agent || (agent.kind !== "ec2-role" && agent.kind !== "user")) {
-    throw new ConfigError(file, field("agent.kind"), 'must be "ec2-role" (the FTP host is an EC2 instance) or "user" (access keys)', '{"kind": "ec2-role"}');
+    throw new ConfigError(
+      file,
+      field("agent.kind"),
+      'must be "ec2-role" (the FTP host is an EC2 instance) or "user" (access keys)',
+      '{"kind": "ec2-role"}',
+    );
   }
   for (const key of Object.keys(agent)) {
     if (key !== "kind" && key !== "noRunAlarmMinutes") {
@@ -122,25 +163,50 @@ function parseDistribution(raw: unknown, file: string, where: string): Distribut
   if (d.kind === "none") return { kind: "none" };
   if (d.kind === "imported") {
     if (typeof d.distributionId !== "string" || !/^E[A-Z0-9]{5,}$/.test(d.distributionId)) {
-      throw new ConfigError(file, `${where}.distributionId`, "must be a CloudFront distribution id", '"E2QWRUHAPOMQZL"');
+      throw new ConfigError(
+        file,
+        `${where}.distributionId`,
+        "must be a CloudFront distribution id",
+        '"E2QWRUHAPOMQZL"',
+      );
     }
     if (typeof d.domainName !== "string" || !d.domainName.includes(".")) {
-      throw new ConfigError(file, `${where}.domainName`, "must be the distribution's domain name", '"d111111abcdef8.cloudfront.net"');
+      throw new ConfigError(
+        file,
+        `${where}.domainName`,
+        "must be the distribution's domain name",
+        '"d111111abcdef8.cloudfront.net"',
+      );
     }
     return { kind: "imported", distributionId: d.distributionId, domainName: d.domainName };
   }
-  if (d.kind !== "new") throw new ConfigError(file, `${where}.kind`, 'must be "new", "imported" or "none"', '{"kind": "new"}');
+  if (d.kind !== "new")
+    throw new ConfigError(file, `${where}.kind`, 'must be "new", "imported" or "none"', '{"kind": "new"}');
   const priceClass = d.priceClass ?? "PriceClass_100";
   if (priceClass !== "PriceClass_100" && priceClass !== "PriceClass_200" && priceClass !== "PriceClass_All") {
-    throw new ConfigError(file, `${where}.priceClass`, "must be PriceClass_100, PriceClass_200 or PriceClass_All", '"PriceClass_100"');
+    throw new ConfigError(
+      file,
+      `${where}.priceClass`,
+      "must be PriceClass_100, PriceClass_200 or PriceClass_All",
+      '"PriceClass_100"',
+    );
   }
   const out: DistributionConfig = { kind: "new", priceClass };
   if (d.domainNames !== undefined || d.certificateArn !== undefined) {
-    if (!Array.isArray(d.domainNames) || d.domainNames.length === 0 || !d.domainNames.every((n) => typeof n === "string" && n.includes("."))) {
+    if (
+      !Array.isArray(d.domainNames) ||
+      d.domainNames.length === 0 ||
+      !d.domainNames.every((n) => typeof n === "string" && n.includes("."))
+    ) {
       throw new ConfigError(file, `${where}.domainNames`, "must list the site's host names", '["www.example.com"]');
     }
     if (typeof d.certificateArn !== "string" || !/^arn:aws:acm:us-east-1:\d{12}:certificate\//.test(d.certificateArn)) {
-      throw new ConfigError(file, `${where}.certificateArn`, "must be an ACM certificate ARN in us-east-1 (CloudFront only takes certificates from there)", '"arn:aws:acm:us-east-1:123456789012:certificate/…"');
+      throw new ConfigError(
+        file,
+        `${where}.certificateArn`,
+        "must be an ACM certificate ARN in us-east-1 (CloudFront only takes certificates from there)",
+        '"arn:aws:acm:us-east-1:123456789012:certificate/…"',
+      );
     }
     out.domainNames = d.domainNames as string[];
     out.certificateArn = d.certificateArn;

@@ -22,7 +22,11 @@ export class ManifestQueue extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
-    acknowledge(this.deadLetterQueue, "AwsSolutions-SQS3", "This is the dead-letter queue; a DLQ of the DLQ would hide poison messages from the alarm.");
+    acknowledge(
+      this.deadLetterQueue,
+      "AwsSolutions-SQS3",
+      "This is the dead-letter queue; a DLQ of the DLQ would hide poison messages from the alarm.",
+    );
     this.queue = new sqs.Queue(this, "Manifests", {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
       enforceSSL: true,

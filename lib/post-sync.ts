@@ -11,9 +11,21 @@ import { Construct } from "constructs";
 import type { PostSyncVariables } from "../core/contracts/post-sync-environment.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { Storage } from "./storage.ts";
-import { createStepFunctions, invokeTask, LAMBDA_TRANSIENT_RETRY, wildcardFinding, workflowStateMachine } from "./workflow-functions.ts";
+import {
+  createStepFunctions,
+  invokeTask,
+  LAMBDA_TRANSIENT_RETRY,
+  wildcardFinding,
+  workflowStateMachine,
+} from "./workflow-functions.ts";
 
-export const POST_SYNC_STEPS = ["awaitRun", "planListings", "generateListings", "planInvalidations", "invalidate"] as const;
+export const POST_SYNC_STEPS = [
+  "awaitRun",
+  "planListings",
+  "generateListings",
+  "planInvalidations",
+  "invalidate",
+] as const;
 export type PostSyncStep = (typeof POST_SYNC_STEPS)[number];
 
 /** Attempts of the RunNotApplied retry that add up to at least `minutes` of waiting (5 s, ×1.5, at most 60 s each). */
@@ -37,20 +49,50 @@ export class PostSync extends Construct {
     super(scope, id);
     const runs = storage.versionBucket.arnForObjects("runs/*");
     const statements: Record<PostSyncStep, iam.PolicyStatement[]> = {
-      awaitRun: [new iam.PolicyStatement({ sid: "ReadRun", actions: ["dynamodb:GetItem", "dynamodb:Query"], resources: [storage.table.tableArn] })],
-      planListings: [new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] })],
+      awaitRun: [
+        new iam.PolicyStatement({
+          sid: "ReadRun",
+          actions: ["dynamodb:GetItem", "dynamodb:Query"],
+          resources: [storage.table.tableArn],
+        }),
+      ],
+      planListings: [
+        new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
+      ],
       generateListings: [
         new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
-        new iam.PolicyStatement({ sid: "ReadAndRecordListings", actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], resources: [storage.table.tableArn] }),
-        new iam.PolicyStatement({ sid: "WriteListings", actions: ["s3:PutObject", "s3:DeleteObject"], resources: [storage.siteBucket.arnForObjects("*index.html")] }),
+        new iam.PolicyStatement({
+          sid: "ReadAndRecordListings",
+          actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+          resources: [storage.table.tableArn],
+        }),
+        new iam.PolicyStatement({
+          sid: "WriteListings",
+          actions: ["s3:PutObject", "s3:DeleteObject"],
+          resources: [storage.siteBucket.arnForObjects("*index.html")],
+        }),
         // To put back a real index.html that a listing write raced (generate-listings.ts, keepRealPage).
-        new iam.PolicyStatement({ sid: "ReadStagedPages", actions: ["s3:GetObject"], resources: [storage.versionBucket.arnForObjects("packs/*"), storage.versionBucket.arnForObjects("objects/*")] }),
+        new iam.PolicyStatement({
+          sid: "ReadStagedPages",
+          actions: ["s3:GetObject"],
+          resources: [storage.versionBucket.arnForObjects("packs/*"), storage.versionBucket.arnForObjects("objects/*")],
+        }),
       ],
-      planInvalidations: [new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] })],
+      planInvalidations: [
+        new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
+      ],
       invalidate: [
         new iam.PolicyStatement({ sid: "ReadPlan", actions: ["s3:GetObject"], resources: [runs] }),
         ...(distribution
-          ? [new iam.PolicyStatement({ sid: "Invalidate", actions: ["cloudfront:CreateInvalidation"], resources: [`arn:aws:cloudfront::${Stack.of(this).account}:distribution/${distribution.distributionId}`] })]
+          ? [
+              new iam.PolicyStatement({
+                sid: "Invalidate",
+                actions: ["cloudfront:CreateInvalidation"],
+                resources: [
+                  `arn:aws:cloudfront::${Stack.of(this).account}:distribution/${distribution.distributionId}`,
+                ],
+              }),
+            ]
           : []),
       ],
     };
@@ -62,7 +104,10 @@ export class PostSync extends Construct {
       INVALIDATION: JSON.stringify({ collapseAbove: env.postSync.collapseAbove, maxPaths: env.postSync.maxPaths }),
       ...(distribution ? { DISTRIBUTION_ID: distribution.distributionId } : {}),
     } satisfies PostSyncVariables;
-    const runsWildcard = { [wildcardFinding(storage.versionBucket, "/runs/*")]: "Run artifacts are keyed by run id under runs/; the wildcard is confined to that prefix of the version store." };
+    const runsWildcard = {
+      [wildcardFinding(storage.versionBucket, "/runs/*")]:
+        "Run artifacts are keyed by run id under runs/; the wildcard is confined to that prefix of the version store.",
+    };
     this.functions = createStepFunctions(this, {
       entry: "lambdas/post-sync/index.ts",
       environment,
@@ -75,9 +120,12 @@ export class PostSync extends Construct {
           timeout: Duration.minutes(15),
           wildcards: {
             ...runsWildcard,
-            [wildcardFinding(storage.siteBucket, "/*index.html")]: "Listings live at <directory>/index.html anywhere in the site; the wildcard admits only keys ending in index.html.",
-            [wildcardFinding(storage.versionBucket, "/packs/*")]: "Staged bytes sit under run-generated keys in packs/; only read, to restore a real page.",
-            [wildcardFinding(storage.versionBucket, "/objects/*")]: "Staged bytes sit under run-generated keys in objects/; only read, to restore a real page.",
+            [wildcardFinding(storage.siteBucket, "/*index.html")]:
+              "Listings live at <directory>/index.html anywhere in the site; the wildcard admits only keys ending in index.html.",
+            [wildcardFinding(storage.versionBucket, "/packs/*")]:
+              "Staged bytes sit under run-generated keys in packs/; only read, to restore a real page.",
+            [wildcardFinding(storage.versionBucket, "/objects/*")]:
+              "Staged bytes sit under run-generated keys in objects/; only read, to restore a real page.",
           },
         },
         planInvalidations: { statements: statements.planInvalidations, wildcards: runsWildcard },
@@ -98,7 +146,10 @@ const RUN_SUMMARY = {
 };
 
 /** The Amazon States Language definition; function ARNs are tokens resolved at synthesis. */
-export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: string }>, env: EnvironmentConfig): Record<string, unknown> {
+export function postSyncDefinition(
+  fns: Record<PostSyncStep, { functionArn: string }>,
+  env: EnvironmentConfig,
+): Record<string, unknown> {
   const lambdaRetry = LAMBDA_TRANSIENT_RETRY;
   const invoke = (step: PostSyncStep, payload: Record<string, unknown>) => invokeTask(fns[step], payload);
   return {
@@ -145,7 +196,11 @@ export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: stri
         Default: "PlanListings",
       },
       PlanListings: {
-        ...invoke("planListings", { "runId.$": "$.run.runId", "prefix.$": "$.run.prefix", "changePages.$": "$.run.changePages" }),
+        ...invoke("planListings", {
+          "runId.$": "$.run.runId",
+          "prefix.$": "$.run.prefix",
+          "changePages.$": "$.run.changePages",
+        }),
         ResultSelector: { "pages.$": "$.Payload.pages" },
         ResultPath: "$.listings",
         Retry: [lambdaRetry],
@@ -204,7 +259,8 @@ export function postSyncDefinition(fns: Record<PostSyncStep, { functionArn: stri
                   MaxDelaySeconds: 300,
                   MaxAttempts: 30,
                   JitterStrategy: "FULL",
-                  Comment: "CloudFront's in-progress limit is reached: wait for earlier invalidations to finish, never drop the batch.",
+                  Comment:
+                    "CloudFront's in-progress limit is reached: wait for earlier invalidations to finish, never drop the batch.",
                 },
                 lambdaRetry,
               ],

@@ -12,7 +12,13 @@ import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
 import { acknowledge } from "./nag.ts";
 import type { Storage } from "./storage.ts";
-import { createStepFunctions, invokeTask, LAMBDA_TRANSIENT_RETRY, wildcardFinding, workflowStateMachine } from "./workflow-functions.ts";
+import {
+  createStepFunctions,
+  invokeTask,
+  LAMBDA_TRANSIENT_RETRY,
+  wildcardFinding,
+  workflowStateMachine,
+} from "./workflow-functions.ts";
 
 export const RESTORE_STEPS = ["start", "sitePage", "hostPage", "finish"] as const;
 export type RestoreStep = (typeof RESTORE_STEPS)[number];
@@ -22,7 +28,14 @@ export class Restore extends Construct {
   readonly stateMachine: sfn.StateMachine;
   readonly restoreQueue: sqs.Queue;
 
-  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, queue: ManifestQueue, postSync: sfn.IStateMachine) {
+  constructor(
+    scope: Construct,
+    id: string,
+    env: EnvironmentConfig,
+    storage: Storage,
+    queue: ManifestQueue,
+    postSync: sfn.IStateMachine,
+  ) {
     super(scope, id);
     this.restoreQueue = new sqs.Queue(this, "HostPlans", {
       encryption: sqs.QueueEncryption.SQS_MANAGED,
@@ -30,10 +43,21 @@ export class Restore extends Construct {
       retentionPeriod: Duration.days(4),
       visibilityTimeout: Duration.minutes(10),
     });
-    acknowledge(this.restoreQueue, "AwsSolutions-SQS3", "The agent deletes a plan message only after writing its files; one it cannot apply stays visible for the next attempt and is reported, so a dead-letter queue would hide it.");
+    acknowledge(
+      this.restoreQueue,
+      "AwsSolutions-SQS3",
+      "The agent deletes a plan message only after writing its files; one it cannot apply stays visible for the next attempt and is reported, so a dead-letter queue would hide it.",
+    );
     const runs = storage.versionBucket.arnForObjects("runs/*");
-    const runsWildcard = { [wildcardFinding(storage.versionBucket, "/runs/*")]: "Run artifacts are keyed by run id under runs/; the wildcard is confined to that prefix of the version store." };
-    const readIndex = new iam.PolicyStatement({ sid: "ReadIndex", actions: ["dynamodb:Query"], resources: [storage.table.tableArn] });
+    const runsWildcard = {
+      [wildcardFinding(storage.versionBucket, "/runs/*")]:
+        "Run artifacts are keyed by run id under runs/; the wildcard is confined to that prefix of the version store.",
+    };
+    const readIndex = new iam.PolicyStatement({
+      sid: "ReadIndex",
+      actions: ["dynamodb:Query"],
+      resources: [storage.table.tableArn],
+    });
     this.functions = createStepFunctions(this, {
       entry: "lambdas/restore/index.ts",
       description: `sitesync ${env.name}: Restore step`,
@@ -47,14 +71,29 @@ export class Restore extends Construct {
       } satisfies RestoreVariables,
       steps: {
         start: {
-          statements: [readIndex, new iam.PolicyStatement({ sid: "WritePages", actions: ["s3:PutObject"], resources: [runs] })],
+          statements: [
+            readIndex,
+            new iam.PolicyStatement({ sid: "WritePages", actions: ["s3:PutObject"], resources: [runs] }),
+          ],
           wildcards: runsWildcard,
         },
         sitePage: {
           statements: [
-            new iam.PolicyStatement({ sid: "ReadAndWriteIndex", actions: ["dynamodb:Query", "dynamodb:BatchWriteItem"], resources: [storage.table.tableArn] }),
-            new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
-            new iam.PolicyStatement({ sid: "SendManifests", actions: ["sqs:SendMessage"], resources: [queue.queue.queueArn] }),
+            new iam.PolicyStatement({
+              sid: "ReadAndWriteIndex",
+              actions: ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+              resources: [storage.table.tableArn],
+            }),
+            new iam.PolicyStatement({
+              sid: "RunArtifacts",
+              actions: ["s3:GetObject", "s3:PutObject"],
+              resources: [runs],
+            }),
+            new iam.PolicyStatement({
+              sid: "SendManifests",
+              actions: ["sqs:SendMessage"],
+              resources: [queue.queue.queueArn],
+            }),
           ],
           wildcards: runsWildcard,
           timeout: Duration.minutes(15),
@@ -63,15 +102,27 @@ export class Restore extends Construct {
           statements: [
             readIndex,
             new iam.PolicyStatement({ sid: "ReadPages", actions: ["s3:GetObject"], resources: [runs] }),
-            new iam.PolicyStatement({ sid: "SendPlans", actions: ["sqs:SendMessage"], resources: [this.restoreQueue.queueArn] }),
+            new iam.PolicyStatement({
+              sid: "SendPlans",
+              actions: ["sqs:SendMessage"],
+              resources: [this.restoreQueue.queueArn],
+            }),
           ],
           wildcards: runsWildcard,
           timeout: Duration.minutes(15),
         },
         finish: {
           statements: [
-            new iam.PolicyStatement({ sid: "RecordRun", actions: ["dynamodb:PutItem"], resources: [storage.table.tableArn] }),
-            new iam.PolicyStatement({ sid: "StartPostSync", actions: ["states:StartExecution"], resources: [postSync.stateMachineArn] }),
+            new iam.PolicyStatement({
+              sid: "RecordRun",
+              actions: ["dynamodb:PutItem"],
+              resources: [storage.table.tableArn],
+            }),
+            new iam.PolicyStatement({
+              sid: "StartPostSync",
+              actions: ["states:StartExecution"],
+              resources: [postSync.stateMachineArn],
+            }),
           ],
         },
       },
@@ -92,7 +143,12 @@ export function restoreDefinition(fns: Record<RestoreStep, { functionArn: string
       ProcessorConfig: { Mode: "INLINE" },
       StartAt: inner,
       States: {
-        [inner]: { ...invokeTask(fns[step], { "restore.$": "$.restore", "page.$": "$.page" }), OutputPath: "$.Payload", Retry: [LAMBDA_TRANSIENT_RETRY], End: true },
+        [inner]: {
+          ...invokeTask(fns[step], { "restore.$": "$.restore", "page.$": "$.page" }),
+          OutputPath: "$.Payload",
+          Retry: [LAMBDA_TRANSIENT_RETRY],
+          End: true,
+        },
       },
     },
     ResultPath: "$.results",

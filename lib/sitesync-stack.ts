@@ -1,6 +1,6 @@
 // One environment of sitesync: every part of DESIGN.md, wired with least privilege.
 import { CfnOutput, Stack, type StackProps } from "aws-cdk-lib";
-import { Construct } from "constructs";
+import type { Construct } from "constructs";
 import { AgentIdentity } from "./agent-identity.ts";
 import { Alarms } from "./alarms.ts";
 import { ApplyFunction } from "./apply-function.ts";
@@ -30,10 +30,24 @@ export class SiteSyncStack extends Stack {
     this.queue = new ManifestQueue(this, "Queue", env);
     this.apply = new ApplyFunction(this, "Apply", env, this.storage, this.queue);
     if (env.distribution.kind !== "none") {
-      this.distribution = new SiteDistribution(this, "Cdn", env.distribution, this.storage.siteBucket, this.storage.logsBucket);
+      this.distribution = new SiteDistribution(
+        this,
+        "Cdn",
+        env.distribution,
+        this.storage.siteBucket,
+        this.storage.logsBucket,
+      );
     }
     this.workflows = new Workflows(this, "Workflows", env, this.storage, this.queue, this.distribution?.distribution);
-    this.agent = new AgentIdentity(this, "Agent", env, this.storage, this.queue, this.workflows.postSync.stateMachine, this.workflows.restore.restoreQueue);
+    this.agent = new AgentIdentity(
+      this,
+      "Agent",
+      env,
+      this.storage,
+      this.queue,
+      this.workflows.postSync.stateMachine,
+      this.workflows.restore.restoreQueue,
+    );
     const watchdog = new Watchdog(this, "Watchdog", env, this.storage);
     new Alarms(
       this,
@@ -45,7 +59,8 @@ export class SiteSyncStack extends Stack {
     );
 
     // What the agent's configuration file needs (README: "Agent configuration").
-    const output = (name: string, value: string, description: string) => new CfnOutput(this, name, { value, description });
+    const output = (name: string, value: string, description: string) =>
+      new CfnOutput(this, name, { value, description });
     output("Region", this.region, "region");
     output("SiteBucket", this.storage.siteBucket.bucketName, "siteBucket");
     output("VersionBucket", this.storage.versionBucket.bucketName, "versionBucket");
@@ -53,9 +68,18 @@ export class SiteSyncStack extends Stack {
     output("ManifestQueueUrl", this.queue.queue.queueUrl, "queueUrl");
     output("DeadLetterQueueUrl", this.queue.deadLetterQueue.queueUrl, "where failed manifests wait");
     output("PostSyncStateMachineArn", this.workflows.postSync.stateMachine.stateMachineArn, "postSyncStateMachineArn");
-    output("RestoreStateMachineArn", this.workflows.restore.stateMachine.stateMachineArn, "restore workflow (aws stepfunctions start-execution)");
-    output("RestoreQueueUrl", this.workflows.restore.restoreQueue.queueUrl, "restoreQueueUrl (sitesync restore --from-queue)");
-    if (this.agent.instanceProfile) output("AgentInstanceProfile", this.agent.instanceProfile.instanceProfileName, "attach to the FTP host");
+    output(
+      "RestoreStateMachineArn",
+      this.workflows.restore.stateMachine.stateMachineArn,
+      "restore workflow (aws stepfunctions start-execution)",
+    );
+    output(
+      "RestoreQueueUrl",
+      this.workflows.restore.restoreQueue.queueUrl,
+      "restoreQueueUrl (sitesync restore --from-queue)",
+    );
+    if (this.agent.instanceProfile)
+      output("AgentInstanceProfile", this.agent.instanceProfile.instanceProfileName, "attach to the FTP host");
     if (this.agent.user) output("AgentUser", this.agent.user.userName, "create an access key for it");
     if (this.distribution) {
       output("DistributionId", this.distribution.distribution.distributionId, "CloudFront distribution");

@@ -29,7 +29,11 @@ export class Storage extends Construct {
       objectOwnership: s3.ObjectOwnership.OBJECT_WRITER,
       lifecycleRules: [{ id: "expire-logs", expiration: Duration.days(Math.max(90, env.retentionDays)) }],
     });
-    acknowledge(this.logsBucket, "AwsSolutions-S1", "This is the access-log bucket itself; logging it into itself would loop.");
+    acknowledge(
+      this.logsBucket,
+      "AwsSolutions-S1",
+      "This is the access-log bucket itself; logging it into itself would loop.",
+    );
 
     this.siteBucket = new s3.Bucket(this, "Site", {
       ...secure,

@@ -29,7 +29,11 @@ export class Watchdog extends Construct {
       steps: {
         watch: {
           statements: [
-            new iam.PolicyStatement({ sid: "ReadLastRuns", actions: ["dynamodb:Query"], resources: [storage.table.tableArn] }),
+            new iam.PolicyStatement({
+              sid: "ReadLastRuns",
+              actions: ["dynamodb:Query"],
+              resources: [storage.table.tableArn],
+            }),
           ],
           timeout: Duration.minutes(1),
         },

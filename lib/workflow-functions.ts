@@ -29,7 +29,11 @@ export function createStepFunctions<S extends string>(
     const logGroup = new logs.LogGroup(scope, `${name}Logs`, { retention: logs.RetentionDays.THREE_MONTHS });
     const role = functionRole(scope, `${name}Role`, logGroup);
     for (const statement of spec.statements) role.addToPolicy(statement);
-    acknowledge(role, wildcardFinding(logGroup, ":*"), "Lambda creates one log stream per container in the function's own log group.");
+    acknowledge(
+      role,
+      wildcardFinding(logGroup, ":*"),
+      "Lambda creates one log stream per container in the function's own log group.",
+    );
     for (const [finding, reason] of Object.entries(spec.wildcards ?? {})) acknowledge(role, finding, reason);
     const fn = new nodejs.NodejsFunction(scope, name, {
       entry: join(PROJECT_ROOT, options.entry),
@@ -46,14 +50,22 @@ export function createStepFunctions<S extends string>(
       environment: options.environment,
       description: `${options.description}: ${step}`,
     });
-    acknowledge(fn, "AwsSolutions-L1", "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; a runtime change is a deliberate release with its own tests.");
+    acknowledge(
+      fn,
+      "AwsSolutions-L1",
+      "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; a runtime change is a deliberate release with its own tests.",
+    );
     fns[step] = fn;
   }
   return fns;
 }
 
 /** A traced, fully logged state machine over `definition` that may invoke exactly `fns`. */
-export function workflowStateMachine(scope: Construct, definition: Record<string, unknown>, fns: Record<string, lambda.IFunction>): sfn.StateMachine {
+export function workflowStateMachine(
+  scope: Construct,
+  definition: Record<string, unknown>,
+  fns: Record<string, lambda.IFunction>,
+): sfn.StateMachine {
   const stack = Stack.of(scope);
   const logGroup = new logs.LogGroup(scope, "Logs", { retention: logs.RetentionDays.THREE_MONTHS });
   const machine = new sfn.StateMachine(scope, "StateMachine", {
@@ -70,12 +82,21 @@ export function workflowStateMachine(scope: Construct, definition: Record<string
       "Invoking a function by any version or alias of that one function is what lambda:InvokeFunction on its ARN with :* means.",
     );
   }
-  acknowledge(machine.role, "AwsSolutions-IAM5[Resource::*]", "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions.");
+  acknowledge(
+    machine.role,
+    "AwsSolutions-IAM5[Resource::*]",
+    "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions.",
+  );
   return machine;
 }
 
 export const LAMBDA_TRANSIENT_RETRY = {
-  ErrorEquals: ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
+  ErrorEquals: [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+  ],
   IntervalSeconds: 2,
   BackoffRate: 2,
   MaxAttempts: 6,

@@ -14,7 +14,14 @@ export class Workflows extends Construct {
   readonly postSync: PostSync;
   readonly restore: Restore;
 
-  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, queue: ManifestQueue, distribution?: IDistribution) {
+  constructor(
+    scope: Construct,
+    id: string,
+    env: EnvironmentConfig,
+    storage: Storage,
+    queue: ManifestQueue,
+    distribution?: IDistribution,
+  ) {
     super(scope, id);
     this.postSync = new PostSync(this, "PostSync", env, storage, distribution);
     this.restore = new Restore(this, "Restore", env, storage, queue, this.postSync.stateMachine);

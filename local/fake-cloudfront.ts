@@ -33,7 +33,7 @@ export const CLOUDFRONT_RULES = {
 } as const;
 
 /** RFC 1738 §2.2 "unsafe" characters, which CloudFront wants encoded; "%" is handled apart (it may start an escape). */
-const UNSAFE = new Set([..." <>\"#{}|\\^~[]`"]);
+const UNSAFE = new Set([...' <>"#{}|\\^~[]`']);
 
 /** An error as the SDK throws it for a service error: an Error whose name is the service's error code. */
 export class CloudFrontError extends Error {
@@ -80,7 +80,11 @@ export class FakeCloudFront implements InvalidationService {
     this.#completeAfterMs = options.completeAfterMs ?? 200;
   }
 
-  async createInvalidation(input: { distributionId: string; paths: string[]; callerReference: string }): Promise<{ id: string; status: InvalidationStatus }> {
+  async createInvalidation(input: {
+    distributionId: string;
+    paths: string[];
+    callerReference: string;
+  }): Promise<{ id: string; status: InvalidationStatus }> {
     const call: InvalidationCall = { ...input, paths: [...input.paths], at: new Date() };
     try {
       const invalidation = this.#accept(call);
@@ -92,9 +96,14 @@ export class FakeCloudFront implements InvalidationService {
     }
   }
 
-  async getInvalidation(input: { distributionId: string; id: string }): Promise<{ id: string; status: InvalidationStatus }> {
+  async getInvalidation(input: {
+    distributionId: string;
+    id: string;
+  }): Promise<{ id: string; status: InvalidationStatus }> {
     this.#requireDistribution(input.distributionId);
-    const invalidation = this.#invalidations.find((i) => i.distributionId === input.distributionId && i.id === input.id);
+    const invalidation = this.#invalidations.find(
+      (i) => i.distributionId === input.distributionId && i.id === input.id,
+    );
     if (!invalidation) throw new CloudFrontError("NoSuchInvalidation", "The specified invalidation does not exist.");
     return { id: invalidation.id, status: this.#status(invalidation) };
   }
@@ -114,17 +123,31 @@ export class FakeCloudFront implements InvalidationService {
   #accept(call: InvalidationCall): Invalidation {
     this.#requireDistribution(call.distributionId);
     if (call.paths.length > CLOUDFRONT_RULES.maxPathsPerRequest) {
-      throw new CloudFrontError("BatchTooLarge", `Invalidation batch specified is too large: ${call.paths.length} paths, at most ${CLOUDFRONT_RULES.maxPathsPerRequest}.`);
+      throw new CloudFrontError(
+        "BatchTooLarge",
+        `Invalidation batch specified is too large: ${call.paths.length} paths, at most ${CLOUDFRONT_RULES.maxPathsPerRequest}.`,
+      );
     }
-    if (call.paths.length === 0) throw new CloudFrontError("InvalidArgument", "An invalidation batch needs at least one path.");
+    if (call.paths.length === 0)
+      throw new CloudFrontError("InvalidArgument", "An invalidation batch needs at least one path.");
     if (call.callerReference === "") throw new CloudFrontError("InvalidArgument", "CallerReference must not be empty.");
-    const invalid = call.paths.map((path) => [path, pathProblem(path)] as const).filter(([, problem]) => problem !== undefined);
+    const invalid = call.paths
+      .map((path) => [path, pathProblem(path)] as const)
+      .filter(([, problem]) => problem !== undefined);
     if (invalid.length > 0) {
-      const detail = invalid.slice(0, 5).map(([path, problem]) => `${JSON.stringify(path)} (${problem})`).join(", ");
-      throw new CloudFrontError("InvalidArgument", `Your request contains one or more invalid invalidation paths: ${detail}`);
+      const detail = invalid
+        .slice(0, 5)
+        .map(([path, problem]) => `${JSON.stringify(path)} (${problem})`)
+        .join(", ");
+      throw new CloudFrontError(
+        "InvalidArgument",
+        `Your request contains one or more invalid invalidation paths: ${detail}`,
+      );
     }
 
-    const earlier = this.#invalidations.find((i) => i.distributionId === call.distributionId && i.callerReference === call.callerReference);
+    const earlier = this.#invalidations.find(
+      (i) => i.distributionId === call.distributionId && i.callerReference === call.callerReference,
+    );
     if (earlier) {
       const same = earlier.paths.length === call.paths.length && earlier.paths.every((p, i) => p === call.paths[i]);
       if (same) return earlier;
@@ -134,8 +157,13 @@ export class FakeCloudFront implements InvalidationService {
       );
     }
 
-    const inProgress = this.#invalidations.filter((i) => i.distributionId === call.distributionId && this.#status(i) === "InProgress");
-    const count = (paths: string[]) => ({ wildcards: paths.filter(isWildcard).length, files: paths.filter((p) => !isWildcard(p)).length });
+    const inProgress = this.#invalidations.filter(
+      (i) => i.distributionId === call.distributionId && this.#status(i) === "InProgress",
+    );
+    const count = (paths: string[]) => ({
+      wildcards: paths.filter(isWildcard).length,
+      files: paths.filter((p) => !isWildcard(p)).length,
+    });
     const running = count(inProgress.flatMap((i) => i.paths));
     const wanted = count(call.paths);
     if (running.files + wanted.files > CLOUDFRONT_RULES.maxFilePathsInProgress) {
@@ -180,7 +208,8 @@ function pathProblem(path: string): string | undefined {
   if (star !== -1 && star !== path.length - 1) return "* is allowed only as the last character";
   for (const char of path) {
     const code = char.codePointAt(0)!;
-    if (code < 0x21 || code > 0x7e) return `unencoded ${code > 0x7e ? "non-ASCII" : "control or space"} character U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+    if (code < 0x21 || code > 0x7e)
+      return `unencoded ${code > 0x7e ? "non-ASCII" : "control or space"} character U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
     if (UNSAFE.has(char)) return `unencoded unsafe character ${char}`;
   }
   if (/%(?![0-9A-Fa-f]{2})/.test(path)) return "% that does not start a %XX escape";

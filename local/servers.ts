@@ -100,7 +100,8 @@ async function loadFauxqsInternals(): Promise<FauxqsInternals> {
     PersistenceManager: persistence.PersistenceManager,
   };
   for (const [name, value] of Object.entries(internals)) {
-    if (typeof value !== "function") throw new Error(`fauxqs no longer provides ${name} where local/servers.ts expects it`);
+    if (typeof value !== "function")
+      throw new Error(`fauxqs no longer provides ${name} where local/servers.ts expects it`);
   }
   return internals as FauxqsInternals;
 }

@@ -12,6 +12,8 @@ export interface SqsEventSourceOptions {
   queueUrl: string;
   queueArn: string;
   region: string;
+  // Lambda's SQS handlers may resolve to nothing: every record of the batch succeeded.
+  // biome-ignore lint/suspicious/noConfusingVoidType: the Lambda handler contract is `Promise<SQSBatchResponse | void>`
   handler: (event: SQSEvent) => Promise<SQSBatchResponse | void>;
   /** Records per invocation (Lambda's BatchSize): 1–10, or up to 10,000 with a batching window of at least 1 s. */
   batchSize?: number;
@@ -99,7 +101,8 @@ export function startSqsEventSource(options: SqsEventSourceOptions): SqsEventSou
         const wait = Math.min(20, Math.floor(remainingMs / 1000));
         const more = await receive(Math.min(batchSize - batch.length, MAX_RECEIVE_BATCH), wait);
         batch.push(...more);
-        if (more.length === 0 && wait === 0) await sleep(Math.min(remainingMs, 100), undefined, { signal: abort.signal });
+        if (more.length === 0 && wait === 0)
+          await sleep(Math.min(remainingMs, 100), undefined, { signal: abort.signal });
       }
     } catch (err) {
       if (!abort.signal.aborted) onError(err);

@@ -24,7 +24,12 @@ const dynamoPort = Number(process.env.SITESYNC_LOCAL_DYNAMODB_PORT ?? 4567);
 const logger = createLogger();
 mkdirSync(dataDir, { recursive: true });
 // The handler's per-message lines would drown the summary; its warnings and errors still show.
-const stack = await startLocalStack({ dataDir: join(dataDir, "servers"), s3Port, dynamoPort, logger: createLogger({ level: "warn" }) });
+const stack = await startLocalStack({
+  dataDir: join(dataDir, "servers"),
+  s3Port,
+  dynamoPort,
+  logger: createLogger({ level: "warn" }),
+});
 let exitCode = 0;
 try {
   // The same configuration file a host would have, pointed at the local stack.
@@ -34,7 +39,9 @@ try {
     `${JSON.stringify({ root: siteDir, stateDir: join(dataDir, "agent-state"), ...stack.agentSettings() }, null, 2)}\n`,
   );
   const config = loadConfig(configPath);
-  console.log(`Local stack: S3 and SQS at ${stack.servers.endpoints.s3}, DynamoDB at ${stack.servers.endpoints.dynamodb}`);
+  console.log(
+    `Local stack: S3 and SQS at ${stack.servers.endpoints.s3}, DynamoDB at ${stack.servers.endpoints.dynamodb}`,
+  );
   console.log(`Syncing ${siteDir} (the agent's config: ${configPath})\n`);
 
   const apply = stack.startApply();
@@ -52,7 +59,8 @@ try {
   }
   if (result.postSyncExecutionArn) {
     const execution = await stack.postSync.server.waitForExecution(result.postSyncExecutionArn, 300_000);
-    if (execution.status !== "SUCCEEDED") throw new Error(`PostSync ${execution.status}: ${execution.error} ${execution.cause}`);
+    if (execution.status !== "SUCCEEDED")
+      throw new Error(`PostSync ${execution.status}: ${execution.error} ${execution.cause}`);
     const cloudFront = stack.postSync.cloudFront;
     const paths = cloudFront?.allPaths() ?? [];
     console.log(

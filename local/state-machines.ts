@@ -17,13 +17,19 @@ const LOCAL_ACCOUNT = "000000000000";
 const LOCAL_REGION = "us-east-1";
 
 /** The definition of a workflow with tokens resolved: GetAtt Arn → a local Lambda ARN naming the logical id. */
-export function workflowDefinition(template: CfnTemplate, name: WorkflowName): { id: string; definition: Record<string, unknown> } {
+export function workflowDefinition(
+  template: CfnTemplate,
+  name: WorkflowName,
+): { id: string; definition: Record<string, unknown> } {
   const found = Object.entries(template.Resources).filter(
     ([id, r]) => r.Type === "AWS::StepFunctions::StateMachine" && id.startsWith(`Workflows${name}`),
   );
   if (found.length !== 1) throw new Error(`template has ${found.length} state machines named Workflows${name}*`);
   const [id, resource] = found[0]!;
-  return { id, definition: JSON.parse(resolveTokens(resource.Properties?.DefinitionString)) as Record<string, unknown> };
+  return {
+    id,
+    definition: JSON.parse(resolveTokens(resource.Properties?.DefinitionString)) as Record<string, unknown>,
+  };
 }
 
 function resolveTokens(value: unknown): string {
@@ -48,26 +54,35 @@ function resolveTokens(value: unknown): string {
 }
 
 /** Every Task state (inside Map and Parallel too) mapped to the handler of the function it invokes. */
-function taskOverrides(definition: Record<string, unknown>, handlers: TaskHandlers): Record<string, (input: never) => Promise<never>> {
+function taskOverrides(
+  definition: Record<string, unknown>,
+  handlers: TaskHandlers,
+): Record<string, (input: never) => Promise<never>> {
   const overrides: Record<string, (input: never) => Promise<never>> = {};
   const visit = (states: Record<string, Record<string, unknown>>) => {
     for (const [stateName, state] of Object.entries(states)) {
       if (state.Type === "Task") {
-        const fn = String((state.Parameters as Record<string, unknown> | undefined)?.FunctionName ?? state.Resource ?? "");
+        const fn = String(
+          (state.Parameters as Record<string, unknown> | undefined)?.FunctionName ?? state.Resource ?? "",
+        );
         const logicalId = fn.slice(fn.lastIndexOf(":") + 1);
         const handler = Object.entries(handlers).find(([prefix]) => logicalId.startsWith(prefix))?.[1];
         if (!handler) throw new Error(`no local handler for Task state "${stateName}" (${fn})`);
         const isInvoke = String(state.Resource).startsWith("arn:aws:states:::lambda:invoke");
         // The lambda:invoke integration wraps the function's answer as { Payload, StatusCode }.
         overrides[stateName] = (async (input: unknown) => {
-          const payload = isInvoke ? (input as { Payload?: unknown }).Payload ?? input : input;
+          const payload = isInvoke ? ((input as { Payload?: unknown }).Payload ?? input) : input;
           const output = await handler(payload);
           return (isInvoke ? { Payload: output, StatusCode: 200 } : output) as never;
         }) as (input: never) => Promise<never>;
       }
-      const processor = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, Record<string, unknown>> } | undefined;
+      const processor = (state.ItemProcessor ?? state.Iterator) as
+        | { States?: Record<string, Record<string, unknown>> }
+        | undefined;
       if (processor?.States) visit(processor.States);
-      for (const branch of (state.Branches as Array<{ States: Record<string, Record<string, unknown>> }> | undefined) ?? []) visit(branch.States);
+      for (const branch of (state.Branches as Array<{ States: Record<string, Record<string, unknown>> }> | undefined) ??
+        [])
+        visit(branch.States);
     }
   };
   visit(definition.States as Record<string, Record<string, unknown>>);

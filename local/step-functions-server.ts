@@ -60,7 +60,7 @@ const HOST = "127.0.0.1";
 const MAX_INPUT_BYTES = 256 * 1024;
 // StartExecution: a name must not contain whitespace, < > { } [ ], ? *, " # % \ ^ | ~ ` $ & , ; : /, or control
 // characters (U+0000-001F, U+007F-009F); it has 1 to 80 characters.
-const FORBIDDEN_IN_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:\/\u0000-\u001f\u007f-\u009f]/;
+const FORBIDDEN_IN_NAME = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/;
 
 /** An error the SDK deserializes by its __type into the exception class of that name. */
 class ServiceError extends Error {
@@ -89,20 +89,27 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
     StartExecution(request) {
       const stateMachineArn = requiredString(request, "stateMachineArn");
       const machine = options.machines[stateMachineArn];
-      if (!machine) throw new ServiceError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${stateMachineArn}'`);
+      if (!machine)
+        throw new ServiceError("StateMachineDoesNotExist", `State Machine Does Not Exist: '${stateMachineArn}'`);
       const name = request.name === undefined ? randomUUID() : requiredString(request, "name");
       if (name.length < 1 || name.length > 80 || FORBIDDEN_IN_NAME.test(name)) {
         throw new ServiceError("InvalidName", `Invalid Name: '${name}'`);
       }
       const input = request.input === undefined ? "{}" : requiredString(request, "input");
       if (Buffer.byteLength(input, "utf8") > MAX_INPUT_BYTES) {
-        throw new ServiceError("ValidationException", `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`);
+        throw new ServiceError(
+          "ValidationException",
+          `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`,
+        );
       }
       let parsed: unknown;
       try {
         parsed = JSON.parse(input);
       } catch (err) {
-        throw new ServiceError("InvalidExecutionInput", `Invalid State Machine Execution Input: '${errorMessage(err)}'`);
+        throw new ServiceError(
+          "InvalidExecutionInput",
+          `Invalid State Machine Execution Input: '${errorMessage(err)}'`,
+        );
       }
       const executionArn = `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${name}`;
       const existing = executions.get(executionArn);
@@ -111,7 +118,14 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
         if (d.status === "RUNNING" && d.input === input) return { executionArn, startDate: epochSeconds(d.startDate) };
         throw new ServiceError("ExecutionAlreadyExists", `Execution Already Exists: '${executionArn}'`);
       }
-      const execution = newExecution({ executionArn, stateMachineArn, name, status: "RUNNING", startDate: new Date(), input });
+      const execution = newExecution({
+        executionArn,
+        stateMachineArn,
+        name,
+        status: "RUNNING",
+        startDate: new Date(),
+        input,
+      });
       executions.set(executionArn, execution);
       run(execution, machine, parsed);
       return { executionArn, startDate: epochSeconds(execution.description.startDate) };
@@ -134,7 +148,9 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       // Newest first, as the service lists them.
       const listed = [...executions.values()]
         .map((e) => e.description)
-        .filter((d) => d.stateMachineArn === stateMachineArn && (statusFilter === undefined || d.status === statusFilter))
+        .filter(
+          (d) => d.stateMachineArn === stateMachineArn && (statusFilter === undefined || d.status === statusFilter),
+        )
         .sort((a, b) => b.startDate.getTime() - a.startDate.getTime());
       return {
         executions: listed.map((d) => ({
@@ -174,7 +190,11 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
         await Promise.race([Promise.all(running.map((e) => e.ended)), grace]);
         clearTimeout(timer);
         for (const e of running) {
-          e.end({ status: "ABORTED", error: "States.Aborted", cause: `the local Step Functions server stopped after ${stopGraceMs} ms` });
+          e.end({
+            status: "ABORTED",
+            error: "States.Aborted",
+            cause: `the local Step Functions server stopped after ${stopGraceMs} ms`,
+          });
         }
         await new Promise<void>((resolve, reject) => {
           server.close((err) => (err ? reject(err) : resolve()));
@@ -189,7 +209,10 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       if (!execution) throw new Error(`no execution ${executionArn}`);
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`execution ${executionArn} still RUNNING after ${timeoutMs} ms`)), timeoutMs);
+        timer = setTimeout(
+          () => reject(new Error(`execution ${executionArn} still RUNNING after ${timeoutMs} ms`)),
+          timeoutMs,
+        );
       });
       try {
         await Promise.race([execution.ended, timeout]);
@@ -227,7 +250,11 @@ function run(execution: Execution, machine: StateMachineConfig, input: unknown):
       ),
     (err: unknown) =>
       // States.Runtime is the service's name for an execution that failed outside any state's own error.
-      execution.end({ status: "FAILED", error: "States.Runtime", cause: `the local executor failed: ${errorMessage(err)}` }),
+      execution.end({
+        status: "FAILED",
+        error: "States.Runtime",
+        cause: `the local executor failed: ${errorMessage(err)}`,
+      }),
   );
 }
 
@@ -263,14 +290,16 @@ async function handle(
     const name = target.startsWith("AWSStepFunctions.") ? target.slice("AWSStepFunctions.".length) : "";
     // Own properties only: "constructor" or "toString" must not answer as operations.
     const operation = Object.hasOwn(operations, name) ? operations[name] : undefined;
-    if (req.method !== "POST" || !operation) throw new ServiceError("UnknownOperationException", `unsupported operation: ${req.method} ${target}`);
+    if (req.method !== "POST" || !operation)
+      throw new ServiceError("UnknownOperationException", `unsupported operation: ${req.method} ${target}`);
     let request: unknown;
     try {
       request = JSON.parse(Buffer.concat(chunks).toString("utf8") || "{}");
     } catch (err) {
       throw new ServiceError("SerializationException", errorMessage(err));
     }
-    if (typeof request !== "object" || request === null) throw new ServiceError("SerializationException", "the request body is not a JSON object");
+    if (typeof request !== "object" || request === null)
+      throw new ServiceError("SerializationException", "the request body is not a JSON object");
     reply(res, 200, operation(request as Record<string, unknown>));
   } catch (err) {
     // AWS JSON 1.0 errors: HTTP 400 and the error's name in __type.
@@ -286,7 +315,11 @@ function reply(res: ServerResponse, status: number, body: unknown): void {
 
 function requiredString(request: Record<string, unknown>, field: string): string {
   const value = request[field];
-  if (typeof value !== "string") throw new ServiceError("ValidationException", `Value at '${field}' failed to satisfy constraint: Member must not be null`);
+  if (typeof value !== "string")
+    throw new ServiceError(
+      "ValidationException",
+      `Value at '${field}' failed to satisfy constraint: Member must not be null`,
+    );
   return value;
 }
 

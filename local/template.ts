@@ -52,7 +52,8 @@ export function localEnvironment(): EnvironmentConfig {
 
 function only(template: CfnTemplate, type: string, logicalPrefix: string): [string, Record<string, unknown>] {
   const found = Object.entries(template.Resources).filter(([id, r]) => r.Type === type && id.startsWith(logicalPrefix));
-  if (found.length !== 1) throw new Error(`template has ${found.length} ${type} resources named ${logicalPrefix}*; expected one`);
+  if (found.length !== 1)
+    throw new Error(`template has ${found.length} ${type} resources named ${logicalPrefix}*; expected one`);
   const [id, resource] = found[0]!;
   return [id, resource.Properties ?? {}];
 }
@@ -89,7 +90,8 @@ export function definitionFromTemplate(template: CfnTemplate, env: EnvironmentCo
   const [, fn] = only(template, "AWS::Lambda::Function", "ApplyFunction");
   const [, table] = only(template, "AWS::DynamoDB::Table", "StorageIndex");
   const redrive = queue.RedrivePolicy as { maxReceiveCount?: unknown } | undefined;
-  const variables = ((fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {}) as Record<string, unknown>;
+  const variables = ((fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+    {}) as Record<string, unknown>;
   const scaling = mapping.ScalingConfig as { MaximumConcurrency?: unknown } | undefined;
   const responseTypes = (mapping.FunctionResponseTypes as string[] | undefined) ?? [];
   return {
@@ -107,7 +109,10 @@ export function definitionFromTemplate(template: CfnTemplate, env: EnvironmentCo
     maximumBatchingWindowMs: num(mapping.MaximumBatchingWindowInSeconds ?? 0, "MaximumBatchingWindowInSeconds") * 1000,
     maxConcurrency: num(scaling?.MaximumConcurrency ?? 1000, "ScalingConfig.MaximumConcurrency"),
     reportBatchItemFailures: responseTypes.includes("ReportBatchItemFailures"),
-    publishRules: parsePublishRules(JSON.parse(String(variables.PUBLISH_RULES ?? "{}")), "template: apply function PUBLISH_RULES"),
+    publishRules: parsePublishRules(
+      JSON.parse(String(variables.PUBLISH_RULES ?? "{}")),
+      "template: apply function PUBLISH_RULES",
+    ),
   };
 }
 
@@ -130,7 +135,9 @@ export function functionVariables(
     const ref = (value as { Ref?: unknown } | null)?.Ref;
     const local = Object.entries(references).find(([prefix]) => typeof ref === "string" && ref.startsWith(prefix));
     if (!local) {
-      throw new Error(`template: ${logicalPrefix} ${name} is ${JSON.stringify(value)}, which the local stack does not make`);
+      throw new Error(
+        `template: ${logicalPrefix} ${name} is ${JSON.stringify(value)}, which the local stack does not make`,
+      );
     }
     return [name, local[1]];
   };

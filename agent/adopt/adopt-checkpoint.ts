@@ -57,15 +57,22 @@ export class Checkpoint<C> {
    * Opens an earlier checkpoint to continue it; undefined if there is none. A last line cut short by a
    * crash is dropped from the file, so the lines appended next start on a line of their own.
    */
-  static open<C>(stateDir: string, expected: Omit<CheckpointHeader, "checkpoint" | "runId" | "started">): { checkpoint: Checkpoint<C>; done: Array<DirectoryRecord<C>> } | undefined {
+  static open<C>(
+    stateDir: string,
+    expected: Omit<CheckpointHeader, "checkpoint" | "runId" | "started">,
+  ): { checkpoint: Checkpoint<C>; done: Array<DirectoryRecord<C>> } | undefined {
     const path = checkpointPath(stateDir);
     if (!existsSync(path)) return undefined;
     const text = readFileSync(path, "utf8");
     const end = text.lastIndexOf("\n") + 1;
     if (end < text.length) truncateSync(path, Buffer.byteLength(text.slice(0, end), "utf8"));
-    const lines = text.slice(0, end).split("\n").filter((line) => line !== "");
+    const lines = text
+      .slice(0, end)
+      .split("\n")
+      .filter((line) => line !== "");
     const header = JSON.parse(lines[0] ?? "null") as CheckpointHeader | null;
-    if (header?.checkpoint !== 1) throw new CheckpointMismatchError(`${path} is not an adoption checkpoint; remove it to start over`);
+    if (header?.checkpoint !== 1)
+      throw new CheckpointMismatchError(`${path} is not an adoption checkpoint; remove it to start over`);
     for (const field of ["bucket", "prefix", "root"] as const) {
       if (header[field] !== expected[field]) {
         throw new CheckpointMismatchError(

@@ -58,7 +58,17 @@ export interface AdoptCounts {
 }
 
 export const emptyCounts = (): AdoptCounts => ({
-  directories: 0, listed: 0, files: 0, matched: 0, unmatched: 0, orphans: 0, generated: 0, alreadyIndexed: 0, kept: 0, repeated: 0, recovered: 0,
+  directories: 0,
+  listed: 0,
+  files: 0,
+  matched: 0,
+  unmatched: 0,
+  orphans: 0,
+  generated: 0,
+  alreadyIndexed: 0,
+  kept: 0,
+  repeated: 0,
+  recovered: 0,
 });
 
 export function addCounts(into: AdoptCounts, from: AdoptCounts): void {
@@ -102,7 +112,14 @@ export async function adoptDirectory(job: AdoptJob, ctx: AdoptContext): Promise<
     listSiteDirectory(ctx.s3, ctx.bucket, listPrefix),
     readIndexDirectory(ctx.dynamodb, ctx.table, keyDir),
   ]);
-  const out: DirectoryOutcome = { counts: emptyCounts(), children: [], orphans: [], markers: [], skipped: notes.skipped, unreadable: [] };
+  const out: DirectoryOutcome = {
+    counts: emptyCounts(),
+    children: [],
+    orphans: [],
+    markers: [],
+    skipped: notes.skipped,
+    unreadable: [],
+  };
   const counts = out.counts;
   counts.repeated = listing.repeated;
 
@@ -166,11 +183,20 @@ export async function adoptDirectory(job: AdoptJob, ctx: AdoptContext): Promise<
     counts.matched++;
     const key = joinKey(keyDir, name);
     const desired: DesiredPut = {
-      op: "put", version, run: ctx.runId, size: file.size, mtime: file.mtime, contentType: contentTypeFor(key, ctx.contentTypes), source: { key: "" },
+      op: "put",
+      version,
+      run: ctx.runId,
+      size: file.size,
+      mtime: file.mtime,
+      contentType: contentTypeFor(key, ctx.contentTypes),
+      source: { key: "" },
     };
     // The object's time is when this version became the site's: what a point-in-time restore compares.
     const at = object.lastModified.toISOString();
-    writes.push({ write: { kind: "desired", key, desired }, keepPublished: { version, at, run: ctx.runId, copies: [] } });
+    writes.push({
+      write: { kind: "desired", key, desired },
+      keepPublished: { version, at, run: ctx.runId, copies: [] },
+    });
     writes.push({ write: { kind: "history", key, desired, at } });
   }
   if (counts.matched > 0) writes.push({ write: { kind: "historyDir", dir: keyDir } });
@@ -234,7 +260,11 @@ export async function adoptDirectory(job: AdoptJob, ctx: AdoptContext): Promise<
   return out;
 }
 
-async function readIndexDirectory(ddb: DynamoDBClient, table: string, dir: string): Promise<{ files: Map<string, IndexFile>; dirs: Set<string> }> {
+async function readIndexDirectory(
+  ddb: DynamoDBClient,
+  table: string,
+  dir: string,
+): Promise<{ files: Map<string, IndexFile>; dirs: Set<string> }> {
   const files = new Map<string, IndexFile>();
   const dirs = new Set<string>();
   for await (const page of queryDirectory(ddb, table, dir)) {

@@ -17,7 +17,11 @@ export const DEFAULT_FUDGE_SECONDS = 1200;
 export const MAX_PAGE_READ_BYTES = 16 * 1024 * 1024;
 
 /** `mtime` is nanoseconds since the epoch as a decimal string (core/mtime.ts). */
-export function isPublished(file: { size: number; mtime: string }, object: ListedObject, fudgeSeconds: number): boolean {
+export function isPublished(
+  file: { size: number; mtime: string },
+  object: ListedObject,
+  fudgeSeconds: number,
+): boolean {
   if (file.size !== object.size) return false;
   const limitNs = (BigInt(object.lastModified.getTime()) + BigInt(Math.round(fudgeSeconds * 1000))) * 1_000_000n;
   return BigInt(file.mtime) <= limitNs;

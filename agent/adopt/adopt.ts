@@ -21,7 +21,14 @@ import { ConfigError, RetryableError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
 import { newRunId } from "../../core/run-id.ts";
 import { Checkpoint, type JobRecord } from "./adopt-checkpoint.ts";
-import { addCounts, adoptDirectory, emptyCounts, type AdoptContext, type AdoptCounts, type AdoptJob } from "./adopt-directory.ts";
+import {
+  addCounts,
+  adoptDirectory,
+  emptyCounts,
+  type AdoptContext,
+  type AdoptCounts,
+  type AdoptJob,
+} from "./adopt-directory.ts";
 import { DEFAULT_FUDGE_SECONDS } from "./adopt-rules.ts";
 import type { AgentConfig } from "../config.ts";
 import { acquireLock } from "../lock.ts";
@@ -119,18 +126,32 @@ interface Findings {
   unreadable: AdoptResult["unreadable"];
 }
 
-async function adoptLocked(config: AgentConfig, clients: AwsClients, logger: Logger, options: Settings, started: number): Promise<AdoptResult> {
+async function adoptLocked(
+  config: AgentConfig,
+  clients: AwsClients,
+  logger: Logger,
+  options: Settings,
+  started: number,
+): Promise<AdoptResult> {
   const dryRun = options.dryRun === true;
   const findings: Findings = { totals: emptyCounts(), orphanSample: [], skipped: [], unreadable: [] };
   const { checkpoint, runId, done } = openCheckpoint(config, logger, options, started, findings);
-  logger.info(dryRun ? "adopting (dry run)" : "adopting", { runId, bucket: config.siteBucket, prefix: config.prefix, root: config.root });
+  logger.info(dryRun ? "adopting (dry run)" : "adopting", {
+    runId,
+    bucket: config.siteBucket,
+    prefix: config.prefix,
+    root: config.root,
+  });
   await walkBucketAndTree(config, clients, logger, options, { runId, checkpoint, done, findings, started });
   const { totals } = findings;
   if (totals.repeated > 0 || totals.recovered > 0) {
-    logger.warn("the bucket's listing did not come in S3 order: repeated keys were counted once, skipped ones found by HeadObject", {
-      repeated: totals.repeated,
-      recovered: totals.recovered,
-    });
+    logger.warn(
+      "the bucket's listing did not come in S3 order: repeated keys were counted once, skipped ones found by HeadObject",
+      {
+        repeated: totals.repeated,
+        recovered: totals.recovered,
+      },
+    );
   }
   const result: AdoptResult = {
     runId,
@@ -185,11 +206,15 @@ function openCheckpoint(
       addCounts(findings.totals, record.counts);
       sampleOrphans(findings, record.orphans);
     }
-    logger.info("resuming an interrupted adoption", { runId: previous.checkpoint.header.runId, directoriesDone: done.size });
+    logger.info("resuming an interrupted adoption", {
+      runId: previous.checkpoint.header.runId,
+      directoriesDone: done.size,
+    });
     return { checkpoint: previous.checkpoint, runId: previous.checkpoint.header.runId, done };
   }
   if (options.resume) logger.warn("no interrupted adoption to resume; starting from the beginning");
-  else if (Checkpoint.exists(config.stateDir)) logger.warn("an interrupted adoption's checkpoint exists; starting over (--resume continues it)");
+  else if (Checkpoint.exists(config.stateDir))
+    logger.warn("an interrupted adoption's checkpoint exists; starting over (--resume continues it)");
   const header = { checkpoint: 1 as const, runId, ...where, started: new Date(started).toISOString() };
   return { checkpoint: Checkpoint.create<AdoptCounts>(config.stateDir, header), runId, done };
 }
@@ -204,7 +229,13 @@ async function walkBucketAndTree(
   clients: AwsClients,
   logger: Logger,
   options: Settings,
-  state: { runId: string; checkpoint: Checkpoint<AdoptCounts> | undefined; done: Map<string, JobRecord[]>; findings: Findings; started: number },
+  state: {
+    runId: string;
+    checkpoint: Checkpoint<AdoptCounts> | undefined;
+    done: Map<string, JobRecord[]>;
+    findings: Findings;
+    started: number;
+  },
 ): Promise<void> {
   const { runId, checkpoint, done, findings, started } = state;
   const dryRun = options.dryRun === true;
@@ -300,8 +331,14 @@ function writeOrphanList(stateDir: string, checkpoint: Checkpoint<AdoptCounts>):
   return path;
 }
 
-const toRecord = (job: AdoptJob): JobRecord => ({ relDir: job.relDir, ...(job.path ? { path: job.path.toString("base64") } : {}) });
-const fromRecord = (record: JobRecord): AdoptJob => ({ relDir: record.relDir, ...(record.path !== undefined ? { path: Buffer.from(record.path, "base64") } : {}) });
+const toRecord = (job: AdoptJob): JobRecord => ({
+  relDir: job.relDir,
+  ...(job.path ? { path: job.path.toString("base64") } : {}),
+});
+const fromRecord = (record: JobRecord): AdoptJob => ({
+  relDir: record.relDir,
+  ...(record.path !== undefined ? { path: Buffer.from(record.path, "base64") } : {}),
+});
 
 /** Why deleting the orphans would be a mistake (an unmounted volume, a wrong root or prefix), if it would. */
 function deleteGuard(config: AgentConfig, counts: AdoptCounts): string | undefined {
@@ -375,11 +412,17 @@ async function queueDeletes(
       (p) => logger.progress(`queued ${p.deletes}/${plan.counts.delete} deletions`),
     );
     await endSending(clients, config.table, runId);
-    const deletion: AdoptDeletion = { runId, queued: stats.deletes, entriesSent: stats.entriesSent, messagesSent: stats.messagesSent };
+    const deletion: AdoptDeletion = {
+      runId,
+      queued: stats.deletes,
+      entriesSent: stats.entriesSent,
+      messagesSent: stats.messagesSent,
+    };
     const settled = await settleRuns(clients, config, logger, [
       { ...run, status: "sent", sent: stats.entriesSent, messages: stats.messagesSent, changePages: stats.changePages },
     ]);
-    if (settled.failed.length > 0) throw new PostSyncStartError(`adoption ${runId} queued its deletions, but ${settled.failed[0]!.error}`);
+    if (settled.failed.length > 0)
+      throw new PostSyncStartError(`adoption ${runId} queued its deletions, but ${settled.failed[0]!.error}`);
     const started = settled.started[0];
     if (started) deletion.postSyncExecutionArn = started.executionArn;
     return deletion;
@@ -391,8 +434,14 @@ async function queueDeletes(
 export function formatAdoptSummary(r: AdoptResult): string {
   const lines: string[] = [];
   const where = `s3://${r.bucket}/${r.prefix}`;
-  lines.push(r.dryRun ? `Dry run: adopting ${where} would do the following; nothing was changed.` : `Adopted ${where} (run ${r.runId}${r.resumed ? ", resumed" : ""})`);
-  lines.push(`  listed     ${r.listed} keys in ${r.directories} directories, ${r.seconds.toFixed(1)} s (${Math.round(r.keysPerSecond)} keys/s)`);
+  lines.push(
+    r.dryRun
+      ? `Dry run: adopting ${where} would do the following; nothing was changed.`
+      : `Adopted ${where} (run ${r.runId}${r.resumed ? ", resumed" : ""})`,
+  );
+  lines.push(
+    `  listed     ${r.listed} keys in ${r.directories} directories, ${r.seconds.toFixed(1)} s (${Math.round(r.keysPerSecond)} keys/s)`,
+  );
   lines.push(`  matched    ${r.matched} files ${r.dryRun ? "would be indexed" : "indexed"} as published`);
   lines.push(`  to upload  ${r.unmatched} files differ from the bucket or are not in it; the next sync uploads them`);
   lines.push(`  generated  ${r.generated} listing pages recognised`);
@@ -407,11 +456,15 @@ export function formatAdoptSummary(r: AdoptResult): string {
           : "";
   lines.push(`  orphans    ${r.orphans} keys have no file in the tree${orphanFate ? `: ${orphanFate}` : ""}`);
   for (const key of r.orphanSample.slice(0, 10)) lines.push(`               ${key}`);
-  if (r.orphans > 10) lines.push(`               … and ${r.orphans - 10} more${r.orphanList ? ` (all in ${r.orphanList})` : ""}`);
-  if (r.alreadyIndexed > 0) lines.push(`  indexed    ${r.alreadyIndexed} keys or files were already in the index (left to sync)`);
+  if (r.orphans > 10)
+    lines.push(`               … and ${r.orphans - 10} more${r.orphanList ? ` (all in ${r.orphanList})` : ""}`);
+  if (r.alreadyIndexed > 0)
+    lines.push(`  indexed    ${r.alreadyIndexed} keys or files were already in the index (left to sync)`);
   if (r.kept > 0) lines.push(`  kept       ${r.kept} keys excluded, skipped or unreadable in the tree (never judged)`);
   if (r.repeated + r.recovered > 0) {
-    lines.push(`  listing    ${r.repeated} keys listed twice (counted once), ${r.recovered} skipped by the listing (found by HeadObject)`);
+    lines.push(
+      `  listing    ${r.repeated} keys listed twice (counted once), ${r.recovered} skipped by the listing (found by HeadObject)`,
+    );
   }
   if (r.unreadable.length > 0) lines.push(`  unreadable ${r.unreadable.length} (their keys are kept)`);
   if (r.skipped.length > 0) lines.push(`  skipped    ${r.skipped.length} (links, special files, unusable names)`);

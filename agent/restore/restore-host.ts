@@ -475,7 +475,8 @@ class PlanPages {
     if (part.sitePrefix !== sitePrefix) {
       return `a plan for the site prefix "${part.sitePrefix}"; this host syncs "${sitePrefix}"`;
     }
-    const head = (this.head ??= part);
+    this.head ??= part;
+    const head = this.head;
     if (part.restoreId !== head.restoreId) {
       return `a plan of restore ${part.restoreId}; this run applies restore ${head.restoreId}: run again to apply it`;
     }

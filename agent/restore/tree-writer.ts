@@ -130,11 +130,7 @@ export class TreeDirectory {
    * Writes `name` through a temporary file beside it, renamed into place: filled by `fill`, with the given
    * mtime. Returns the written file's status (its mtime as the file system stored it).
    */
-  async writeFile(
-    name: string,
-    mtimeSeconds: number,
-    fill: (file: FileHandle) => Promise<void>,
-  ): Promise<BigIntStats> {
+  async writeFile(name: string, mtimeSeconds: number, fill: (file: FileHandle) => Promise<void>): Promise<BigIntStats> {
     await this.options.onWriteStep?.("directory", this.display(name).toString());
     const temp = `.${name.slice(0, 100)}.sitesync-restore-${process.pid}-${Math.random().toString(36).slice(2)}`;
     const file = await open(this.at(temp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);

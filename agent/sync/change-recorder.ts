@@ -30,7 +30,8 @@ export class ChangeRecorder {
     const writes: Array<Promise<void>> = [];
     for (let i = 0; i < changes.length; i += CHANGES_PER_PAGE) {
       const page: ChangePage = { puts: [], deletes: [] };
-      for (const { op, key } of changes.slice(i, i + CHANGES_PER_PAGE)) (op === "put" ? page.puts : page.deletes).push(key);
+      for (const { op, key } of changes.slice(i, i + CHANGES_PER_PAGE))
+        (op === "put" ? page.puts : page.deletes).push(key);
       const n = this.#next++;
       writes.push(putJson(this.#s3, this.#bucket, changePageKey(this.#runId, n), page).then(() => this.#onPage(n)));
     }

@@ -62,9 +62,18 @@ export async function diffTree(
   notes: ScanNotes,
   deletions: DeletionTally,
 ): Promise<DiffStats> {
-  const stats: DiffStats = { directories: 0, files: 0, bytes: 0, indexedFiles: 0, unchanged: 0, inFlight: 0, unreadable: [] };
+  const stats: DiffStats = {
+    directories: 0,
+    files: 0,
+    bytes: 0,
+    indexedFiles: 0,
+    unchanged: 0,
+    inFlight: 0,
+    unreadable: [],
+  };
   const excluded = createExcluder(options.policy);
-  const keyDir = (relDir: string) => (relDir === "" ? prefixDir(options.prefix) : joinKey(prefixDir(options.prefix), relDir));
+  const keyDir = (relDir: string) =>
+    relDir === "" ? prefixDir(options.prefix) : joinKey(prefixDir(options.prefix), relDir);
   const relKey = (relDir: string, name: string) => joinKey(relDir, name);
   const fullKey = (relDir: string, name: string) => `${options.prefix}${relKey(relDir, name)}`;
   const runState = (runId: string) => options.runs.state(runId);
@@ -78,7 +87,9 @@ export async function diffTree(
     await options.runs.load(unpublishedRuns(indexed));
     if (scan && !scan.ok) {
       if (job.relDir === "" && scan.missing) {
-        throw new RootMissingError(`the tree to publish, ${options.root.toString()}, does not exist: is the volume mounted?`);
+        throw new RootMissingError(
+          `the tree to publish, ${options.root.toString()}, does not exist: is the volume mounted?`,
+        );
       }
       // An unreadable directory keeps everything the index holds for it: never a delete. What an earlier
       // run left unsent beneath it is still re-sent: its bytes were staged when they could be read.
@@ -127,7 +138,13 @@ export async function diffTree(
       stats.indexedFiles += 1;
       deletions.count(relKey(job.relDir, x.name), false);
     }
-    await act(job, x.name, undefined, x.file, decide({ kind: "unreadable", reason: "directory not readable" }, x.file, runState));
+    await act(
+      job,
+      x.name,
+      undefined,
+      x.file,
+      decide({ kind: "unreadable", reason: "directory not readable" }, x.file, runState),
+    );
   };
 
   const mergeEntry = async (
@@ -189,7 +206,12 @@ export async function diffTree(
         });
         return;
       case "delete":
-        await plan.write({ op: "delete", key, reason: decision.reason, ...(file?.published ? { published: file.published } : {}) });
+        await plan.write({
+          op: "delete",
+          key,
+          reason: decision.reason,
+          ...(file?.published ? { published: file.published } : {}),
+        });
         return;
       case "resend":
         await plan.write({ op: "resend", key, desired: file!.desired, reason: decision.reason });
@@ -214,7 +236,8 @@ export async function diffTree(
 function unpublishedRuns(entries: DirectoryEntry[]): Set<string> {
   const runs = new Set<string>();
   for (const x of entries) {
-    if (x.kind === "file" && !x.file.generated && x.file.published?.version !== x.file.desired.version) runs.add(x.file.desired.run);
+    if (x.kind === "file" && !x.file.generated && x.file.published?.version !== x.file.desired.version)
+      runs.add(x.file.desired.run);
   }
   return runs;
 }

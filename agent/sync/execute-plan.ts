@@ -70,7 +70,16 @@ export async function executePlan(
  */
 class PlanExecution {
   readonly stats: PublishStats = {
-    staged: 0, stagedBytes: 0, packs: 0, largeObjects: 0, deletes: 0, resent: 0, entriesSent: 0, messagesSent: 0, changePages: 0, left: [],
+    staged: 0,
+    stagedBytes: 0,
+    packs: 0,
+    largeObjects: 0,
+    deletes: 0,
+    resent: 0,
+    entriesSent: 0,
+    messagesSent: 0,
+    changePages: 0,
+    left: [],
   };
   readonly #clients: Clients;
   readonly #options: PublishOptions;
@@ -170,7 +179,11 @@ class PlanExecution {
         }
         this.stats.staged += 1;
         this.stats.stagedBytes += result.size;
-        const desired = this.#desiredPut(op, result.size, result.mtime, { key: this.#pack.key, offset: 0, length: result.size });
+        const desired = this.#desiredPut(op, result.size, result.mtime, {
+          key: this.#pack.key,
+          offset: 0,
+          length: result.size,
+        });
         this.#pack.add({ op, desired }, result.bytes);
         const limits = this.#options.pack;
         if (this.#pack.files.length >= limits.maxFiles || this.#pack.bytes >= limits.maxBytes - limits.largeFileBytes) {
@@ -185,12 +198,19 @@ class PlanExecution {
     this.#tasks.add(
       this.#uploads.run(async () => {
         const key = objectKey(this.#options.runId, op.key);
-        const result = await stageLargeFile(this.#clients.s3, this.#options.versionBucket, key, Buffer.from(op.path, "base64"));
+        const result = await stageLargeFile(
+          this.#clients.s3,
+          this.#options.versionBucket,
+          key,
+          Buffer.from(op.path, "base64"),
+        );
         if (!result.ok) return this.#leave(op.key, result);
         this.stats.staged += 1;
         this.stats.largeObjects += 1;
         this.stats.stagedBytes += result.size;
-        await this.#commit([{ key: op.key, desired: this.#desiredPut(op, result.size, result.mtime, { key }), published: op.published }]);
+        await this.#commit([
+          { key: op.key, desired: this.#desiredPut(op, result.size, result.mtime, { key }), published: op.published },
+        ]);
       }),
     );
   }
@@ -219,8 +239,16 @@ class PlanExecution {
     this.#deletes = [];
     if (batch.length === 0) return;
     const { runId } = this.#options;
-    const tombstones = batch.map((d) => ({ key: d.key, desired: { op: "delete" as const, version: runId, run: runId }, published: d.published }));
-    this.#tasks.add(this.#commit(tombstones).then(() => void (this.stats.deletes += batch.length)));
+    const tombstones = batch.map((d) => ({
+      key: d.key,
+      desired: { op: "delete" as const, version: runId, run: runId },
+      published: d.published,
+    }));
+    this.#tasks.add(
+      this.#commit(tombstones).then(() => {
+        this.stats.deletes += batch.length;
+      }),
+    );
   }
 
   /**
@@ -236,7 +264,9 @@ class PlanExecution {
     this.#tasks.add(
       (async () => {
         const moved = await Promise.all(
-          batch.map((r) => this.#indexUpdates.run(() => setDesiredRun(dynamodb, table, r.key, r.desired.version, runId))),
+          batch.map((r) =>
+            this.#indexUpdates.run(() => setDesiredRun(dynamodb, table, r.key, r.desired.version, runId)),
+          ),
         );
         const still = batch.filter((_, i) => moved[i]);
         await this.#send(still.map((r) => toEntry(r.key, r.desired)));
@@ -284,7 +314,15 @@ class PlanExecution {
 
   #desiredPut(op: PutOp, size: number, mtime: string, source: DesiredPut["source"]): DesiredPut {
     const { runId, contentTypes } = this.#options;
-    return { op: "put", version: runId, run: runId, size, mtime, contentType: contentTypeFor(op.key, contentTypes), source };
+    return {
+      op: "put",
+      version: runId,
+      run: runId,
+      size,
+      mtime,
+      contentType: contentTypeFor(op.key, contentTypes),
+      source,
+    };
   }
 
   #leave(key: string, failure: ReadFailure): void {

@@ -4,6 +4,7 @@
 // Policy for what is not a regular file or a directory: symbolic links are never followed (a link could
 // publish files from outside the tree, or loop) and are skipped, like sockets, FIFOs and devices; the
 // skip is counted and logged at debug level. A skipped name is absent as far as the site is concerned.
+import type { Dirent } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import picomatch from "picomatch";
 import { compareUtf8, decodeName, joinKey, keyProblem, MAX_KEY_BYTES } from "../../core/keys.ts";
@@ -27,9 +28,7 @@ export interface ScanNotes {
   skipped: Array<{ key: string; reason: string }>;
 }
 
-export type DirectoryScan =
-  | { ok: true; entries: ScannedEntry[] }
-  | { ok: false; missing: boolean; reason: string };
+export type DirectoryScan = { ok: true; entries: ScannedEntry[] } | { ok: false; missing: boolean; reason: string };
 
 export function createExcluder(policy: ScanPolicy): (relPath: string, name: string) => boolean {
   const globs = policy.exclude.length > 0 ? picomatch(policy.exclude, { dot: true }) : () => false;
@@ -51,12 +50,16 @@ export async function scanDirectory(
   excluded: (relPath: string, name: string) => boolean,
   notes: ScanNotes,
 ): Promise<DirectoryScan> {
-  let dirents;
+  let dirents: Dirent<Buffer>[];
   try {
     dirents = await readdir(dirPath, { encoding: "buffer", withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return { ok: false, missing: code === "ENOENT" || code === "ENOTDIR", reason: `${code ?? "error"}: ${(err as Error).message}` };
+    return {
+      ok: false,
+      missing: code === "ENOENT" || code === "ENOTDIR",
+      reason: `${code ?? "error"}: ${(err as Error).message}`,
+    };
   }
   const seen = new Map<string, string>();
   const candidates: Array<{ name: string; path: Buffer; type: "file" | "dir" | "other" | "unknown" }> = [];
@@ -65,9 +68,20 @@ export async function scanDirectory(
     const { name } = decodeName(nameBytes, policy.nameEncoding);
     const relPath = joinKey(relDir, name);
     if (excluded(relPath, name)) continue;
-    const type = dirent.isFile() ? "file" : dirent.isDirectory() ? "dir" : dirent.isSymbolicLink() ? "other" : dirent.isBlockDevice() || dirent.isCharacterDevice() || dirent.isFIFO() || dirent.isSocket() ? "other" : "unknown";
+    const type = dirent.isFile()
+      ? "file"
+      : dirent.isDirectory()
+        ? "dir"
+        : dirent.isSymbolicLink()
+          ? "other"
+          : dirent.isBlockDevice() || dirent.isCharacterDevice() || dirent.isFIFO() || dirent.isSocket()
+            ? "other"
+            : "unknown";
     if (type === "other") {
-      notes.skipped.push({ key: relPath, reason: dirent.isSymbolicLink() ? "symbolic link (never followed)" : "not a regular file" });
+      notes.skipped.push({
+        key: relPath,
+        reason: dirent.isSymbolicLink() ? "symbolic link (never followed)" : "not a regular file",
+      });
       continue;
     }
     const problem = type === "dir" ? directoryProblem(joinKey(keyDir, name)) : keyProblem(joinKey(keyDir, name));
@@ -77,7 +91,10 @@ export async function scanDirectory(
     }
     const earlier = seen.get(name);
     if (earlier !== undefined) {
-      notes.skipped.push({ key: relPath, reason: `name decodes to the same key as another file (${earlier}); rename one of them` });
+      notes.skipped.push({
+        key: relPath,
+        reason: `name decodes to the same key as another file (${earlier}); rename one of them`,
+      });
       continue;
     }
     seen.set(name, nameBytes.toString("hex"));
@@ -88,7 +105,8 @@ export async function scanDirectory(
     if (c.type === "dir") return { kind: "dir", name: c.name, path: c.path };
     try {
       const st = await lstat(c.path, { bigint: true });
-      if (st.isFile()) return { kind: "file", name: c.name, path: c.path, size: Number(st.size), mtime: mtimeFromNs(st.mtimeNs) };
+      if (st.isFile())
+        return { kind: "file", name: c.name, path: c.path, size: Number(st.size), mtime: mtimeFromNs(st.mtimeNs) };
       if (st.isDirectory()) {
         const problem = directoryProblem(joinKey(keyDir, c.name));
         if (!problem) return { kind: "dir", name: c.name, path: c.path };
@@ -101,7 +119,13 @@ export async function scanDirectory(
       const code = (err as NodeJS.ErrnoException).code;
       // Gone between readdir and lstat: simply absent. Anything else: unreadable, never a delete.
       if (code === "ENOENT") return undefined;
-      return { kind: "unreadable", name: c.name, path: c.path, isDir: false, reason: `${code}: ${(err as Error).message}` };
+      return {
+        kind: "unreadable",
+        name: c.name,
+        path: c.path,
+        isDir: false,
+        reason: `${code}: ${(err as Error).message}`,
+      };
     }
   });
   const list = entries.filter((e): e is ScannedEntry => e !== undefined);

@@ -5,8 +5,8 @@
 //
 // A file is published only as read whole and unchanged: its size and mtime are taken before and after the
 // read, and a file that changed meanwhile is read again, then left for the next run.
-import { constants } from "node:fs";
-import { open } from "node:fs/promises";
+import { type BigIntStats, constants } from "node:fs";
+import { type FileHandle, open } from "node:fs/promises";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { uploadStagedObject } from "../../aws/version-store-uploads.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
@@ -24,7 +24,7 @@ const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBL
 /** Reads a whole file, verifying it did not change during the read. Refuses files over `maxBytes`. */
 export async function readStable(path: Buffer, maxBytes: number): Promise<ReadResult> {
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(path, READ_FLAGS);
     } catch (err) {
@@ -45,13 +45,18 @@ export async function readStable(path: Buffer, maxBytes: number): Promise<ReadRe
       await handle.close();
     }
   }
-  return { ok: false, reason: "unstable", detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run` };
+  return {
+    ok: false,
+    reason: "unstable",
+    detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run`,
+  };
 }
 
 function failure(err: unknown): ReadFailure {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === "ENOENT") return { ok: false, reason: "vanished", detail: "deleted before it could be read" };
-  if (code === "ELOOP") return { ok: false, reason: "vanished", detail: "replaced by a symbolic link, which is never followed" };
+  if (code === "ELOOP")
+    return { ok: false, reason: "vanished", detail: "replaced by a symbolic link, which is never followed" };
   return { ok: false, reason: "unreadable", detail: `${code ?? "error"}: ${(err as Error).message}` };
 }
 
@@ -89,21 +94,16 @@ export class PackBuilder<T> {
  * Streams a large file into its own object in the version store (multipart above one part). Returns the
  * size and mtime it was read at, or why it was not staged.
  */
-export async function stageLargeFile(
-  s3: S3Client,
-  bucket: string,
-  key: string,
-  path: Buffer,
-): Promise<StageResult> {
+export async function stageLargeFile(s3: S3Client, bucket: string, key: string, path: Buffer): Promise<StageResult> {
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(path, READ_FLAGS);
     } catch (err) {
       return failure(err);
     }
     try {
-      let before;
+      let before: BigIntStats;
       try {
         before = await handle.stat({ bigint: true });
       } catch (err) {
@@ -124,7 +124,7 @@ export async function stageLargeFile(
         if (readError !== undefined) return failure(readError);
         throw err;
       }
-      let after;
+      let after: BigIntStats;
       try {
         after = await handle.stat({ bigint: true });
       } catch (err) {
@@ -137,5 +137,9 @@ export async function stageLargeFile(
       await handle.close();
     }
   }
-  return { ok: false, reason: "unstable", detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run` };
+  return {
+    ok: false,
+    reason: "unstable",
+    detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run`,
+  };
 }

@@ -74,7 +74,9 @@ async function syncLocked(
   const open = await listOpenRuns(clients.dynamodb, config.table, config.prefix);
   const crashed = open.filter((r) => r.status === "running").map((r) => r.runId);
   if (crashed.length > 0) {
-    logger.warn("earlier runs stopped before they finished sending; their unsent entries will be sent again", { runs: crashed });
+    logger.warn("earlier runs stopped before they finished sending; their unsent entries will be sent again", {
+      runs: crashed,
+    });
   }
 
   const planPath = join(config.stateDir, `plan-${runId}.jsonl`);
@@ -99,7 +101,10 @@ async function syncLocked(
           },
           directoryConcurrency: config.concurrency.directories,
           runs: new RunStates(clients, config.table, config.resendAfterMinutes * 60_000, open),
-          onProgress: (s) => logger.progress(`scanned ${s.directories} directories, ${s.files} files; planned ${plan.counts.put} uploads, ${plan.counts.delete} deletions`),
+          onProgress: (s) =>
+            logger.progress(
+              `scanned ${s.directories} directories, ${s.files} files; planned ${plan.counts.put} uploads, ${plan.counts.delete} deletions`,
+            ),
         },
         plan,
         notes,
@@ -153,7 +158,10 @@ async function syncLocked(
             pack: config.pack,
           },
           logger,
-          (p) => logger.progress(`staged ${p.staged}/${counts.put} files (${formatBytes(p.stagedBytes)}), sent ${p.entriesSent} entries in ${p.messagesSent} messages`),
+          (p) =>
+            logger.progress(
+              `staged ${p.staged}/${counts.put} files (${formatBytes(p.stagedBytes)}), sent ${p.entriesSent} entries in ${p.messagesSent} messages`,
+            ),
         );
       } catch (err) {
         // The run stays open and "running": the next run re-sends whatever this one indexed but did not
@@ -165,10 +173,21 @@ async function syncLocked(
     }
     const toSettle = [...open];
     if (publish) {
-      toSettle.push({ ...run, status: "sent", sent: publish.entriesSent, messages: publish.messagesSent, changePages: publish.changePages });
+      toSettle.push({
+        ...run,
+        status: "sent",
+        sent: publish.entriesSent,
+        messages: publish.messagesSent,
+        changePages: publish.changePages,
+      });
     }
     const settled = await settleRuns(clients, { ...config }, logger, toSettle);
-    await putHeartbeat(clients.dynamodb, config.table, { prefix: config.prefix, runId, finished: new Date().toISOString(), host: hostname() });
+    await putHeartbeat(clients.dynamodb, config.table, {
+      prefix: config.prefix,
+      runId,
+      finished: new Date().toISOString(),
+      host: hostname(),
+    });
     const own = settled.failed.find((f) => f.runId === runId);
     if (own) throw new PostSyncStartError(`run ${runId} was sent, but ${own.error}; the next run starts it`);
     const postSync = settled.started.find((s) => s.runId === runId)?.executionArn;
@@ -193,7 +212,9 @@ function checkDeleteGuard(config: AgentConfig, deletions: DeletionTally, force: 
     config.deleteGuard,
   );
   if (!verdict.allowed) {
-    throw new SafetyGuardError(`${verdict.reason}. Nothing was changed. Check the tree; run with --force if the deletions are meant.`);
+    throw new SafetyGuardError(
+      `${verdict.reason}. Nothing was changed. Check the tree; run with --force if the deletions are meant.`,
+    );
   }
 }
 

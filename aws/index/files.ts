@@ -4,7 +4,7 @@
 // directory with one Query.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { HostPlanFile } from "../../core/host-plan.ts";
-import type { Desired, DesiredPut, IndexFile, Published } from "../../core/index-record.ts";
+import type { DesiredPut, IndexFile, Published } from "../../core/index-record.ts";
 import {
   desiredMtimeUpdate,
   desiredRunUpdate,
@@ -20,9 +20,6 @@ import {
 } from "./items.ts";
 import { batchWrite, deleteIf, getItem, getItems, putIf, queryPages, updateIf } from "./table.ts";
 import type { DirectoryEntry, IndexWrite, ListingRecord } from "./records.ts";
-
-
-
 
 // ---- reads ----
 

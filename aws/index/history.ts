@@ -3,13 +3,12 @@
 // the keys of a directory is read here too, by the rules of core/restore-rules.ts, so the site restore
 // (Lambda) and the host restore (agent) agree on what a point in time means.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { Desired, IndexFile } from "../../core/index-record.ts";
+import type { IndexFile } from "../../core/index-record.ts";
 import { decideRestore, versionAsOf, type KeyVersion, type RestoreAction } from "../../core/restore-rules.ts";
 import { readFiles } from "./files.ts";
 import { historyDir, historyDirsQuery, historyQuery, historyVersion } from "./items.ts";
 import { queryAll } from "./table.ts";
 import type { HistoryVersion } from "./records.ts";
-
 
 /** Every retained version of every key of one directory, oldest first per key. */
 export async function queryHistory(ddb: DynamoDBClient, table: string, dir: string): Promise<HistoryVersion[]> {

@@ -27,10 +27,6 @@ import {
 import { batchWrite, getItem, putItem, queryAll, updateIf, updateItem } from "./table.ts";
 import type { Heartbeat, RunProgress, RunRecord } from "./records.ts";
 
-
-
-
-
 export async function putRun(ddb: DynamoDBClient, table: string, run: RunRecord): Promise<void> {
   await putItem(ddb, table, runItem(run));
 }

@@ -26,7 +26,8 @@ export function landscape(random: Random, width: number, height: number): Indexe
   const horizon = height * 0.55;
   const shore = height * 0.78;
   const sun = { x: width * (0.2 + 0.6 * random.next()), y: horizon * (0.3 + 0.4 * random.next()), r: height * 0.09 };
-  const wave = (x: number, frequency: number, phase: number): number => Math.sin((x / width) * Math.PI * frequency + phase);
+  const wave = (x: number, frequency: number, phase: number): number =>
+    Math.sin((x / width) * Math.PI * frequency + phase);
   const [f1, p1, f2, p2] = [2 + 3 * random.next(), 6 * random.next(), 1 + 2 * random.next(), 6 * random.next()];
 
   return drawImage(width, height, palette, (x, y) => {
@@ -74,7 +75,9 @@ export function tiles(random: Random, width: number, height: number): IndexedIma
  * cell drawn as a `scale` x `scale` block. Index 0 is the background, which callers may make transparent.
  */
 export function sprite(random: Random, cells: number, scale: number, background: string): IndexedImage {
-  const ink = hex(`#${random.int(0x20, 0xd0).toString(16).padStart(2, "0")}${random.int(0x40, 0xc0).toString(16).padStart(2, "0")}${random.int(0x60, 0xe0).toString(16).padStart(2, "0")}`);
+  const ink = hex(
+    `#${random.int(0x20, 0xd0).toString(16).padStart(2, "0")}${random.int(0x40, 0xc0).toString(16).padStart(2, "0")}${random.int(0x60, 0xe0).toString(16).padStart(2, "0")}`,
+  );
   const accent = hex(BRAND.sand);
   const half = Math.ceil(cells / 2);
   const grid = Array.from({ length: cells * half }, () => (random.next() < 0.5 ? 0 : random.next() < 0.8 ? 1 : 2));

@@ -5,7 +5,15 @@ import { ARTICLE_TITLES, GUIDES, MONTHS, PRODUCTS, RELEASES_2024 } from "./catal
 import { RELEASE_NOTES_PATH, releaseAnchor } from "./docs.ts";
 import { OFFSITE_PHOTO, galleryImages } from "./gallery.ts";
 import { BASE_URL, SITE_NAME, encodePath, escapeHtml, type Href, type Site } from "./site.ts";
-import { COMPANY_SENTENCES, ENGINEERING_SENTENCES, PRODUCT_SENTENCES, TEAM, paragraph, randomFor, type TeamMember } from "./text.ts";
+import {
+  COMPANY_SENTENCES,
+  ENGINEERING_SENTENCES,
+  PRODUCT_SENTENCES,
+  TEAM,
+  paragraph,
+  randomFor,
+  type TeamMember,
+} from "./text.ts";
 
 export const CAFE_POST_PATH = "blog/café-menü.html";
 
@@ -25,7 +33,10 @@ const YEARS = [2022, 2023, 2024];
 const ARTICLE_MONTHS = [1, 2, 3, 4, 5, 6, 7, 9, 10, 12];
 
 function slugify(title: string): string {
-  return title.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "");
+  return title
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-|-$/g, "");
 }
 
 function postPath(year: number, month: number, title: string): string {
@@ -42,7 +53,10 @@ function isoDate(post: Post): string {
 
 /** Company news reads differently from engineering posts, so the two draw on different sentence pools. */
 function isCompanyNews(post: Post): boolean {
-  return post.kind !== "article" || /year in review|looking back|offsite|notes from|customers|generally available/i.test(post.title);
+  return (
+    post.kind !== "article" ||
+    /year in review|looking back|offsite|notes from|customers|generally available/i.test(post.title)
+  );
 }
 
 /** All posts, newest first. The order decides the previous/next links and the feed. */
@@ -52,16 +66,43 @@ export function blogPosts(): Post[] {
     const random = randomFor(`blog/${year}`);
     MONTHS.forEach((name, index) => {
       const title = `Monthly round-up: ${name} ${year}`;
-      posts.push({ path: postPath(year, index + 1, title), title, year, month: index + 1, day: 28, author: random.pick(TEAM), summary: `What happened at ${SITE_NAME} in ${name} ${year}.`, kind: "roundup" });
+      posts.push({
+        path: postPath(year, index + 1, title),
+        title,
+        year,
+        month: index + 1,
+        day: 28,
+        author: random.pick(TEAM),
+        summary: `What happened at ${SITE_NAME} in ${name} ${year}.`,
+        kind: "roundup",
+      });
     });
     (ARTICLE_TITLES[year] ?? []).forEach((title, index) => {
       const month = ARTICLE_MONTHS[index] ?? 12;
-      posts.push({ path: postPath(year, month, title), title, year, month, day: random.int(3, 25), author: random.pick(TEAM), summary: random.pick([...PRODUCT_SENTENCES, ...ENGINEERING_SENTENCES]), kind: "article" });
+      posts.push({
+        path: postPath(year, month, title),
+        title,
+        year,
+        month,
+        day: random.int(3, 25),
+        author: random.pick(TEAM),
+        summary: random.pick([...PRODUCT_SENTENCES, ...ENGINEERING_SENTENCES]),
+        kind: "article",
+      });
     });
   }
   const hannah = TEAM.find((member) => member.slug === "hannah-weiss") ?? TEAM[0];
   if (!hannah) throw new Error("the team is empty");
-  posts.push({ path: CAFE_POST_PATH, title: "The new café menu (Menü) at the Zurich office", year: 2024, month: 6, day: 12, author: hannah, summary: "Birchermüesli, Rösti and a proper café crème: the office café has a new menu.", kind: "office" });
+  posts.push({
+    path: CAFE_POST_PATH,
+    title: "The new café menu (Menü) at the Zurich office",
+    year: 2024,
+    month: 6,
+    day: 12,
+    author: hannah,
+    summary: "Birchermüesli, Rösti and a proper café crème: the office café has a new menu.",
+    kind: "office",
+  });
   return posts.sort((a, b) => isoDate(b).localeCompare(isoDate(a)) || a.path.localeCompare(b.path));
 }
 
@@ -78,7 +119,10 @@ function roundupBody(post: Post, posts: Post[], href: Href): string {
   const releases = post.year === 2024 ? RELEASES_2024.filter((r) => r.month === monthName) : [];
   const guide = random.pick(GUIDES);
   const items = [
-    ...releases.map((r) => `<li>We released <a href="${href(`${RELEASE_NOTES_PATH}#${releaseAnchor(r.version)}`)}">Tidepool ${r.version}</a>.</li>`),
+    ...releases.map(
+      (r) =>
+        `<li>We released <a href="${href(`${RELEASE_NOTES_PATH}#${releaseAnchor(r.version)}`)}">Tidepool ${r.version}</a>.</li>`,
+    ),
     ...articles.map((p) => `<li>On the blog: <a href="${href(p.path)}">${escapeHtml(p.title)}</a>.</li>`),
     `<li>From the docs: <a href="${href(`docs/guides/${guide.slug}.html`)}">${escapeHtml(guide.title)}</a>. ${escapeHtml(guide.summary)}</li>`,
     `<li>${escapeHtml(random.pick(COMPANY_SENTENCES))}</li>`,
@@ -143,7 +187,12 @@ function addPost(site: Site, post: Post, index: number, posts: Post[]): void {
   const crumbs: [string, string][] = [["Blog", "blog/index.html"]];
   if (post.kind !== "office") crumbs.push([String(post.year), `blog/${post.year}/index.html`]);
   site.page(post.path, (href) => {
-    const body = post.kind === "roundup" ? roundupBody(post, posts, href) : post.kind === "office" ? cafeBody(href) : articleBody(post, href);
+    const body =
+      post.kind === "roundup"
+        ? roundupBody(post, posts, href)
+        : post.kind === "office"
+          ? cafeBody(href)
+          : articleBody(post, href);
     return {
       title: post.title,
       description: post.summary,
@@ -178,7 +227,13 @@ function addArchives(site: Site, posts: Post[]): void {
 <p>News, engineering notes and monthly round-ups. Subscribe with the <a href="${href("blog/feed.xml")}">RSS feed</a>.</p>
 ${YEARS.slice()
   .reverse()
-  .map((year) => `<h2><a href="${href(`blog/${year}/index.html`)}">${year}</a></h2>\n${postList(posts.filter((p) => p.year === year), href)}`)
+  .map(
+    (year) =>
+      `<h2><a href="${href(`blog/${year}/index.html`)}">${year}</a></h2>\n${postList(
+        posts.filter((p) => p.year === year),
+        href,
+      )}`,
+  )
   .join("\n")}`,
   }));
 
@@ -189,7 +244,10 @@ ${YEARS.slice()
       section: "blog",
       styles: ["css/blog.css"],
       crumbs: [["Blog", "blog/index.html"]],
-      body: `<h1>${year}</h1>\n${postList(posts.filter((p) => p.year === year), href)}`,
+      body: `<h1>${year}</h1>\n${postList(
+        posts.filter((p) => p.year === year),
+        href,
+      )}`,
     }));
   }
 }
@@ -222,7 +280,9 @@ ${items.join("\n")}
 
 export function addBlog(site: Site): void {
   const posts = blogPosts();
-  posts.forEach((post, index) => addPost(site, post, index, posts));
+  posts.forEach((post, index) => {
+    addPost(site, post, index, posts);
+  });
   addArchives(site, posts);
   site.add("blog/feed.xml", feed(posts));
 }

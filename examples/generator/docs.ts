@@ -30,10 +30,17 @@ function sidebar(current: string, href: Href): string {
   const group = (heading: string, links: [string, string][]): string =>
     `<h2>${heading}</h2>\n<ul>\n${links.map(link).join("\n")}\n</ul>`;
   return `<nav class="docs-sidebar" aria-label="Documentation">
-${group("Overview", [["docs/index.html", "Documentation home"], [RELEASE_NOTES_PATH, "Release notes 2024"]])}
+${group("Overview", [
+  ["docs/index.html", "Documentation home"],
+  [RELEASE_NOTES_PATH, "Release notes 2024"],
+])}
 ${group("Getting started", GETTING_STARTED)}
 ${group("Guides", [["docs/guides/index.html", "All guides"], ...GUIDES.map((g): [string, string] => [guidePath(g), g.title])])}
-${group("API reference", [["docs/api/index.html", "Overview"], ["docs/api/v1/index.html", "Version 1"], ["docs/api/v1/endpoints/index.html", "Endpoints"]])}
+${group("API reference", [
+  ["docs/api/index.html", "Overview"],
+  ["docs/api/v1/index.html", "Version 1"],
+  ["docs/api/v1/endpoints/index.html", "Endpoints"],
+])}
 </nav>`;
 }
 
@@ -61,7 +68,13 @@ const GETTING_STARTED_CRUMBS: [string, string][] = [DOCS_CRUMB, ["Getting starte
 const API_CRUMBS: [string, string][] = [DOCS_CRUMB, ["API", "docs/api/index.html"], ["v1", "docs/api/v1/index.html"]];
 
 function addDocsHome(site: Site): void {
-  docsPage(site, "docs/index.html", "Documentation", "Install, configure and operate Tidepool.", [], (href) => `
+  docsPage(
+    site,
+    "docs/index.html",
+    "Documentation",
+    "Install, configure and operate Tidepool.",
+    [],
+    (href) => `
 <h1>Documentation</h1>
 <p>Everything you need to install, configure and operate Tidepool, from a laptop to a fleet of replicas.</p>
 <ul class="cards">
@@ -75,19 +88,35 @@ function addDocsHome(site: Site): void {
   <li><a href="${href("downloads/c++ guide.pdf")}">Tidepool for C++ teams</a> (PDF)</li>
   <li><a href="${href("downloads/quick-reference.pdf")}">Command quick reference</a> (PDF)</li>
   <li><a href="${href(JAPANESE_OVERVIEW_PATH)}" hreflang="ja">日本語の概要</a> (Japanese overview, plain text)</li>
-</ul>`);
+</ul>`,
+  );
 }
 
 function addGettingStarted(site: Site): void {
   const random = randomFor("docs/getting-started");
-  docsPage(site, "docs/getting-started/index.html", "Getting started", "From zero to a cached build.", [DOCS_CRUMB], (href) => `
+  docsPage(
+    site,
+    "docs/getting-started/index.html",
+    "Getting started",
+    "From zero to a cached build.",
+    [DOCS_CRUMB],
+    (href) => `
 <h1>Getting started</h1>
 <p>${paragraph(random, PRODUCT_SENTENCES, 2, 3)}</p>
 <ol>
-${GETTING_STARTED.slice(1).map(([path, label]) => `  <li><a href="${href(path)}">${label}</a></li>`).join("\n")}
-</ol>`);
+${GETTING_STARTED.slice(1)
+  .map(([path, label]) => `  <li><a href="${href(path)}">${label}</a></li>`)
+  .join("\n")}
+</ol>`,
+  );
 
-  docsPage(site, "docs/getting-started/installation.html", "Installation", "Install the Tidepool server and client.", GETTING_STARTED_CRUMBS, (href) => `
+  docsPage(
+    site,
+    "docs/getting-started/installation.html",
+    "Installation",
+    "Install the Tidepool server and client.",
+    GETTING_STARTED_CRUMBS,
+    (href) => `
 <h1>Installation</h1>
 <p>Tidepool ships as a single binary for Linux, macOS and Windows, and as a container image.</p>
 <h2 id="linux">Linux</h2>
@@ -97,9 +126,16 @@ ${code("brew install brightwater/tap/tidepool")}
 <h2 id="docker">Docker</h2>
 ${code("docker run -d -p 7420:7420 -v tidepool-data:/var/lib/tidepool example/tidepool:3.6")}
 <p class="note">Verify every download against <a href="${href("downloads/checksums.txt")}">checksums.txt</a> before installing it.</p>
-<p>Next: <a href="${href("docs/getting-started/quickstart.html")}">Quickstart</a>.</p>`);
+<p>Next: <a href="${href("docs/getting-started/quickstart.html")}">Quickstart</a>.</p>`,
+  );
 
-  docsPage(site, "docs/getting-started/quickstart.html", "Quickstart", "Cache your first build in ten minutes.", GETTING_STARTED_CRUMBS, (href) => `
+  docsPage(
+    site,
+    "docs/getting-started/quickstart.html",
+    "Quickstart",
+    "Cache your first build in ten minutes.",
+    GETTING_STARTED_CRUMBS,
+    (href) => `
 <h1>Quickstart</h1>
 <ol>
   <li>Start the server: ${code("tidepool serve --data /var/lib/tidepool")}</li>
@@ -107,9 +143,16 @@ ${code("docker run -d -p 7420:7420 -v tidepool-data:/var/lib/tidepool example/ti
   <li>Run your build through the client, twice: ${code("tidepool wrap -- make -j8\ntidepool wrap -- make -j8   # the second run is served from the cache")}</li>
 </ol>
 <p>${paragraph(random, DOCS_SENTENCES, 2, 3)}</p>
-<p>Next: <a href="${href("docs/getting-started/configuration.html")}">Configuration</a>.</p>`);
+<p>Next: <a href="${href("docs/getting-started/configuration.html")}">Configuration</a>.</p>`,
+  );
 
-  docsPage(site, "docs/getting-started/configuration.html", "Configuration", "The tidepool.yaml file and its settings.", GETTING_STARTED_CRUMBS, (href) => `
+  docsPage(
+    site,
+    "docs/getting-started/configuration.html",
+    "Configuration",
+    "The tidepool.yaml file and its settings.",
+    GETTING_STARTED_CRUMBS,
+    (href) => `
 <h1>Configuration</h1>
 <p>The server reads <code>/etc/tidepool/tidepool.yaml</code>. A complete, commented example is in
 <a href="${href("downloads/tidepool-sample.yaml")}">tidepool-sample.yaml</a>.</p>
@@ -125,9 +168,16 @@ ${code("docker run -d -p 7420:7420 -v tidepool-data:/var/lib/tidepool example/ti
 </table>
 <p>${paragraph(random, DOCS_SENTENCES, 2, 3)}</p>
 <p>See also: <a href="${href("docs/guides/storage-backends.html")}">Storage backends</a>,
-<a href="${href("docs/guides/cache-eviction.html")}">Cache eviction</a>.</p>`);
+<a href="${href("docs/guides/cache-eviction.html")}">Cache eviction</a>.</p>`,
+  );
 
-  docsPage(site, "docs/getting-started/first-project.html", "Your first project", "Set up a real project with CI.", GETTING_STARTED_CRUMBS, (href) => `
+  docsPage(
+    site,
+    "docs/getting-started/first-project.html",
+    "Your first project",
+    "Set up a real project with CI.",
+    GETTING_STARTED_CRUMBS,
+    (href) => `
 <h1>Your first project</h1>
 <p>${paragraph(random, PRODUCT_SENTENCES, 2, 3)}</p>
 <h2>Give CI a read-only token</h2>
@@ -135,21 +185,38 @@ ${code("tidepool token create --project web --read-only --ttl 720h")}
 <p>Store the token as a CI secret, then follow the <a href="${href("docs/guides/ci-integration.html")}">CI integration guide</a>.</p>
 <h2>Check the hit rate</h2>
 <p>After a day of builds, ask the <a href="${href("docs/api/v1/endpoints/get-cache-stats.html")}">cache statistics endpoint</a>
-or open the dashboard. ${paragraph(random, DOCS_SENTENCES, 1, 2)}</p>`);
+or open the dashboard. ${paragraph(random, DOCS_SENTENCES, 1, 2)}</p>`,
+  );
 }
 
 function addGuides(site: Site): void {
-  docsPage(site, "docs/guides/index.html", "Guides", "Task-focused guides for Tidepool operators.", [DOCS_CRUMB], (href) => `
+  docsPage(
+    site,
+    "docs/guides/index.html",
+    "Guides",
+    "Task-focused guides for Tidepool operators.",
+    [DOCS_CRUMB],
+    (href) => `
 <h1>Guides</h1>
 <ul class="cards">
 ${GUIDES.map((g) => `  <li class="card"><h3><a href="${href(guidePath(g))}">${escapeHtml(g.title)}</a></h3><p>${escapeHtml(g.summary)}</p></li>`).join("\n")}
-</ul>`);
+</ul>`,
+  );
 
   GUIDES.forEach((guide) => {
     const random = randomFor(guidePath(guide));
-    const related = random.sample(GUIDES.filter((g) => g !== guide), 2);
+    const related = random.sample(
+      GUIDES.filter((g) => g !== guide),
+      2,
+    );
     const endpoint = random.pick(ENDPOINTS);
-    docsPage(site, guidePath(guide), guide.title, guide.summary, [DOCS_CRUMB, ["Guides", "docs/guides/index.html"]], (href) => `
+    docsPage(
+      site,
+      guidePath(guide),
+      guide.title,
+      guide.summary,
+      [DOCS_CRUMB, ["Guides", "docs/guides/index.html"]],
+      (href) => `
 <h1>${escapeHtml(guide.title)}</h1>
 <p class="lead">${escapeHtml(guide.summary)}</p>
 <p>${paragraph(random, DOCS_SENTENCES)}</p>
@@ -160,7 +227,8 @@ ${code(guide.example)}
 <ul>
 ${related.map((g) => `  <li><a href="${href(guidePath(g))}">${escapeHtml(g.title)}</a></li>`).join("\n")}
   <li>API: <a href="${href(endpointPath(endpoint))}">${escapeHtml(endpoint.title)}</a></li>
-</ul>`);
+</ul>`,
+    );
   });
 }
 
@@ -169,16 +237,29 @@ function methodBadge(endpoint: Endpoint): string {
 }
 
 function addApiReference(site: Site): void {
-  docsPage(site, "docs/api/index.html", "API reference", "Automate Tidepool over HTTP.", [DOCS_CRUMB], (href) => `
+  docsPage(
+    site,
+    "docs/api/index.html",
+    "API reference",
+    "Automate Tidepool over HTTP.",
+    [DOCS_CRUMB],
+    (href) => `
 <h1>API reference</h1>
 <p>The HTTP API manages projects, artifacts, tokens and users. Every request carries a token:</p>
 ${code('curl -H "Authorization: Bearer $TIDEPOOL_TOKEN" https://cache.example.com/v1/projects')}
 <table>
   <thead><tr><th>Version</th><th>Status</th></tr></thead>
   <tbody><tr><td><a href="${href("docs/api/v1/index.html")}">v1</a></td><td>Stable since Tidepool 3.0</td></tr></tbody>
-</table>`);
+</table>`,
+  );
 
-  docsPage(site, "docs/api/v1/index.html", "API v1", "Conventions of version 1 of the HTTP API.", [DOCS_CRUMB, ["API", "docs/api/index.html"]], (href) => `
+  docsPage(
+    site,
+    "docs/api/v1/index.html",
+    "API v1",
+    "Conventions of version 1 of the HTTP API.",
+    [DOCS_CRUMB, ["API", "docs/api/index.html"]],
+    (href) => `
 <h1>API version 1</h1>
 <p>Requests and responses are JSON unless noted. Lists are paginated with an opaque <code>cursor</code>.</p>
 <h2>Errors</h2>
@@ -192,16 +273,24 @@ ${code('curl -H "Authorization: Bearer $TIDEPOOL_TOKEN" https://cache.example.co
     <tr><td>429</td><td>Rate limited; retry after the number of seconds in <code>Retry-After</code>.</td></tr>
   </tbody>
 </table>
-<p>All <a href="${href("docs/api/v1/endpoints/index.html")}">${ENDPOINTS.length} endpoints</a> are listed on one page.</p>`);
+<p>All <a href="${href("docs/api/v1/endpoints/index.html")}">${ENDPOINTS.length} endpoints</a> are listed on one page.</p>`,
+  );
 
-  docsPage(site, "docs/api/v1/endpoints/index.html", "Endpoints", "Every endpoint of API v1.", API_CRUMBS, (href) => `
+  docsPage(
+    site,
+    "docs/api/v1/endpoints/index.html",
+    "Endpoints",
+    "Every endpoint of API v1.",
+    API_CRUMBS,
+    (href) => `
 <h1>Endpoints</h1>
 <table>
   <thead><tr><th>Method</th><th>Path</th><th>Description</th></tr></thead>
   <tbody>
 ${ENDPOINTS.map((e) => `    <tr><td>${methodBadge(e)}</td><td><a href="${href(endpointPath(e))}"><code>${escapeHtml(e.path)}</code></a></td><td>${escapeHtml(e.summary)}</td></tr>`).join("\n")}
   </tbody>
-</table>`);
+</table>`,
+  );
 
   for (const endpoint of ENDPOINTS) addEndpoint(site, endpoint);
 }
@@ -209,7 +298,8 @@ ${ENDPOINTS.map((e) => `    <tr><td>${methodBadge(e)}</td><td><a href="${href(en
 function addEndpoint(site: Site, endpoint: Endpoint): void {
   const crumbs: [string, string][] = [...API_CRUMBS, ["Endpoints", "docs/api/v1/endpoints/index.html"]];
   const example = `curl -X ${endpoint.method} -H "Authorization: Bearer $TIDEPOOL_TOKEN" \\\n  https://cache.example.com${endpoint.path.replace("{id}", "prj_7Hq2").replace("{digest}", "sha256:9f2c4e1b")}`;
-  const response = typeof endpoint.response === "string" ? endpoint.response : JSON.stringify(endpoint.response, null, 2);
+  const response =
+    typeof endpoint.response === "string" ? endpoint.response : JSON.stringify(endpoint.response, null, 2);
   const params =
     endpoint.params.length === 0
       ? "<p>None.</p>"
@@ -219,7 +309,13 @@ function addEndpoint(site: Site, endpoint: Endpoint): void {
 ${endpoint.params.map(([name, type, text]) => `    <tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(type)}</td><td>${escapeHtml(text)}</td></tr>`).join("\n")}
   </tbody>
 </table>`;
-  docsPage(site, endpointPath(endpoint), endpoint.title, endpoint.summary, crumbs, (href) => `
+  docsPage(
+    site,
+    endpointPath(endpoint),
+    endpoint.title,
+    endpoint.summary,
+    crumbs,
+    (href) => `
 <h1>${escapeHtml(endpoint.title)}</h1>
 <p>${methodBadge(endpoint)} <code>${escapeHtml(endpoint.path)}</code></p>
 <p>${escapeHtml(endpoint.summary)}</p>
@@ -229,22 +325,32 @@ ${params}
 ${code(example)}
 <h2>Example response</h2>
 ${code(response)}
-<p><a href="${href("docs/api/v1/endpoints/index.html")}">All endpoints</a></p>`);
+<p><a href="${href("docs/api/v1/endpoints/index.html")}">All endpoints</a></p>`,
+  );
 }
 
 function addReleaseNotes(site: Site): void {
   const list = (items: string[]): string => items.map((item) => `  <li>${escapeHtml(item)}</li>`).join("\n");
-  docsPage(site, RELEASE_NOTES_PATH, "Release notes 2024", "Every Tidepool release in 2024.", [DOCS_CRUMB], (href) => `
+  docsPage(
+    site,
+    RELEASE_NOTES_PATH,
+    "Release notes 2024",
+    "Every Tidepool release in 2024.",
+    [DOCS_CRUMB],
+    (href) => `
 <h1>Release notes 2024</h1>
 <p>Upgrading from 2.x? Read <a href="${href("docs/guides/migrating-from-v2.html")}">Migrating from Tidepool 2.x</a> first.</p>
-${RELEASES_2024.map((r) => `<section id="${releaseAnchor(r.version)}">
+${RELEASES_2024.map(
+  (r) => `<section id="${releaseAnchor(r.version)}">
 <h2>${r.version} <span class="meta">${r.month} 2024</span></h2>
 ${r.added.length > 0 ? `<h3>Added</h3>\n<ul>\n${list(r.added)}\n</ul>` : ""}
 <h3>Fixed</h3>
 <ul>
 ${list(r.fixed)}
 </ul>
-</section>`).join("\n")}`);
+</section>`,
+).join("\n")}`,
+  );
 }
 
 /** "3.2.1" -> "v3-2-1": the fragment the blog round-ups link to. */

@@ -21,16 +21,41 @@ const two = (n: number): string => String(n).padStart(2, "0");
 export function galleryImages(): GalleryImage[] {
   const images: GalleryImage[] = [];
   for (let n = 1; n <= 14; n++) {
-    images.push({ path: `images/gallery/lakeside-${two(n)}.jpg`, caption: `Lakeside study ${n}`, draw: (r) => landscape(r, 320, 200), encode: encodeJpeg });
+    images.push({
+      path: `images/gallery/lakeside-${two(n)}.jpg`,
+      caption: `Lakeside study ${n}`,
+      draw: (r) => landscape(r, 320, 200),
+      encode: encodeJpeg,
+    });
   }
-  images.push({ path: OFFSITE_PHOTO, caption: "Team offsite 2024, day one", draw: (r) => landscape(r, 320, 200), encode: encodeJpeg });
-  images.push({ path: "images/gallery/IMG_0042.JPG", caption: "Straight from the camera", draw: (r) => landscape(r, 480, 320), encode: encodeJpeg });
+  images.push({
+    path: OFFSITE_PHOTO,
+    caption: "Team offsite 2024, day one",
+    draw: (r) => landscape(r, 320, 200),
+    encode: encodeJpeg,
+  });
+  images.push({
+    path: "images/gallery/IMG_0042.JPG",
+    caption: "Straight from the camera",
+    draw: (r) => landscape(r, 480, 320),
+    encode: encodeJpeg,
+  });
   for (let n = 1; n <= 15; n++) {
-    images.push({ path: `images/gallery/office-tiles-${two(n)}.png`, caption: `Office wall tiles ${n}`, draw: (r) => tiles(r, 96, 64), encode: encodePng });
+    images.push({
+      path: `images/gallery/office-tiles-${two(n)}.png`,
+      caption: `Office wall tiles ${n}`,
+      draw: (r) => tiles(r, 96, 64),
+      encode: encodePng,
+    });
   }
   for (let n = 1; n <= 15; n++) {
     // Transparent background, so the sprites sit on whatever colour the page uses.
-    images.push({ path: `images/gallery/pixel-mascot-${two(n)}.gif`, caption: `Pixel mascot ${n}`, draw: (r) => ({ ...sprite(r, 8, 8, "#ffffff"), transparentIndex: 0 }), encode: encodeGif });
+    images.push({
+      path: `images/gallery/pixel-mascot-${two(n)}.gif`,
+      caption: `Pixel mascot ${n}`,
+      draw: (r) => ({ ...sprite(r, 8, 8, "#ffffff"), transparentIndex: 0 }),
+      encode: encodeGif,
+    });
   }
   return images;
 }

@@ -321,7 +321,9 @@ export function encodeGif(image: IndexedImage): Buffer {
   screen.writeUInt16LE(height, 2);
   screen[4] = 0x80 | 0x70 | (tableBits - 1); // global table present, 8-bit colour resolution, table size
   const colourTable = Buffer.alloc(3 << tableBits);
-  palette.forEach((c, i) => colourTable.set([c.r, c.g, c.b], i * 3));
+  palette.forEach((c, i) => {
+    colourTable.set([c.r, c.g, c.b], i * 3);
+  });
 
   const parts: Buffer[] = [Buffer.from("GIF89a", "latin1"), screen, colourTable];
   if (image.transparentIndex !== undefined) {

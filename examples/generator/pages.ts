@@ -62,7 +62,10 @@ function addProducts(site: Site): void {
   }
   const cards = (href: Href, kind: Product["kind"]): string =>
     PRODUCTS.filter((p) => p.kind === kind)
-      .map((p) => `  <li class="card"><img src="${href(productImage(p))}" alt="" width="48" height="48"><h3><a href="${href(productPath(p))}">${escapeHtml(p.name)}</a></h3><p>${escapeHtml(p.summary)}</p></li>`)
+      .map(
+        (p) =>
+          `  <li class="card"><img src="${href(productImage(p))}" alt="" width="48" height="48"><h3><a href="${href(productPath(p))}">${escapeHtml(p.name)}</a></h3><p>${escapeHtml(p.summary)}</p></li>`,
+      )
       .join("\n");
   site.page("products/index.html", (href) => ({
     title: "Products",
@@ -82,7 +85,10 @@ ${cards(href, "integration")}
 
   for (const product of PRODUCTS) {
     const random = randomFor(productPath(product));
-    const related = random.sample(PRODUCTS.filter((p) => p !== product && p.kind === product.kind), 3);
+    const related = random.sample(
+      PRODUCTS.filter((p) => p !== product && p.kind === product.kind),
+      3,
+    );
     site.page(productPath(product), (href) => ({
       title: product.name,
       description: product.summary,
@@ -92,7 +98,10 @@ ${cards(href, "integration")}
 <p class="lead">${escapeHtml(product.summary)}</p>
 <p>${paragraph(random, PRODUCT_SENTENCES)}</p>
 <ul>
-${random.sample(PRODUCT_SENTENCES, 3).map((s) => `  <li>${icon(href, "check")} ${escapeHtml(s)}</li>`).join("\n")}
+${random
+  .sample(PRODUCT_SENTENCES, 3)
+  .map((s) => `  <li>${icon(href, "check")} ${escapeHtml(s)}</li>`)
+  .join("\n")}
 </ul>
 <p><a class="button" href="${href("docs/getting-started/installation.html")}">Install</a>
 <a href="${href("contact.html")}">Talk to us</a></p>
@@ -135,7 +144,7 @@ ${TEAM.map((m) => `  <li class="card" id="${m.slug}"><img src="${href(`images/te
   }));
 
   const openings = ["Senior Engineer, Storage", "Developer Advocate (Japan)", "Support Engineer"];
-  site.page("about/careers.html", (href) => ({
+  site.page("about/careers.html", (_href) => ({
     title: "Careers",
     description: `Work at ${SITE_NAME}.`,
     section: "about",

@@ -114,7 +114,9 @@ export class Site {
         const link = (match[1] ?? match[2] ?? "").replace(/^['"]|['"]$/g, "");
         if (link === "" || link.startsWith("#") || /^[a-z][a-z0-9+.-]*:/i.test(link) || link.startsWith("//")) continue;
         const linked = decodeURIComponent(link.split(/[#?]/)[0] ?? "");
-        const target = linked.startsWith("/") ? linked.slice(1) : posix.normalize(posix.join(posix.dirname(path), linked));
+        const target = linked.startsWith("/")
+          ? linked.slice(1)
+          : posix.normalize(posix.join(posix.dirname(path), linked));
         if (!this.files.has(target)) broken.push(`${path} -> ${link}`);
       }
     }

@@ -132,12 +132,52 @@ export interface TeamMember {
 }
 
 export const TEAM: readonly TeamMember[] = [
-  { slug: "amara-okafor", name: "Amara Okafor", role: "Co-founder, CEO", bio: "Ran build infrastructure for a large game studio before starting Brightwater." },
-  { slug: "lukas-brunner", name: "Lukas Brunner", role: "Co-founder, CTO", bio: "Wrote the first version of Tidepool on a train between Zurich and Milan." },
-  { slug: "mei-lin-chen", name: "Mei-Lin Chen", role: "Staff Engineer", bio: "Owns the storage engine and has strong opinions about fsync." },
-  { slug: "diego-ramirez", name: "Diego Ramírez", role: "Engineer, Integrations", bio: "Maintains the CI integrations and answers most of the forum questions." },
-  { slug: "sofia-lindqvist", name: "Sofia Lindqvist", role: "Product Designer", bio: "Designed the dashboard and insists on readable error messages." },
-  { slug: "rahul-iyer", name: "Rahul Iyer", role: "Developer Advocate", bio: "Writes the guides, gives the talks and reads every piece of feedback." },
-  { slug: "hannah-weiss", name: "Hannah Weiss", role: "Customer Success", bio: "Helps teams roll out Tidepool, one build system at a time." },
-  { slug: "kenji-sato", name: "Kenji Sato", role: "Engineer, Platform", bio: "Keeps the hosted edition running and translates our docs into Japanese." },
+  {
+    slug: "amara-okafor",
+    name: "Amara Okafor",
+    role: "Co-founder, CEO",
+    bio: "Ran build infrastructure for a large game studio before starting Brightwater.",
+  },
+  {
+    slug: "lukas-brunner",
+    name: "Lukas Brunner",
+    role: "Co-founder, CTO",
+    bio: "Wrote the first version of Tidepool on a train between Zurich and Milan.",
+  },
+  {
+    slug: "mei-lin-chen",
+    name: "Mei-Lin Chen",
+    role: "Staff Engineer",
+    bio: "Owns the storage engine and has strong opinions about fsync.",
+  },
+  {
+    slug: "diego-ramirez",
+    name: "Diego Ramírez",
+    role: "Engineer, Integrations",
+    bio: "Maintains the CI integrations and answers most of the forum questions.",
+  },
+  {
+    slug: "sofia-lindqvist",
+    name: "Sofia Lindqvist",
+    role: "Product Designer",
+    bio: "Designed the dashboard and insists on readable error messages.",
+  },
+  {
+    slug: "rahul-iyer",
+    name: "Rahul Iyer",
+    role: "Developer Advocate",
+    bio: "Writes the guides, gives the talks and reads every piece of feedback.",
+  },
+  {
+    slug: "hannah-weiss",
+    name: "Hannah Weiss",
+    role: "Customer Success",
+    bio: "Helps teams roll out Tidepool, one build system at a time.",
+  },
+  {
+    slug: "kenji-sato",
+    name: "Kenji Sato",
+    role: "Engineer, Platform",
+    bio: "Keeps the hosted edition running and translates our docs into Japanese.",
+  },
 ] as const;

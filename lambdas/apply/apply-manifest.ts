@@ -69,7 +69,11 @@ export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promis
   const bytes = new PackReader(deps.s3, deps.versionBucket);
   const ctx: Context = { deps, manifest, bytes, conflicts: 0, repaired: 0 };
   bytes.prefetch(manifest.entries.flatMap((e) => (e.op === "put" ? [e.source] : [])));
-  const records = await getFiles(deps.dynamodb, deps.table, manifest.entries.map((e) => e.key));
+  const records = await getFiles(
+    deps.dynamodb,
+    deps.table,
+    manifest.entries.map((e) => e.key),
+  );
   const counts: Record<EntryOutcome, number> = { published: 0, deleted: 0, superseded: 0, done: 0 };
   // Every entry is tried, whatever the others do: one failing key must not keep the rest of the message
   // from the bucket, so failures are collected rather than stopping the map.
@@ -84,7 +88,9 @@ export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promis
   if (errors.length > 0) {
     const first = errors[0]!;
     const message = `${errors.length} of ${manifest.entries.length} entries of run ${manifest.runId} message ${manifest.seq} failed; first: ${first.key}: ${(first.error as Error).message}`;
-    throw errors.every((e) => e.error instanceof PermanentError) ? new PermanentError(message) : new RetryableError(message);
+    throw errors.every((e) => e.error instanceof PermanentError)
+      ? new PermanentError(message)
+      : new RetryableError(message);
   }
   const counted = await countMessageApplied(deps.dynamodb, deps.table, manifest.runId, manifest.seq, {
     applied: manifest.entries.length,
@@ -119,11 +125,7 @@ async function applyEntry(entry: ManifestEntry, record: IndexFile | undefined, c
  * Makes the bucket hold the desired state of `initial.key` (and its copies) and records it, conditionally
  * on the desired version; if it moved on during the write, writes the new one before recording anything.
  */
-async function applyDesired(
-  initial: IndexFile,
-  entryVersion: string | undefined,
-  ctx: Context,
-): Promise<EntryOutcome> {
+async function applyDesired(initial: IndexFile, entryVersion: string | undefined, ctx: Context): Promise<EntryOutcome> {
   const { deps } = ctx;
   const key = initial.key;
   let record: IndexFile | undefined = initial;
@@ -154,7 +156,12 @@ async function publish(record: PutFile, ctx: Context): Promise<boolean> {
   const stale = (record.published?.copies ?? []).filter((c) => !copies.includes(c));
   const others = await getFiles(deps.dynamodb, deps.table, [...copies, ...stale]);
   const free = copies.filter((c) => !isRealFile(others.get(c)));
-  reportConflicts(record.key, copies.filter((c) => isRealFile(others.get(c))), "not written", ctx);
+  reportConflicts(
+    record.key,
+    copies.filter((c) => isRealFile(others.get(c))),
+    "not written",
+    ctx,
+  );
   // A copy the rules no longer name is removed, unless its key has become a real file meanwhile.
   const unnamed = stale.filter((c) => !isRealFile(others.get(c)));
   await writeVersion(record, [{ key: record.key, copy: false }, ...free.map((key) => ({ key, copy: true }))], ctx);
@@ -174,7 +181,12 @@ async function unpublish(record: IndexFile, ctx: Context): Promise<boolean> {
   const copies = [...new Set([...(record.published?.copies ?? []), ...named])];
   const others = await getFiles(deps.dynamodb, deps.table, copies);
   const free = copies.filter((c) => !isRealFile(others.get(c)));
-  reportConflicts(record.key, named.filter((c) => isRealFile(others.get(c))), "not deleted", ctx);
+  reportConflicts(
+    record.key,
+    named.filter((c) => isRealFile(others.get(c))),
+    "not deleted",
+    ctx,
+  );
   await deleteSiteObjects(deps.s3, deps.siteBucket, [record.key, ...free]);
   if (!(await removeTombstone(deps.dynamodb, deps.table, record.key, record.desired.version))) return false;
   // The key may be where a live original's copy belongs (a real file there kept it out until now), and a
@@ -261,7 +273,10 @@ async function settle(key: string, ctx: Context): Promise<void> {
  */
 async function verifyWritten(written: Array<{ key: string; wrote: Want | undefined }>, ctx: Context): Promise<void> {
   if (written.length === 0) return;
-  const first = await readWants(written.map((w) => w.key), ctx);
+  const first = await readWants(
+    written.map((w) => w.key),
+    ctx,
+  );
   await Promise.all(
     written.map(async ({ key, wrote }) => {
       let want = first.get(key)!;

@@ -19,7 +19,13 @@ export interface PlanInvalidationsInput {
 
 export async function planRunInvalidations(
   input: PlanInvalidationsInput,
-  deps: { s3: S3Client; versionBucket: string; rules: PublishRules; settings: InvalidationSettings; distributionId?: string },
+  deps: {
+    s3: S3Client;
+    versionBucket: string;
+    rules: PublishRules;
+    settings: InvalidationSettings;
+    distributionId?: string;
+  },
 ): Promise<{ batches: number[]; paths: number; requested: number }> {
   if (!deps.distributionId) return { batches: [], paths: 0, requested: 0 };
   const changes: ChangedPath[] = [];
@@ -27,11 +33,16 @@ export async function planRunInvalidations(
     const changed = await getChangePage(deps.s3, deps.versionBucket, input.runId, page);
     for (const key of [...changed.puts, ...changed.deletes]) {
       changes.push({ kind: "object", key });
-      for (const copy of rewriteCopies(key.slice(input.prefix.length), input.prefix, deps.rules)) changes.push({ kind: "object", key: copy });
+      for (const copy of rewriteCopies(key.slice(input.prefix.length), input.prefix, deps.rules))
+        changes.push({ kind: "object", key: copy });
     }
   }
   for (const page of input.listingPages) {
-    const result = await getJson<{ changed: string[] }>(deps.s3, deps.versionBucket, listingResultKey(input.runId, page));
+    const result = await getJson<{ changed: string[] }>(
+      deps.s3,
+      deps.versionBucket,
+      listingResultKey(input.runId, page),
+    );
     for (const dir of result.changed) changes.push({ kind: "listing", dir });
   }
   const plan = planInvalidations(changes, deps.settings);

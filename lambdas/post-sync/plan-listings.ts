@@ -3,7 +3,7 @@
 // Rewrite copies of a directory get their listing when the directory's is generated. Written in pages for
 // the Map state that generates them.
 import type { S3Client } from "@aws-sdk/client-s3";
-import { getChangePage, getJson, listingPageKey, putJson } from "../../aws/version-store.ts";
+import { getChangePage, listingPageKey, putJson } from "../../aws/version-store.ts";
 import { prefixDir, splitKey } from "../../core/keys.ts";
 
 export const DIRECTORIES_PER_PAGE = 200;
@@ -35,7 +35,12 @@ export async function planListings(
   const sorted = [...dirs].sort();
   const pages: number[] = [];
   for (let i = 0; i < sorted.length; i += DIRECTORIES_PER_PAGE) {
-    await putJson(deps.s3, deps.versionBucket, listingPageKey(input.runId, pages.length), sorted.slice(i, i + DIRECTORIES_PER_PAGE));
+    await putJson(
+      deps.s3,
+      deps.versionBucket,
+      listingPageKey(input.runId, pages.length),
+      sorted.slice(i, i + DIRECTORIES_PER_PAGE),
+    );
     pages.push(pages.length);
   }
   return { pages, directories: sorted.length };

@@ -43,7 +43,8 @@ export interface RestoreDeps {
 }
 
 export const DIRECTORIES_PER_RESTORE_PAGE = 100;
-const retainedSince = (deps: RestoreDeps) => oldestRestorable(deps.now?.() ?? new Date(), deps.retentionDays).toISOString();
+const retainedSince = (deps: RestoreDeps) =>
+  oldestRestorable(deps.now?.() ?? new Date(), deps.retentionDays).toISOString();
 
 /** Step 1: name the restore run and page the directories it covers (the contract checked the request's shape). */
 export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Promise<RestoreRequest> {
@@ -54,7 +55,9 @@ export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Pro
     const now = deps.now?.() ?? new Date();
     const oldest = oldestRestorable(now, deps.retentionDays);
     if (t < oldest.getTime()) {
-      throw new RestoreTooOld(`${new Date(t).toISOString()} is older than the ${deps.retentionDays}-day retention: the oldest time that can be restored is ${oldest.toISOString()}`);
+      throw new RestoreTooOld(
+        `${new Date(t).toISOString()} is older than the ${deps.retentionDays}-day retention: the oldest time that can be restored is ${oldest.toISOString()}`,
+      );
     }
     asOf = new Date(Math.min(t, now.getTime())).toISOString();
   }
@@ -67,19 +70,45 @@ export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Pro
     await putJson(deps.s3, deps.versionBucket, restorePageKey(runId, pages.length), page);
     pages.push(pages.length);
   }
-  return { runId, target: o.target, prefix: o.prefix, sitePrefix, ...(asOf ? { asOf } : {}), dryRun: o.dryRun === true, pages };
+  return {
+    runId,
+    target: o.target,
+    prefix: o.prefix,
+    sitePrefix,
+    ...(asOf ? { asOf } : {}),
+    dryRun: o.dryRun === true,
+    pages,
+  };
 }
 
 /** Step 2 (site): one page of directories back to `asOf`, as entries of the restore run. */
-export async function restoreSitePage(request: RestoreRequest & { page: number }, deps: RestoreDeps): Promise<PageResult> {
+export async function restoreSitePage(
+  request: RestoreRequest & { page: number },
+  deps: RestoreDeps,
+): Promise<PageResult> {
   const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, restorePageKey(request.runId, request.page));
-  const result: PageResult = { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0, sample: [] };
+  const result: PageResult = {
+    restored: 0,
+    removed: 0,
+    unchanged: 0,
+    unrestorable: 0,
+    sent: 0,
+    messages: 0,
+    sample: [],
+  };
   const writes: Array<{ write: IndexWrite; keepPublished?: Published }> = [];
   const entries: ManifestEntry[] = [];
   const changes = { puts: [] as string[], deletes: [] as string[] };
   const at = (deps.now?.() ?? new Date()).toISOString();
   for (const dir of dirs) {
-    for (const { key, decision, current } of await planDirectoryRestore(deps.dynamodb, deps.table, dir, request.prefix, request.asOf!, retainedSince(deps))) {
+    for (const { key, decision, current } of await planDirectoryRestore(
+      deps.dynamodb,
+      deps.table,
+      dir,
+      request.prefix,
+      request.asOf!,
+      retainedSince(deps),
+    )) {
       if (decision.action === "none") {
         result.unchanged++;
         continue;
@@ -95,7 +124,15 @@ export async function restoreSitePage(request: RestoreRequest & { page: number }
         result.restored++;
         const target: DesiredPut = decision.target;
         desired = { ...target, version: request.runId, run: request.runId };
-        entries.push({ op: "put", key, version: request.runId, size: target.size, mtime: target.mtime, contentType: target.contentType, source: target.source });
+        entries.push({
+          op: "put",
+          key,
+          version: request.runId,
+          size: target.size,
+          mtime: target.mtime,
+          contentType: target.contentType,
+          source: target.source,
+        });
         changes.puts.push(key);
       } else {
         result.removed++;
@@ -103,7 +140,10 @@ export async function restoreSitePage(request: RestoreRequest & { page: number }
         entries.push({ op: "delete", key, version: request.runId });
         changes.deletes.push(key);
       }
-      writes.push({ write: { kind: "desired", key, desired }, ...(current?.published ? { keepPublished: current.published } : {}) });
+      writes.push({
+        write: { kind: "desired", key, desired },
+        ...(current?.published ? { keepPublished: current.published } : {}),
+      });
       writes.push({ write: { kind: "history", key, desired, at } });
     }
     if (writes.length > 0) writes.push({ write: { kind: "historyDir", dir } });
@@ -114,7 +154,13 @@ export async function restoreSitePage(request: RestoreRequest & { page: number }
   if (entries.length === 0) return result;
   await writeIndex(deps.dynamodb, deps.table, dedupeHistoryDirs(writes));
   // Message numbers are unique across the Map's pages, so the run counter counts each message once.
-  const sender = new ManifestSender(deps.sqs, deps.queueUrl, request.runId, request.sitePrefix, request.page * 1_000_000);
+  const sender = new ManifestSender(
+    deps.sqs,
+    deps.queueUrl,
+    request.runId,
+    request.sitePrefix,
+    request.page * 1_000_000,
+  );
   await sender.send(entries);
   result.sent = sender.entriesSent;
   result.messages = sender.messagesSent;
@@ -123,7 +169,9 @@ export async function restoreSitePage(request: RestoreRequest & { page: number }
 
 function dedupeHistoryDirs(writes: Array<{ write: IndexWrite; keepPublished?: Published }>) {
   const seen = new Set<string>();
-  return writes.filter(({ write }) => write.kind !== "historyDir" || (!seen.has(write.dir) && seen.add(write.dir) !== undefined));
+  return writes.filter(
+    ({ write }) => write.kind !== "historyDir" || (!seen.has(write.dir) && seen.add(write.dir) !== undefined),
+  );
 }
 
 /**
@@ -132,7 +180,15 @@ function dedupeHistoryDirs(writes: Array<{ write: IndexWrite; keepPublished?: Pu
  */
 export async function planHostPage(request: RestoreRequest & { page: number }, deps: RestoreDeps): Promise<PageResult> {
   const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, restorePageKey(request.runId, request.page));
-  const result: PageResult = { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0, sample: [] };
+  const result: PageResult = {
+    restored: 0,
+    removed: 0,
+    unchanged: 0,
+    unrestorable: 0,
+    sent: 0,
+    messages: 0,
+    sample: [],
+  };
   const files: HostPlanFile[] = [];
   const unrestorable: HostPlanMessage["unrestorable"] = [];
   for (const dir of dirs) {
@@ -194,5 +250,13 @@ export async function finishRestore(input: { restore: RestoreRequest; results: P
     });
     postSyncExecutionArn = await startPostSync(deps.sfn, deps.postSyncStateMachineArn, restore.runId);
   }
-  return { runId: restore.runId, target: restore.target, dryRun: restore.dryRun, asOf: restore.asOf ?? null, ...total, sample, postSyncExecutionArn: postSyncExecutionArn ?? null };
+  return {
+    runId: restore.runId,
+    target: restore.target,
+    dryRun: restore.dryRun,
+    asOf: restore.asOf ?? null,
+    ...total,
+    sample,
+    postSyncExecutionArn: postSyncExecutionArn ?? null,
+  };
 }

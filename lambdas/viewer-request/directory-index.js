@@ -15,13 +15,17 @@ function handler(event) {
     var query = "";
     var keys = Object.keys(request.querystring || {});
     if (keys.length > 0) {
-      query = "?" + keys.map(function (k) {
-        var v = request.querystring[k];
-        if (v.multiValue) {
-          return v.multiValue.map(function (m) { return k + "=" + m.value; }).join("&");
-        }
-        return v.value === "" ? k : k + "=" + v.value;
-      }).join("&");
+      query =
+        "?" +
+        keys
+          .map((k) => {
+            var v = request.querystring[k];
+            if (v.multiValue) {
+              return v.multiValue.map((m) => k + "=" + m.value).join("&");
+            }
+            return v.value === "" ? k : k + "=" + v.value;
+          })
+          .join("&");
     }
     return {
       statusCode: 301,
@@ -36,9 +40,9 @@ function handler(event) {
 // drop tabs and newlines before parsing), so control characters are encoded first and any leading run of
 // slashes and backslashes becomes one slash: the redirect can only name a path on this site.
 function sameSiteLocation(location) {
-  var encoded = location.replace(/[\x00-\x20\x7f]/g, function (c) {
+  var encoded = location.replace(/[\x00-\x20\x7f]/g, (c) => {
     var hex = c.charCodeAt(0).toString(16).toUpperCase();
     return "%" + (hex.length === 1 ? "0" + hex : hex);
   });
-  return encoded.replace(/^[\/\\]+/, "/");
+  return encoded.replace(/^[/\\]+/, "/");
 }

@@ -19,7 +19,11 @@ export interface WatchResult {
   agents: AgentSilence[];
 }
 
-export async function watchAgents(deps: { dynamodb: DynamoDBClient; table: string; now?: () => Date }): Promise<WatchResult> {
+export async function watchAgents(deps: {
+  dynamodb: DynamoDBClient;
+  table: string;
+  now?: () => Date;
+}): Promise<WatchResult> {
   const now = (deps.now?.() ?? new Date()).getTime();
   const agents = (await listHeartbeats(deps.dynamodb, deps.table)).map((beat) => ({
     prefix: beat.prefix,

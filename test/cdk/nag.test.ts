@@ -8,15 +8,22 @@ import { buildApp } from "../../lib/app.ts";
 import { DEFAULT_ENVIRONMENTS_FILE } from "../../lib/environment-config.ts";
 import { environment } from "./support.ts";
 
-const names = Object.keys((JSON.parse(readFileSync(DEFAULT_ENVIRONMENTS_FILE, "utf8")) as { environments: object }).environments);
+const names = Object.keys(
+  (JSON.parse(readFileSync(DEFAULT_ENVIRONMENTS_FILE, "utf8")) as { environments: object }).environments,
+);
 
 /** Runs `fn` and returns what it wrote to stderr (where the validation report goes). */
 function captureStderr(fn: () => void): string {
   const write = process.stderr.write.bind(process.stderr);
   const console_error = console.error;
   let text = "";
-  process.stderr.write = ((chunk: string | Uint8Array) => ((text += String(chunk)), true)) as typeof process.stderr.write;
-  console.error = (...args: unknown[]) => void (text += `${args.join(" ")}\n`);
+  process.stderr.write = ((chunk: string | Uint8Array) => {
+    text += String(chunk);
+    return true;
+  }) as typeof process.stderr.write;
+  console.error = (...args: unknown[]) => {
+    text += `${args.join(" ")}\n`;
+  };
   try {
     fn();
   } finally {

@@ -59,10 +59,16 @@ describe("resources of an environment (prod)", () => {
       IgnorePublicAcls: true,
       RestrictPublicBuckets: true,
     });
-    assert.deepEqual(site.props.BucketEncryption, { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }] });
+    assert.deepEqual(site.props.BucketEncryption, {
+      ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: "AES256" } }],
+    });
     assert.deepEqual(site.props.VersioningConfiguration, { Status: "Enabled" });
     assert.deepEqual(site.props.LifecycleConfiguration.Rules, [
-      { Id: "expire-noncurrent", NoncurrentVersionExpiration: { NoncurrentDays: prod.retentionDays }, Status: "Enabled" },
+      {
+        Id: "expire-noncurrent",
+        NoncurrentVersionExpiration: { NoncurrentDays: prod.retentionDays },
+        Status: "Enabled",
+      },
       { Id: "abort-incomplete-uploads", AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 }, Status: "Enabled" },
     ]);
     assert.equal(site.props.LoggingConfiguration.LogFilePrefix, "site/");
@@ -92,7 +98,10 @@ describe("resources of an environment (prod)", () => {
       assert.deepEqual(statements[0].Condition, { Bool: { "aws:SecureTransport": "false" } });
     }
     const topic = resource(prodTemplate, "AWS::SNS::TopicPolicy", "AlarmsTopic").props.PolicyDocument.Statement;
-    assert.deepEqual(topic.map((s: { Effect: string; Action: string }) => [s.Effect, s.Action]), [["Deny", "sns:Publish"]]);
+    assert.deepEqual(
+      topic.map((s: { Effect: string; Action: string }) => [s.Effect, s.Action]),
+      [["Deny", "sns:Publish"]],
+    );
   });
 
   test("index table: on demand, point-in-time recovery, deletion protection outside dev", () => {
@@ -113,7 +122,10 @@ describe("resources of an environment (prod)", () => {
     const queue = resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").props;
     assert.equal(queue.SqsManagedSseEnabled, true);
     assert.equal(queue.VisibilityTimeout, prod.apply.timeoutSeconds * 6);
-    assert.deepEqual(queue.RedrivePolicy, { deadLetterTargetArn: getAtt(dlq.id), maxReceiveCount: prod.apply.maxReceiveCount });
+    assert.deepEqual(queue.RedrivePolicy, {
+      deadLetterTargetArn: getAtt(dlq.id),
+      maxReceiveCount: prod.apply.maxReceiveCount,
+    });
     assert.equal(dlq.props.SqsManagedSseEnabled, true);
     assert.equal(dlq.props.MessageRetentionPeriod, 14 * 24 * 3600);
   });
@@ -144,20 +156,36 @@ describe("resources of an environment (prod)", () => {
     const definition = JSON.parse(resolveJoin(machine.DefinitionString));
     assert.equal(definition.QueryLanguage ?? "JSONPath", "JSONPath");
     assert.deepEqual(Object.keys(definition.States), [
-      "AwaitApplied", "DescribeUnappliedRun", "AnythingSent", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate",
-      "Outcome", "Done", "RunNotApplied",
+      "AwaitApplied",
+      "DescribeUnappliedRun",
+      "AnythingSent",
+      "PlanListings",
+      "GenerateListings",
+      "PlanInvalidations",
+      "Invalidate",
+      "Outcome",
+      "Done",
+      "RunNotApplied",
     ]);
-    const retries = (state: { Retry?: Array<{ ErrorEquals: string[]; Comment?: string; MaxAttempts?: number }> }) => state.Retry ?? [];
+    const retries = (state: { Retry?: Array<{ ErrorEquals: string[]; Comment?: string; MaxAttempts?: number }> }) =>
+      state.Retry ?? [];
     const awaitRetry = retries(definition.States.AwaitApplied).find((r) => r.ErrorEquals.includes("RunNotApplied"))!;
     assert.ok(awaitRetry.MaxAttempts! >= 30, "polls for the configured 30 minutes");
     // Past the wait, the run is described as it stands and its listings and invalidations still happen.
-    assert.deepEqual(definition.States.AwaitApplied.Catch.map((c: { Next: string }) => c.Next), ["DescribeUnappliedRun"]);
+    assert.deepEqual(
+      definition.States.AwaitApplied.Catch.map((c: { Next: string }) => c.Next),
+      ["DescribeUnappliedRun"],
+    );
     assert.equal(definition.States.DescribeUnappliedRun.Parameters.Payload.final, true);
     assert.equal(definition.States.DescribeUnappliedRun.Next, "AnythingSent");
     assert.equal(definition.States.Invalidate.Next, "Outcome");
-    assert.deepEqual(definition.States.Outcome.Choices, [{ Variable: "$.run.partial", BooleanEquals: true, Next: "RunNotApplied" }]);
+    assert.deepEqual(definition.States.Outcome.Choices, [
+      { Variable: "$.run.partial", BooleanEquals: true, Next: "RunNotApplied" },
+    ]);
     assert.equal(definition.States.RunNotApplied.Type, "Fail");
-    assert.deepEqual(definition.States.AnythingSent.Choices, [{ Variable: "$.run.sent", NumericEquals: 0, Next: "Done" }]);
+    assert.deepEqual(definition.States.AnythingSent.Choices, [
+      { Variable: "$.run.sent", NumericEquals: 0, Next: "Done" },
+    ]);
     assert.equal(definition.States.GenerateListings.MaxConcurrency, 4);
     assert.equal(definition.States.Invalidate.MaxConcurrency, 1);
     const invalidateRetry = retries(definition.States.Invalidate.ItemProcessor.States.InvalidateBatch);
@@ -181,7 +209,9 @@ describe("resources of an environment (prod)", () => {
     const machine = resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsRestore").props;
     const definition = JSON.parse(resolveJoin(machine.DefinitionString));
     assert.deepEqual(Object.keys(definition.States), ["StartRestore", "Target", "SitePages", "HostPages", "Finish"]);
-    assert.deepEqual(definition.States.Target.Choices, [{ Variable: "$.restore.target", StringEquals: "host", Next: "HostPages" }]);
+    assert.deepEqual(definition.States.Target.Choices, [
+      { Variable: "$.restore.target", StringEquals: "host", Next: "HostPages" },
+    ]);
     for (const map of ["SitePages", "HostPages"]) {
       assert.equal(definition.States[map].Type, "Map");
       assert.equal(definition.States[map].MaxConcurrency, 4);
@@ -203,7 +233,15 @@ describe("resources of an environment (prod)", () => {
       .map((r) => (r as { Properties: { Handler: string; Runtime: string; Architectures: string[] } }).Properties)
       .filter((p) => p.Handler !== "index.handler");
     assert.deepEqual(handlers.map((p) => p.Handler).sort(), [
-      "index.awaitRun", "index.finish", "index.generateListings", "index.hostPage", "index.invalidate", "index.planInvalidations", "index.planListings", "index.sitePage", "index.start",
+      "index.awaitRun",
+      "index.finish",
+      "index.generateListings",
+      "index.hostPage",
+      "index.invalidate",
+      "index.planInvalidations",
+      "index.planListings",
+      "index.sitePage",
+      "index.start",
       "index.watch",
     ]);
     for (const p of handlers) {
@@ -219,7 +257,9 @@ describe("resources of an environment (prod)", () => {
     assert.equal(dist.DefaultRootObject, "index.html");
     assert.equal(dist.DefaultCacheBehavior.ViewerProtocolPolicy, "redirect-to-https");
     const fnId = resource(prodTemplate, "AWS::CloudFront::Function", "CdnDirectoryIndex").id;
-    assert.deepEqual(dist.DefaultCacheBehavior.FunctionAssociations, [{ EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [fnId, "FunctionARN"] } }]);
+    assert.deepEqual(dist.DefaultCacheBehavior.FunctionAssociations, [
+      { EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [fnId, "FunctionARN"] } },
+    ]);
     const oacId = resource(prodTemplate, "AWS::CloudFront::OriginAccessControl", "Cdn").id;
     assert.deepEqual(dist.Origins[0].OriginAccessControlId, { "Fn::GetAtt": [oacId, "Id"] });
     assert.equal(dist.Logging.Prefix, "cloudfront/");
@@ -230,7 +270,19 @@ describe("resources of an environment (prod)", () => {
       Action: "s3:GetObject",
       Condition: {
         StringEquals: {
-          "AWS:SourceArn": { "Fn::Join": ["", ["arn:", { Ref: "AWS::Partition" }, ":cloudfront::", { Ref: "AWS::AccountId" }, ":distribution/", { Ref: distId }]] },
+          "AWS:SourceArn": {
+            "Fn::Join": [
+              "",
+              [
+                "arn:",
+                { Ref: "AWS::Partition" },
+                ":cloudfront::",
+                { Ref: "AWS::AccountId" },
+                ":distribution/",
+                { Ref: distId },
+              ],
+            ],
+          },
         },
       },
       Effect: "Allow",
@@ -249,8 +301,16 @@ describe("resources of an environment (prod)", () => {
     const dlqAlarm = resource(prodTemplate, "AWS::CloudWatch::Alarm", "AlarmsDeadLetters").props;
     assert.equal(dlqAlarm.MetricName, "ApproximateNumberOfMessagesVisible");
     assert.equal(dlqAlarm.Threshold, 0);
-    assert.deepEqual(dlqAlarm.Dimensions, [{ Name: "QueueName", Value: { "Fn::GetAtt": [resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters").id, "QueueName"] } }]);
-    assert.equal(resource(prodTemplate, "AWS::CloudWatch::Alarm", "AlarmsOldestManifest").props.MetricName, "ApproximateAgeOfOldestMessage");
+    assert.deepEqual(dlqAlarm.Dimensions, [
+      {
+        Name: "QueueName",
+        Value: { "Fn::GetAtt": [resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters").id, "QueueName"] },
+      },
+    ]);
+    assert.equal(
+      resource(prodTemplate, "AWS::CloudWatch::Alarm", "AlarmsOldestManifest").props.MetricName,
+      "ApproximateAgeOfOldestMessage",
+    );
     prodTemplate.hasResourceProperties("AWS::SNS::Subscription", { Protocol: "email", Endpoint: "ops@example.com" });
   });
 
@@ -258,7 +318,10 @@ describe("resources of an environment (prod)", () => {
     const silent = resource(prodTemplate, "AWS::CloudWatch::Alarm", "WatchdogNoRecentRun").props;
     assert.equal(silent.Namespace, "sitesync");
     assert.equal(silent.MetricName, "MinutesSinceLastRun");
-    assert.deepEqual(silent.Dimensions, [{ Name: "Environment", Value: "prod" }, { Name: "service", Value: "watchdog" }]);
+    assert.deepEqual(silent.Dimensions, [
+      { Name: "Environment", Value: "prod" },
+      { Name: "service", Value: "watchdog" },
+    ]);
     assert.equal(silent.Threshold, 120);
     assert.equal(silent.ComparisonOperator, "GreaterThanThreshold");
     const rule = resource(prodTemplate, "AWS::Events::Rule", "WatchdogSchedule").props;
@@ -272,7 +335,17 @@ describe("resources of an environment (prod)", () => {
 
   test("outputs carry what the agent's configuration needs", () => {
     const outputs = Object.keys(prodTemplate.toJSON().Outputs);
-    for (const name of ["Region", "SiteBucket", "VersionBucket", "IndexTable", "ManifestQueueUrl", "PostSyncStateMachineArn", "AgentInstanceProfile", "DistributionId", "DistributionDomain"]) {
+    for (const name of [
+      "Region",
+      "SiteBucket",
+      "VersionBucket",
+      "IndexTable",
+      "ManifestQueueUrl",
+      "PostSyncStateMachineArn",
+      "AgentInstanceProfile",
+      "DistributionId",
+      "DistributionDomain",
+    ]) {
       assert.ok(outputs.includes(name), name);
     }
   });
@@ -291,8 +364,18 @@ describe("the exact statements of every policy", () => {
   test("apply function: its logs, the index, staged bytes, the site, the manifest queue, the DLQ — nothing more", () => {
     const policy = resource(prodTemplate, "AWS::IAM::Policy", "ApplyRole").props.PolicyDocument.Statement;
     assert.deepEqual(policy, [
-      { Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [getAtt(ids.logs), objects(ids.logs, ":*")] },
-      { Sid: "ReadAndRecordIndex", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], Resource: getAtt(ids.table) },
+      {
+        Sid: "WriteOwnLogs",
+        Effect: "Allow",
+        Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        Resource: [getAtt(ids.logs), objects(ids.logs, ":*")],
+      },
+      {
+        Sid: "ReadAndRecordIndex",
+        Effect: "Allow",
+        Action: ["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"],
+        Resource: getAtt(ids.table),
+      },
       { Sid: "ReadStagedBytes", Effect: "Allow", Action: "s3:GetObject", Resource: objects(ids.versions) },
       {
         Sid: "PublishSite",
@@ -306,10 +389,22 @@ describe("the exact statements of every policy", () => {
       { Sid: "TellMissingObjects", Effect: "Allow", Action: "s3:ListBucket", Resource: getAtt(ids.site) },
       // A manifest that can never apply is parked at once rather than retried maxReceiveCount times.
       { Sid: "ParkPoisonManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.deadLetters) },
-      { Effect: "Allow", Action: ["sqs:ReceiveMessage", "sqs:ChangeMessageVisibility", "sqs:GetQueueUrl", "sqs:DeleteMessage", "sqs:GetQueueAttributes"], Resource: getAtt(ids.queue) },
+      {
+        Effect: "Allow",
+        Action: [
+          "sqs:ReceiveMessage",
+          "sqs:ChangeMessageVisibility",
+          "sqs:GetQueueUrl",
+          "sqs:DeleteMessage",
+          "sqs:GetQueueAttributes",
+        ],
+        Resource: getAtt(ids.queue),
+      },
     ]);
     const role = resource(prodTemplate, "AWS::IAM::Role", "ApplyRole").props;
-    assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } }]);
+    assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [
+      { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "lambda.amazonaws.com" } },
+    ]);
     assert.equal(role.ManagedPolicyArns, undefined, "no managed policies");
   });
 
@@ -319,10 +414,21 @@ describe("the exact statements of every policy", () => {
       {
         Sid: "ReadAndWriteIndex",
         Effect: "Allow",
-        Action: ["dynamodb:Query", "dynamodb:GetItem", "dynamodb:BatchWriteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"],
+        Action: [
+          "dynamodb:Query",
+          "dynamodb:GetItem",
+          "dynamodb:BatchWriteItem",
+          "dynamodb:PutItem",
+          "dynamodb:UpdateItem",
+        ],
         Resource: getAtt(ids.table),
       },
-      { Sid: "StageBytes", Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")] },
+      {
+        Sid: "StageBytes",
+        Effect: "Allow",
+        Action: ["s3:PutObject", "s3:AbortMultipartUpload"],
+        Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")],
+      },
       { Sid: "RecordRunChanges", Effect: "Allow", Action: "s3:PutObject", Resource: objects(ids.versions, "/runs/*") },
       { Sid: "SendManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.queue) },
       {
@@ -345,11 +451,20 @@ describe("the exact statements of every policy", () => {
         Action: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
         Resource: getAtt(resource(prodTemplate, "AWS::SQS::Queue", "WorkflowsRestoreHostPlans").id),
       },
-      { Sid: "StartPostSync", Effect: "Allow", Action: "states:StartExecution", Resource: { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id } },
+      {
+        Sid: "StartPostSync",
+        Effect: "Allow",
+        Action: "states:StartExecution",
+        Resource: { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id },
+      },
     ]);
     const role = resource(prodTemplate, "AWS::IAM::Role", "AgentRole").props;
-    assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [{ Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" } }]);
-    assert.deepEqual(role.ManagedPolicyArns, [{ Ref: resource(prodTemplate, "AWS::IAM::ManagedPolicy", "AgentPolicy").id }]);
+    assert.deepEqual(role.AssumeRolePolicyDocument.Statement, [
+      { Action: "sts:AssumeRole", Effect: "Allow", Principal: { Service: "ec2.amazonaws.com" } },
+    ]);
+    assert.deepEqual(role.ManagedPolicyArns, [
+      { Ref: resource(prodTemplate, "AWS::IAM::ManagedPolicy", "AgentPolicy").id },
+    ]);
     prodTemplate.resourceCountIs("AWS::IAM::User", 0);
   });
 
@@ -363,19 +478,53 @@ describe("the exact statements of every policy", () => {
 
   test("PostSync steps: each function reaches only what its step needs", () => {
     const logs = (prefix: string) => resource(prodTemplate, "AWS::Logs::LogGroup", `WorkflowsPostSync${prefix}Logs`).id;
-    const own = (prefix: string) => ({ Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [getAtt(logs(prefix)), objects(logs(prefix), ":*")] });
+    const own = (prefix: string) => ({
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [getAtt(logs(prefix)), objects(logs(prefix), ":*")],
+    });
     const runs = objects(ids.versions, "/runs/*");
     const expected: Record<string, unknown[]> = {
-      AwaitRun: [own("AwaitRun"), { Sid: "ReadRun", Effect: "Allow", Action: ["dynamodb:GetItem", "dynamodb:Query"], Resource: getAtt(ids.table) }],
-      PlanListings: [own("PlanListings"), { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs }],
+      AwaitRun: [
+        own("AwaitRun"),
+        {
+          Sid: "ReadRun",
+          Effect: "Allow",
+          Action: ["dynamodb:GetItem", "dynamodb:Query"],
+          Resource: getAtt(ids.table),
+        },
+      ],
+      PlanListings: [
+        own("PlanListings"),
+        { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
+      ],
       GenerateListings: [
         own("GenerateListings"),
         { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
-        { Sid: "ReadAndRecordListings", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"], Resource: getAtt(ids.table) },
-        { Sid: "WriteListings", Effect: "Allow", Action: ["s3:PutObject", "s3:DeleteObject"], Resource: objects(ids.site, "/*index.html") },
-        { Sid: "ReadStagedPages", Effect: "Allow", Action: "s3:GetObject", Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")] },
+        {
+          Sid: "ReadAndRecordListings",
+          Effect: "Allow",
+          Action: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+          Resource: getAtt(ids.table),
+        },
+        {
+          Sid: "WriteListings",
+          Effect: "Allow",
+          Action: ["s3:PutObject", "s3:DeleteObject"],
+          Resource: objects(ids.site, "/*index.html"),
+        },
+        {
+          Sid: "ReadStagedPages",
+          Effect: "Allow",
+          Action: "s3:GetObject",
+          Resource: [objects(ids.versions, "/packs/*"), objects(ids.versions, "/objects/*")],
+        },
       ],
-      PlanInvalidations: [own("PlanInvalidations"), { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs }],
+      PlanInvalidations: [
+        own("PlanInvalidations"),
+        { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
+      ],
       Invalidate: [
         own("Invalidate"),
         { Sid: "ReadPlan", Effect: "Allow", Action: "s3:GetObject", Resource: runs },
@@ -383,25 +532,51 @@ describe("the exact statements of every policy", () => {
           Sid: "Invalidate",
           Effect: "Allow",
           Action: "cloudfront:CreateInvalidation",
-          Resource: { "Fn::Join": ["", ["arn:aws:cloudfront::222222222222:distribution/", { Ref: resource(prodTemplate, "AWS::CloudFront::Distribution", "CdnDistribution").id }]] },
+          Resource: {
+            "Fn::Join": [
+              "",
+              [
+                "arn:aws:cloudfront::222222222222:distribution/",
+                { Ref: resource(prodTemplate, "AWS::CloudFront::Distribution", "CdnDistribution").id },
+              ],
+            ],
+          },
         },
       ],
     };
     for (const [step, statements] of Object.entries(expected)) {
-      assert.deepEqual(resource(prodTemplate, "AWS::IAM::Policy", `WorkflowsPostSync${step}Role`).props.PolicyDocument.Statement, statements, step);
+      assert.deepEqual(
+        resource(prodTemplate, "AWS::IAM::Policy", `WorkflowsPostSync${step}Role`).props.PolicyDocument.Statement,
+        statements,
+        step,
+      );
     }
   });
 
   test("Restore steps: each function reaches only what its step needs", () => {
     const logs = (prefix: string) => resource(prodTemplate, "AWS::Logs::LogGroup", `WorkflowsRestore${prefix}Logs`).id;
-    const own = (prefix: string) => ({ Sid: "WriteOwnLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [getAtt(logs(prefix)), objects(logs(prefix), ":*")] });
+    const own = (prefix: string) => ({
+      Sid: "WriteOwnLogs",
+      Effect: "Allow",
+      Action: ["logs:CreateLogStream", "logs:PutLogEvents"],
+      Resource: [getAtt(logs(prefix)), objects(logs(prefix), ":*")],
+    });
     const runs = objects(ids.versions, "/runs/*");
     const plans = getAtt(resource(prodTemplate, "AWS::SQS::Queue", "WorkflowsRestoreHostPlans").id);
     const expected: Record<string, unknown[]> = {
-      Start: [own("Start"), { Sid: "ReadIndex", Effect: "Allow", Action: "dynamodb:Query", Resource: getAtt(ids.table) }, { Sid: "WritePages", Effect: "Allow", Action: "s3:PutObject", Resource: runs }],
+      Start: [
+        own("Start"),
+        { Sid: "ReadIndex", Effect: "Allow", Action: "dynamodb:Query", Resource: getAtt(ids.table) },
+        { Sid: "WritePages", Effect: "Allow", Action: "s3:PutObject", Resource: runs },
+      ],
       SitePage: [
         own("SitePage"),
-        { Sid: "ReadAndWriteIndex", Effect: "Allow", Action: ["dynamodb:Query", "dynamodb:BatchWriteItem"], Resource: getAtt(ids.table) },
+        {
+          Sid: "ReadAndWriteIndex",
+          Effect: "Allow",
+          Action: ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+          Resource: getAtt(ids.table),
+        },
         { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
         { Sid: "SendManifests", Effect: "Allow", Action: "sqs:SendMessage", Resource: getAtt(ids.queue) },
       ],
@@ -414,11 +589,20 @@ describe("the exact statements of every policy", () => {
       Finish: [
         own("Finish"),
         { Sid: "RecordRun", Effect: "Allow", Action: "dynamodb:PutItem", Resource: getAtt(ids.table) },
-        { Sid: "StartPostSync", Effect: "Allow", Action: "states:StartExecution", Resource: { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id } },
+        {
+          Sid: "StartPostSync",
+          Effect: "Allow",
+          Action: "states:StartExecution",
+          Resource: { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id },
+        },
       ],
     };
     for (const [step, statements] of Object.entries(expected)) {
-      assert.deepEqual(resource(prodTemplate, "AWS::IAM::Policy", `WorkflowsRestore${step}Role`).props.PolicyDocument.Statement, statements, step);
+      assert.deepEqual(
+        resource(prodTemplate, "AWS::IAM::Policy", `WorkflowsRestore${step}Role`).props.PolicyDocument.Statement,
+        statements,
+        step,
+      );
     }
   });
 
@@ -427,25 +611,66 @@ describe("the exact statements of every policy", () => {
       ["PostSync", ["AwaitRun", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate"]],
       ["Restore", ["Start", "SitePage", "HostPage", "Finish"]],
     ] as const) {
-      const invokes = resource(prodTemplate, "AWS::IAM::Policy", `Workflows${workflow}StateMachineRole`).props.PolicyDocument.Statement.slice(2);
-      const fnIds = steps.map((step) => resource(prodTemplate, "AWS::Lambda::Function", `Workflows${workflow}${step}`).id);
-      assert.deepEqual(invokes, fnIds.map((id) => ({ Effect: "Allow", Action: "lambda:InvokeFunction", Resource: [getAtt(id), objects(id, ":*")] })));
+      const invokes = resource(
+        prodTemplate,
+        "AWS::IAM::Policy",
+        `Workflows${workflow}StateMachineRole`,
+      ).props.PolicyDocument.Statement.slice(2);
+      const fnIds = steps.map(
+        (step) => resource(prodTemplate, "AWS::Lambda::Function", `Workflows${workflow}${step}`).id,
+      );
+      assert.deepEqual(
+        invokes,
+        fnIds.map((id) => ({
+          Effect: "Allow",
+          Action: "lambda:InvokeFunction",
+          Resource: [getAtt(id), objects(id, ":*")],
+        })),
+      );
     }
     for (const prefix of ["WorkflowsPostSyncStateMachineRole", "WorkflowsRestoreStateMachineRole"]) {
       const policy = resource(prodTemplate, "AWS::IAM::Policy", prefix).props.PolicyDocument.Statement.slice(0, 2);
       assert.deepEqual(policy, [
         {
           Effect: "Allow",
-          Action: ["logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery", "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy", "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
+          Action: [
+            "logs:CreateLogDelivery",
+            "logs:GetLogDelivery",
+            "logs:UpdateLogDelivery",
+            "logs:DeleteLogDelivery",
+            "logs:ListLogDeliveries",
+            "logs:PutResourcePolicy",
+            "logs:DescribeResourcePolicies",
+            "logs:DescribeLogGroups",
+          ],
           Resource: "*",
         },
-        { Effect: "Allow", Action: ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"], Resource: "*" },
+        {
+          Effect: "Allow",
+          Action: [
+            "xray:PutTraceSegments",
+            "xray:PutTelemetryRecords",
+            "xray:GetSamplingRules",
+            "xray:GetSamplingTargets",
+          ],
+          Resource: "*",
+        },
       ]);
     }
   });
 
   test("an imported distribution reads the site bucket through exactly that distribution", () => {
-    const t = synth(environment("prod", (env) => (env.distribution = { kind: "imported", distributionId: "E2QWRUHAPOMQZL", domainName: "d111111abcdef8.cloudfront.net" })));
+    const t = synth(
+      environment(
+        "prod",
+        (env) =>
+          (env.distribution = {
+            kind: "imported",
+            distributionId: "E2QWRUHAPOMQZL",
+            domainName: "d111111abcdef8.cloudfront.net",
+          }),
+      ),
+    );
     t.resourceCountIs("AWS::CloudFront::Distribution", 0);
     const statements = resource(t, "AWS::S3::BucketPolicy", "StorageSite").props.PolicyDocument.Statement;
     assert.deepEqual(statements[1], {

@@ -43,27 +43,41 @@ describe("adopt on the local stack", () => {
 
   before(async () => {
     // No rewrite copies: every upload the first sync makes is then one PutObject of one changed file.
-    h = await startHarness({ environment: (env) => void (env.publishRules = { rewrites: [], cacheControl: [] }) });
+    h = await startHarness({
+      environment: (env) => {
+        env.publishRules = { rewrites: [], cacheControl: [] };
+      },
+    });
     s3 = countRequests(h.stack.clients.s3);
     bucket = h.stack.definition.siteBucket;
   });
   after(() => h.close());
 
   /** What another tool does: plain PutObject of each file under the prefix. */
-  const copyToBucket = async (prefix: string, files: Record<string, string | Buffer>, metadata: Record<string, Record<string, string>> = {}) => {
+  const copyToBucket = async (
+    prefix: string,
+    files: Record<string, string | Buffer>,
+    metadata: Record<string, Record<string, string>> = {},
+  ) => {
     const entries = Object.entries(files);
     for (let i = 0; i < entries.length; i += 32) {
       await Promise.all(
         entries.slice(i, i + 32).map(([rel, body]) =>
           h.stack.clients.s3.send(
-            new PutObjectCommand({ Bucket: bucket, Key: `${prefix}${rel}`, Body: body, ...(metadata[rel] ? { Metadata: metadata[rel] } : {}) }),
+            new PutObjectCommand({
+              Bucket: bucket,
+              Key: `${prefix}${rel}`,
+              Body: body,
+              ...(metadata[rel] ? { Metadata: metadata[rel] } : {}),
+            }),
           ),
         ),
       );
     }
   };
 
-  const adopt = (config: AgentConfig, options: AdoptOptions = {}) => runAdopt(config, h.stack.clients, silentLogger, options);
+  const adopt = (config: AgentConfig, options: AdoptOptions = {}) =>
+    runAdopt(config, h.stack.clients, silentLogger, options);
 
   /** A tree copied to the bucket, with two generated pages, one orphan and three files that differ. */
   const copiedSite = async (prefix: string) => {
@@ -100,7 +114,11 @@ describe("adopt on the local stack", () => {
     assert.equal(result.generated, 2);
     assert.equal(result.orphans, 1);
     assert.deepEqual(result.orphanSample, [`${prefix}old.html`]);
-    assert.equal(readFileSync(result.orphanList!, "utf8"), `${prefix}old.html\n`, "every orphan key is listed in a file");
+    assert.equal(
+      readFileSync(result.orphanList!, "utf8"),
+      `${prefix}old.html\n`,
+      "every orphan key is listed in a file",
+    );
     assert.equal(result.repeated + result.recovered, 0);
     assert.ok(result.keysPerSecond > 0);
     assert.match(formatAdoptSummary(result), /matched +8 files indexed as published/);
@@ -119,7 +137,11 @@ describe("adopt on the local stack", () => {
     assert.deepEqual(css.desired.source, { key: "" }, "the bytes are the site object itself");
     assert.equal(css.published?.version, css.desired.version);
     assert.deepEqual(css.published?.copies, []);
-    assert.equal(await getFile(ddb, table, `${prefix}about.html`), undefined, "a file that differs is left for the sync");
+    assert.equal(
+      await getFile(ddb, table, `${prefix}about.html`),
+      undefined,
+      "a file that differs is left for the sync",
+    );
     assert.equal(await getFile(ddb, table, `${prefix}old.html`), undefined, "an orphan is only reported");
     for (const page of [GENERATED_BY_MARKER, GENERATED_BY_METADATA]) {
       const record = await getFile(ddb, table, `${prefix}${page}`);
@@ -127,7 +149,8 @@ describe("adopt on the local stack", () => {
       assert.equal(record?.published?.version, record?.desired.version);
     }
     const markers: string[] = [];
-    for await (const page of queryDirectory(ddb, table, "copy")) markers.push(...page.filter((e) => e.kind === "dir").map((e) => e.name));
+    for await (const page of queryDirectory(ddb, table, "copy"))
+      markers.push(...page.filter((e) => e.kind === "dir").map((e) => e.name));
     assert.deepEqual(markers.sort(), ["css", "docs", "gallery", "images", "js"]);
 
     // After the adoption: one file edited, one touched, one added.
@@ -135,15 +158,28 @@ describe("adopt on the local stack", () => {
     const touched = join(root, "docs/api/index.html");
     utimesSync(touched, new Date(), new Date());
     writeFileSync(join(root, "docs/api/added.html"), "<p>added</p>");
-    const expected = ["about.html", "docs/guide.html", "docs/api/ref.html", "index.html", "docs/api/index.html", "docs/api/added.html"].map((rel) => `${prefix}${rel}`);
+    const expected = [
+      "about.html",
+      "docs/guide.html",
+      "docs/api/ref.html",
+      "index.html",
+      "docs/api/index.html",
+      "docs/api/added.html",
+    ].map((rel) => `${prefix}${rel}`);
 
     s3.reset();
     const sync = await h.publish(config);
-    const uploads = s3.requests.filter((r) => r.command === "PutObjectCommand" && r.bucket === bucket).map((r) => r.key!);
+    const uploads = s3.requests
+      .filter((r) => r.command === "PutObjectCommand" && r.bucket === bucket)
+      .map((r) => r.key!);
     assert.equal(uploads.length, expected.length, `uploaded ${uploads.length} objects: ${uploads.join(", ")}`);
     assert.deepEqual(uploads.sort(), expected.sort());
     assert.equal(sync.plan.put, expected.length);
-    assert.equal(sync.plan.delete + sync.plan.resend + sync.plan.mkdir, 0, "no deletions, re-sends or new directory markers");
+    assert.equal(
+      sync.plan.delete + sync.plan.resend + sync.plan.mkdir,
+      0,
+      "no deletions, re-sends or new directory markers",
+    );
     assert.equal(sync.diff.unchanged, Object.keys(SITE).length - 5, "every other file is unchanged");
 
     for (const page of [GENERATED_BY_MARKER, GENERATED_BY_METADATA]) {
@@ -155,7 +191,11 @@ describe("adopt on the local stack", () => {
     assert.deepEqual((await h.getObject(`${prefix}about.html`))?.body, Buffer.from(SITE["about.html"]!));
 
     const quiet = await h.sync(config);
-    assert.equal(quiet.plan.put + quiet.plan.delete + quiet.plan.resend + quiet.plan.mkdir, 0, "then nothing is left to do");
+    assert.equal(
+      quiet.plan.put + quiet.plan.delete + quiet.plan.resend + quiet.plan.mkdir,
+      0,
+      "then nothing is left to do",
+    );
   });
 
   test("a dry run prints the same counts and changes nothing", async () => {
@@ -170,7 +210,8 @@ describe("adopt on the local stack", () => {
     assert.match(formatAdoptSummary(dry), /^Dry run: .*nothing was changed/);
     assert.equal(s3.total(S3_WRITES), 0);
     const items: unknown[] = [];
-    for await (const page of queryDirectory(h.stack.clients.dynamodb, h.stack.definition.table, "dry")) items.push(...page);
+    for await (const page of queryDirectory(h.stack.clients.dynamodb, h.stack.definition.table, "dry"))
+      items.push(...page);
     assert.deepEqual(items, [], "no index items");
     assert.equal(existsSync(checkpointPath(config.stateDir)), false, "no checkpoint");
     assert.ok(await h.getObject(`${prefix}old.html`));
@@ -185,7 +226,8 @@ describe("adopt on the local stack", () => {
 
     const strict = h.config(root, { prefix, deleteGuard: { maxShare: 0.2, minFiles: 1 } });
     await assert.rejects(adopt(strict, { delete: true }), SafetyGuardError);
-    for (const rel of orphans) assert.ok(await h.getObject(`${prefix}${rel}`), `${rel} is still there after the guard stopped`);
+    for (const rel of orphans)
+      assert.ok(await h.getObject(`${prefix}${rel}`), `${rel} is still there after the guard stopped`);
 
     // The listing was done and checkpointed: --resume --force only queues the deletions.
     s3.reset();
@@ -198,18 +240,33 @@ describe("adopt on the local stack", () => {
     await h.stack.postSync.server.waitForExecution(result.deletion!.postSyncExecutionArn!, 60_000);
 
     for (const rel of orphans) assert.equal(await h.getObject(`${prefix}${rel}`), undefined, `${rel} was deleted`);
-    assert.equal(await getFile(h.stack.clients.dynamodb, h.stack.definition.table, `${prefix}old.html`), undefined, "the tombstone is gone once applied");
+    assert.equal(
+      await getFile(h.stack.clients.dynamodb, h.stack.definition.table, `${prefix}old.html`),
+      undefined,
+      "the tombstone is gone once applied",
+    );
     const remaining = await h.listSiteFiles(prefix);
-    assert.deepEqual(remaining, Object.keys(SITE).map((rel) => `${prefix}${rel}`).sort(), "every site file stays");
+    assert.deepEqual(
+      remaining,
+      Object.keys(SITE)
+        .map((rel) => `${prefix}${rel}`)
+        .sort(),
+      "every site file stays",
+    );
     const next = await h.sync(h.config(root, { prefix }));
-    assert.equal(next.plan.put + next.plan.delete + next.plan.resend + next.plan.rmdir, 0, "the next sync finds nothing to do: the markers went with the run");
+    assert.equal(
+      next.plan.put + next.plan.delete + next.plan.resend + next.plan.rmdir,
+      0,
+      "the next sync finds nothing to do: the markers went with the run",
+    );
   });
 
   test("an interrupted adoption resumes where it stopped and finishes the rest", async () => {
     const prefix = "resume/";
     const root = h.tempDir();
     const files: Record<string, string> = {};
-    for (let d = 0; d < 12; d++) for (let f = 0; f < 5; f++) files[`d${String(d).padStart(2, "0")}/f${f}.txt`] = `file ${d}/${f}`;
+    for (let d = 0; d < 12; d++)
+      for (let f = 0; f < 5; f++) files[`d${String(d).padStart(2, "0")}/f${f}.txt`] = `file ${d}/${f}`;
     writeTree(root, files, COPIED);
     await copyToBucket(prefix, files);
     const config = h.config(root, { prefix });
@@ -217,10 +274,11 @@ describe("adopt on the local stack", () => {
     // Stop after the sixth directory's listing, as Ctrl-C would; directories in flight finish first.
     const controller = new AbortController();
     let listings = 0;
-    const abortMidway = (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
-      if (context.commandName === "ListObjectsV2Command" && ++listings === 6) controller.abort();
-      return next(args);
-    };
+    const abortMidway =
+      (next: (args: unknown) => Promise<unknown>, context: { commandName?: string }) => async (args: unknown) => {
+        if (context.commandName === "ListObjectsV2Command" && ++listings === 6) controller.abort();
+        return next(args);
+      };
     h.stack.clients.s3.middlewareStack.add(abortMidway as never, { step: "initialize", name: "abortMidway" });
     try {
       await assert.rejects(adopt(config, { concurrency: 1, signal: controller.signal }), AdoptInterruptedError);
@@ -265,7 +323,9 @@ describe("adopt on the local stack", () => {
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const page = await h.stack.clients.s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}${dir}/`, ContinuationToken: token }));
+        const page = await h.stack.clients.s3.send(
+          new ListObjectsV2Command({ Bucket: bucket, Prefix: `${prefix}${dir}/`, ContinuationToken: token }),
+        );
         keys.push(...(page.Contents ?? []).map((o) => o.Key!));
         token = page.NextContinuationToken;
       } while (token);

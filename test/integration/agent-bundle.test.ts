@@ -66,7 +66,12 @@ describe("the single-file agent bundle", () => {
     await h.stack.waitForRun(result.runId, 60_000);
     await h.waitForPostSync(result);
 
-    assert.deepEqual(await h.listSiteFiles("bundled/"), Object.keys(SITE).map((rel) => `bundled/${rel}`).sort());
+    assert.deepEqual(
+      await h.listSiteFiles("bundled/"),
+      Object.keys(SITE)
+        .map((rel) => `bundled/${rel}`)
+        .sort(),
+    );
     const page = await h.getObject("bundled/index.html");
     assert.deepEqual(page?.body, Buffer.from(SITE["index.html"]));
     assert.equal(page?.contentType, "text/html; charset=utf-8");

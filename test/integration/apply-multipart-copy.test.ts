@@ -21,7 +21,10 @@ describe("apply copies large staged objects in parts", () => {
     h = await startHarness({
       apply: false,
       environment: (env) => {
-        env.publishRules = { rewrites: [{ from: "big/", to: ["mirror/"] }], cacheControl: [{ match: "**/*.bin", value: "max-age=600" }] };
+        env.publishRules = {
+          rewrites: [{ from: "big/", to: ["mirror/"] }],
+          cacheControl: [{ match: "**/*.bin", value: "max-age=600" }],
+        };
       },
     });
   });
@@ -39,8 +42,15 @@ describe("apply copies large staged objects in parts", () => {
   });
 
   async function head(key: string) {
-    const res = await h.stack.clients.s3.send(new HeadObjectCommand({ Bucket: h.stack.definition.siteBucket, Key: key }));
-    return { contentType: res.ContentType, cacheControl: res.CacheControl, contentLength: res.ContentLength, metadata: res.Metadata ?? {} };
+    const res = await h.stack.clients.s3.send(
+      new HeadObjectCommand({ Bucket: h.stack.definition.siteBucket, Key: key }),
+    );
+    return {
+      contentType: res.ContentType,
+      cacheControl: res.CacheControl,
+      contentLength: res.ContentLength,
+      metadata: res.Metadata ?? {},
+    };
   }
 
   test("an object above the threshold lands in parts with the same bytes and headers as a single copy", async () => {

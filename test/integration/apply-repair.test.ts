@@ -26,7 +26,10 @@ describe("apply repairs what a killed handler's late write left, and keeps rewri
     h = await startHarness({
       apply: false,
       environment: (env) => {
-        env.publishRules = { rewrites: [{ from: "docs/", to: ["manual/"] }], cacheControl: [{ match: "**/*.html", value: "max-age=60" }] };
+        env.publishRules = {
+          rewrites: [{ from: "docs/", to: ["manual/"] }],
+          cacheControl: [{ match: "**/*.html", value: "max-age=60" }],
+        };
       },
     });
   });
@@ -143,7 +146,11 @@ describe("apply repairs what a killed handler's late write left, and keeps rewri
     warnings.length = 0;
     const m2 = await syncOne(root, "clash/");
     const outcome = await apply(m2);
-    assert.equal((await must("clash/manual/x.html")).body.toString(), "the real manual page", "publishing kept the real file");
+    assert.equal(
+      (await must("clash/manual/x.html")).body.toString(),
+      "the real manual page",
+      "publishing kept the real file",
+    );
     const y = await must("clash/manual/y.html");
     assert.equal(y.body.toString(), "docs y", "other copies are written");
     assert.equal(y.metadata["sitesync-copy-of"], encodeURIComponent("clash/docs/y.html"), "a copy names its original");
@@ -160,7 +167,11 @@ describe("apply repairs what a killed handler's late write left, and keeps rewri
     unlinkSync(join(root, "docs/x.html"));
     await apply(await syncOne(root, "clash/"));
     assert.equal(await h.getObject("clash/docs/x.html"), undefined);
-    assert.equal((await must("clash/manual/x.html")).body.toString(), "the real manual page", "deleting the original kept it");
+    assert.equal(
+      (await must("clash/manual/x.html")).body.toString(),
+      "the real manual page",
+      "deleting the original kept it",
+    );
   });
 
   test("when the real file at a copy's key is deleted, the copy is written again", async () => {

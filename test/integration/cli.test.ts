@@ -65,7 +65,10 @@ describe("sitesync sync (command line)", () => {
     const dead = spawnSync(process.execPath, ["-e", "process.exit(0)"]);
     const stateDir = join(dirname(config), "state");
     mkdirSync(stateDir, { recursive: true });
-    writeFileSync(join(stateDir, "sitesync.lock"), JSON.stringify({ pid: dead.pid, host: hostname(), started: "2026-01-01T00:00:00Z", command: "sync" }));
+    writeFileSync(
+      join(stateDir, "sitesync.lock"),
+      JSON.stringify({ pid: dead.pid, host: hostname(), started: "2026-01-01T00:00:00Z", command: "sync" }),
+    );
     const res = await runCli(["sync", "--config", config]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stderr, /stale lock/);
@@ -118,14 +121,20 @@ describe("sitesync sync (command line)", () => {
     for (let i = 0; i < 90; i++) tree[`media/m${i}.jpg`] = `m${i}`;
     for (let i = 0; i < 110; i++) tree[`pages/p${i}.html`] = `p${i}`;
     writeTree(root, tree);
-    const config = h.configFile(root, { prefix: "subvol/", deleteGuard: { maxShare: 0.5, minFiles: 20, minDirectoryFiles: 50 } });
+    const config = h.configFile(root, {
+      prefix: "subvol/",
+      deleteGuard: { maxShare: 0.5, minFiles: 20, minDirectoryFiles: 50 },
+    });
     await settle(JSON.parse((await runCli(["sync", "--config", config, "--json"])).stdout) as SyncResult);
     const published = await h.listKeys("subvol/media/");
     rmSync(join(root, "media"), { recursive: true });
     mkdirSync(join(root, "media"));
     const res = await runCli(["sync", "--config", config]);
     assert.equal(res.code, 4, res.stderr);
-    assert.match(res.stderr, /delete 90 of 90 files under media\/ \(100\.0%\): a whole directory vanishing looks like an unmounted volume/);
+    assert.match(
+      res.stderr,
+      /delete 90 of 90 files under media\/ \(100\.0%\): a whole directory vanishing looks like an unmounted volume/,
+    );
     assert.deepEqual(await h.listKeys("subvol/media/"), published);
   });
 

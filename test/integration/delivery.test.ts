@@ -17,9 +17,17 @@ function toRecord(message: Message): SQSRecord {
     messageId: message.MessageId!,
     receiptHandle: message.ReceiptHandle!,
     body: message.Body!,
-    attributes: { ApproximateReceiveCount: "1", SentTimestamp: "0", SenderId: "test", ApproximateFirstReceiveTimestamp: "0" },
+    attributes: {
+      ApproximateReceiveCount: "1",
+      SentTimestamp: "0",
+      SenderId: "test",
+      ApproximateFirstReceiveTimestamp: "0",
+    },
     messageAttributes: Object.fromEntries(
-      Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [k, { stringValue: v.StringValue, dataType: v.DataType ?? "String", stringListValues: [], binaryListValues: [] }]),
+      Object.entries(message.MessageAttributes ?? {}).map(([k, v]) => [
+        k,
+        { stringValue: v.StringValue, dataType: v.DataType ?? "String", stringListValues: [], binaryListValues: [] },
+      ]),
     ),
     md5OfBody: message.MD5OfBody ?? "",
     eventSource: "aws:sqs",
@@ -40,7 +48,12 @@ describe("apply under duplicate, out-of-order and failing delivery", () => {
 
   async function takeMessages(expected: number): Promise<Message[]> {
     const res = await h.stack.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: h.stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }),
+      new ReceiveMessageCommand({
+        QueueUrl: h.stack.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ["All"],
+      }),
     );
     const messages = res.Messages ?? [];
     assert.equal(messages.length, expected, "messages on the queue");

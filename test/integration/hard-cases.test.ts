@@ -47,11 +47,17 @@ describe("hard cases", () => {
   test("the index adapter refuses keys over DynamoDB's limits, naming them, where the local emulator would not", async () => {
     const longDir = "d/".repeat(1100);
     await assert.rejects(
-      writeIndex(h.stack.clients.dynamodb, h.stack.definition.table, [{ write: { kind: "mkdir", dir: longDir, name: "x" } }]),
-      (err: Error) => err instanceof BadInputError && /2202 bytes long as an index partition key; DynamoDB allows 2048/.test(err.message),
+      writeIndex(h.stack.clients.dynamodb, h.stack.definition.table, [
+        { write: { kind: "mkdir", dir: longDir, name: "x" } },
+      ]),
+      (err: Error) =>
+        err instanceof BadInputError &&
+        /2202 bytes long as an index partition key; DynamoDB allows 2048/.test(err.message),
     );
     await assert.rejects(
-      writeIndex(h.stack.clients.dynamodb, h.stack.definition.table, [{ write: { kind: "mkdir", dir: "", name: "n".repeat(1100) } }]),
+      writeIndex(h.stack.clients.dynamodb, h.stack.definition.table, [
+        { write: { kind: "mkdir", dir: "", name: "n".repeat(1100) } },
+      ]),
       /1101 bytes long as an index sort key; DynamoDB allows 1024/,
     );
   });
@@ -59,40 +65,82 @@ describe("hard cases", () => {
   test("a file whose read fails with EIO is left for the next run; the others publish and the run succeeds", async () => {
     const root = h.tempDir();
     writeTree(root, { "good.txt": "good", "big.bin": Buffer.alloc(64 * 1024, 7) });
-    const config = h.config(root, { prefix: "eio/", pack: { maxBytes: 1_048_576, maxFiles: 100, largeFileBytes: 32 * 1024 } });
+    const config = h.config(root, {
+      prefix: "eio/",
+      pack: { maxBytes: 1_048_576, maxFiles: 100, largeFileBytes: 32 * 1024 },
+    });
     // The plan as a scan would write it, with the large file's path swapped for one the kernel answers EIO
     // on (reading /proc/self/mem at offset 0): a disk failing under the agent, without a failing disk.
     const planPath = join(h.tempDir(), "plan.jsonl");
     const plan = new PlanWriter(planPath);
     const path = (p: string) => Buffer.from(p).toString("base64");
-    await plan.write({ op: "put", key: "eio/good.txt", path: path(join(root, "good.txt")), size: 4, mtime: "1", reason: "new" });
-    await plan.write({ op: "put", key: "eio/big.bin", path: path("/proc/self/mem"), size: 64 * 1024, mtime: "1", reason: "new" });
-    await plan.write({ op: "put", key: "eio/small.bin", path: path("/proc/self/mem"), size: 10, mtime: "1", reason: "new" });
+    await plan.write({
+      op: "put",
+      key: "eio/good.txt",
+      path: path(join(root, "good.txt")),
+      size: 4,
+      mtime: "1",
+      reason: "new",
+    });
+    await plan.write({
+      op: "put",
+      key: "eio/big.bin",
+      path: path("/proc/self/mem"),
+      size: 64 * 1024,
+      mtime: "1",
+      reason: "new",
+    });
+    await plan.write({
+      op: "put",
+      key: "eio/small.bin",
+      path: path("/proc/self/mem"),
+      size: 10,
+      mtime: "1",
+      reason: "new",
+    });
     await plan.close();
     const runId = "20261202T000000000Z-e10e10";
-    const stats = await executePlan(h.stack.clients, planPath, {
-      runId,
-      prefix: config.prefix,
-      versionBucket: config.versionBucket,
-      table: config.table,
-      queueUrl: config.queueUrl,
-      contentTypes: {},
-      concurrency: { files: 4, uploads: 2 },
-      pack: config.pack,
-    }, silentLogger);
+    const stats = await executePlan(
+      h.stack.clients,
+      planPath,
+      {
+        runId,
+        prefix: config.prefix,
+        versionBucket: config.versionBucket,
+        table: config.table,
+        queueUrl: config.queueUrl,
+        contentTypes: {},
+        concurrency: { files: 4, uploads: 2 },
+        pack: config.pack,
+      },
+      silentLogger,
+    );
     assert.deepEqual(stats.left.map((l) => l.key).sort(), ["eio/big.bin", "eio/small.bin"]);
-    assert.ok(stats.left.every((l) => /EIO/.test(l.reason)), JSON.stringify(stats.left));
+    assert.ok(
+      stats.left.every((l) => /EIO/.test(l.reason)),
+      JSON.stringify(stats.left),
+    );
     assert.equal(stats.entriesSent, 1);
   });
 
   test("a full disk under the plan fails the write, never the process", async () => {
     const plan = new PlanWriter("/dev/full");
-    const writes = Array.from({ length: 2000 }, (_, i) => plan.write({ op: "mkdir", dir: "", name: `d${i}${"x".repeat(100)}` }));
-    await assert.rejects(Promise.all(writes).then(() => plan.close()), /ENOSPC/);
+    const writes = Array.from({ length: 2000 }, (_, i) =>
+      plan.write({ op: "mkdir", dir: "", name: `d${i}${"x".repeat(100)}` }),
+    );
+    await assert.rejects(
+      Promise.all(writes).then(() => plan.close()),
+      /ENOSPC/,
+    );
   });
 
   test("a change page the store refuses fails the batch that needed it, never the process", async () => {
-    const recorder = new ChangeRecorder(h.stack.clients.s3, "no-such-bucket", "20261202T000000000Z-c4c4c4", async () => {});
+    const recorder = new ChangeRecorder(
+      h.stack.clients.s3,
+      "no-such-bucket",
+      "20261202T000000000Z-c4c4c4",
+      async () => {},
+    );
     await assert.rejects(recorder.record([{ op: "put", key: "a" }]), /bucket/i);
   });
 
@@ -104,7 +152,10 @@ describe("hard cases", () => {
     writeFileSync(join(config.stateDir, "plan-20261201T000000000Z-dead00.jsonl"), "{}\n");
     writeFileSync(join(config.stateDir, "plan-20261201T000000000Z-dead00.jsonl.kept"), "{}\n");
     await h.publish(config);
-    assert.deepEqual(readdirSync(config.stateDir).filter((n) => n.startsWith("plan-")), []);
+    assert.deepEqual(
+      readdirSync(config.stateDir).filter((n) => n.startsWith("plan-")),
+      [],
+    );
     assert.ok(existsSync(join(config.stateDir, "sitesync.lock.db")));
   });
 });
@@ -142,7 +193,10 @@ describe("the watchdog", () => {
     assert.equal(emf.MinutesSinceLastRun, 180);
     assert.deepEqual(emf._aws.CloudWatchMetrics[0].Dimensions, [["service", "Environment"]]);
     await h.stack.clients.dynamodb.send(
-      new DeleteItemCommand({ TableName: h.stack.definition.table, Key: { pk: { S: "agent" }, sk: { S: "watched//" } } }),
+      new DeleteItemCommand({
+        TableName: h.stack.definition.table,
+        Key: { pk: { S: "agent" }, sk: { S: "watched//" } },
+      }),
     );
   });
 });
@@ -157,7 +211,8 @@ describe("a directory job that fails", () => {
   test("the sync rejects only once every other directory job has ended; nothing runs after, the lock is free", async () => {
     const root = h.tempDir();
     const tree: Record<string, string> = {};
-    for (let d = 0; d < 40; d++) for (let f = 0; f < 20; f++) tree[`d${String(d).padStart(2, "0")}/f${f}.txt`] = `${d}/${f}`;
+    for (let d = 0; d < 40; d++)
+      for (let f = 0; f < 20; f++) tree[`d${String(d).padStart(2, "0")}/f${f}.txt`] = `${d}/${f}`;
     writeTree(root, tree);
     const config = h.config(root, { prefix: "failjob/" });
     await h.publish(config);

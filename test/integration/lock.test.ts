@@ -24,7 +24,9 @@ async function holder(stateDir: string, started?: string): Promise<ChildProcess>
     process.stdout.write("held\\n");
     setInterval(() => {}, 1000);
   `;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (d) => String(d).includes("held") && resolve());
     child.on("exit", (code) => reject(new Error(`holder exited with ${code}`)));
@@ -47,11 +49,14 @@ describe("the run lock", () => {
     const dir = stateDir();
     const child = await holder(dir);
     try {
-      assert.throws(() => acquireLock(dir, "sync", silentLogger), (err: Error) => {
-        assert.ok(err instanceof LockHeldError);
-        assert.match(err.message, new RegExp(`pid ${child.pid} on .* holds .*sitesync\\.lock; this run stops`));
-        return true;
-      });
+      assert.throws(
+        () => acquireLock(dir, "sync", silentLogger),
+        (err: Error) => {
+          assert.ok(err instanceof LockHeldError);
+          assert.match(err.message, new RegExp(`pid ${child.pid} on .* holds .*sitesync\\.lock; this run stops`));
+          return true;
+        },
+      );
     } finally {
       await kill(child);
     }
@@ -71,7 +76,10 @@ describe("the run lock", () => {
       const stream = { isTTY: false, write: (line: string) => warnings.push(line) } as unknown as NodeJS.WriteStream;
       const logger = createLogger({ level: "warn", stream });
       const lock = acquireLock(dir, "sync", logger);
-      assert.ok(warnings.some((w) => w.includes("stale lock")), "the old note is reported");
+      assert.ok(
+        warnings.some((w) => w.includes("stale lock")),
+        "the old note is reported",
+      );
       assert.equal(JSON.parse(readFileSync(lock.path, "utf8")).pid, process.pid);
       lock.release();
       assert.equal(existsSync(lock.path), false, "the note goes with the lock");
@@ -83,7 +91,10 @@ describe("the run lock", () => {
     const dir = stateDir();
     const child = await holder(dir, new Date(Date.now() - 7 * 3_600_000).toISOString());
     try {
-      assert.throws(() => acquireLock(dir, "sync", silentLogger, 360), /has for 7\.0 hours, longer than lockWarnMinutes \(360\): it may be stuck/);
+      assert.throws(
+        () => acquireLock(dir, "sync", silentLogger, 360),
+        /has for 7\.0 hours, longer than lockWarnMinutes \(360\): it may be stuck/,
+      );
     } finally {
       await kill(child);
     }
@@ -100,10 +111,15 @@ describe("the run lock", () => {
     for (let round = 0; round < 10; round++) {
       const dir = stateDir();
       // A dead holder's note, as a crash leaves it: every racer sees a lock to "take over".
-      writeFileSync(join(dir, "sitesync.lock"), JSON.stringify({ pid: 999_999, host: "h", started: "2026-01-01T00:00:00Z", command: "sync" }));
+      writeFileSync(
+        join(dir, "sitesync.lock"),
+        JSON.stringify({ pid: 999_999, host: "h", started: "2026-01-01T00:00:00Z", command: "sync" }),
+      );
       const outcomes = await Promise.all(
         Array.from({ length: 4 }, () => {
-          const child = spawn(process.execPath, ["--input-type=module", "-e", script(dir)], { stdio: ["ignore", "pipe", "inherit"] });
+          const child = spawn(process.execPath, ["--input-type=module", "-e", script(dir)], {
+            stdio: ["ignore", "pipe", "inherit"],
+          });
           let out = "";
           child.stdout!.on("data", (d) => (out += d));
           return new Promise<string>((resolve) => child.on("exit", () => resolve(out)));

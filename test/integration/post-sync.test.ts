@@ -58,7 +58,11 @@ describe("PostSync: listings and invalidations", () => {
     assert.ok(html.indexOf('href="old/"') < html.indexOf('href="guide.pdf"'), "subdirectories come first");
     assert.ok(!html.includes(".hidden"), "dot files are left out");
     assert.ok(html.includes('href="../"'), "a link to the parent");
-    assert.equal((await h.getObject("ls/index.html"))?.body.toString(), "<h1>home</h1>", "a real index.html is never replaced");
+    assert.equal(
+      (await h.getObject("ls/index.html"))?.body.toString(),
+      "<h1>home</h1>",
+      "a real index.html is never replaced",
+    );
     const record = await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "ls/downloads/index.html");
     assert.equal(record?.generated, true, "the index marks the page as generated");
 
@@ -81,7 +85,10 @@ describe("PostSync: listings and invalidations", () => {
     const page = await h.getObject("swap/gallery/index.html");
     assert.equal(page?.body.toString(), "<h1>my gallery</h1>", "the real page is published");
     assert.equal(page?.metadata.generated, undefined);
-    assert.equal((await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "swap/gallery/index.html"))?.generated, undefined);
+    assert.equal(
+      (await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "swap/gallery/index.html"))?.generated,
+      undefined,
+    );
 
     unlinkSync(join(root, "gallery/index.html"));
     await h.publish(config);
@@ -91,9 +98,15 @@ describe("PostSync: listings and invalidations", () => {
     writeTree(root, { "keep.txt": "so the tree is not empty" });
     await h.publish(config, { force: true });
     assert.equal(await h.getObject("swap/gallery/index.html"), undefined, "an emptied folder has no listing");
-    assert.equal(await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "swap/gallery/index.html"), undefined);
+    assert.equal(
+      await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "swap/gallery/index.html"),
+      undefined,
+    );
     const rootPage = (await h.getObject("swap/index.html"))?.body.toString() ?? "";
-    assert.ok(rootPage.includes("keep.txt") && !rootPage.includes("gallery"), "the parent listing no longer shows the folder");
+    assert.ok(
+      rootPage.includes("keep.txt") && !rootPage.includes("gallery"),
+      "the parent listing no longer shows the folder",
+    );
   });
 
   test("rewrite copies get their own listings", async () => {
@@ -131,11 +144,23 @@ describe("PostSync: listings and invalidations", () => {
     writeTree(root, { "img/q.png": "q" });
     await h.publish(config);
     const paths = cloudFront().allPaths();
-    for (const expected of ["/inv/docs/x.html", "/inv/manual/x.html", "/inv/img/p.png", "/inv/img/q.png", "/inv/docs/", "/inv/docs/index.html", "/inv/img/", "/inv/img/index.html"]) {
+    for (const expected of [
+      "/inv/docs/x.html",
+      "/inv/manual/x.html",
+      "/inv/img/p.png",
+      "/inv/img/q.png",
+      "/inv/docs/",
+      "/inv/docs/index.html",
+      "/inv/img/",
+      "/inv/img/index.html",
+    ]) {
       assert.ok(paths.includes(expected), `${expected} in ${JSON.stringify(paths)}`);
     }
     assert.ok(!paths.includes("/inv/docs/y.html"), "unchanged files stay cached");
-    assert.deepEqual(cloudFront().refusals.filter((r) => r.error !== "TooManyInvalidationsInProgress"), []);
+    assert.deepEqual(
+      cloudFront().refusals.filter((r) => r.error !== "TooManyInvalidationsInProgress"),
+      [],
+    );
   });
 
   test("a run of 10,000 changes stays within CloudFront's limits and covers everything", async () => {
@@ -149,14 +174,19 @@ describe("PostSync: listings and invalidations", () => {
     const calls = cloudFront().calls;
     assert.ok(calls.length > 0);
     for (const call of calls) assert.ok(call.paths.length <= CLOUDFRONT_LIMITS.maxPathsPerRequest);
-    assert.deepEqual(cloudFront().refusals.filter((r) => r.error !== "TooManyInvalidationsInProgress"), [], "no batch CloudFront would refuse");
+    assert.deepEqual(
+      cloudFront().refusals.filter((r) => r.error !== "TooManyInvalidationsInProgress"),
+      [],
+      "no batch CloudFront would refuse",
+    );
     // Over 15 wildcards: the second batch meets CloudFront's in-progress limit and is waited out, not dropped.
     assert.ok(cloudFront().refusals.some((r) => r.error === "TooManyInvalidationsInProgress"));
     assert.equal(new Set(calls.map((c) => c.callerReference)).size, calls.length, "every batch accepted exactly once");
     const paths = cloudFront().allPaths();
     assert.ok(paths.length <= 100, `${paths.length} paths for 10,000 changes (maxPaths 100)`);
     // Every changed key is covered by some path: itself or a wildcard above it.
-    const covered = (key: string) => paths.some((p) => p === `/${key}` || (p.endsWith("*") && `/${key}`.startsWith(p.slice(0, -1))));
+    const covered = (key: string) =>
+      paths.some((p) => p === `/${key}` || (p.endsWith("*") && `/${key}`.startsWith(p.slice(0, -1))));
     for (const rel of Object.keys(files)) assert.ok(covered(`big/${rel}`), rel);
     assert.ok(covered("big/s0/f0/index.html") && covered("big/index.html"), "listings are covered");
     assert.ok(await h.getObject("big/s3/f3/index.html"), "listings of all 525 folders were generated");
@@ -171,7 +201,11 @@ describe("PostSync: listings and invalidations", () => {
     assert.equal(result.postSyncExecutionArn, undefined, "the agent does not start PostSync for it");
     cloudFront().reset();
     const started = await h.stack.clients.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: h.stack.postSync.stateMachineArn, name: result.runId, input: JSON.stringify({ runId: result.runId }) }),
+      new StartExecutionCommand({
+        stateMachineArn: h.stack.postSync.stateMachineArn,
+        name: result.runId,
+        input: JSON.stringify({ runId: result.runId }),
+      }),
     );
     const execution = await h.stack.postSync.server.waitForExecution(started.executionArn!, 10_000);
     assert.equal(execution.status, "SUCCEEDED");
@@ -203,12 +237,18 @@ describe("PostSync when part of a run can never be applied", () => {
     try {
       const root = h.tempDir();
       writeTree(root, { "fine/a.html": "a", "fine/b.html": "b", "broken/big.bin": Buffer.alloc(64 * 1024, 1) });
-      const config = h.config(root, { prefix: "partial/", pack: { maxBytes: 1_048_576, maxFiles: 100, largeFileBytes: 32 * 1024 } });
+      const config = h.config(root, {
+        prefix: "partial/",
+        pack: { maxBytes: 1_048_576, maxFiles: 100, largeFileBytes: 32 * 1024 },
+      });
       const result = await h.sync(config);
       assert.equal(result.publish?.messagesSent, 2, "the large file travels in a message of its own");
       // Its staged bytes vanish: that message fails on every delivery and never counts as applied.
       await h.stack.clients.s3.send(
-        new DeleteObjectCommand({ Bucket: config.versionBucket, Key: objectKey(result.runId, "partial/broken/big.bin") }),
+        new DeleteObjectCommand({
+          Bucket: config.versionBucket,
+          Key: objectKey(result.runId, "partial/broken/big.bin"),
+        }),
       );
       const source = h.stack.startApply({ onError: () => {} });
       try {
@@ -271,7 +311,14 @@ describe("a listing that races a real index.html", () => {
       await putJson(h.stack.clients.s3, h.stack.definition.versionBucket, listingPageKey(runId, 0), ["race/race"]);
       const outcome = await generateListings(
         { runId, prefix: "race/", page: 0 },
-        { s3: h.stack.clients.s3, dynamodb, siteBucket: h.stack.definition.siteBucket, versionBucket: h.stack.definition.versionBucket, table: h.stack.definition.table, rules: { rewrites: [], cacheControl: [] } },
+        {
+          s3: h.stack.clients.s3,
+          dynamodb,
+          siteBucket: h.stack.definition.siteBucket,
+          versionBucket: h.stack.definition.versionBucket,
+          table: h.stack.definition.table,
+          rules: { rewrites: [], cacheControl: [] },
+        },
       );
       dynamodb.destroy();
       assert.equal(outcome.outcomes["real-page"], 1);

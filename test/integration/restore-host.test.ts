@@ -38,20 +38,37 @@ describe("restore the host tree", () => {
 
   test("a wiped folder comes back byte for byte with the indexed mtimes; the next sync sends nothing", async () => {
     const root = h.tempDir();
-    writeTree(root, { "index.html": "home", "docs/a.html": "A", "docs/deep/b.txt": "B", "docs/c d.css": "CD", "img/x.png": Buffer.from([1, 2, 3]) });
+    writeTree(root, {
+      "index.html": "home",
+      "docs/a.html": "A",
+      "docs/deep/b.txt": "B",
+      "docs/c d.css": "CD",
+      "img/x.png": Buffer.from([1, 2, 3]),
+    });
     const config = h.config(root, { prefix: "host/" });
     await h.publish(config);
     const before = statSync(join(root, "docs/deep/b.txt"), { bigint: true });
     rmSync(join(root, "docs"), { recursive: true });
 
-    const result = await runHostRestore(config, h.stack.clients, silentLogger, { prefix: "docs/", dir: root, delete: false });
+    const result = await runHostRestore(config, h.stack.clients, silentLogger, {
+      prefix: "docs/",
+      dir: root,
+      delete: false,
+    });
     assert.equal(result.written, 3);
     assert.equal(readFileSync(join(root, "docs/deep/b.txt"), "utf8"), "B");
     assert.equal(readFileSync(join(root, "docs/c d.css"), "utf8"), "CD");
     const after = statSync(join(root, "docs/deep/b.txt"), { bigint: true });
     const indexed = await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "host/docs/deep/b.txt");
-    assert.equal(indexed?.desired.op === "put" && indexed.desired.mtime, mtimeFromNs(after.mtimeNs), "the file's mtime is the indexed one");
-    assert.ok(after.mtimeNs - before.mtimeNs < 1000n && before.mtimeNs - after.mtimeNs < 1000n, "within a microsecond of the original");
+    assert.equal(
+      indexed?.desired.op === "put" && indexed.desired.mtime,
+      mtimeFromNs(after.mtimeNs),
+      "the file's mtime is the indexed one",
+    );
+    assert.ok(
+      after.mtimeNs - before.mtimeNs < 1000n && before.mtimeNs - after.mtimeNs < 1000n,
+      "within a microsecond of the original",
+    );
 
     const next = await h.publish(config);
     assert.equal(next.plan.put + next.plan.delete + next.plan.resend, 0, "the next sync sees no change");
@@ -98,7 +115,15 @@ describe("restore the host tree", () => {
     writeTree(root, { "ok.txt": "fine", "docs/page.html": "page" });
     const config = h.config(root, { prefix: "" });
     await h.publish(config);
-    const desired = { op: "put" as const, version: "evil", run: "evil", size: 4, mtime: "1", contentType: "text/plain", source: { key: "packs/none", offset: 0, length: 4 } };
+    const desired = {
+      op: "put" as const,
+      version: "evil",
+      run: "evil",
+      size: 4,
+      mtime: "1",
+      contentType: "text/plain",
+      source: { key: "packs/none", offset: 0, length: 4 },
+    };
     await writeIndex(h.stack.clients.dynamodb, h.stack.definition.table, [
       { write: { kind: "mkdir", dir: "", name: ".." } },
       { write: { kind: "desired", key: "../evil.txt", desired } },
@@ -107,7 +132,11 @@ describe("restore the host tree", () => {
     const outside = h.tempDir();
     mkdirSync(join(target, "x"));
     symlinkSync(outside, join(target, "docs"));
-    const result = await runHostRestore(config, h.stack.clients, silentLogger, { prefix: "", dir: target, delete: false });
+    const result = await runHostRestore(config, h.stack.clients, silentLogger, {
+      prefix: "",
+      dir: target,
+      delete: false,
+    });
     assert.deepEqual(result.refused.map((r) => r.key).sort(), ["../evil.txt", "docs/page.html"]);
     assert.equal(readFileSync(join(target, "ok.txt"), "utf8"), "fine", "the rest is restored");
     assert.ok(!existsSync(join(outside, "page.html")), "nothing written through the link");
@@ -160,8 +189,13 @@ describe("restore the host tree", () => {
       assert.equal(run.code, 2, `${bad}: ${run.stderr}`);
       assert.match(run.stderr, /ISO 8601/);
     }
-    const asOf = (ms: number) =>
-      ["restore", "--config", configPath, "--as-of", new Date(Date.now() + ms).toISOString()];
+    const asOf = (ms: number) => [
+      "restore",
+      "--config",
+      configPath,
+      "--as-of",
+      new Date(Date.now() + ms).toISOString(),
+    ];
     const future = await runCli(asOf(3_600_000));
     assert.equal(future.code, 2, future.stderr);
     assert.match(future.stderr, /future/);
@@ -207,7 +241,10 @@ describe("restore the host tree", () => {
     assert.equal(readFileSync(join(root, "docs/old.txt"), "utf8"), "stable for years");
     assert.equal(readFileSync(join(root, "docs/other.txt"), "utf8"), "also stable");
     assert.equal(result.written, 2);
-    assert.deepEqual(result.unrestorable.map((u) => u.key), ["fb/docs/swapped.txt"]);
+    assert.deepEqual(
+      result.unrestorable.map((u) => u.key),
+      ["fb/docs/swapped.txt"],
+    );
     assert.match(result.unrestorable[0]!.reason, /someone-else/);
     assert.ok(!existsSync(join(root, "docs/swapped.txt")), "never the wrong bytes");
   });
@@ -325,7 +362,10 @@ describe("restore the host tree", () => {
       assert.equal(whole.deletionSkipped, undefined);
       assert.equal(readFileSync(join(target, "docs/b.txt"), "utf8"), "B");
       assert.ok(existsSync(join(target, "docs/stray.txt")), "an unrestorable key's file is never removed");
-      assert.deepEqual(whole.unrestorable.map((u) => u.key), ["q/docs/stray.txt"]);
+      assert.deepEqual(
+        whole.unrestorable.map((u) => u.key),
+        ["q/docs/stray.txt"],
+      );
       assert.deepEqual(await receiveAll(), [], "the applied plan is off the queue");
     });
 

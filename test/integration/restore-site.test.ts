@@ -19,7 +19,10 @@ describe("Restore", () => {
 
   const restore = async (input: Record<string, unknown>) => {
     const started = await h.stack.clients.sfn.send(
-      new StartExecutionCommand({ stateMachineArn: h.stack.postSync.restoreStateMachineArn, input: JSON.stringify(input) }),
+      new StartExecutionCommand({
+        stateMachineArn: h.stack.postSync.restoreStateMachineArn,
+        input: JSON.stringify(input),
+      }),
     );
     return h.stack.postSync.server.waitForExecution(started.executionArn!, 60_000);
   };
@@ -29,7 +32,12 @@ describe("Restore", () => {
     root = h.tempDir();
     const config = h.config(root, { prefix: "rs/" });
     // Run 1
-    writeTree(root, { "a.html": "<p>version one</p>", "b.css": "b { }", "docs/c.txt": "c one", "docs/keep.txt": "kept" });
+    writeTree(root, {
+      "a.html": "<p>version one</p>",
+      "b.css": "b { }",
+      "docs/c.txt": "c one",
+      "docs/keep.txt": "kept",
+    });
     await h.publish(config);
     await sleep(20);
     afterFirst = new Date().toISOString();
@@ -48,7 +56,13 @@ describe("Restore", () => {
 
   test("a dry run reports the plan and changes nothing", async () => {
     const before = await h.listKeys("rs/");
-    const execution = await restore({ target: "site", prefix: "rs/", sitePrefix: "rs/", asOf: afterFirst, dryRun: true });
+    const execution = await restore({
+      target: "site",
+      prefix: "rs/",
+      sitePrefix: "rs/",
+      asOf: afterFirst,
+      dryRun: true,
+    });
     assert.equal(execution.status, "SUCCEEDED", execution.cause);
     const output = JSON.parse(execution.output!);
     assert.equal(output.dryRun, true);
@@ -79,19 +93,27 @@ describe("Restore", () => {
     assert.equal(record?.published?.version, output.runId, "the index follows: the restore is a version of its own");
     assert.equal(await getFile(h.stack.clients.dynamodb, h.stack.definition.table, "rs/new.html"), undefined);
     const invalidated = h.stack.postSync.cloudFront!.allPaths();
-    assert.ok(invalidated.includes("/rs/a.html") && invalidated.includes("/rs/new.html"), "PostSync invalidated what changed");
+    assert.ok(
+      invalidated.includes("/rs/a.html") && invalidated.includes("/rs/new.html"),
+      "PostSync invalidated what changed",
+    );
   });
 
   test("the host tree can be rebuilt from the workflow's plan on the restore queue", async () => {
     const execution = await restore({ target: "host", prefix: "rs/docs/", sitePrefix: "rs/", asOf: afterFirst });
     assert.equal(execution.status, "SUCCEEDED", execution.cause);
     const target = h.tempDir();
-    const result = await runHostRestore(h.config(root, { prefix: "rs/", restoreQueueUrl: h.stack.restoreQueueUrl }), h.stack.clients, silentLogger, {
-      prefix: "",
-      fromQueue: true,
-      dir: target,
-      delete: false,
-    });
+    const result = await runHostRestore(
+      h.config(root, { prefix: "rs/", restoreQueueUrl: h.stack.restoreQueueUrl }),
+      h.stack.clients,
+      silentLogger,
+      {
+        prefix: "",
+        fromQueue: true,
+        dir: target,
+        delete: false,
+      },
+    );
     assert.equal(result.written, 2);
     assert.equal(readFileSync(join(target, "docs/c.txt"), "utf8"), "c one");
     assert.equal(readFileSync(join(target, "docs/keep.txt"), "utf8"), "kept");
@@ -105,7 +127,10 @@ describe("Restore", () => {
     const look = { QueueUrl: h.stack.restoreQueueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 };
     const queued = await h.stack.clients.sqs.send(new ReceiveMessageCommand(look));
     const plans = (queued.Messages ?? []).map((m) => parseHostPlan(m.Body!));
-    assert.deepEqual(plans.map((p) => [p.page, p.pages, p.part, p.parts]), [[0, 1, 0, 1]]);
+    assert.deepEqual(
+      plans.map((p) => [p.page, p.pages, p.part, p.parts]),
+      [[0, 1, 0, 1]],
+    );
     const keys = plans[0]!.files.map((f) => f.key).sort();
     assert.deepEqual(keys, ["rs/a.html", "rs/b.css", "rs/docs/c.txt", "rs/docs/keep.txt"]);
 

@@ -53,7 +53,11 @@ describe("a run killed mid-way (SIGKILL after its first manifests)", () => {
     const root = h.tempDir();
     writeTree(root, files(600, 12));
     // Small packs, one upload at a time: many commits, so the kill lands between two of them.
-    const config = h.configFile(root, { prefix: "killed/", pack: { maxFiles: 10, maxBytes: 1_048_576, largeFileBytes: 524_288 }, concurrency: { uploads: 1 } });
+    const config = h.configFile(root, {
+      prefix: "killed/",
+      pack: { maxFiles: 10, maxBytes: 1_048_576, largeFileBytes: 524_288 },
+      concurrency: { uploads: 1 },
+    });
     const child = spawn(process.execPath, [CLI, "sync", "--config", config], { stdio: "ignore" });
     const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
     while ((await queueDepth(h)) === 0) await new Promise((r) => setTimeout(r, 10));
@@ -73,7 +77,11 @@ describe("a run killed mid-way (SIGKILL after its first manifests)", () => {
       // Entries the killed run indexed but never sent are re-sent; the files it never reached are new.
       const left = result.plan.resend + result.plan.put;
       assert.ok(left > 0 && left <= 600 - crashed.sent, `${left} left by a run that sent ${crashed.sent}`);
-      assert.deepEqual(result.settled?.map((s) => s.runId), [crashed.runId], "the killed run's PostSync is started");
+      assert.deepEqual(
+        result.settled?.map((s) => s.runId),
+        [crashed.runId],
+        "the killed run's PostSync is started",
+      );
       const killedRun = await getRun(h.stack.clients.dynamodb, h.stack.definition.table, crashed.runId);
       assert.equal(killedRun?.status, "interrupted");
       for (const arn of [result.postSyncExecutionArn, result.settled![0]!.executionArn]) {
@@ -87,10 +95,17 @@ describe("a run killed mid-way (SIGKILL after its first manifests)", () => {
       for (let d = 0; d < 12; d++) {
         const listing = await h.getObject(`killed/d${d}/index.html`);
         assert.equal(listing?.metadata.generated, "true", `d${d} has its listing`);
-        assert.equal((listing!.body.toString().match(/f\d+\.txt</g) ?? []).length, 50, `d${d}'s listing names all 50 files`);
+        assert.equal(
+          (listing!.body.toString().match(/f\d+\.txt</g) ?? []).length,
+          50,
+          `d${d}'s listing names all 50 files`,
+        );
       }
       const paths = new Set(h.stack.postSync.cloudFront!.allPaths());
-      assert.ok(paths.has("/killed/*") || [...Array(12).keys()].every((d) => paths.has(`/killed/d${d}/*`)), [...paths].join(" "));
+      assert.ok(
+        paths.has("/killed/*") || [...Array(12).keys()].every((d) => paths.has(`/killed/d${d}/*`)),
+        [...paths].join(" "),
+      );
     } finally {
       await source.stop();
     }
@@ -223,7 +238,10 @@ describe("a directory the next run cannot read", () => {
       const next = await runCli(["sync", "--config", good, "--json"], { unprivileged: true });
       assert.equal(next.code, 0, next.stderr);
       const result = JSON.parse(next.stdout) as SyncResult;
-      assert.ok(result.diff.unreadable.some((u) => u.key === "secret"), "secret/ is reported unreadable");
+      assert.ok(
+        result.diff.unreadable.some((u) => u.key === "secret"),
+        "secret/ is reported unreadable",
+      );
       assert.equal(result.plan.delete, 0, "nothing under it is deleted");
       assert.equal(result.plan.byReason["resend:unsent"], 3, "its unsent entries (and open/a.txt) are re-sent");
       await h.stack.waitForRun(result.runId, 30_000);

@@ -60,7 +60,10 @@ async function queueArn(url: string): Promise<string> {
 
 async function sendBodies(url: string, bodies: string[]): Promise<void> {
   const out = await clients.sqs.send(
-    new SendMessageBatchCommand({ QueueUrl: url, Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })) }),
+    new SendMessageBatchCommand({
+      QueueUrl: url,
+      Entries: bodies.map((body, i) => ({ Id: String(i), MessageBody: body })),
+    }),
   );
   assert.equal(out.Successful?.length, bodies.length);
 }
@@ -78,6 +81,7 @@ async function messagesLeft(url: string): Promise<{ visible: number; inFlight: n
   };
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: the Lambda handler contract is `Promise<SQSBatchResponse | void>`
 type Handler = (event: SQSEvent) => Promise<SQSBatchResponse | void>;
 
 function start(queue: QueuePair, handler: Handler, extra: Partial<SqsEventSourceOptions> = {}): SqsEventSource {
@@ -132,10 +136,7 @@ describe("local SQS event source, as Lambda drives the handler", { concurrency: 
     await until(() => log.deliveries.get("m2")?.length === 2, "m2 was delivered again");
     await source.idle();
 
-    assert.deepEqual(
-      Object.fromEntries(log.deliveries),
-      { m0: [1], m1: [1], m2: [1, 2], m3: [1], m4: [1] },
-    );
+    assert.deepEqual(Object.fromEntries(log.deliveries), { m0: [1], m1: [1], m2: [1, 2], m3: [1], m4: [1] });
     assert.deepEqual(await messagesLeft(queue.url), { visible: 0, inFlight: 0 });
     assert.deepEqual(await messagesLeft(queue.dlqUrl), { visible: 0, inFlight: 0 });
     assert.equal(source.stats.deleted, 5);

@@ -20,7 +20,9 @@ describe("staging", () => {
 
   test("1,000 changed small files cost close to one S3 write each", async () => {
     const root = h.tempDir();
-    const files = Object.fromEntries(Array.from({ length: 1000 }, (_, i) => [`d${i % 20}/f${i}.html`, `<p>${i} ${"x".repeat(i % 300)}</p>`]));
+    const files = Object.fromEntries(
+      Array.from({ length: 1000 }, (_, i) => [`d${i % 20}/f${i}.html`, `<p>${i} ${"x".repeat(i % 300)}</p>`]),
+    );
     writeTree(root, files);
     const config = h.config(root, { prefix: "cost/" });
     s3.reset();
@@ -40,7 +42,9 @@ describe("staging", () => {
     // The pipeline's writes for the files themselves: staging (packs) and the site objects. PostSync adds
     // per-run and per-directory writes (the changed-keys page, 21 listings), reported beside them.
     const writes = s3.requests.filter((r) => S3_WRITES.includes(r.command));
-    const listings = writes.filter((r) => r.bucket === h.stack.definition.siteBucket && r.key?.endsWith("/index.html")).length;
+    const listings = writes.filter(
+      (r) => r.bucket === h.stack.definition.siteBucket && r.key?.endsWith("/index.html"),
+    ).length;
     const runArtifacts = writes.filter((r) => r.key?.startsWith("runs/")).length;
     const fileWrites = writes.length - listings - runArtifacts;
     assert.ok(firstWrites > 0);
@@ -67,7 +71,7 @@ describe("staging", () => {
     assert.equal(s3.get("CopyObjectCommand"), 2, "large files reach the site by server-side copy");
     const got = await h.getObject("large/video/big.mp4");
     assert.equal(got?.contentType, "video/mp4");
-    assert.ok(got && got.body.equals(big), "12 MiB file byte-exact");
+    assert.ok(got?.body.equals(big), "12 MiB file byte-exact");
     assert.ok((await h.getObject("large/files/medium.bin"))?.body.equals(medium));
     assert.equal((await h.getObject("large/small.txt"))?.body.toString(), "small");
   });

@@ -42,7 +42,9 @@ let server: StepFunctionsServer;
 let sfn: SFNClient;
 
 before(async () => {
-  server = await startStepFunctionsServer({ machines: { [MACHINE]: { definition, handlers: { CheckFunction: check } } } });
+  server = await startStepFunctionsServer({
+    machines: { [MACHINE]: { definition, handlers: { CheckFunction: check } } },
+  });
   sfn = createSfnClient({
     region: "us-east-1",
     endpoints: { sfn: server.endpoint },
@@ -76,7 +78,9 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 
 describe("local Step Functions server", () => {
   test("an execution runs the Task and the Choice and SUCCEEDS with the Task's output", async () => {
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: "ok-1", input: JSON.stringify({ value: 21 }) }));
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: MACHINE, name: "ok-1", input: JSON.stringify({ value: 21 }) }),
+    );
     assert.equal(started.executionArn, "arn:aws:states:us-east-1:000000000000:execution:Checker:ok-1");
     assert.ok(started.startDate instanceof Date);
     const done = await describeUntilDone(started.executionArn!);
@@ -89,7 +93,9 @@ describe("local Step Functions server", () => {
   });
 
   test("the Fail branch ends FAILED with the Fail state's error and cause", async () => {
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, input: JSON.stringify({ value: -1 }) }));
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: MACHINE, input: JSON.stringify({ value: -1 }) }),
+    );
     const done = await describeUntilDone(started.executionArn!);
     assert.equal(done.status, "FAILED");
     assert.equal(done.error, "CheckFailed");
@@ -98,7 +104,9 @@ describe("local Step Functions server", () => {
   });
 
   test("a handler that throws a non-Error ends FAILED with a cause that says so", async () => {
-    const started = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, input: JSON.stringify({ value: 1, throwValue: true }) }));
+    const started = await sfn.send(
+      new StartExecutionCommand({ stateMachineArn: MACHINE, input: JSON.stringify({ value: 1, throwValue: true }) }),
+    );
     const done = await server.waitForExecution(started.executionArn!, 10_000);
     assert.equal(done.status, "FAILED");
     assert.match(done.cause ?? "", /CheckFunction threw a non-Error value: 'not an Error'/);
@@ -112,16 +120,23 @@ describe("local Step Functions server", () => {
     assert.equal(again.executionArn, first.executionArn);
     assert.equal(again.startDate?.getTime(), first.startDate?.getTime());
 
-    const different = await rejection(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: "dup", input: "{}" })));
+    const different = await rejection(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: "dup", input: "{}" })),
+    );
     assert.equal(different.name, "ExecutionAlreadyExists");
 
     const running = await sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE, statusFilter: "RUNNING" }));
-    assert.deepEqual(running.executions?.map((e) => e.name), ["dup"]);
+    assert.deepEqual(
+      running.executions?.map((e) => e.name),
+      ["dup"],
+    );
 
     release();
     const done = await server.waitForExecution(first.executionArn!);
     assert.equal(done.status, "SUCCEEDED");
-    const closed = await rejection(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: "dup", input })));
+    const closed = await rejection(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: "dup", input })),
+    );
     assert.equal(closed.name, "ExecutionAlreadyExists");
     assert.equal(server.executions().filter((e) => e.name === "dup").length, 1);
   });
@@ -129,7 +144,10 @@ describe("local Step Functions server", () => {
   test("ListExecutions lists a machine's executions newest first, by status", async () => {
     const all = await sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE }));
     const starts = all.executions!.map((e) => e.startDate!.getTime());
-    assert.deepEqual(starts, [...starts].sort((a, b) => b - a));
+    assert.deepEqual(
+      starts,
+      [...starts].sort((a, b) => b - a),
+    );
     assert.ok(all.executions!.some((e) => e.name === "ok-1" && e.status === "SUCCEEDED"));
     const failed = await sfn.send(new ListExecutionsCommand({ stateMachineArn: MACHINE, statusFilter: "FAILED" }));
     assert.ok(failed.executions!.length >= 2);
@@ -138,19 +156,30 @@ describe("local Step Functions server", () => {
 
   test("refusals surface as the SDK's exceptions", async () => {
     const unknown = await rejection(
-      sfn.send(new StartExecutionCommand({ stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:Nope", input: "{}" })),
+      sfn.send(
+        new StartExecutionCommand({
+          stateMachineArn: "arn:aws:states:us-east-1:000000000000:stateMachine:Nope",
+          input: "{}",
+        }),
+      ),
     );
     assert.equal(unknown.name, "StateMachineDoesNotExist");
     assert.equal((unknown as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode, 400);
 
-    const badInput = await rejection(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, input: "{not json" })));
+    const badInput = await rejection(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, input: "{not json" })),
+    );
     assert.equal(badInput.name, "InvalidExecutionInput");
 
-    const badName = await rejection(sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: "run:2026", input: "{}" })));
+    const badName = await rejection(
+      sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: "run:2026", input: "{}" })),
+    );
     assert.equal(badName.name, "InvalidName");
 
     const missing = await rejection(
-      sfn.send(new DescribeExecutionCommand({ executionArn: "arn:aws:states:us-east-1:000000000000:execution:Checker:never" })),
+      sfn.send(
+        new DescribeExecutionCommand({ executionArn: "arn:aws:states:us-east-1:000000000000:execution:Checker:never" }),
+      ),
     );
     assert.equal(missing.name, "ExecutionDoesNotExist");
   });
@@ -174,8 +203,14 @@ describe("local Step Functions server: stop()", () => {
       },
       stopGraceMs,
     });
-    const client = createSfnClient({ region: "us-east-1", endpoints: { sfn: own.endpoint }, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
-    const started = await client.send(new StartExecutionCommand({ stateMachineArn: MACHINE, input: JSON.stringify({ value: 1 }) }));
+    const client = createSfnClient({
+      region: "us-east-1",
+      endpoints: { sfn: own.endpoint },
+      credentials: { accessKeyId: "local", secretAccessKey: "local" },
+    });
+    const started = await client.send(
+      new StartExecutionCommand({ stateMachineArn: MACHINE, input: JSON.stringify({ value: 1 }) }),
+    );
     client.destroy();
     return { own, executionArn: started.executionArn!, releaseHeld };
   }
@@ -218,10 +253,16 @@ describe("local Step Functions server: retryIntervalOverrides", () => {
       return { attempts };
     };
     const own = await startStepFunctionsServer({
-      machines: { [MACHINE]: { definition: retrying, handlers: { FlakyFunction: flaky }, retryIntervalOverrides: { Flaky: 10 } } },
+      machines: {
+        [MACHINE]: { definition: retrying, handlers: { FlakyFunction: flaky }, retryIntervalOverrides: { Flaky: 10 } },
+      },
     });
     try {
-      const client = createSfnClient({ region: "us-east-1", endpoints: { sfn: own.endpoint }, credentials: { accessKeyId: "local", secretAccessKey: "local" } });
+      const client = createSfnClient({
+        region: "us-east-1",
+        endpoints: { sfn: own.endpoint },
+        credentials: { accessKeyId: "local", secretAccessKey: "local" },
+      });
       const started = await client.send(new StartExecutionCommand({ stateMachineArn: MACHINE, input: "{}" }));
       client.destroy();
       const done = await own.waitForExecution(started.executionArn!, 5_000);

@@ -20,7 +20,7 @@ const SITE = {
   "fonts/site.woff2": Buffer.from("wOF2"),
   "feed.xml": "<rss/>",
   "files/report.pdf": "%PDF-1.4",
-  "LICENSE": "no extension",
+  LICENSE: "no extension",
 };
 
 const EXPECTED_TYPES: Record<string, string> = {
@@ -80,7 +80,10 @@ describe("sync on the local stack", () => {
     assert.equal((await h.getObject("first/index.html"))?.cacheControl, "max-age=60");
     assert.equal((await h.getObject("first/css/site.css"))?.cacheControl, undefined);
     // Rewrite copies of docs/ exist under both extra prefixes, with the same bytes.
-    assert.deepEqual((await h.getObject("first/mirror/docs/guide/intro.html"))?.body, Buffer.from(SITE["docs/guide/intro.html"]));
+    assert.deepEqual(
+      (await h.getObject("first/mirror/docs/guide/intro.html"))?.body,
+      Buffer.from(SITE["docs/guide/intro.html"]),
+    );
     assert.deepEqual((await h.getObject("first/v2/docs/readme.txt"))?.body, Buffer.from(SITE["docs/readme.txt"]));
     const keys = await h.listSiteFiles("first/");
     assert.equal(keys.length, Object.keys(SITE).length + 2 * 3, "site files plus two copies of each docs/ file");
@@ -107,7 +110,11 @@ describe("sync on the local stack", () => {
     assert.equal(changed.plan.put, 1);
     assert.equal(changed.plan.byReason["put:changed"], 1);
     assert.deepEqual((await h.getObject("change/docs/readme.txt"))?.body, Buffer.from("PLAIN TEXT"));
-    assert.deepEqual((await h.getObject("change/mirror/docs/readme.txt"))?.body, Buffer.from("PLAIN TEXT"), "copies follow updates");
+    assert.deepEqual(
+      (await h.getObject("change/mirror/docs/readme.txt"))?.body,
+      Buffer.from("PLAIN TEXT"),
+      "copies follow updates",
+    );
 
     // An FTP client may set an *older* mtime on a new upload: any difference is a change.
     writeFileSync(path, "Plain Text");
@@ -153,20 +160,41 @@ describe("sync on the local stack", () => {
 
   test("names with spaces, + % # ?, NFC and NFD unicode, non-UTF-8 bytes and a newline get stable keys", async () => {
     const root = h.tempDir();
-    const names = ["a b.txt", "c++ guide.txt", "100% sure.txt", "hash#tag.txt", "why?.txt", "caf\u00e9.txt", "cafe\u0301.txt", "日本語/ページ.html", "line\nbreak.txt"];
+    const names = [
+      "a b.txt",
+      "c++ guide.txt",
+      "100% sure.txt",
+      "hash#tag.txt",
+      "why?.txt",
+      "caf\u00e9.txt",
+      "cafe\u0301.txt",
+      "日本語/ページ.html",
+      "line\nbreak.txt",
+    ];
     writeTree(root, Object.fromEntries(names.map((n) => [n, `content of ${n}`])));
     // A Latin-1 name, as an old FTP client writes it: bytes that are not UTF-8.
-    const latin1 = Buffer.concat([Buffer.from(`${root}/`), Buffer.from([0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9]), Buffer.from(".txt")]);
+    const latin1 = Buffer.concat([
+      Buffer.from(`${root}/`),
+      Buffer.from([0x72, 0xe9, 0x73, 0x75, 0x6d, 0xe9]),
+      Buffer.from(".txt"),
+    ]);
     writeFileSync(latin1, "latin-1 name");
     const config = h.config(root, { prefix: "names/", nameEncoding: "latin1" });
     const first = await h.publish(config);
     assert.equal(first.plan.put, names.length + 1);
     for (const name of names) {
-      assert.deepEqual((await h.getObject(`names/${name}`))?.body, Buffer.from(`content of ${name}`), JSON.stringify(name));
+      assert.deepEqual(
+        (await h.getObject(`names/${name}`))?.body,
+        Buffer.from(`content of ${name}`),
+        JSON.stringify(name),
+      );
     }
     assert.deepEqual((await h.getObject("names/r\u00e9sum\u00e9.txt"))?.body, Buffer.from("latin-1 name"));
     const keys = await h.listSiteFiles("names/");
-    assert.ok(keys.includes("names/caf\u00e9.txt") && keys.includes("names/cafe\u0301.txt"), "NFC and NFD stay two keys");
+    assert.ok(
+      keys.includes("names/caf\u00e9.txt") && keys.includes("names/cafe\u0301.txt"),
+      "NFC and NFD stay two keys",
+    );
     assert.equal(keys.length, names.length + 1);
     const second = await h.publish(config);
     assert.equal(second.plan.put + second.plan.delete + second.plan.resend, 0, "keys are stable between runs");
@@ -181,7 +209,14 @@ describe("sync on the local stack", () => {
 
   test("excludes and dot files are left out, and leaving one out later deletes it from the site", async () => {
     const root = h.tempDir();
-    writeTree(root, { "index.html": "home", ".htaccess": "secret", ".git/config": "x", "drafts/wip.html": "wip", "a.tmp": "tmp", "keep.css": "k" });
+    writeTree(root, {
+      "index.html": "home",
+      ".htaccess": "secret",
+      ".git/config": "x",
+      "drafts/wip.html": "wip",
+      "a.tmp": "tmp",
+      "keep.css": "k",
+    });
     const config = h.config(root, { prefix: "excl/", exclude: ["**/*.tmp", "drafts/**"] });
     const first = await h.publish(config);
     assert.deepEqual(await h.listSiteFiles("excl/"), ["excl/index.html", "excl/keep.css"]);

@@ -13,7 +13,10 @@ export interface CliOptions {
   unprivileged?: boolean;
 }
 
-export function runCli(args: string[], options: CliOptions = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  options: CliOptions = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const asUser = options.unprivileged && process.getuid?.() === 0 ? UNPRIVILEGED : {};
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], ...asUser });

@@ -20,7 +20,11 @@ export function countRequests(client: S3Client | SQSClient): RequestCounter {
       const name = context.commandName ?? "unknown";
       counts.set(name, (counts.get(name) ?? 0) + 1);
       const input = (args as { input?: { Bucket?: string; Key?: string } }).input ?? {};
-      requests.push({ command: name, ...(input.Bucket ? { bucket: input.Bucket } : {}), ...(input.Key ? { key: input.Key } : {}) });
+      requests.push({
+        command: name,
+        ...(input.Bucket ? { bucket: input.Bucket } : {}),
+        ...(input.Key ? { key: input.Key } : {}),
+      });
       return next(args);
     },
     { step: "initialize", name: `countRequests${Math.random()}` },

@@ -23,7 +23,11 @@ export interface Harness {
   sync(config: AgentConfig, options?: SyncOptions): Promise<SyncResult>;
   /** Sync, then wait until the apply handler has applied everything the run sent. */
   publish(config: AgentConfig, options?: SyncOptions): Promise<SyncResult>;
-  getObject(key: string): Promise<{ body: Buffer; contentType?: string; cacheControl?: string; metadata: Record<string, string> } | undefined>;
+  getObject(
+    key: string,
+  ): Promise<
+    { body: Buffer; contentType?: string; cacheControl?: string; metadata: Record<string, string> } | undefined
+  >;
   listKeys(prefix?: string): Promise<string[]>;
   /** Like listKeys, without the listing pages PostSync generated. */
   listSiteFiles(prefix?: string): Promise<string[]>;
@@ -58,12 +62,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return dir;
     },
     config(root, extra = {}) {
-      const raw = { root, stateDir: join(harness.tempDir("sitesync-state-"), `s${stateCounter++}`), ...settings(), ...extra };
+      const raw = {
+        root,
+        stateDir: join(harness.tempDir("sitesync-state-"), `s${stateCounter++}`),
+        ...settings(),
+        ...extra,
+      };
       return parseConfig(raw, "test config", "/");
     },
     configFile(root, extra = {}) {
       const path = join(harness.tempDir("sitesync-config-"), "sitesync.json");
-      writeFileSync(path, JSON.stringify({ root, stateDir: join(dirname(path), "state"), ...settings(), ...extra }, null, 2));
+      writeFileSync(
+        path,
+        JSON.stringify({ root, stateDir: join(dirname(path), "state"), ...settings(), ...extra }, null, 2),
+      );
       return path;
     },
     sync: (config, options) => runSync(config, stack.clients, silentLogger, options),
@@ -76,14 +88,17 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     async waitForPostSync(result) {
       if (!result.postSyncExecutionArn) return;
       const execution = await stack.postSync.server.waitForExecution(result.postSyncExecutionArn, 120_000);
-      if (execution.status !== "SUCCEEDED") throw new Error(`PostSync ${execution.status}: ${execution.error}: ${execution.cause}`);
+      if (execution.status !== "SUCCEEDED")
+        throw new Error(`PostSync ${execution.status}: ${execution.error}: ${execution.cause}`);
     },
     async listSiteFiles(prefix = "") {
       const keys = await harness.listKeys(prefix);
       const generated = await Promise.all(
         keys.map(async (key) => {
           if (!key.endsWith("index.html")) return false;
-          const head = await stack.clients.s3.send(new HeadObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }));
+          const head = await stack.clients.s3.send(
+            new HeadObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }),
+          );
           return head.Metadata?.generated === "true";
         }),
       );
@@ -91,7 +106,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async getObject(key) {
       try {
-        const res = await stack.clients.s3.send(new GetObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }));
+        const res = await stack.clients.s3.send(
+          new GetObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }),
+        );
         return {
           body: Buffer.from(await res.Body!.transformToByteArray()),
           ...(res.ContentType ? { contentType: res.ContentType } : {}),
@@ -117,7 +134,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async deadLetters() {
       const res = await stack.clients.sqs.send(
-        new ReceiveMessageCommand({ QueueUrl: stack.deadLetterQueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, VisibilityTimeout: 0 }),
+        new ReceiveMessageCommand({
+          QueueUrl: stack.deadLetterQueueUrl,
+          MaxNumberOfMessages: 10,
+          WaitTimeSeconds: 0,
+          VisibilityTimeout: 0,
+        }),
       );
       return (res.Messages ?? []).map((m) => m.Body ?? "");
     },

@@ -11,11 +11,20 @@ export async function takeManifests(stack: LocalStack, count: number): Promise<M
   while (manifests.length < count) {
     if (Date.now() > deadline) throw new Error(`only ${manifests.length} of ${count} manifests on the queue`);
     const res = await stack.clients.sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: stack.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, MessageAttributeNames: ["All"] }),
+      new ReceiveMessageCommand({
+        QueueUrl: stack.queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ["All"],
+      }),
     );
     for (const message of res.Messages ?? []) {
-      manifests.push(decodeManifest(message.Body!, message.MessageAttributes?.encoding?.StringValue, message.MessageId!));
-      await stack.clients.sqs.send(new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: message.ReceiptHandle! }));
+      manifests.push(
+        decodeManifest(message.Body!, message.MessageAttributes?.encoding?.StringValue, message.MessageId!),
+      );
+      await stack.clients.sqs.send(
+        new DeleteMessageCommand({ QueueUrl: stack.queueUrl, ReceiptHandle: message.ReceiptHandle! }),
+      );
     }
   }
   return manifests;

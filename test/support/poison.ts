@@ -16,13 +16,33 @@ export async function sendPoisonManifest(stack: LocalStack, prefix = "bad/"): Pr
     entries: [{ op: "put", key, version: "p1", size: 3, mtime: "1", contentType: "text/plain", source }],
   };
   await writeIndex(stack.clients.dynamodb, stack.definition.table, [
-    { write: { kind: "desired", key, desired: { op: "put", version: "p1", run: manifest.runId, size: 3, mtime: "1", contentType: "text/plain", source } } },
+    {
+      write: {
+        kind: "desired",
+        key,
+        desired: {
+          op: "put",
+          version: "p1",
+          run: manifest.runId,
+          size: 3,
+          mtime: "1",
+          contentType: "text/plain",
+          source,
+        },
+      },
+    },
   ]);
   const encoded = encodeManifest(manifest);
   await stack.clients.sqs.send(
     new SendMessageBatchCommand({
       QueueUrl: stack.queueUrl,
-      Entries: [{ Id: "poison", MessageBody: encoded.body, MessageAttributes: { encoding: { DataType: "String", StringValue: encoded.encoding } } }],
+      Entries: [
+        {
+          Id: "poison",
+          MessageBody: encoded.body,
+          MessageAttributes: { encoding: { DataType: "String", StringValue: encoded.encoding } },
+        },
+      ],
     }),
   );
   return { body: encoded.body, key };

@@ -32,7 +32,9 @@ function put(run: string, opts: { size?: number; mtime?: string; published?: str
       source: { key: `packs/${run}/0`, offset: 0, length: opts.size ?? 100 },
       run,
     },
-    ...(opts.published ? { published: { version: opts.published, at: "2026-01-01T00:00:00Z", run: opts.published, copies: [] } } : {}),
+    ...(opts.published
+      ? { published: { version: opts.published, at: "2026-01-01T00:00:00Z", run: opts.published, copies: [] } }
+      : {}),
   };
 }
 
@@ -59,74 +61,279 @@ const OLDER = "20251201T000000000Z-cccccc";
 
 const rows: Row[] = [
   // unreadable | unpublished, run crashed or overdue | resend
-  { why: "unreadable, indexed put of a crashed run: resend (its bytes are staged)", local: UNREADABLE, indexed: put(CRASHED), expected: { action: "resend", reason: "unsent" } },
-  { why: "unreadable, indexed put of an overdue run: resend", local: UNREADABLE, indexed: put(OVERDUE, { published: OLDER }), expected: { action: "resend", reason: "overdue" } },
-  { why: "unreadable, tombstone of a crashed run: resend the delete", local: UNREADABLE, indexed: tombstone(CRASHED, OLDER), expected: { action: "resend", reason: "unsent" } },
+  {
+    why: "unreadable, indexed put of a crashed run: resend (its bytes are staged)",
+    local: UNREADABLE,
+    indexed: put(CRASHED),
+    expected: { action: "resend", reason: "unsent" },
+  },
+  {
+    why: "unreadable, indexed put of an overdue run: resend",
+    local: UNREADABLE,
+    indexed: put(OVERDUE, { published: OLDER }),
+    expected: { action: "resend", reason: "overdue" },
+  },
+  {
+    why: "unreadable, tombstone of a crashed run: resend the delete",
+    local: UNREADABLE,
+    indexed: tombstone(CRASHED, OLDER),
+    expected: { action: "resend", reason: "unsent" },
+  },
 
   // unreadable | anything else | skip
-  { why: "unreadable, not indexed: skip (never publish blind)", local: UNREADABLE, indexed: undefined, expected: { action: "skip", reason: "unreadable" } },
-  { why: "unreadable, indexed put: skip, never delete blind", local: UNREADABLE, indexed: put(FINISHED, { published: FINISHED }), expected: { action: "skip", reason: "unreadable" } },
-  { why: "unreadable, put in flight: skip", local: UNREADABLE, indexed: put(FINISHED, { published: OLDER }), expected: { action: "skip", reason: "unreadable" } },
-  { why: "unreadable, crashed run already published: skip", local: UNREADABLE, indexed: put(CRASHED, { published: CRASHED }), expected: { action: "skip", reason: "unreadable" } },
-  { why: "unreadable, generated listing: skip", local: UNREADABLE, indexed: generated(FINISHED), expected: { action: "skip", reason: "unreadable" } },
-  { why: "unreadable, unpublished generated listing of a crashed run: skip", local: UNREADABLE, indexed: { ...generated(CRASHED), published: undefined }, expected: { action: "skip", reason: "unreadable" } },
+  {
+    why: "unreadable, not indexed: skip (never publish blind)",
+    local: UNREADABLE,
+    indexed: undefined,
+    expected: { action: "skip", reason: "unreadable" },
+  },
+  {
+    why: "unreadable, indexed put: skip, never delete blind",
+    local: UNREADABLE,
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "skip", reason: "unreadable" },
+  },
+  {
+    why: "unreadable, put in flight: skip",
+    local: UNREADABLE,
+    indexed: put(FINISHED, { published: OLDER }),
+    expected: { action: "skip", reason: "unreadable" },
+  },
+  {
+    why: "unreadable, crashed run already published: skip",
+    local: UNREADABLE,
+    indexed: put(CRASHED, { published: CRASHED }),
+    expected: { action: "skip", reason: "unreadable" },
+  },
+  {
+    why: "unreadable, generated listing: skip",
+    local: UNREADABLE,
+    indexed: generated(FINISHED),
+    expected: { action: "skip", reason: "unreadable" },
+  },
+  {
+    why: "unreadable, unpublished generated listing of a crashed run: skip",
+    local: UNREADABLE,
+    indexed: { ...generated(CRASHED), published: undefined },
+    expected: { action: "skip", reason: "unreadable" },
+  },
 
   // file | none | put
-  { why: "file not in the index: put (new file)", local: file(), indexed: undefined, expected: { action: "put", reason: "new" } },
-  { why: "empty new file: put (new file)", local: file(0), indexed: undefined, expected: { action: "put", reason: "new" } },
+  {
+    why: "file not in the index: put (new file)",
+    local: file(),
+    indexed: undefined,
+    expected: { action: "put", reason: "new" },
+  },
+  {
+    why: "empty new file: put (new file)",
+    local: file(0),
+    indexed: undefined,
+    expected: { action: "put", reason: "new" },
+  },
 
   // file | put, equal, run finished | none
-  { why: "equal size and mtime, published: nothing to do", local: file(), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "none", reason: "unchanged" } },
-  { why: "equal size and mtime, finished run not yet applied: in flight, not resent", local: file(), indexed: put(FINISHED, { published: OLDER }), expected: { action: "none", reason: "in-flight" } },
-  { why: "equal size and mtime, finished run, never published before: in flight", local: file(), indexed: put(FINISHED), expected: { action: "none", reason: "in-flight" } },
+  {
+    why: "equal size and mtime, published: nothing to do",
+    local: file(),
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "none", reason: "unchanged" },
+  },
+  {
+    why: "equal size and mtime, finished run not yet applied: in flight, not resent",
+    local: file(),
+    indexed: put(FINISHED, { published: OLDER }),
+    expected: { action: "none", reason: "in-flight" },
+  },
+  {
+    why: "equal size and mtime, finished run, never published before: in flight",
+    local: file(),
+    indexed: put(FINISHED),
+    expected: { action: "none", reason: "in-flight" },
+  },
 
   // file | put, equal, run crashed | resend
-  { why: "equal size and mtime, run crashed before sending: resend the same version", local: file(), indexed: put(CRASHED), expected: { action: "resend", reason: "unsent" } },
-  { why: "equal size and mtime, crashed run over an older published version: resend", local: file(), indexed: put(CRASHED, { published: OLDER }), expected: { action: "resend", reason: "unsent" } },
+  {
+    why: "equal size and mtime, run crashed before sending: resend the same version",
+    local: file(),
+    indexed: put(CRASHED),
+    expected: { action: "resend", reason: "unsent" },
+  },
+  {
+    why: "equal size and mtime, crashed run over an older published version: resend",
+    local: file(),
+    indexed: put(CRASHED, { published: OLDER }),
+    expected: { action: "resend", reason: "unsent" },
+  },
   // Edge the table leaves implicit: the crashed run's version reached the bucket anyway, so it was sent.
-  { why: "equal, crashed run but its version is already published: nothing to resend", local: file(), indexed: put(CRASHED, { published: CRASHED }), expected: { action: "none", reason: "unchanged" } },
+  {
+    why: "equal, crashed run but its version is already published: nothing to resend",
+    local: file(),
+    indexed: put(CRASHED, { published: CRASHED }),
+    expected: { action: "none", reason: "unchanged" },
+  },
 
   // file | put, equal, run overdue | resend
-  { why: "equal, sent long ago and still unpublished (expired or dead-lettered): resend", local: file(), indexed: put(OVERDUE, { published: OLDER }), expected: { action: "resend", reason: "overdue" } },
-  { why: "equal, overdue run whose version was published meanwhile: nothing to do", local: file(), indexed: put(OVERDUE, { published: OVERDUE }), expected: { action: "none", reason: "unchanged" } },
+  {
+    why: "equal, sent long ago and still unpublished (expired or dead-lettered): resend",
+    local: file(),
+    indexed: put(OVERDUE, { published: OLDER }),
+    expected: { action: "resend", reason: "overdue" },
+  },
+  {
+    why: "equal, overdue run whose version was published meanwhile: nothing to do",
+    local: file(),
+    indexed: put(OVERDUE, { published: OVERDUE }),
+    expected: { action: "none", reason: "unchanged" },
+  },
 
   // file | put, size or mtime differs | put
-  { why: "size differs: put (changed)", local: file(101), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
-  { why: "same mtime, different size: put (changed)", local: file(99, MTIME), indexed: put(FINISHED, { published: FINISHED, mtime: MTIME }), expected: { action: "put", reason: "changed" } },
-  { why: "mtime newer than indexed: put (changed)", local: file(100, "1767225700000000000"), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
-  { why: "mtime OLDER than indexed (FTP client kept the source mtime): still a change", local: file(100, "1600000000000000000"), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
-  { why: "mtime differs by one nanosecond: put (full resolution, no fudge)", local: file(100, "1767225600123456790"), indexed: put(FINISHED, { published: FINISHED }), expected: { action: "put", reason: "changed" } },
-  { why: "changed while the previous run's entry is in flight: put a new version", local: file(200), indexed: put(FINISHED, { published: OLDER }), expected: { action: "put", reason: "changed" } },
-  { why: "changed after a crashed run: put a new version rather than resend the stale one", local: file(200), indexed: put(CRASHED), expected: { action: "put", reason: "changed" } },
+  {
+    why: "size differs: put (changed)",
+    local: file(101),
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "same mtime, different size: put (changed)",
+    local: file(99, MTIME),
+    indexed: put(FINISHED, { published: FINISHED, mtime: MTIME }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "mtime newer than indexed: put (changed)",
+    local: file(100, "1767225700000000000"),
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "mtime OLDER than indexed (FTP client kept the source mtime): still a change",
+    local: file(100, "1600000000000000000"),
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "mtime differs by one nanosecond: put (full resolution, no fudge)",
+    local: file(100, "1767225600123456790"),
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "changed while the previous run's entry is in flight: put a new version",
+    local: file(200),
+    indexed: put(FINISHED, { published: OLDER }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "changed after a crashed run: put a new version rather than resend the stale one",
+    local: file(200),
+    indexed: put(CRASHED),
+    expected: { action: "put", reason: "changed" },
+  },
 
   // file | delete (tombstone) | put
-  { why: "re-created after a delete that was sent: put", local: file(), indexed: tombstone(FINISHED, OLDER), expected: { action: "put", reason: "recreated" } },
-  { why: "re-created after a delete that was never sent: put, not resend the delete", local: file(), indexed: tombstone(CRASHED, OLDER), expected: { action: "put", reason: "recreated" } },
-  { why: "re-created with the tombstone's old size and mtime: put anyway", local: file(100, MTIME), indexed: tombstone(FINISHED), expected: { action: "put", reason: "recreated" } },
+  {
+    why: "re-created after a delete that was sent: put",
+    local: file(),
+    indexed: tombstone(FINISHED, OLDER),
+    expected: { action: "put", reason: "recreated" },
+  },
+  {
+    why: "re-created after a delete that was never sent: put, not resend the delete",
+    local: file(),
+    indexed: tombstone(CRASHED, OLDER),
+    expected: { action: "put", reason: "recreated" },
+  },
+  {
+    why: "re-created with the tombstone's old size and mtime: put anyway",
+    local: file(100, MTIME),
+    indexed: tombstone(FINISHED),
+    expected: { action: "put", reason: "recreated" },
+  },
 
   // file | generated listing | put
-  { why: "a real page replaces a generated listing", local: file(), indexed: generated(FINISHED), expected: { action: "put", reason: "replaces-generated" } },
-  { why: "a real page with the listing's exact size and mtime still replaces it", local: file(100, MTIME), indexed: generated(FINISHED), expected: { action: "put", reason: "replaces-generated" } },
+  {
+    why: "a real page replaces a generated listing",
+    local: file(),
+    indexed: generated(FINISHED),
+    expected: { action: "put", reason: "replaces-generated" },
+  },
+  {
+    why: "a real page with the listing's exact size and mtime still replaces it",
+    local: file(100, MTIME),
+    indexed: generated(FINISHED),
+    expected: { action: "put", reason: "replaces-generated" },
+  },
 
   // none | put | delete
-  { why: "file removed from the tree: delete", local: NONE, indexed: put(FINISHED, { published: FINISHED }), expected: { action: "delete", reason: "removed" } },
-  { why: "file removed while its put is in flight: delete", local: NONE, indexed: put(FINISHED, { published: OLDER }), expected: { action: "delete", reason: "removed" } },
-  { why: "file removed after a crashed run wrote its put: delete, not resend the put", local: NONE, indexed: put(CRASHED), expected: { action: "delete", reason: "removed" } },
+  {
+    why: "file removed from the tree: delete",
+    local: NONE,
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "delete", reason: "removed" },
+  },
+  {
+    why: "file removed while its put is in flight: delete",
+    local: NONE,
+    indexed: put(FINISHED, { published: OLDER }),
+    expected: { action: "delete", reason: "removed" },
+  },
+  {
+    why: "file removed after a crashed run wrote its put: delete, not resend the put",
+    local: NONE,
+    indexed: put(CRASHED),
+    expected: { action: "delete", reason: "removed" },
+  },
 
   // none | delete, run finished | none
-  { why: "tombstone of a finished run: delete already in flight", local: NONE, indexed: tombstone(FINISHED, OLDER), expected: { action: "none", reason: "in-flight" } },
-  { why: "tombstone of a finished run, never published: in flight", local: NONE, indexed: tombstone(FINISHED), expected: { action: "none", reason: "in-flight" } },
+  {
+    why: "tombstone of a finished run: delete already in flight",
+    local: NONE,
+    indexed: tombstone(FINISHED, OLDER),
+    expected: { action: "none", reason: "in-flight" },
+  },
+  {
+    why: "tombstone of a finished run, never published: in flight",
+    local: NONE,
+    indexed: tombstone(FINISHED),
+    expected: { action: "none", reason: "in-flight" },
+  },
 
   // none | delete, run crashed or overdue | resend
-  { why: "tombstone of a crashed run: resend the delete", local: NONE, indexed: tombstone(CRASHED, OLDER), expected: { action: "resend", reason: "unsent" } },
-  { why: "tombstone sent long ago, never applied: resend the delete", local: NONE, indexed: tombstone(OVERDUE, OLDER), expected: { action: "resend", reason: "overdue" } },
+  {
+    why: "tombstone of a crashed run: resend the delete",
+    local: NONE,
+    indexed: tombstone(CRASHED, OLDER),
+    expected: { action: "resend", reason: "unsent" },
+  },
+  {
+    why: "tombstone sent long ago, never applied: resend the delete",
+    local: NONE,
+    indexed: tombstone(OVERDUE, OLDER),
+    expected: { action: "resend", reason: "overdue" },
+  },
 
   // none | generated listing | none
-  { why: "generated listing absent from the tree: PostSync owns it, no delete", local: NONE, indexed: generated(FINISHED), expected: { action: "none", reason: "generated" } },
-  { why: "generated listing of a crashed run: still PostSync's, no resend", local: NONE, indexed: { ...generated(CRASHED), published: undefined }, expected: { action: "none", reason: "generated" } },
+  {
+    why: "generated listing absent from the tree: PostSync owns it, no delete",
+    local: NONE,
+    indexed: generated(FINISHED),
+    expected: { action: "none", reason: "generated" },
+  },
+  {
+    why: "generated listing of a crashed run: still PostSync's, no resend",
+    local: NONE,
+    indexed: { ...generated(CRASHED), published: undefined },
+    expected: { action: "none", reason: "generated" },
+  },
 
   // Not in the table: neither side has the key.
-  { why: "no file and no record: nothing to do", local: NONE, indexed: undefined, expected: { action: "none", reason: "unchanged" } },
+  {
+    why: "no file and no record: nothing to do",
+    local: NONE,
+    indexed: undefined,
+    expected: { action: "none", reason: "unchanged" },
+  },
 ];
 
 describe("change detection: decide(local, indexed, runState)", () => {
@@ -148,7 +355,14 @@ describe("change detection: decide(local, indexed, runState)", () => {
 
   test("an unreadable file never produces a delete or a put, whatever the index holds", () => {
     const states: RunState[] = ["in-flight", "crashed", "overdue"];
-    for (const indexed of [undefined, put(FINISHED), put(CRASHED), tombstone(FINISHED), tombstone(CRASHED), generated(FINISHED)]) {
+    for (const indexed of [
+      undefined,
+      put(FINISHED),
+      put(CRASHED),
+      tombstone(FINISHED),
+      tombstone(CRASHED),
+      generated(FINISHED),
+    ]) {
       for (const state of states) {
         assert.ok(["skip", "resend"].includes(decide(UNREADABLE, indexed, () => state).action));
       }
@@ -162,11 +376,31 @@ describe("change detection: runState(record, now, resendAfter)", () => {
   const rows: Array<{ why: string; run: Parameters<typeof runState>[0]; expected: RunState }> = [
     { why: "no record (written by a tool that keeps none): overdue", run: undefined, expected: "overdue" },
     { why: "still running while this agent holds the lock: crashed", run: { status: "running" }, expected: "crashed" },
-    { why: "running with a finish time (never written so, but not trusted): crashed", run: { status: "running", finished: "2026-12-02T11:59:00Z" }, expected: "crashed" },
-    { why: "sent a minute ago: in flight", run: { status: "sent", finished: "2026-12-02T11:59:00Z" }, expected: "in-flight" },
-    { why: "sent exactly the resend delay ago: overdue", run: { status: "sent", finished: "2026-12-02T11:00:00Z" }, expected: "overdue" },
-    { why: "interrupted (found crashed by a later run) long ago: overdue", run: { status: "interrupted", finished: "2026-12-01T00:00:00Z" }, expected: "overdue" },
-    { why: "a finish time that is not a time: overdue", run: { status: "sent", finished: "yesterday" }, expected: "overdue" },
+    {
+      why: "running with a finish time (never written so, but not trusted): crashed",
+      run: { status: "running", finished: "2026-12-02T11:59:00Z" },
+      expected: "crashed",
+    },
+    {
+      why: "sent a minute ago: in flight",
+      run: { status: "sent", finished: "2026-12-02T11:59:00Z" },
+      expected: "in-flight",
+    },
+    {
+      why: "sent exactly the resend delay ago: overdue",
+      run: { status: "sent", finished: "2026-12-02T11:00:00Z" },
+      expected: "overdue",
+    },
+    {
+      why: "interrupted (found crashed by a later run) long ago: overdue",
+      run: { status: "interrupted", finished: "2026-12-01T00:00:00Z" },
+      expected: "overdue",
+    },
+    {
+      why: "a finish time that is not a time: overdue",
+      run: { status: "sent", finished: "yesterday" },
+      expected: "overdue",
+    },
   ];
   for (const row of rows) {
     test(row.why, () => assert.equal(runState(row.run, now, hour), row.expected));

@@ -22,15 +22,18 @@ function parse(extra: Record<string, unknown> = {}, overrides = {}): AgentConfig
 
 /** Asserts a ConfigError naming SOURCE and `field`, with an example when `example` is set. */
 function rejects(raw: unknown, field: string, problem: RegExp, example = true): void {
-  assert.throws(() => parseConfig(raw, SOURCE, BASE), (err: Error) => {
-    assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err.name}: ${err.message}`);
-    assert.equal(err.source, SOURCE);
-    assert.equal(err.field, field);
-    assert.ok(err.message.startsWith(`${SOURCE}: "${field}" `), err.message);
-    assert.match(err.message, problem);
-    if (example) assert.match(err.message, /\(for example: .+\)$/, `no example in: ${err.message}`);
-    return true;
-  });
+  assert.throws(
+    () => parseConfig(raw, SOURCE, BASE),
+    (err: Error) => {
+      assert.ok(err instanceof ConfigError, `expected ConfigError, got ${err.name}: ${err.message}`);
+      assert.equal(err.source, SOURCE);
+      assert.equal(err.field, field);
+      assert.ok(err.message.startsWith(`${SOURCE}: "${field}" `), err.message);
+      assert.match(err.message, problem);
+      if (example) assert.match(err.message, /\(for example: .+\)$/, `no example in: ${err.message}`);
+      return true;
+    },
+  );
 }
 
 describe("parseConfig: a minimal config gets the defaults", () => {
@@ -85,7 +88,11 @@ describe("parseConfig: a minimal config gets the defaults", () => {
     assert.deepEqual(c.contentTypes, { overrides: { map: "application/json" }, charset: null, fallback: "text/plain" });
     assert.deepEqual(c.concurrency, { directories: 2, files: 4, uploads: 1 });
     assert.deepEqual(c.pack, { maxBytes: 2048, maxFiles: 10, largeFileBytes: 1024 });
-    assert.deepEqual(c.endpoints, { s3: "http://127.0.0.1:4566", sqs: "http://127.0.0.1:4566", dynamodb: "http://127.0.0.1:4567" });
+    assert.deepEqual(c.endpoints, {
+      s3: "http://127.0.0.1:4566",
+      sqs: "http://127.0.0.1:4566",
+      dynamodb: "http://127.0.0.1:4567",
+    });
     assert.deepEqual(c.credentials, { accessKeyId: "local", secretAccessKey: "local" });
   });
 
@@ -95,8 +102,14 @@ describe("parseConfig: a minimal config gets the defaults", () => {
     assert.equal(c.stateDir, "/etc/state");
   });
 
-  for (const [raw, expected] of [["/www/", "www/"], ["www", "www/"], ["/", ""], ["a//b//", "a//b/"]] as const) {
-    test(`prefix ${JSON.stringify(raw)} is normalised to ${JSON.stringify(expected)}`, () => assert.equal(parse({ prefix: raw }).prefix, expected));
+  for (const [raw, expected] of [
+    ["/www/", "www/"],
+    ["www", "www/"],
+    ["/", ""],
+    ["a//b//", "a//b/"],
+  ] as const) {
+    test(`prefix ${JSON.stringify(raw)} is normalised to ${JSON.stringify(expected)}`, () =>
+      assert.equal(parse({ prefix: raw }).prefix, expected));
   }
 });
 
@@ -114,7 +127,11 @@ describe("parseConfig: CLI overrides win", () => {
   });
 
   test("exclude globs from the CLI are appended to the file's", () => {
-    assert.deepEqual(parse({ exclude: ["**/*.tmp"] }, { exclude: ["private/**", "*.bak"] }).exclude, ["**/*.tmp", "private/**", "*.bak"]);
+    assert.deepEqual(parse({ exclude: ["**/*.tmp"] }, { exclude: ["private/**", "*.bak"] }).exclude, [
+      "**/*.tmp",
+      "private/**",
+      "*.bak",
+    ]);
   });
 
   test("root override replaces the file's root, and makes it optional", () => {
@@ -141,47 +158,162 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
     { why: "root missing", raw: without("root"), field: "root", problem: /must be a non-empty string/ },
     { why: "root empty", raw: { ...MINIMAL, root: "" }, field: "root", problem: /non-empty string/ },
     { why: "siteBucket missing", raw: without("siteBucket"), field: "siteBucket", problem: /non-empty string/ },
-    { why: "versionBucket missing", raw: without("versionBucket"), field: "versionBucket", problem: /non-empty string/ },
+    {
+      why: "versionBucket missing",
+      raw: without("versionBucket"),
+      field: "versionBucket",
+      problem: /non-empty string/,
+    },
     { why: "table a number", raw: { ...MINIMAL, table: 5 }, field: "table", problem: /non-empty string/ },
     { why: "queueUrl missing", raw: without("queueUrl"), field: "queueUrl", problem: /non-empty string/ },
-    { why: "queueUrl not a URL", raw: { ...MINIMAL, queueUrl: "sitesync-prod-manifests" }, field: "queueUrl", problem: /must be a queue URL/ },
+    {
+      why: "queueUrl not a URL",
+      raw: { ...MINIMAL, queueUrl: "sitesync-prod-manifests" },
+      field: "queueUrl",
+      problem: /must be a queue URL/,
+    },
     { why: "stateDir missing", raw: without("stateDir"), field: "stateDir", problem: /non-empty string/ },
     { why: "region empty", raw: { ...MINIMAL, region: "" }, field: "region", problem: /non-empty string/ },
     { why: "retentionDays zero", raw: { ...MINIMAL, retentionDays: 0 }, field: "retentionDays", problem: /1 to 3650/ },
     { why: "retentionDays 7.5", raw: { ...MINIMAL, retentionDays: 7.5 }, field: "retentionDays", problem: /whole/ },
     { why: "prefix not a string", raw: { ...MINIMAL, prefix: ["www/"] }, field: "prefix", problem: /must be a string/ },
-    { why: "nameEncoding unknown", raw: { ...MINIMAL, nameEncoding: "klingon" }, field: "nameEncoding", problem: /"klingon" is not an encoding/ },
-    { why: "exclude a string", raw: { ...MINIMAL, exclude: "**/*.tmp" }, field: "exclude", problem: /array of glob strings/ },
-    { why: "exclude holds an empty glob", raw: { ...MINIMAL, exclude: ["a", ""] }, field: "exclude", problem: /array of glob strings/ },
-    { why: "dotFiles misspelt", raw: { ...MINIMAL, dotFiles: "yes" }, field: "dotFiles", problem: /must be "include" or "exclude"/ },
+    {
+      why: "nameEncoding unknown",
+      raw: { ...MINIMAL, nameEncoding: "klingon" },
+      field: "nameEncoding",
+      problem: /"klingon" is not an encoding/,
+    },
+    {
+      why: "exclude a string",
+      raw: { ...MINIMAL, exclude: "**/*.tmp" },
+      field: "exclude",
+      problem: /array of glob strings/,
+    },
+    {
+      why: "exclude holds an empty glob",
+      raw: { ...MINIMAL, exclude: ["a", ""] },
+      field: "exclude",
+      problem: /array of glob strings/,
+    },
+    {
+      why: "dotFiles misspelt",
+      raw: { ...MINIMAL, dotFiles: "yes" },
+      field: "dotFiles",
+      problem: /must be "include" or "exclude"/,
+    },
     { why: "delete a string", raw: { ...MINIMAL, delete: "false" }, field: "delete", problem: /must be true or false/ },
-    { why: "deleteGuard.maxShare above 1", raw: { ...MINIMAL, deleteGuard: { maxShare: 1.5 } }, field: "deleteGuard.maxShare", problem: /from 0 to 1/ },
-    { why: "deleteGuard.minFiles negative", raw: { ...MINIMAL, deleteGuard: { minFiles: -1 } }, field: "deleteGuard.minFiles", problem: /from 0 to/ },
-    { why: "concurrency.files zero", raw: { ...MINIMAL, concurrency: { files: 0 } }, field: "concurrency.files", problem: /from 1 to 1024/ },
-    { why: "concurrency.uploads a string", raw: { ...MINIMAL, concurrency: { uploads: "4" } }, field: "concurrency.uploads", problem: /from 1 to 64/ },
-    { why: "concurrency.directories null", raw: { ...MINIMAL, concurrency: { directories: null } }, field: "concurrency.directories", problem: /from 1 to 256/ },
-    { why: "pack.maxBytes below 1 KiB", raw: { ...MINIMAL, pack: { maxBytes: 100 } }, field: "pack.maxBytes", problem: /from 1024 to/ },
-    { why: "pack.maxFiles zero", raw: { ...MINIMAL, pack: { maxFiles: 0 } }, field: "pack.maxFiles", problem: /from 1 to 100000/ },
-    { why: "pack.largeFileBytes above pack.maxBytes", raw: { ...MINIMAL, pack: { maxBytes: 2048, largeFileBytes: 4096 } }, field: "pack.largeFileBytes", problem: /must not exceed pack.maxBytes/ },
-    { why: "contentTypes not an object", raw: { ...MINIMAL, contentTypes: "utf-8" }, field: "contentTypes", problem: /must be an object/ },
-    { why: "contentTypes.overrides value not a MIME type", raw: { ...MINIMAL, contentTypes: { overrides: { map: "json" } } }, field: "contentTypes.overrides", problem: /map extensions to MIME types/ },
-    { why: "contentTypes.charset a number", raw: { ...MINIMAL, contentTypes: { charset: 8 } }, field: "contentTypes.charset", problem: /string or null/ },
-    { why: "contentTypes.fallback a number", raw: { ...MINIMAL, contentTypes: { fallback: 1 } }, field: "contentTypes.fallback", problem: /MIME type/ },
-    { why: "endpoints not an object", raw: { ...MINIMAL, endpoints: "http://localhost" }, field: "endpoints", problem: /must be an object/ },
-    { why: "endpoints for a service the agent does not use", raw: { ...MINIMAL, endpoints: { lambda: "http://x" } }, field: "endpoints.lambda", problem: /not a service the agent uses/ },
-    { why: "endpoint not a URL", raw: { ...MINIMAL, endpoints: { s3: "localhost:4566" } }, field: "endpoints.s3", problem: /must be a URL/ },
-    { why: "credentials incomplete", raw: { ...MINIMAL, credentials: { accessKeyId: "local" } }, field: "credentials", problem: /accessKeyId and secretAccessKey/ },
-    { why: "an unknown top-level field (a typo)", raw: { ...MINIMAL, prefx: "www/" }, field: "prefx", problem: /not a known setting/, example: false },
+    {
+      why: "deleteGuard.maxShare above 1",
+      raw: { ...MINIMAL, deleteGuard: { maxShare: 1.5 } },
+      field: "deleteGuard.maxShare",
+      problem: /from 0 to 1/,
+    },
+    {
+      why: "deleteGuard.minFiles negative",
+      raw: { ...MINIMAL, deleteGuard: { minFiles: -1 } },
+      field: "deleteGuard.minFiles",
+      problem: /from 0 to/,
+    },
+    {
+      why: "concurrency.files zero",
+      raw: { ...MINIMAL, concurrency: { files: 0 } },
+      field: "concurrency.files",
+      problem: /from 1 to 1024/,
+    },
+    {
+      why: "concurrency.uploads a string",
+      raw: { ...MINIMAL, concurrency: { uploads: "4" } },
+      field: "concurrency.uploads",
+      problem: /from 1 to 64/,
+    },
+    {
+      why: "concurrency.directories null",
+      raw: { ...MINIMAL, concurrency: { directories: null } },
+      field: "concurrency.directories",
+      problem: /from 1 to 256/,
+    },
+    {
+      why: "pack.maxBytes below 1 KiB",
+      raw: { ...MINIMAL, pack: { maxBytes: 100 } },
+      field: "pack.maxBytes",
+      problem: /from 1024 to/,
+    },
+    {
+      why: "pack.maxFiles zero",
+      raw: { ...MINIMAL, pack: { maxFiles: 0 } },
+      field: "pack.maxFiles",
+      problem: /from 1 to 100000/,
+    },
+    {
+      why: "pack.largeFileBytes above pack.maxBytes",
+      raw: { ...MINIMAL, pack: { maxBytes: 2048, largeFileBytes: 4096 } },
+      field: "pack.largeFileBytes",
+      problem: /must not exceed pack.maxBytes/,
+    },
+    {
+      why: "contentTypes not an object",
+      raw: { ...MINIMAL, contentTypes: "utf-8" },
+      field: "contentTypes",
+      problem: /must be an object/,
+    },
+    {
+      why: "contentTypes.overrides value not a MIME type",
+      raw: { ...MINIMAL, contentTypes: { overrides: { map: "json" } } },
+      field: "contentTypes.overrides",
+      problem: /map extensions to MIME types/,
+    },
+    {
+      why: "contentTypes.charset a number",
+      raw: { ...MINIMAL, contentTypes: { charset: 8 } },
+      field: "contentTypes.charset",
+      problem: /string or null/,
+    },
+    {
+      why: "contentTypes.fallback a number",
+      raw: { ...MINIMAL, contentTypes: { fallback: 1 } },
+      field: "contentTypes.fallback",
+      problem: /MIME type/,
+    },
+    {
+      why: "endpoints not an object",
+      raw: { ...MINIMAL, endpoints: "http://localhost" },
+      field: "endpoints",
+      problem: /must be an object/,
+    },
+    {
+      why: "endpoints for a service the agent does not use",
+      raw: { ...MINIMAL, endpoints: { lambda: "http://x" } },
+      field: "endpoints.lambda",
+      problem: /not a service the agent uses/,
+    },
+    {
+      why: "endpoint not a URL",
+      raw: { ...MINIMAL, endpoints: { s3: "localhost:4566" } },
+      field: "endpoints.s3",
+      problem: /must be a URL/,
+    },
+    {
+      why: "credentials incomplete",
+      raw: { ...MINIMAL, credentials: { accessKeyId: "local" } },
+      field: "credentials",
+      problem: /accessKeyId and secretAccessKey/,
+    },
+    {
+      why: "an unknown top-level field (a typo)",
+      raw: { ...MINIMAL, prefx: "www/" },
+      field: "prefx",
+      problem: /not a known setting/,
+      example: false,
+    },
   ];
   for (const row of rows) {
     test(row.why, () => rejects(row.raw, row.field, row.problem, row.example ?? true));
   }
 
   test("the message reads: file, field, problem, example", () => {
-    assert.throws(
-      () => parseConfig({ ...MINIMAL, dotFiles: "yes" }, SOURCE, BASE),
-      { message: `${SOURCE}: "dotFiles" must be "include" or "exclude" (for example: "exclude")` },
-    );
+    assert.throws(() => parseConfig({ ...MINIMAL, dotFiles: "yes" }, SOURCE, BASE), {
+      message: `${SOURCE}: "dotFiles" must be "include" or "exclude" (for example: "exclude")`,
+    });
   });
 
   test("an override does not hide a bad value elsewhere in the file", () => {

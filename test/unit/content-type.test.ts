@@ -9,7 +9,11 @@ describe("contentTypeFor with default rules", () => {
     { key: "www/css/site.css", expected: "text/css; charset=utf-8", why: "CSS is textual" },
     { key: "js/app.js", expected: "text/javascript; charset=utf-8", why: "JavaScript is textual" },
     { key: "js/app.mjs", expected: "text/javascript; charset=utf-8", why: "ES modules are JavaScript" },
-    { key: "data.json", expected: "application/json; charset=utf-8", why: "JSON gets a charset (application/ but textual)" },
+    {
+      key: "data.json",
+      expected: "application/json; charset=utf-8",
+      why: "JSON gets a charset (application/ but textual)",
+    },
     { key: "feed.xml", expected: "application/xml; charset=utf-8", why: "XML gets a charset" },
     { key: "logo.svg", expected: "image/svg+xml; charset=utf-8", why: "SVG is XML: charset added" },
     { key: "site.webmanifest", expected: "application/manifest+json; charset=utf-8", why: "web manifest is JSON" },
@@ -24,7 +28,11 @@ describe("contentTypeFor with default rules", () => {
     { key: "Index.HTML", expected: "text/html; charset=utf-8", why: "upper-case HTML still gets a charset" },
     { key: "LICENSE", expected: "application/octet-stream", why: "no extension → fallback" },
     { key: "docs/Makefile", expected: "application/octet-stream", why: "no extension in a subdirectory → fallback" },
-    { key: "dir.d/README", expected: "application/octet-stream", why: "a dot in the directory is not the name's extension" },
+    {
+      key: "dir.d/README",
+      expected: "application/octet-stream",
+      why: "a dot in the directory is not the name's extension",
+    },
     { key: ".htaccess", expected: "application/octet-stream", why: "a dot-file has no extension" },
     { key: "www/.well-known/.env", expected: "application/octet-stream", why: "a nested dot-file has no extension" },
     { key: "notes.", expected: "application/octet-stream", why: "a trailing dot is no extension" },
@@ -37,22 +45,97 @@ describe("contentTypeFor with default rules", () => {
 
 describe("contentTypeFor with configured rules", () => {
   const rows: Array<{ why: string; key: string; rules: ContentTypeRules; expected: string }> = [
-    { why: "override without a dot wins over the database", key: "x/a.map", rules: { overrides: { map: "application/octet-stream" } }, expected: "application/octet-stream" },
-    { why: "override with a dot", key: "a.map", rules: { overrides: { ".map": "text/plain" } }, expected: "text/plain" },
-    { why: "override key in capitals matches a lower-case extension", key: "a.map", rules: { overrides: { ".MAP": "text/x-map" } }, expected: "text/x-map" },
-    { why: "override matches an upper-case extension", key: "A.MAP", rules: { overrides: { map: "text/x-map" } }, expected: "text/x-map" },
-    { why: "override value is used verbatim (no charset appended)", key: "a.html", rules: { overrides: { html: "text/html" } }, expected: "text/html" },
-    { why: "override can give a type to an unknown extension", key: "a.qqqzzz", rules: { overrides: { qqqzzz: "text/x-q" } }, expected: "text/x-q" },
-    { why: "an override for another extension does not apply", key: "a.css", rules: { overrides: { js: "text/plain" } }, expected: "text/css; charset=utf-8" },
-    { why: "overrides never apply to names without an extension", key: "LICENSE", rules: { overrides: { "": "text/plain", LICENSE: "text/plain" } }, expected: "application/octet-stream" },
-    { why: "charset null leaves textual types bare (site not in UTF-8)", key: "a.html", rules: { charset: null }, expected: "text/html" },
+    {
+      why: "override without a dot wins over the database",
+      key: "x/a.map",
+      rules: { overrides: { map: "application/octet-stream" } },
+      expected: "application/octet-stream",
+    },
+    {
+      why: "override with a dot",
+      key: "a.map",
+      rules: { overrides: { ".map": "text/plain" } },
+      expected: "text/plain",
+    },
+    {
+      why: "override key in capitals matches a lower-case extension",
+      key: "a.map",
+      rules: { overrides: { ".MAP": "text/x-map" } },
+      expected: "text/x-map",
+    },
+    {
+      why: "override matches an upper-case extension",
+      key: "A.MAP",
+      rules: { overrides: { map: "text/x-map" } },
+      expected: "text/x-map",
+    },
+    {
+      why: "override value is used verbatim (no charset appended)",
+      key: "a.html",
+      rules: { overrides: { html: "text/html" } },
+      expected: "text/html",
+    },
+    {
+      why: "override can give a type to an unknown extension",
+      key: "a.qqqzzz",
+      rules: { overrides: { qqqzzz: "text/x-q" } },
+      expected: "text/x-q",
+    },
+    {
+      why: "an override for another extension does not apply",
+      key: "a.css",
+      rules: { overrides: { js: "text/plain" } },
+      expected: "text/css; charset=utf-8",
+    },
+    {
+      why: "overrides never apply to names without an extension",
+      key: "LICENSE",
+      rules: { overrides: { "": "text/plain", LICENSE: "text/plain" } },
+      expected: "application/octet-stream",
+    },
+    {
+      why: "charset null leaves textual types bare (site not in UTF-8)",
+      key: "a.html",
+      rules: { charset: null },
+      expected: "text/html",
+    },
     { why: "charset null leaves JSON bare", key: "a.json", rules: { charset: null }, expected: "application/json" },
-    { why: "a configured charset is used", key: "a.html", rules: { charset: "iso-8859-1" }, expected: "text/html; charset=iso-8859-1" },
-    { why: "a configured charset is not added to binary types", key: "a.png", rules: { charset: "iso-8859-1" }, expected: "image/png" },
-    { why: "configured fallback for no extension", key: "LICENSE", rules: { fallback: "text/plain" }, expected: "text/plain; charset=utf-8" },
-    { why: "configured fallback for an unknown extension", key: "a.qqqzzz", rules: { fallback: "application/x-unknown" }, expected: "application/x-unknown" },
-    { why: "configured fallback for a dot-file", key: ".htaccess", rules: { fallback: "text/plain", charset: null }, expected: "text/plain" },
-    { why: "fallback does not replace a known type", key: "a.png", rules: { fallback: "text/plain" }, expected: "image/png" },
+    {
+      why: "a configured charset is used",
+      key: "a.html",
+      rules: { charset: "iso-8859-1" },
+      expected: "text/html; charset=iso-8859-1",
+    },
+    {
+      why: "a configured charset is not added to binary types",
+      key: "a.png",
+      rules: { charset: "iso-8859-1" },
+      expected: "image/png",
+    },
+    {
+      why: "configured fallback for no extension",
+      key: "LICENSE",
+      rules: { fallback: "text/plain" },
+      expected: "text/plain; charset=utf-8",
+    },
+    {
+      why: "configured fallback for an unknown extension",
+      key: "a.qqqzzz",
+      rules: { fallback: "application/x-unknown" },
+      expected: "application/x-unknown",
+    },
+    {
+      why: "configured fallback for a dot-file",
+      key: ".htaccess",
+      rules: { fallback: "text/plain", charset: null },
+      expected: "text/plain",
+    },
+    {
+      why: "fallback does not replace a known type",
+      key: "a.png",
+      rules: { fallback: "text/plain" },
+      expected: "image/png",
+    },
   ];
   for (const row of rows) {
     test(row.why, () => assert.equal(contentTypeFor(row.key, row.rules), row.expected));
@@ -60,7 +143,14 @@ describe("contentTypeFor with configured rules", () => {
 });
 
 describe("extensionOf", () => {
-  for (const [key, ext] of [["a/b.HTML", "html"], ["a.b/c", ""], [".env", ""], ["x.tar.gz", "gz"], ["a/.b.c", "c"], ["", ""]] as const) {
+  for (const [key, ext] of [
+    ["a/b.HTML", "html"],
+    ["a.b/c", ""],
+    [".env", ""],
+    ["x.tar.gz", "gz"],
+    ["a/.b.c", "c"],
+    ["", ""],
+  ] as const) {
     test(`${JSON.stringify(key)} → ${JSON.stringify(ext)}`, () => assert.equal(extensionOf(key), ext));
   }
 });

@@ -17,9 +17,24 @@ function plan(total: number, deleted: number, directories: Record<string, [numbe
 
 const rows: Array<{ why: string; plan: DeletePlan; allowed: boolean; reason?: RegExp }> = [
   { why: "no deletions: allowed", plan: plan(1000, 0), allowed: true },
-  { why: "every file would go: refused as an empty tree", plan: plan(1000, 1000), allowed: false, reason: /holds no files of the 1000 of the site: is the volume mounted/ },
-  { why: "every file of a one-file site would go: still refused", plan: plan(1, 1), allowed: false, reason: /holds no files/ },
-  { why: "over maxShare and over minFiles: refused", plan: plan(40, 24), allowed: false, reason: /delete 24 of 40 files of the site \(60\.0%\), more than deleteGuard\.maxShare \(50\.0%\)/ },
+  {
+    why: "every file would go: refused as an empty tree",
+    plan: plan(1000, 1000),
+    allowed: false,
+    reason: /holds no files of the 1000 of the site: is the volume mounted/,
+  },
+  {
+    why: "every file of a one-file site would go: still refused",
+    plan: plan(1, 1),
+    allowed: false,
+    reason: /holds no files/,
+  },
+  {
+    why: "over maxShare and over minFiles: refused",
+    plan: plan(40, 24),
+    allowed: false,
+    reason: /delete 24 of 40 files of the site \(60\.0%\), more than deleteGuard\.maxShare \(50\.0%\)/,
+  },
   { why: "over maxShare but not over minFiles: allowed", plan: plan(30, 20), allowed: true },
   { why: "exactly maxShare: allowed", plan: plan(1000, 500), allowed: true },
   {
@@ -28,9 +43,21 @@ const rows: Array<{ why: string; plan: DeletePlan; allowed: boolean; reason?: Re
     allowed: false,
     reason: /delete 450 of 450 files under media\/ \(100\.0%\): a whole directory vanishing/,
   },
-  { why: "a small top-level directory vanishing: allowed (below minDirectoryFiles)", plan: plan(1000, 99, { old: [99, 99], docs: [901, 0] }), allowed: true },
-  { why: "half of a big directory going: allowed (not over maxShare)", plan: plan(1000, 200, { media: [400, 200], docs: [600, 0] }), allowed: true },
-  { why: "files at the top are not a directory", plan: plan(1000, 400, { "": [400, 400], docs: [600, 0] }), allowed: true },
+  {
+    why: "a small top-level directory vanishing: allowed (below minDirectoryFiles)",
+    plan: plan(1000, 99, { old: [99, 99], docs: [901, 0] }),
+    allowed: true,
+  },
+  {
+    why: "half of a big directory going: allowed (not over maxShare)",
+    plan: plan(1000, 200, { media: [400, 200], docs: [600, 0] }),
+    allowed: true,
+  },
+  {
+    why: "files at the top are not a directory",
+    plan: plan(1000, 400, { "": [400, 400], docs: [600, 0] }),
+    allowed: true,
+  },
 ];
 
 describe("mass-deletion guard: judgeDeletions", () => {
@@ -44,7 +71,13 @@ describe("mass-deletion guard: judgeDeletions", () => {
 
   test("the tally counts per top-level directory and can take its deletions back", () => {
     const tally = new DeletionTally();
-    for (const [path, deleted] of [["a/x", true], ["a/b/y", false], ["top.html", true], ["c/z", false]] as const) tally.count(path, deleted);
+    for (const [path, deleted] of [
+      ["a/x", true],
+      ["a/b/y", false],
+      ["top.html", true],
+      ["c/z", false],
+    ] as const)
+      tally.count(path, deleted);
     assert.equal(tally.total, 4);
     assert.equal(tally.deleted, 2);
     assert.deepEqual(tally.directories.get("a"), { total: 2, deleted: 1 });

@@ -12,7 +12,8 @@ function rejects(change: (e: Record<string, any>) => void, field: RegExp): void 
   change(raw);
   assert.throws(
     () => parseEnvironment("prod", raw, "environments.json"),
-    (err: unknown) => err instanceof ConfigError && field.test(err.message) && /^environments\.json: /.test(err.message),
+    (err: unknown) =>
+      err instanceof ConfigError && field.test(err.message) && /^environments\.json: /.test(err.message),
   );
 }
 
@@ -29,10 +30,26 @@ describe("environment configuration", () => {
     ["stage is dev or prod", (e) => (e.stage = "qa"), /stage" must be "dev" or "prod"/],
     ["retention is whole days", (e) => (e.retentionDays = 0.5), /retentionDays" must be a whole number/],
     ["unknown settings are refused", (e) => (e.retention = 3), /retention" is not a known setting/],
-    ["certificates come from us-east-1", (e) => (e.distribution.certificateArn = "arn:aws:acm:eu-west-1:222222222222:certificate/x"), /certificateArn" must be an ACM certificate ARN in us-east-1/],
-    ["an imported distribution needs its id", (e) => (e.distribution = { kind: "imported", domainName: "d1.cloudfront.net" }), /distributionId" must be a CloudFront distribution id/],
-    ["batch size is at most 10", (e) => (e.apply.batchSize = 11), /apply\.batchSize" must be a whole number from 1 to 10/],
-    ["maximum concurrency is at least 2", (e) => (e.apply.maxConcurrency = 1), /apply\.maxConcurrency" must be a whole number from 2/],
+    [
+      "certificates come from us-east-1",
+      (e) => (e.distribution.certificateArn = "arn:aws:acm:eu-west-1:222222222222:certificate/x"),
+      /certificateArn" must be an ACM certificate ARN in us-east-1/,
+    ],
+    [
+      "an imported distribution needs its id",
+      (e) => (e.distribution = { kind: "imported", domainName: "d1.cloudfront.net" }),
+      /distributionId" must be a CloudFront distribution id/,
+    ],
+    [
+      "batch size is at most 10",
+      (e) => (e.apply.batchSize = 11),
+      /apply\.batchSize" must be a whole number from 1 to 10/,
+    ],
+    [
+      "maximum concurrency is at least 2",
+      (e) => (e.apply.maxConcurrency = 1),
+      /apply\.maxConcurrency" must be a whole number from 2/,
+    ],
     ["agent kind is ec2-role or user", (e) => (e.agent = { kind: "lambda" }), /agent\.kind" must be "ec2-role"/],
     ["rewrite rules are validated", (e) => (e.publishRules = { rewrites: [{ from: "a/", to: ["a/b/"] }] }), /overlaps/],
   ];

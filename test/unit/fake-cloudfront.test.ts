@@ -33,9 +33,15 @@ describe("fake CloudFront: accepted batches", () => {
     assert.match(created.id, /^I[A-Z0-9]{13}$/);
     assert.equal((await cf.getInvalidation({ distributionId: DIST, id: created.id })).status, "InProgress");
     await sleep(250);
-    assert.deepEqual(await cf.getInvalidation({ distributionId: DIST, id: created.id }), { id: created.id, status: "Completed" });
+    assert.deepEqual(await cf.getInvalidation({ distributionId: DIST, id: created.id }), {
+      id: created.id,
+      status: "Completed",
+    });
     assert.equal(cf.calls.length, 1);
-    assert.deepEqual({ ...cf.calls[0], at: undefined }, { distributionId: DIST, paths, callerReference: "run-1", id: created.id, at: undefined });
+    assert.deepEqual(
+      { ...cf.calls[0], at: undefined },
+      { distributionId: DIST, paths, callerReference: "run-1", id: created.id, at: undefined },
+    );
     assert.ok(cf.calls[0]!.at instanceof Date);
     assert.deepEqual(cf.allPaths(), paths);
     assert.deepEqual(cf.refusals, []);
@@ -43,7 +49,10 @@ describe("fake CloudFront: accepted batches", () => {
 
   test("reset() forgets invalidations, calls and refusals", async () => {
     const cf = fake();
-    await create(cf, range(CLOUDFRONT_RULES.maxFilePathsInProgress, (i) => `/f${i}`));
+    await create(
+      cf,
+      range(CLOUDFRONT_RULES.maxFilePathsInProgress, (i) => `/f${i}`),
+    );
     await refusedWith(create(cf, ["no-slash"]), "InvalidArgument");
     cf.reset();
     assert.deepEqual([cf.calls, cf.refusals, cf.allPaths()], [[], [], []]);
@@ -54,8 +63,17 @@ describe("fake CloudFront: accepted batches", () => {
 describe("fake CloudFront: refusals", () => {
   test("more than 3,000 paths in one request is BatchTooLarge; exactly 3,000 is accepted", async () => {
     const cf = fake();
-    await refusedWith(create(cf, range(3001, (i) => `/f${i}`)), "BatchTooLarge");
-    await create(cf, range(3000, (i) => `/f${i}`));
+    await refusedWith(
+      create(
+        cf,
+        range(3001, (i) => `/f${i}`),
+      ),
+      "BatchTooLarge",
+    );
+    await create(
+      cf,
+      range(3000, (i) => `/f${i}`),
+    );
     assert.equal(cf.refusals.length, 1);
     assert.equal(cf.refusals[0]!.error, "BatchTooLarge");
     assert.equal(cf.refusals[0]!.paths.length, 3001);
@@ -100,7 +118,11 @@ describe("fake CloudFront: refusals", () => {
 
   test("more than 3,000 file paths in progress is TooManyInvalidationsInProgress, until some complete", async () => {
     const cf = fake(300);
-    for (let batch = 0; batch < 30; batch++) await create(cf, range(100, (i) => `/b${batch}/f${i}`));
+    for (let batch = 0; batch < 30; batch++)
+      await create(
+        cf,
+        range(100, (i) => `/b${batch}/f${i}`),
+      );
     await refusedWith(create(cf, ["/one-more.html"]), "TooManyInvalidationsInProgress");
     // Wildcards have their own, independent maximum.
     await create(cf, ["/w/*"]);
@@ -110,10 +132,19 @@ describe("fake CloudFront: refusals", () => {
 
   test("more than 15 wildcard paths in progress is TooManyInvalidationsInProgress, until some complete", async () => {
     const cf = fake(300);
-    await create(cf, range(10, (i) => `/w${i}/*`));
-    await create(cf, range(5, (i) => `/x${i}*`));
+    await create(
+      cf,
+      range(10, (i) => `/w${i}/*`),
+    );
+    await create(
+      cf,
+      range(5, (i) => `/x${i}*`),
+    );
     await refusedWith(create(cf, ["/y/*"]), "TooManyInvalidationsInProgress");
-    await refusedWith(fake().createInvalidation({ distributionId: DIST, paths: range(16, (i) => `/z${i}/*`), callerReference: "r" }), "TooManyInvalidationsInProgress");
+    await refusedWith(
+      fake().createInvalidation({ distributionId: DIST, paths: range(16, (i) => `/z${i}/*`), callerReference: "r" }),
+      "TooManyInvalidationsInProgress",
+    );
     // File paths have their own, independent maximum.
     await create(cf, ["/file.html"]);
     await sleep(350);
@@ -127,7 +158,10 @@ describe("fake CloudFront: refusals", () => {
     assert.equal(again.id, first.id);
     await refusedWith(create(cf, ["/a.html"], "run-7"), "InvalidationBatchAlreadyExists");
     await refusedWith(create(cf, ["/b/*", "/a.html"], "run-7"), "InvalidationBatchAlreadyExists");
-    assert.deepEqual(cf.calls.map((c) => c.id), [first.id, first.id]);
+    assert.deepEqual(
+      cf.calls.map((c) => c.id),
+      [first.id, first.id],
+    );
     assert.deepEqual(cf.allPaths(), ["/a.html", "/b/*"], "a replay invalidates nothing new");
   });
 
@@ -149,7 +183,16 @@ describe("fake CloudFront: refusals", () => {
 describe("fake CloudFront: the planner's paths", () => {
   test("pathForKey output is accepted for ordinary names", async () => {
     const cf = fake();
-    const keys = ["index.html", "docs/release notes.html", "café.html", "a*b.txt", "c++.pdf", "q?.html", "x#y.html", "100%.html"];
+    const keys = [
+      "index.html",
+      "docs/release notes.html",
+      "café.html",
+      "a*b.txt",
+      "c++.pdf",
+      "q?.html",
+      "x#y.html",
+      "100%.html",
+    ];
     await create(cf, keys.map(pathForKey));
   });
 });

@@ -4,23 +4,93 @@ import assert from "node:assert/strict";
 import { CLOUDFRONT_LIMITS, pathForKey, planInvalidations, type ChangedPath } from "../../core/invalidation-planner.ts";
 
 const objects = (keys: string[]): ChangedPath[] => keys.map((key) => ({ kind: "object", key }));
-const range = <T,>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
+const range = <T>(n: number, f: (i: number) => T): T[] => Array.from({ length: n }, (_, i) => f(i));
 
 describe("invalidation planner: decision table", () => {
-  const rows: Array<{ why: string; changes: ChangedPath[]; collapseAbove: number; maxPaths?: number; paths: string[] }> = [
-    { why: "a few changes keep their own paths", changes: objects(["a.html", "docs/b.html"]), collapseAbove: 10, paths: ["/a.html", "/docs/b.html"] },
-    { why: "a listing is invalidated as /dir/ and /dir/index.html", changes: [{ kind: "listing", dir: "docs" }], collapseAbove: 10, paths: ["/docs/", "/docs/index.html"] },
-    { why: "the root listing is / and /index.html", changes: [{ kind: "listing", dir: "" }], collapseAbove: 10, paths: ["/", "/index.html"] },
-    { why: "a directory over the threshold becomes one wildcard", changes: objects(range(11, (i) => `img/${i}.png`)), collapseAbove: 10, paths: ["/img/*"] },
-    { why: "exactly at the threshold stays individual", changes: objects(range(10, (i) => `img/${i}.png`)), collapseAbove: 10, paths: range(10, (i) => `/img/${i}.png`).sort() },
-    { why: "collapsed subdirectories stay apart while within maxPaths", changes: objects(range(12, (d) => range(11, (i) => `blog/${d}/p${i}.html`)).flat()), collapseAbove: 10, maxPaths: 12, paths: range(12, (d) => `/blog/${d}/*`) },
-    { why: "over maxPaths, the parent collapses", changes: objects(range(12, (d) => range(11, (i) => `blog/${d}/p${i}.html`)).flat()), collapseAbove: 10, maxPaths: 11, paths: ["/blog/*"] },
-    { why: "over maxPaths, the deepest directories collapse first", changes: objects([...range(5, (i) => `a/b/c/${i}.html`), ...range(5, (i) => `a/${i}.html`)]), collapseAbove: 10, maxPaths: 6, paths: ["/a/b/c/*", ...range(5, (i) => `/a/${i}.html`)] },
-    { why: "more than the threshold at the root becomes /*", changes: objects(range(11, (i) => `f${i}.html`)), collapseAbove: 10, paths: ["/*"] },
-    { why: "the root collapses only when nothing deeper suffices", changes: objects([...range(8, (i) => `f${i}.html`), ...range(8, (i) => `d/${i}.html`)]), collapseAbove: 10, maxPaths: 9, paths: ["/d/*", ...range(8, (i) => `/f${i}.html`)] },
-    { why: "a key with ~ is covered by its directory's wildcard (CloudFront refuses ~ and ignores %7E)", changes: objects(["js/runtime~main.js", "js/app.js", "a.html"]), collapseAbove: 10, paths: ["/js/*", "/a.html"] },
+  const rows: Array<{
+    why: string;
+    changes: ChangedPath[];
+    collapseAbove: number;
+    maxPaths?: number;
+    paths: string[];
+  }> = [
+    {
+      why: "a few changes keep their own paths",
+      changes: objects(["a.html", "docs/b.html"]),
+      collapseAbove: 10,
+      paths: ["/a.html", "/docs/b.html"],
+    },
+    {
+      why: "a listing is invalidated as /dir/ and /dir/index.html",
+      changes: [{ kind: "listing", dir: "docs" }],
+      collapseAbove: 10,
+      paths: ["/docs/", "/docs/index.html"],
+    },
+    {
+      why: "the root listing is / and /index.html",
+      changes: [{ kind: "listing", dir: "" }],
+      collapseAbove: 10,
+      paths: ["/", "/index.html"],
+    },
+    {
+      why: "a directory over the threshold becomes one wildcard",
+      changes: objects(range(11, (i) => `img/${i}.png`)),
+      collapseAbove: 10,
+      paths: ["/img/*"],
+    },
+    {
+      why: "exactly at the threshold stays individual",
+      changes: objects(range(10, (i) => `img/${i}.png`)),
+      collapseAbove: 10,
+      paths: range(10, (i) => `/img/${i}.png`).sort(),
+    },
+    {
+      why: "collapsed subdirectories stay apart while within maxPaths",
+      changes: objects(range(12, (d) => range(11, (i) => `blog/${d}/p${i}.html`)).flat()),
+      collapseAbove: 10,
+      maxPaths: 12,
+      paths: range(12, (d) => `/blog/${d}/*`),
+    },
+    {
+      why: "over maxPaths, the parent collapses",
+      changes: objects(range(12, (d) => range(11, (i) => `blog/${d}/p${i}.html`)).flat()),
+      collapseAbove: 10,
+      maxPaths: 11,
+      paths: ["/blog/*"],
+    },
+    {
+      why: "over maxPaths, the deepest directories collapse first",
+      changes: objects([...range(5, (i) => `a/b/c/${i}.html`), ...range(5, (i) => `a/${i}.html`)]),
+      collapseAbove: 10,
+      maxPaths: 6,
+      paths: ["/a/b/c/*", ...range(5, (i) => `/a/${i}.html`)],
+    },
+    {
+      why: "more than the threshold at the root becomes /*",
+      changes: objects(range(11, (i) => `f${i}.html`)),
+      collapseAbove: 10,
+      paths: ["/*"],
+    },
+    {
+      why: "the root collapses only when nothing deeper suffices",
+      changes: objects([...range(8, (i) => `f${i}.html`), ...range(8, (i) => `d/${i}.html`)]),
+      collapseAbove: 10,
+      maxPaths: 9,
+      paths: ["/d/*", ...range(8, (i) => `/f${i}.html`)],
+    },
+    {
+      why: "a key with ~ is covered by its directory's wildcard (CloudFront refuses ~ and ignores %7E)",
+      changes: objects(["js/runtime~main.js", "js/app.js", "a.html"]),
+      collapseAbove: 10,
+      paths: ["/js/*", "/a.html"],
+    },
     { why: "duplicates count once", changes: objects(["a.html", "a.html"]), collapseAbove: 10, paths: ["/a.html"] },
-    { why: "names are percent-encoded, * too", changes: objects(["docs/release notes.html", "café.html", "a*b.txt", "c++.pdf"]), collapseAbove: 10, paths: ["/a%2Ab.txt", "/caf%C3%A9.html", "/c%2B%2B.pdf", "/docs/release%20notes.html"] },
+    {
+      why: "names are percent-encoded, * too",
+      changes: objects(["docs/release notes.html", "café.html", "a*b.txt", "c++.pdf"]),
+      collapseAbove: 10,
+      paths: ["/a%2Ab.txt", "/caf%C3%A9.html", "/c%2B%2B.pdf", "/docs/release%20notes.html"],
+    },
   ];
   for (const row of rows) {
     test(row.why, () => {
@@ -50,8 +120,14 @@ describe("invalidation planner: batches within CloudFront's limits", () => {
       if (batch.kind === "files") assert.ok(batch.paths.every((p) => !p.endsWith("*")));
     }
     assert.equal(strict.paths.filter((p) => p.endsWith("*")).length, 40);
-    assert.deepEqual(strict.batches.filter((b) => b.kind === "wildcards").map((b) => b.paths.length), [15, 15, 10]);
-    assert.deepEqual(plan.batches.map((b) => b.paths.length), [3000, 3000, 2200]);
+    assert.deepEqual(
+      strict.batches.filter((b) => b.kind === "wildcards").map((b) => b.paths.length),
+      [15, 15, 10],
+    );
+    assert.deepEqual(
+      plan.batches.map((b) => b.paths.length),
+      [3000, 3000, 2200],
+    );
   });
 });
 
@@ -89,7 +165,10 @@ describe("invalidation planner: paths per run for typical runs (collapseAbove 10
   test("10,000 files across 500 top-level folders: /* only when nothing deeper suffices", () => {
     const plan = cost(objects(range(500, (f) => range(20, (i) => `folder${f}/page${i}.html`)).flat()));
     assert.deepEqual(plan.paths, ["/*"]);
-    const generous = planInvalidations(objects(range(500, (f) => range(20, (i) => `folder${f}/page${i}.html`)).flat()), { collapseAbove: 10, maxPaths: 500 });
+    const generous = planInvalidations(
+      objects(range(500, (f) => range(20, (i) => `folder${f}/page${i}.html`)).flat()),
+      { collapseAbove: 10, maxPaths: 500 },
+    );
     assert.equal(generous.paths.length, 500);
   });
 });

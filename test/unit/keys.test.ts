@@ -18,18 +18,90 @@ const utf8 = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
 
 describe("decodeName", () => {
   const rows: Array<{ why: string; input: Uint8Array; fallback: string; name: string; usedFallback: boolean }> = [
-    { why: "plain ASCII is kept", input: utf8("index.html"), fallback: "latin1", name: "index.html", usedFallback: false },
-    { why: "valid UTF-8 (NFC é) is kept", input: utf8("caf\u00e9.html"), fallback: "latin1", name: "caf\u00e9.html", usedFallback: false },
-    { why: "valid UTF-8 in NFD is kept as NFD, not normalised", input: utf8("cafe\u0301.html"), fallback: "latin1", name: "cafe\u0301.html", usedFallback: false },
-    { why: "valid UTF-8 emoji is kept", input: utf8("😀.png"), fallback: "windows-1252", name: "😀.png", usedFallback: false },
-    { why: "valid UTF-8 is never reinterpreted by the fallback", input: utf8("€.txt"), fallback: "windows-1252", name: "€.txt", usedFallback: false },
-    { why: "latin1 fallback: 0xE9 is é", input: bytes(0x63, 0x61, 0x66, 0xe9), fallback: "latin1", name: "caf\u00e9", usedFallback: true },
-    { why: "latin1 fallback: 0x80 is U+0080 (lossless byte → code point)", input: bytes(0x80, 0x41), fallback: "latin1", name: "\u0080A", usedFallback: true },
-    { why: "iso-8859-1 label takes the same lossless latin1 path", input: bytes(0x80, 0xff), fallback: "iso-8859-1", name: "\u0080\u00ff", usedFallback: true },
-    { why: "windows-1252 fallback: 0x80 is €", input: bytes(0x80, 0x2e, 0x74, 0x78, 0x74), fallback: "windows-1252", name: "€.txt", usedFallback: true },
-    { why: "windows-1252 fallback: 0x93 0x94 are curly quotes", input: bytes(0x93, 0x61, 0x94), fallback: "windows-1252", name: "\u201ca\u201d", usedFallback: true },
-    { why: "a truncated UTF-8 sequence goes to the fallback", input: bytes(0x61, 0xc3), fallback: "latin1", name: "a\u00c3", usedFallback: true },
-    { why: "an overlong UTF-8 encoding of '/' is not accepted as UTF-8", input: bytes(0xc0, 0xaf), fallback: "latin1", name: "\u00c0\u00af", usedFallback: true },
+    {
+      why: "plain ASCII is kept",
+      input: utf8("index.html"),
+      fallback: "latin1",
+      name: "index.html",
+      usedFallback: false,
+    },
+    {
+      why: "valid UTF-8 (NFC é) is kept",
+      input: utf8("caf\u00e9.html"),
+      fallback: "latin1",
+      name: "caf\u00e9.html",
+      usedFallback: false,
+    },
+    {
+      why: "valid UTF-8 in NFD is kept as NFD, not normalised",
+      input: utf8("cafe\u0301.html"),
+      fallback: "latin1",
+      name: "cafe\u0301.html",
+      usedFallback: false,
+    },
+    {
+      why: "valid UTF-8 emoji is kept",
+      input: utf8("😀.png"),
+      fallback: "windows-1252",
+      name: "😀.png",
+      usedFallback: false,
+    },
+    {
+      why: "valid UTF-8 is never reinterpreted by the fallback",
+      input: utf8("€.txt"),
+      fallback: "windows-1252",
+      name: "€.txt",
+      usedFallback: false,
+    },
+    {
+      why: "latin1 fallback: 0xE9 is é",
+      input: bytes(0x63, 0x61, 0x66, 0xe9),
+      fallback: "latin1",
+      name: "caf\u00e9",
+      usedFallback: true,
+    },
+    {
+      why: "latin1 fallback: 0x80 is U+0080 (lossless byte → code point)",
+      input: bytes(0x80, 0x41),
+      fallback: "latin1",
+      name: "\u0080A",
+      usedFallback: true,
+    },
+    {
+      why: "iso-8859-1 label takes the same lossless latin1 path",
+      input: bytes(0x80, 0xff),
+      fallback: "iso-8859-1",
+      name: "\u0080\u00ff",
+      usedFallback: true,
+    },
+    {
+      why: "windows-1252 fallback: 0x80 is €",
+      input: bytes(0x80, 0x2e, 0x74, 0x78, 0x74),
+      fallback: "windows-1252",
+      name: "€.txt",
+      usedFallback: true,
+    },
+    {
+      why: "windows-1252 fallback: 0x93 0x94 are curly quotes",
+      input: bytes(0x93, 0x61, 0x94),
+      fallback: "windows-1252",
+      name: "\u201ca\u201d",
+      usedFallback: true,
+    },
+    {
+      why: "a truncated UTF-8 sequence goes to the fallback",
+      input: bytes(0x61, 0xc3),
+      fallback: "latin1",
+      name: "a\u00c3",
+      usedFallback: true,
+    },
+    {
+      why: "an overlong UTF-8 encoding of '/' is not accepted as UTF-8",
+      input: bytes(0xc0, 0xaf),
+      fallback: "latin1",
+      name: "\u00c0\u00af",
+      usedFallback: true,
+    },
   ];
   for (const row of rows) {
     test(row.why, () => {
@@ -67,7 +139,15 @@ describe("decodeName", () => {
 });
 
 describe("isKnownEncoding", () => {
-  for (const [label, known] of [["latin1", true], ["iso-8859-1", true], ["windows-1252", true], ["shift_jis", true], ["utf-8", true], ["klingon", false], ["", false]] as const) {
+  for (const [label, known] of [
+    ["latin1", true],
+    ["iso-8859-1", true],
+    ["windows-1252", true],
+    ["shift_jis", true],
+    ["utf-8", true],
+    ["klingon", false],
+    ["", false],
+  ] as const) {
     test(`${JSON.stringify(label)} → ${known}`, () => assert.equal(isKnownEncoding(label), known));
   }
 });
@@ -109,7 +189,8 @@ describe("normalisePrefix", () => {
     ["//a/b//", "a/b/"],
     ["sites/é/", "sites/é/"],
   ] as const) {
-    test(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () => assert.equal(normalisePrefix(input), expected));
+    test(`${JSON.stringify(input)} → ${JSON.stringify(expected)}`, () =>
+      assert.equal(normalisePrefix(input), expected));
   }
 
   test("is idempotent", () => {
@@ -142,7 +223,11 @@ describe("keyProblem", () => {
   const rows: Array<{ why: string; key: string; problem: RegExp | undefined }> = [
     { why: "an ordinary key is fine", key: "www/docs/index.html", problem: undefined },
     { why: "exactly 1024 ASCII bytes is fine", key: "a".repeat(1024), problem: undefined },
-    { why: "1025 ASCII bytes is too long", key: "a".repeat(1025), problem: /1025 bytes of UTF-8; S3 allows at most 1024/ },
+    {
+      why: "1025 ASCII bytes is too long",
+      key: "a".repeat(1025),
+      problem: /1025 bytes of UTF-8; S3 allows at most 1024/,
+    },
     { why: "512 two-byte é (1024 bytes) is fine", key: "\u00e9".repeat(512), problem: undefined },
     { why: "513 é is 1026 bytes though only 513 characters", key: "\u00e9".repeat(513), problem: /1026 bytes/ },
     { why: "256 emoji (1024 bytes, 512 UTF-16 units) is fine", key: "😀".repeat(256), problem: undefined },

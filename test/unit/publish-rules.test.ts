@@ -44,36 +44,152 @@ describe("parsePublishRules", () => {
   const bad: Array<{ why: string; raw: unknown; field: string; problem: RegExp; example: boolean }> = [
     { why: "rules not an object", raw: "rewrites", field: "publishRules", problem: /must be an object/, example: true },
     { why: "rules as an array", raw: [], field: "publishRules", problem: /must be an object/, example: true },
-    { why: "rewrites not an array", raw: { rewrites: {} }, field: "rewrites", problem: /must be an array/, example: false },
-    { why: "cacheControl not an array", raw: { cacheControl: "x" }, field: "cacheControl", problem: /must be an array/, example: false },
-    { why: "a rewrite not an object", raw: { rewrites: [null] }, field: "rewrites[0]", problem: /must be an object/, example: true },
-    { why: "from missing", raw: { rewrites: [{ to: ["b/"] }] }, field: "rewrites[0].from", problem: /must be a string/, example: true },
-    { why: "to missing", raw: { rewrites: [{ from: "a/" }] }, field: "rewrites[0].to", problem: /non-empty array/, example: true },
-    { why: "to empty", raw: { rewrites: [{ from: "a/", to: [] }] }, field: "rewrites[0].to", problem: /non-empty array/, example: true },
-    { why: "to holds an empty prefix", raw: { rewrites: [{ from: "a/", to: [""] }] }, field: "rewrites[0].to", problem: /non-empty prefixes/, example: true },
-    { why: "to is a string, not an array", raw: { rewrites: [{ from: "a/", to: "b/" }] }, field: "rewrites[0].to", problem: /non-empty array/, example: true },
-    { why: "the second rule is named by its index", raw: { rewrites: [{ from: "a/", to: ["b/"] }, { from: 3, to: ["c/"] }] }, field: "rewrites[1].from", problem: /must be a string/, example: true },
-    { why: "target inside from (copies would be copied again)", raw: { rewrites: [{ from: "docs/", to: ["docs/v2/"] }] }, field: "rewrites[0].to", problem: /"docs\/v2\/" overlaps "docs\/"/, example: true },
-    { why: "from inside target", raw: { rewrites: [{ from: "v2/docs/", to: ["v2/"] }] }, field: "rewrites[0].to", problem: /"v2\/" overlaps "v2\/docs\/"/, example: true },
-    { why: "target equal to from", raw: { rewrites: [{ from: "docs", to: ["/docs/"] }] }, field: "rewrites[0].to", problem: /overlaps/, example: true },
-    { why: "from the whole site overlaps every target", raw: { rewrites: [{ from: "", to: ["v2/"] }] }, field: "rewrites[0].to", problem: /"v2\/" overlaps ""/, example: true },
-    { why: "a target that normalises to the root overlaps", raw: { rewrites: [{ from: "docs/", to: ["/"] }] }, field: "rewrites[0].to", problem: /overlaps/, example: true },
-    { why: "cacheControl rule not an object", raw: { cacheControl: [7] }, field: "cacheControl[0]", problem: /must be an object/, example: true },
-    { why: "match empty", raw: { cacheControl: [{ match: "", value: "no-cache" }] }, field: "cacheControl[0].match", problem: /must be a glob/, example: true },
-    { why: "value missing", raw: { cacheControl: [{ match: "**" }] }, field: "cacheControl[0].value", problem: /one-line header value/, example: true },
-    { why: "value with a newline (header injection)", raw: { cacheControl: [{ match: "**", value: "no-cache\r\nX-Evil: 1" }] }, field: "cacheControl[0].value", problem: /one-line header value/, example: true },
+    {
+      why: "rewrites not an array",
+      raw: { rewrites: {} },
+      field: "rewrites",
+      problem: /must be an array/,
+      example: false,
+    },
+    {
+      why: "cacheControl not an array",
+      raw: { cacheControl: "x" },
+      field: "cacheControl",
+      problem: /must be an array/,
+      example: false,
+    },
+    {
+      why: "a rewrite not an object",
+      raw: { rewrites: [null] },
+      field: "rewrites[0]",
+      problem: /must be an object/,
+      example: true,
+    },
+    {
+      why: "from missing",
+      raw: { rewrites: [{ to: ["b/"] }] },
+      field: "rewrites[0].from",
+      problem: /must be a string/,
+      example: true,
+    },
+    {
+      why: "to missing",
+      raw: { rewrites: [{ from: "a/" }] },
+      field: "rewrites[0].to",
+      problem: /non-empty array/,
+      example: true,
+    },
+    {
+      why: "to empty",
+      raw: { rewrites: [{ from: "a/", to: [] }] },
+      field: "rewrites[0].to",
+      problem: /non-empty array/,
+      example: true,
+    },
+    {
+      why: "to holds an empty prefix",
+      raw: { rewrites: [{ from: "a/", to: [""] }] },
+      field: "rewrites[0].to",
+      problem: /non-empty prefixes/,
+      example: true,
+    },
+    {
+      why: "to is a string, not an array",
+      raw: { rewrites: [{ from: "a/", to: "b/" }] },
+      field: "rewrites[0].to",
+      problem: /non-empty array/,
+      example: true,
+    },
+    {
+      why: "the second rule is named by its index",
+      raw: {
+        rewrites: [
+          { from: "a/", to: ["b/"] },
+          { from: 3, to: ["c/"] },
+        ],
+      },
+      field: "rewrites[1].from",
+      problem: /must be a string/,
+      example: true,
+    },
+    {
+      why: "target inside from (copies would be copied again)",
+      raw: { rewrites: [{ from: "docs/", to: ["docs/v2/"] }] },
+      field: "rewrites[0].to",
+      problem: /"docs\/v2\/" overlaps "docs\/"/,
+      example: true,
+    },
+    {
+      why: "from inside target",
+      raw: { rewrites: [{ from: "v2/docs/", to: ["v2/"] }] },
+      field: "rewrites[0].to",
+      problem: /"v2\/" overlaps "v2\/docs\/"/,
+      example: true,
+    },
+    {
+      why: "target equal to from",
+      raw: { rewrites: [{ from: "docs", to: ["/docs/"] }] },
+      field: "rewrites[0].to",
+      problem: /overlaps/,
+      example: true,
+    },
+    {
+      why: "from the whole site overlaps every target",
+      raw: { rewrites: [{ from: "", to: ["v2/"] }] },
+      field: "rewrites[0].to",
+      problem: /"v2\/" overlaps ""/,
+      example: true,
+    },
+    {
+      why: "a target that normalises to the root overlaps",
+      raw: { rewrites: [{ from: "docs/", to: ["/"] }] },
+      field: "rewrites[0].to",
+      problem: /overlaps/,
+      example: true,
+    },
+    {
+      why: "cacheControl rule not an object",
+      raw: { cacheControl: [7] },
+      field: "cacheControl[0]",
+      problem: /must be an object/,
+      example: true,
+    },
+    {
+      why: "match empty",
+      raw: { cacheControl: [{ match: "", value: "no-cache" }] },
+      field: "cacheControl[0].match",
+      problem: /must be a glob/,
+      example: true,
+    },
+    {
+      why: "value missing",
+      raw: { cacheControl: [{ match: "**" }] },
+      field: "cacheControl[0].value",
+      problem: /one-line header value/,
+      example: true,
+    },
+    {
+      why: "value with a newline (header injection)",
+      raw: { cacheControl: [{ match: "**", value: "no-cache\r\nX-Evil: 1" }] },
+      field: "cacheControl[0].value",
+      problem: /one-line header value/,
+      example: true,
+    },
   ];
   for (const row of bad) {
     test(`rejects ${row.why}, naming ${row.field}`, () => {
-      assert.throws(() => parsePublishRules(row.raw, SOURCE), (err: Error) => {
-        assert.ok(err instanceof ConfigError);
-        assert.equal(err.source, SOURCE);
-        assert.equal(err.field, row.field);
-        assert.ok(err.message.startsWith(`${SOURCE}: "${row.field}" `), err.message);
-        assert.match(err.message, row.problem);
-        if (row.example) assert.match(err.message, /\(for example: .+\)$/);
-        return true;
-      });
+      assert.throws(
+        () => parsePublishRules(row.raw, SOURCE),
+        (err: Error) => {
+          assert.ok(err instanceof ConfigError);
+          assert.equal(err.source, SOURCE);
+          assert.equal(err.field, row.field);
+          assert.ok(err.message.startsWith(`${SOURCE}: "${row.field}" `), err.message);
+          assert.match(err.message, row.problem);
+          if (row.example) assert.match(err.message, /\(for example: .+\)$/);
+          return true;
+        },
+      );
     });
   }
 });
@@ -90,20 +206,48 @@ describe("rewriteCopies", () => {
     SOURCE,
   );
   const rows: Array<{ why: string; relKey: string; prefix: string; expected: string[] }> = [
-    { why: "one rule, two targets, under the site prefix", relKey: "docs/guide/intro.html", prefix: "www/", expected: ["www/v2/docs/guide/intro.html", "www/archive/guide/intro.html"] },
+    {
+      why: "one rule, two targets, under the site prefix",
+      relKey: "docs/guide/intro.html",
+      prefix: "www/",
+      expected: ["www/v2/docs/guide/intro.html", "www/archive/guide/intro.html"],
+    },
     { why: "no site prefix", relKey: "docs/a.html", prefix: "", expected: ["v2/docs/a.html", "archive/a.html"] },
-    { why: "two matching rules both contribute", relKey: "docs/api/x.json", prefix: "www/", expected: ["www/v2/docs/api/x.json", "www/archive/api/x.json", "www/api/x.json"] },
+    {
+      why: "two matching rules both contribute",
+      relKey: "docs/api/x.json",
+      prefix: "www/",
+      expected: ["www/v2/docs/api/x.json", "www/archive/api/x.json", "www/api/x.json"],
+    },
     { why: "no rule matches", relKey: "blog/post.html", prefix: "www/", expected: [] },
-    { why: "'docs/' does not match 'docsx/' (prefix is a directory)", relKey: "docsx/a.html", prefix: "www/", expected: [] },
+    {
+      why: "'docs/' does not match 'docsx/' (prefix is a directory)",
+      relKey: "docsx/a.html",
+      prefix: "www/",
+      expected: [],
+    },
     { why: "a key equal to the directory without slash does not match", relKey: "docs", prefix: "www/", expected: [] },
-    { why: "the part after from is kept byte-exact", relKey: "docs/😀/e\u0301.html", prefix: "www/", expected: ["www/v2/docs/😀/e\u0301.html", "www/archive/😀/e\u0301.html"] },
+    {
+      why: "the part after from is kept byte-exact",
+      relKey: "docs/😀/e\u0301.html",
+      prefix: "www/",
+      expected: ["www/v2/docs/😀/e\u0301.html", "www/archive/😀/e\u0301.html"],
+    },
   ];
   for (const row of rows) {
     test(row.why, () => assert.deepEqual(rewriteCopies(row.relKey, row.prefix, rules), row.expected));
   }
 
   test("duplicate copies from two rules are made once", () => {
-    const dup = parsePublishRules({ rewrites: [{ from: "a/", to: ["c/"] }, { from: "a/", to: ["c/", "d/"] }] }, SOURCE);
+    const dup = parsePublishRules(
+      {
+        rewrites: [
+          { from: "a/", to: ["c/"] },
+          { from: "a/", to: ["c/", "d/"] },
+        ],
+      },
+      SOURCE,
+    );
     assert.deepEqual(rewriteCopies("a/x", "www/", dup), ["www/c/x", "www/d/x"]);
   });
 
@@ -112,12 +256,25 @@ describe("rewriteCopies", () => {
 
 describe("originalsOf: the keys whose copies land on a key", () => {
   const rules: PublishRules = parsePublishRules(
-    { rewrites: [{ from: "docs/", to: ["v2/docs/", "archive/"] }, { from: "img/", to: ["archive/"] }] },
+    {
+      rewrites: [
+        { from: "docs/", to: ["v2/docs/", "archive/"] },
+        { from: "img/", to: ["archive/"] },
+      ],
+    },
     SOURCE,
   );
   const rows: Array<{ why: string; relKey: string; expected: string[] }> = [
-    { why: "a copy's key names its original, under the site prefix", relKey: "v2/docs/guide/a.html", expected: ["www/docs/guide/a.html"] },
-    { why: "two rules copying into one prefix: both are candidates, in rule order", relKey: "archive/x.png", expected: ["www/docs/x.png", "www/img/x.png"] },
+    {
+      why: "a copy's key names its original, under the site prefix",
+      relKey: "v2/docs/guide/a.html",
+      expected: ["www/docs/guide/a.html"],
+    },
+    {
+      why: "two rules copying into one prefix: both are candidates, in rule order",
+      relKey: "archive/x.png",
+      expected: ["www/docs/x.png", "www/img/x.png"],
+    },
     { why: "an original's own key has no original", relKey: "docs/a.html", expected: [] },
     { why: "a key outside every target has none", relKey: "blog/post.html", expected: [] },
     { why: "'archive/' does not match 'archived/'", relKey: "archived/x", expected: [] },
@@ -158,13 +315,29 @@ describe("cacheControlFor", () => {
     SOURCE,
   );
   const rows: Array<{ why: string; relKey: string; expected: string | undefined }> = [
-    { why: "assets/** covers nested paths", relKey: "assets/js/vendor/app.js", expected: "max-age=31536000, immutable" },
-    { why: "first match wins: an HTML file under assets/ takes the assets rule", relKey: "assets/embed.html", expected: "max-age=31536000, immutable" },
+    {
+      why: "assets/** covers nested paths",
+      relKey: "assets/js/vendor/app.js",
+      expected: "max-age=31536000, immutable",
+    },
+    {
+      why: "first match wins: an HTML file under assets/ takes the assets rule",
+      relKey: "assets/embed.html",
+      expected: "max-age=31536000, immutable",
+    },
     { why: "**/*.html matches at the root", relKey: "index.html", expected: "max-age=300" },
     { why: "**/*.html matches deep in the tree", relKey: "docs/a/b/c/page.html", expected: "max-age=300" },
-    { why: "**/*.html matches under a dot-directory (dot: true)", relKey: ".well-known/x.html", expected: "max-age=300" },
+    {
+      why: "**/*.html matches under a dot-directory (dot: true)",
+      relKey: ".well-known/x.html",
+      expected: "max-age=300",
+    },
     { why: "*.xml matches at the root only", relKey: "feed.xml", expected: "max-age=60" },
-    { why: "*.xml does not match nested files; they fall through to **", relKey: "blog/feed.xml", expected: "max-age=3600" },
+    {
+      why: "*.xml does not match nested files; they fall through to **",
+      relKey: "blog/feed.xml",
+      expected: "max-age=3600",
+    },
     { why: "assets/** is anchored: x/assets/ is not assets/", relKey: "x/assets/app.js", expected: "max-age=3600" },
     { why: "globs are case-sensitive: .HTML is not .html", relKey: "PAGE.HTML", expected: "max-age=3600" },
     { why: "** catches dot-files too", relKey: ".htaccess", expected: "max-age=3600" },
@@ -180,7 +353,15 @@ describe("cacheControlFor", () => {
   });
 
   test("order of the rules decides, not their specificity", () => {
-    const broadFirst = parsePublishRules({ cacheControl: [{ match: "**", value: "broad" }, { match: "**/*.html", value: "narrow" }] }, SOURCE);
+    const broadFirst = parsePublishRules(
+      {
+        cacheControl: [
+          { match: "**", value: "broad" },
+          { match: "**/*.html", value: "narrow" },
+        ],
+      },
+      SOURCE,
+    );
     assert.equal(cacheControlFor("a/b.html", broadFirst), "broad");
   });
 });

@@ -24,7 +24,13 @@ describe("run ids", () => {
   });
 
   test("ids sort by time, as strings and as UTF-8 bytes", () => {
-    const times = ["2026-01-01T00:00:00.000Z", "2026-01-01T00:00:00.001Z", "2026-01-01T00:00:01.000Z", "2026-02-01T00:00:00.000Z", "2027-01-01T00:00:00.000Z"];
+    const times = [
+      "2026-01-01T00:00:00.000Z",
+      "2026-01-01T00:00:00.001Z",
+      "2026-01-01T00:00:01.000Z",
+      "2026-02-01T00:00:00.000Z",
+      "2027-01-01T00:00:00.000Z",
+    ];
     const ids = times.map((t) => newRunId(new Date(t)));
     assert.deepEqual([...ids].reverse().sort(), ids);
     assert.deepEqual([...ids].reverse().sort(compareUtf8), ids);
