@@ -13,7 +13,18 @@
 import { createHash } from "node:crypto";
 import { basename, join } from "node:path";
 import { logo, socialCard, landscape } from "./generator/art.ts";
-import { GALLERY_CSS, BLOG_CSS, DOCS_CSS, GALLERY_JS, LOGO_SVG, MAIN_CSS, MAIN_JS, PRINT_CSS, SEARCH_JS, iconSvgs } from "./generator/assets.ts";
+import {
+  GALLERY_CSS,
+  BLOG_CSS,
+  DOCS_CSS,
+  GALLERY_JS,
+  LOGO_SVG,
+  MAIN_CSS,
+  MAIN_JS,
+  PRINT_CSS,
+  SEARCH_JS,
+  iconSvgs,
+} from "./generator/assets.ts";
 import { addBlog } from "./generator/blog.ts";
 import { PRODUCTS } from "./generator/catalog.ts";
 import { addDocs } from "./generator/docs.ts";
@@ -156,7 +167,12 @@ function addDownloads(site: Site): void {
   const lines = site
     .paths()
     .filter((path) => path.startsWith("downloads/"))
-    .map((path) => `${createHash("sha256").update(site.get(path) ?? "").digest("hex")}  ${basename(path)}`);
+    .map(
+      (path) =>
+        `${createHash("sha256")
+          .update(site.get(path) ?? "")
+          .digest("hex")}  ${basename(path)}`,
+    );
   site.add("downloads/checksums.txt", `${lines.join("\n")}\n`);
 }
 
