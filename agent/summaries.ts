@@ -28,12 +28,14 @@ export function formatSummary(r: SyncResult): string {
   const title = r.dryRun ? `Dry run ${r.runId}: nothing was changed.` : `Run ${r.runId}`;
   lines.push(title);
   lines.push(
-    `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ${r.seconds.toFixed(1)} s, peak memory ${formatBytes(r.peakRssBytes)}`,
+    `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ` +
+      `${r.seconds.toFixed(1)} s, peak memory ${formatBytes(r.peakRssBytes)}`,
   );
   const work = p.put + p.delete + p.resend;
   if (work === 0) {
     lines.push(
-      `  nothing to do: the index already matches the tree${r.diff.inFlight > 0 ? ` (${r.diff.inFlight} entries still being applied)` : ""}`,
+      `  nothing to do: the index already matches the tree` +
+        `${r.diff.inFlight > 0 ? ` (${r.diff.inFlight} entries still being applied)` : ""}`,
     );
   } else {
     const reasons = Object.entries(p.byReason)
@@ -41,13 +43,15 @@ export function formatSummary(r: SyncResult): string {
       .map(([k, v]) => `${k.replace(":", " ")} ${v}`)
       .join(", ");
     lines.push(
-      `  ${r.dryRun ? "would    " : "changes  "} upload ${p.put} (${formatBytes(p.putBytes)}), delete ${p.delete}, re-send ${p.resend}  [${reasons}]`,
+      `  ${r.dryRun ? "would    " : "changes  "} upload ${p.put} (${formatBytes(p.putBytes)}), ` +
+        `delete ${p.delete}, re-send ${p.resend}  [${reasons}]`,
     );
   }
   if (r.publish) {
     const s = r.publish;
     lines.push(
-      `  staged    ${s.staged} files (${formatBytes(s.stagedBytes)}) in ${s.packs} packs and ${s.largeObjects} large objects`,
+      `  staged    ${s.staged} files (${formatBytes(s.stagedBytes)}) in ${s.packs} packs ` +
+        `and ${s.largeObjects} large objects`,
     );
     lines.push(`  sent      ${s.entriesSent} entries in ${s.messagesSent} messages`);
     if (s.left.length > 0)

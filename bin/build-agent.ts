@@ -47,5 +47,6 @@ const bytes = statSync(outFile).size;
 const gzipped = gzipSync(readFileSync(outFile)).length;
 const shown = relative(process.cwd(), outFile);
 console.log(
-  `${shown.startsWith("..") ? outFile : shown}  ${(bytes / 1024).toFixed(1)} KiB  (${(gzipped / 1024).toFixed(1)} KiB gzipped)`,
+  `${shown.startsWith("..") ? outFile : shown}  ${(bytes / 1024).toFixed(1)} KiB  ` +
+    `(${(gzipped / 1024).toFixed(1)} KiB gzipped)`,
 );

@@ -22,7 +22,8 @@ for (const file of readdirSync(outDir).filter((f) => f.endsWith(".template.json"
     const verdict = bytes < LIMIT ? "ok" : "OVER 1 MiB";
     if (bytes >= LIMIT) failed = true;
     console.log(
-      `${file.replace(".template.json", "")}  ${id.padEnd(44)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB  (${(gzipped / 1024).toFixed(1)} KiB gzipped)  ${files.join(", ")}  ${verdict}`,
+      `${file.replace(".template.json", "")}  ${id.padEnd(44)} ${(bytes / 1024).toFixed(1).padStart(8)} KiB  ` +
+        `(${(gzipped / 1024).toFixed(1)} KiB gzipped)  ${files.join(", ")}  ${verdict}`,
     );
   }
 }

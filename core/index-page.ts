@@ -39,7 +39,8 @@ const STYLE =
 
 // A hash rather than 'unsafe-inline', so not even an injected style could apply; img-src 'self' keeps
 // the site's own favicon.
-const CSP = `default-src 'none'; img-src 'self'; style-src 'sha256-${createHash("sha256").update(STYLE).digest("base64")}'`;
+const STYLE_HASH = createHash("sha256").update(STYLE).digest("base64");
+const CSP = `default-src 'none'; img-src 'self'; style-src 'sha256-${STYLE_HASH}'`;
 
 /** The page up to the first entry row (the parent link, except at the root). */
 export function renderListingHead(dir: string, options: ListingOptions = {}): string {

@@ -51,7 +51,9 @@ export function decideRestore(
   if (retainedSince !== undefined && atTime.at < retainedSince) {
     return {
       action: "unrestorable",
-      reason: `version ${target.version} was staged at ${atTime.at}, before the retention window; its bytes have expired`,
+      reason:
+        `version ${target.version} was staged at ${atTime.at}, ` +
+        "before the retention window; its bytes have expired",
     };
   }
   return { action: "put", target };

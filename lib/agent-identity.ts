@@ -99,7 +99,8 @@ export class AgentIdentity extends Construct {
       acknowledge(
         this.policy,
         wildcardFinding(storage.versionBucket, `/${prefix}/*`),
-        `Staging keys are generated per run (${prefix}/<run>/…); the wildcard is confined to that prefix of the version store.`,
+        `Staging keys are generated per run (${prefix}/<run>/…); ` +
+          "the wildcard is confined to that prefix of the version store.",
       );
     }
     acknowledge(

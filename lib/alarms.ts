@@ -29,7 +29,8 @@ export class Alarms extends Construct {
     acknowledge(
       this.topic,
       "AwsSolutions-SNS2",
-      "Alarm notifications carry no site data; CloudWatch cannot publish to a topic under the AWS-managed key, and a customer key would cost more than it protects.",
+      "Alarm notifications carry no site data; CloudWatch cannot publish to a topic under the AWS-managed key, " +
+        "and a customer key would cost more than it protects.",
     );
     if (email) this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     const notify = new actions.SnsAction(this.topic);
@@ -48,7 +49,9 @@ export class Alarms extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
       }),
       new cloudwatch.Alarm(this, "OldestManifest", {
-        alarmDescription: `A manifest has waited more than ${OLDEST_MESSAGE_ALARM_SECONDS} s: the apply function is failing or starved.`,
+        alarmDescription:
+          `A manifest has waited more than ${OLDEST_MESSAGE_ALARM_SECONDS} s: ` +
+          "the apply function is failing or starved.",
         metric: queue.queue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: "Maximum" }),
         threshold: OLDEST_MESSAGE_ALARM_SECONDS,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,

@@ -142,7 +142,8 @@ export class ApplyFunction extends Construct {
     acknowledge(
       this.fn,
       "AwsSolutions-L1",
-      "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; a runtime change is a deliberate release with its own tests.",
+      "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; " +
+        "a runtime change is a deliberate release with its own tests.",
     );
     this.eventSource = new SqsEventSource(queue.queue, {
       batchSize: env.apply.batchSize,

@@ -87,13 +87,15 @@ export class SiteDistribution extends Construct {
     acknowledge(
       distribution,
       "AwsSolutions-CFR2",
-      "A static site with no forms or APIs; a web ACL costs more than it protects. Attach one per environment if required.",
+      "A static site with no forms or APIs; a web ACL costs more than it protects. " +
+        "Attach one per environment if required.",
     );
     if (!config.domainNames) {
       acknowledge(
         distribution,
         "AwsSolutions-CFR4",
-        "Without a custom domain the distribution uses the default *.cloudfront.net certificate, whose TLS policy CloudFront fixes.",
+        "Without a custom domain the distribution uses the default *.cloudfront.net certificate, " +
+          "whose TLS policy CloudFront fixes.",
       );
     }
   }

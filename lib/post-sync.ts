@@ -121,7 +121,8 @@ export class PostSync extends Construct {
           wildcards: {
             ...runsWildcard,
             [wildcardFinding(storage.siteBucket, "/*index.html")]:
-              "Listings live at <directory>/index.html anywhere in the site; the wildcard admits only keys ending in index.html.",
+              "Listings live at <directory>/index.html anywhere in the site; " +
+              "the wildcard admits only keys ending in index.html.",
             [wildcardFinding(storage.versionBucket, "/packs/*")]:
               "Staged bytes sit under run-generated keys in packs/; only read, to restore a real page.",
             [wildcardFinding(storage.versionBucket, "/objects/*")]:
@@ -167,7 +168,9 @@ export function postSyncDefinition(
             BackoffRate: 1.5,
             MaxDelaySeconds: 60,
             MaxAttempts: awaitAttempts(env.postSync.awaitMinutes),
-            Comment: `Manifests are still being applied: poll with backoff for up to ${env.postSync.awaitMinutes} minutes.`,
+            Comment:
+              "Manifests are still being applied: " +
+              `poll with backoff for up to ${env.postSync.awaitMinutes} minutes.`,
           },
           lambdaRetry,
         ],
@@ -260,7 +263,8 @@ export function postSyncDefinition(
                   MaxAttempts: 30,
                   JitterStrategy: "FULL",
                   Comment:
-                    "CloudFront's in-progress limit is reached: wait for earlier invalidations to finish, never drop the batch.",
+                    "CloudFront's in-progress limit is reached: " +
+                    "wait for earlier invalidations to finish, never drop the batch.",
                 },
                 lambdaRetry,
               ],
@@ -281,7 +285,8 @@ export function postSyncDefinition(
         Type: "Fail",
         Error: "RunNotApplied",
         Cause:
-          `The run was not fully applied within ${env.postSync.awaitMinutes} minute${env.postSync.awaitMinutes === 1 ? "" : "s"}; ` +
+          `The run was not fully applied within ${env.postSync.awaitMinutes} ` +
+          `minute${env.postSync.awaitMinutes === 1 ? "" : "s"}; ` +
           "listings and invalidations were made for what was applied; manifests may be in the dead-letter queue.",
       },
     },

@@ -46,7 +46,9 @@ export class Restore extends Construct {
     acknowledge(
       this.restoreQueue,
       "AwsSolutions-SQS3",
-      "The agent deletes a plan message only after writing its files; one it cannot apply stays visible for the next attempt and is reported, so a dead-letter queue would hide it.",
+      "The agent deletes a plan message only after writing its files; " +
+        "one it cannot apply stays visible for the next attempt and is reported, " +
+        "so a dead-letter queue would hide it.",
     );
     const runs = storage.versionBucket.arnForObjects("runs/*");
     const runsWildcard = {

@@ -53,7 +53,8 @@ export function createStepFunctions<S extends string>(
     acknowledge(
       fn,
       "AwsSolutions-L1",
-      "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; a runtime change is a deliberate release with its own tests.",
+      "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; " +
+        "a runtime change is a deliberate release with its own tests.",
     );
     fns[step] = fn;
   }
@@ -76,16 +77,19 @@ export function workflowStateMachine(
   });
   for (const fn of Object.values(fns)) {
     fn.grantInvoke(machine);
+    const logicalId = stack.resolve(stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction));
     acknowledge(
       machine.role,
-      `AwsSolutions-IAM5[Resource::<${stack.resolve(stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction))}.Arn>:*]`,
-      "Invoking a function by any version or alias of that one function is what lambda:InvokeFunction on its ARN with :* means.",
+      `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+      "Invoking a function by any version or alias of that one function " +
+        "is what lambda:InvokeFunction on its ARN with :* means.",
     );
   }
   acknowledge(
     machine.role,
     "AwsSolutions-IAM5[Resource::*]",
-    "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) do not support resource-level permissions.",
+    "X-Ray tracing and CloudWatch Logs delivery (logs:CreateLogDelivery and friends) " +
+      "do not support resource-level permissions.",
   );
   return machine;
 }

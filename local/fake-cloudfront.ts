@@ -32,7 +32,10 @@ export const CLOUDFRONT_RULES = {
   maxPathLength: 4000,
 } as const;
 
-/** RFC 1738 §2.2 "unsafe" characters, which CloudFront wants encoded; "%" is handled apart (it may start an escape). */
+/**
+ * RFC 1738 §2.2 "unsafe" characters, which CloudFront wants encoded; "%" is handled apart
+ * (it may start an escape).
+ */
 const UNSAFE = new Set([...' <>"#{}|\\^~[]`']);
 
 /** An error as the SDK throws it for a service error: an Error whose name is the service's error code. */
@@ -125,7 +128,8 @@ export class FakeCloudFront implements InvalidationService {
     if (call.paths.length > CLOUDFRONT_RULES.maxPathsPerRequest) {
       throw new CloudFrontError(
         "BatchTooLarge",
-        `Invalidation batch specified is too large: ${call.paths.length} paths, at most ${CLOUDFRONT_RULES.maxPathsPerRequest}.`,
+        `Invalidation batch specified is too large: ${call.paths.length} paths, ` +
+          `at most ${CLOUDFRONT_RULES.maxPathsPerRequest}.`,
       );
     }
     if (call.paths.length === 0)
@@ -153,7 +157,8 @@ export class FakeCloudFront implements InvalidationService {
       if (same) return earlier;
       throw new CloudFrontError(
         "InvalidationBatchAlreadyExists",
-        `CallerReference ${JSON.stringify(call.callerReference)} was already used for invalidation ${earlier.id} with different paths.`,
+        `CallerReference ${JSON.stringify(call.callerReference)} ` +
+          `was already used for invalidation ${earlier.id} with different paths.`,
       );
     }
 
@@ -169,13 +174,15 @@ export class FakeCloudFront implements InvalidationService {
     if (running.files + wanted.files > CLOUDFRONT_RULES.maxFilePathsInProgress) {
       throw new CloudFrontError(
         "TooManyInvalidationsInProgress",
-        `${running.files} file paths in progress and ${wanted.files} more requested; at most ${CLOUDFRONT_RULES.maxFilePathsInProgress} per distribution.`,
+        `${running.files} file paths in progress and ${wanted.files} more requested; ` +
+          `at most ${CLOUDFRONT_RULES.maxFilePathsInProgress} per distribution.`,
       );
     }
     if (running.wildcards + wanted.wildcards > CLOUDFRONT_RULES.maxWildcardPathsInProgress) {
       throw new CloudFrontError(
         "TooManyInvalidationsInProgress",
-        `${running.wildcards} wildcard paths in progress and ${wanted.wildcards} more requested; at most ${CLOUDFRONT_RULES.maxWildcardPathsInProgress} per distribution.`,
+        `${running.wildcards} wildcard paths in progress and ${wanted.wildcards} more requested; ` +
+          `at most ${CLOUDFRONT_RULES.maxWildcardPathsInProgress} per distribution.`,
       );
     }
 
@@ -209,7 +216,10 @@ function pathProblem(path: string): string | undefined {
   for (const char of path) {
     const code = char.codePointAt(0)!;
     if (code < 0x21 || code > 0x7e)
-      return `unencoded ${code > 0x7e ? "non-ASCII" : "control or space"} character U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+      return (
+        `unencoded ${code > 0x7e ? "non-ASCII" : "control or space"} ` +
+        `character U+${code.toString(16).toUpperCase().padStart(4, "0")}`
+      );
     if (UNSAFE.has(char)) return `unencoded unsafe character ${char}`;
   }
   if (/%(?![0-9A-Fa-f]{2})/.test(path)) return "% that does not start a %XX escape";

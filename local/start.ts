@@ -64,7 +64,8 @@ try {
     const cloudFront = stack.postSync.cloudFront;
     const paths = cloudFront?.allPaths() ?? [];
     console.log(
-      `  postsync  ${execution.status}: listings regenerated; ${paths.length} invalidation paths in ${cloudFront?.calls.length ?? 0} requests` +
+      `  postsync  ${execution.status}: listings regenerated; ` +
+        `${paths.length} invalidation paths in ${cloudFront?.calls.length ?? 0} requests` +
         `${paths.length > 0 ? ` (${paths.slice(0, 4).join(" ")}${paths.length > 4 ? " …" : ""})` : ""}`,
     );
   }
@@ -104,9 +105,10 @@ async function report(s: typeof stack): Promise<void> {
     console.log(`  ${key.padEnd(48)} ${head?.contentType}`);
   }
   const endpoint = s.servers.endpoints.s3;
+  const credentials = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local";
   console.log(`
 To look at the bucket, keep the servers running with \`npm start -- --serve\`, then in another terminal:
-  AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local aws --endpoint-url ${endpoint} --region us-east-1 s3 ls s3://${bucket}/ --recursive
+  ${credentials} aws --endpoint-url ${endpoint} --region us-east-1 s3 ls s3://${bucket}/ --recursive
   curl -s ${endpoint}/${bucket}/index.html | head
 State lives in .local/ (delete it to start over). Run \`npm start\` again: it finds nothing to do.`);
 }

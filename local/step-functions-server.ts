@@ -99,7 +99,8 @@ export async function startStepFunctionsServer(options: StepFunctionsServerOptio
       if (Buffer.byteLength(input, "utf8") > MAX_INPUT_BYTES) {
         throw new ServiceError(
           "ValidationException",
-          `Value at 'input' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INPUT_BYTES}`,
+          "Value at 'input' failed to satisfy constraint: " +
+            `Member must have length less than or equal to ${MAX_INPUT_BYTES}`,
         );
       }
       let parsed: unknown;

@@ -76,7 +76,8 @@ export class Checkpoint<C> {
     for (const field of ["bucket", "prefix", "root"] as const) {
       if (header[field] !== expected[field]) {
         throw new CheckpointMismatchError(
-          `${path} belongs to an adoption of ${field} "${header[field]}", not "${expected[field]}"; run without --resume to start over`,
+          `${path} belongs to an adoption of ${field} "${header[field]}", not "${expected[field]}"; ` +
+            "run without --resume to start over",
         );
       }
     }

@@ -33,7 +33,7 @@ import { DEFAULT_FUDGE_SECONDS } from "./adopt-rules.ts";
 import type { AgentConfig } from "../config.ts";
 import { acquireLock } from "../lock.ts";
 import { PlanWriter } from "../sync/plan.ts";
-import { executePlan } from "../sync/execute-plan.ts";
+import { executePlan, planOptions } from "../sync/execute-plan.ts";
 import { createExcluder, type ScanNotes } from "../sync/scan.ts";
 import { beginRun, endSending, PostSyncStartError, settleRuns } from "../run-lifecycle.ts";
 import { SafetyGuardError } from "../sync/sync.ts";
@@ -146,7 +146,8 @@ async function adoptLocked(
   const { totals } = findings;
   if (totals.repeated > 0 || totals.recovered > 0) {
     logger.warn(
-      "the bucket's listing did not come in S3 order: repeated keys were counted once, skipped ones found by HeadObject",
+      "the bucket's listing did not come in S3 order: " +
+        "repeated keys were counted once, skipped ones found by HeadObject",
       {
         repeated: totals.repeated,
         recovered: totals.recovered,
@@ -266,8 +267,10 @@ async function walkBucketAndTree(
     if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
     lastProgress = Date.now();
     logger.progress(
-      `adopt: ${totals.directories} directories, ${totals.listed} keys (${Math.round(totals.listed / Math.max(seconds(), 0.001))}/s); ` +
-        `matched ${totals.matched}, to upload ${totals.unmatched}, orphans ${totals.orphans}, generated ${totals.generated}`,
+      `adopt: ${totals.directories} directories, ${totals.listed} keys ` +
+        `(${Math.round(totals.listed / Math.max(seconds(), 0.001))}/s); ` +
+        `matched ${totals.matched}, to upload ${totals.unmatched}, ` +
+        `orphans ${totals.orphans}, generated ${totals.generated}`,
     );
   };
   const work = async (job: AdoptJob, enqueue: (job: AdoptJob) => void): Promise<void> => {
@@ -353,7 +356,10 @@ function deleteGuard(config: AgentConfig, counts: AdoptCounts): string | undefin
     config.deleteGuard,
   );
   if (verdict.allowed) return undefined;
-  return `${verdict.reason}. Nothing was deleted. Check the root and the prefix; run with --force if the deletions are meant.`;
+  return (
+    `${verdict.reason}. Nothing was deleted. ` +
+    "Check the root and the prefix; run with --force if the deletions are meant."
+  );
 }
 
 /**
@@ -395,21 +401,8 @@ async function queueDeletes(
     };
     await beginRun(clients, config.table, run);
     logger.info("queueing orphan keys for deletion", { runId, keys: plan.counts.delete });
-    const stats = await executePlan(
-      clients,
-      planPath,
-      {
-        runId,
-        prefix: config.prefix,
-        versionBucket: config.versionBucket,
-        table: config.table,
-        queueUrl: config.queueUrl,
-        contentTypes: config.contentTypes,
-        concurrency: { files: config.concurrency.files, uploads: config.concurrency.uploads },
-        pack: config.pack,
-      },
-      logger,
-      (p) => logger.progress(`queued ${p.deletes}/${plan.counts.delete} deletions`),
+    const stats = await executePlan(clients, planPath, planOptions(config, runId), logger, (p) =>
+      logger.progress(`queued ${p.deletes}/${plan.counts.delete} deletions`),
     );
     await endSending(clients, config.table, runId);
     const deletion: AdoptDeletion = {
@@ -440,7 +433,8 @@ export function formatAdoptSummary(r: AdoptResult): string {
       : `Adopted ${where} (run ${r.runId}${r.resumed ? ", resumed" : ""})`,
   );
   lines.push(
-    `  listed     ${r.listed} keys in ${r.directories} directories, ${r.seconds.toFixed(1)} s (${Math.round(r.keysPerSecond)} keys/s)`,
+    `  listed     ${r.listed} keys in ${r.directories} directories, ` +
+      `${r.seconds.toFixed(1)} s (${Math.round(r.keysPerSecond)} keys/s)`,
   );
   lines.push(`  matched    ${r.matched} files ${r.dryRun ? "would be indexed" : "indexed"} as published`);
   lines.push(`  to upload  ${r.unmatched} files differ from the bucket or are not in it; the next sync uploads them`);
@@ -463,7 +457,8 @@ export function formatAdoptSummary(r: AdoptResult): string {
   if (r.kept > 0) lines.push(`  kept       ${r.kept} keys excluded, skipped or unreadable in the tree (never judged)`);
   if (r.repeated + r.recovered > 0) {
     lines.push(
-      `  listing    ${r.repeated} keys listed twice (counted once), ${r.recovered} skipped by the listing (found by HeadObject)`,
+      `  listing    ${r.repeated} keys listed twice (counted once), ` +
+        `${r.recovered} skipped by the listing (found by HeadObject)`,
     );
   }
   if (r.unreadable.length > 0) lines.push(`  unreadable ${r.unreadable.length} (their keys are kept)`);

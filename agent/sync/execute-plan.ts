@@ -11,6 +11,7 @@ import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.t
 import type { Desired, DesiredPut, Published } from "../../core/index-record.ts";
 import { splitKey } from "../../core/keys.ts";
 import type { ManifestEntry } from "../../core/manifest.ts";
+import type { AgentConfig } from "../config.ts";
 import { ChangeRecorder } from "./change-recorder.ts";
 import { Limit, TaskGroup } from "../../core/concurrency.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -52,6 +53,26 @@ type Commit = Array<{ key: string; desired: Desired; published?: Published | und
 type Clients = { s3: S3Client; dynamodb: DynamoDBClient; sqs: SQSClient };
 
 const BATCH_ENTRIES = 100;
+
+/** The options of a run's plan execution, from the agent's configuration. */
+export function planOptions(
+  config: Pick<
+    AgentConfig,
+    "prefix" | "versionBucket" | "table" | "queueUrl" | "contentTypes" | "concurrency" | "pack"
+  >,
+  runId: string,
+): PublishOptions {
+  return {
+    runId,
+    prefix: config.prefix,
+    versionBucket: config.versionBucket,
+    table: config.table,
+    queueUrl: config.queueUrl,
+    contentTypes: config.contentTypes,
+    concurrency: { files: config.concurrency.files, uploads: config.concurrency.uploads },
+    pack: config.pack,
+  };
+}
 
 export async function executePlan(
   clients: Clients,

@@ -13,7 +13,7 @@ import { diffTree, type DiffStats } from "./diff.ts";
 import { acquireLock } from "../lock.ts";
 import type { Logger } from "../../core/logger.ts";
 import { PlanWriter, readPlan, type PlanCounts, type PlanOp } from "./plan.ts";
-import { executePlan, type PublishStats } from "./execute-plan.ts";
+import { executePlan, planOptions, type PublishStats } from "./execute-plan.ts";
 import { beginRun, endSending, PostSyncStartError, removeStalePlans, RunStates, settleRuns } from "../run-lifecycle.ts";
 import type { ScanNotes } from "./scan.ts";
 
@@ -103,7 +103,8 @@ async function syncLocked(
           runs: new RunStates(clients, config.table, config.resendAfterMinutes * 60_000, open),
           onProgress: (s) =>
             logger.progress(
-              `scanned ${s.directories} directories, ${s.files} files; planned ${plan.counts.put} uploads, ${plan.counts.delete} deletions`,
+              `scanned ${s.directories} directories, ${s.files} files; ` +
+                `planned ${plan.counts.put} uploads, ${plan.counts.delete} deletions`,
             ),
         },
         plan,
@@ -144,24 +145,11 @@ async function syncLocked(
     if (work > 0) {
       await beginRun(clients, config.table, run);
       try {
-        publish = await executePlan(
-          clients,
-          planPath,
-          {
-            runId,
-            prefix: config.prefix,
-            versionBucket: config.versionBucket,
-            table: config.table,
-            queueUrl: config.queueUrl,
-            contentTypes: config.contentTypes,
-            concurrency: { files: config.concurrency.files, uploads: config.concurrency.uploads },
-            pack: config.pack,
-          },
-          logger,
-          (p) =>
-            logger.progress(
-              `staged ${p.staged}/${counts.put} files (${formatBytes(p.stagedBytes)}), sent ${p.entriesSent} entries in ${p.messagesSent} messages`,
-            ),
+        publish = await executePlan(clients, planPath, planOptions(config, runId), logger, (p) =>
+          logger.progress(
+            `staged ${p.staged}/${counts.put} files (${formatBytes(p.stagedBytes)}), ` +
+              `sent ${p.entriesSent} entries in ${p.messagesSent} messages`,
+          ),
         );
       } catch (err) {
         // The run stays open and "running": the next run re-sends whatever this one indexed but did not

@@ -1,11 +1,3 @@
-// Applies one manifest: for each entry, make the bucket hold what the index desires for its key, then
-// record it. Idempotent per entry (a duplicate is recognised and checked) and order-proof (an entry older
-// than the index's desired version is dropped; a write that raced a newer one is repaired by writing the
-// newer one before the record is made). Entries not applied are still checked against the bucket: a killed
-// handler's late write is put right by its redelivered message (core/apply-rules.ts). Rewrite copies never
-// land on, nor delete, a key the index holds as a real file.
-import type { S3Client } from "@aws-sdk/client-s3";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getFile, getFiles, markPublished, removeTombstone } from "../../aws/index/files.ts";
 import { countMessageApplied } from "../../aws/index/runs.ts";
 import {
@@ -33,15 +25,10 @@ import { PermanentError, RetryableError } from "../../core/errors.ts";
 import { isPack, type IndexFile } from "../../core/index-record.ts";
 import type { Logger } from "../../core/logger.ts";
 import type { Manifest, ManifestEntry } from "../../core/manifest.ts";
-import { cacheControlFor, originalsOf, rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
+import { cacheControlFor, originalsOf, rewriteCopies } from "../../core/publish-rules.ts";
+import type { SiteDeps } from "../site-deps.ts";
 
-export interface ApplyDeps {
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
-  siteBucket: string;
-  versionBucket: string;
-  table: string;
-  rules: PublishRules;
+export interface ApplyDeps extends SiteDeps {
   logger: Logger;
   /** Entries of one message applied at once. */
   concurrency?: number;
@@ -87,7 +74,9 @@ export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promis
   });
   if (errors.length > 0) {
     const first = errors[0]!;
-    const message = `${errors.length} of ${manifest.entries.length} entries of run ${manifest.runId} message ${manifest.seq} failed; first: ${first.key}: ${(first.error as Error).message}`;
+    const message =
+      `${errors.length} of ${manifest.entries.length} entries of run ${manifest.runId} message ${manifest.seq} ` +
+      `failed; first: ${first.key}: ${(first.error as Error).message}`;
     throw errors.every((e) => e.error instanceof PermanentError)
       ? new PermanentError(message)
       : new RetryableError(message);

@@ -11,8 +11,6 @@
 // of entries costs several Queries, never one oversized read. The generated page is an index item marked
 // generated, so the agent treats a real index.html as replacing it and never deletes it as a site file.
 import { createHash } from "node:crypto";
-import type { S3Client } from "@aws-sdk/client-s3";
-import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { getFile, getFiles, putListing, queryDirectory, removeListing } from "../../aws/index/files.ts";
 import { deleteSiteObjects, putSiteObject, siteObject } from "../../aws/site-bucket.ts";
 import { getJson, listingPageKey, listingResultKey, putJson, readStagedBytes } from "../../aws/version-store.ts";
@@ -26,18 +24,13 @@ import {
 import { joinKey, prefixDir } from "../../core/keys.ts";
 import type { DesiredPut } from "../../core/index-record.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
-import { cacheControlFor, rewriteCopies, type PublishRules } from "../../core/publish-rules.ts";
+import { cacheControlFor, rewriteCopies } from "../../core/publish-rules.ts";
+import type { SiteDeps } from "../site-deps.ts";
 
 export const LISTING_CONTENT_TYPE = "text/html; charset=utf-8";
 const INDEX = "index.html";
 
-export interface GenerateListingsDeps {
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
-  siteBucket: string;
-  versionBucket: string;
-  table: string;
-  rules: PublishRules;
+export interface GenerateListingsDeps extends SiteDeps {
   now?: () => Date;
 }
 

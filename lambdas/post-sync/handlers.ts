@@ -11,21 +11,15 @@ import { invalidateInput, invalidateOutput } from "../../core/contracts/post-syn
 import { planInvalidationsInput, planInvalidationsOutput } from "../../core/contracts/post-sync-plan-invalidations.ts";
 import { planListingsInput, planListingsOutput } from "../../core/contracts/post-sync-plan-listings.ts";
 import { BadInputError } from "../../core/errors.ts";
-import type { PublishRules } from "../../core/publish-rules.ts";
 import { runStep, step } from "../entry.ts";
 import { awaitRun } from "./await-run.ts";
 import { generateListings } from "./generate-listings.ts";
 import { sendInvalidation } from "./invalidate.ts";
 import { planRunInvalidations, type InvalidationSettings } from "./plan-invalidations.ts";
 import { planListings } from "./plan-listings.ts";
+import type { SiteDeps } from "../site-deps.ts";
 
-export interface PostSyncDeps {
-  s3: S3Client;
-  dynamodb: DynamoDBClient;
-  siteBucket: string;
-  versionBucket: string;
-  table: string;
-  rules: PublishRules;
+export interface PostSyncDeps extends SiteDeps {
   invalidation: InvalidationSettings;
   /** Absent when the environment has no CloudFront distribution: nothing is invalidated. */
   cdn?: { service: InvalidationService; distributionId: string };

@@ -28,6 +28,10 @@ export class RestoreTooOld extends PermanentError {
   override readonly name = "RestoreTooOld";
 }
 
+function emptyPageResult(): PageResult {
+  return { restored: 0, removed: 0, unchanged: 0, unrestorable: 0, sent: 0, messages: 0, sample: [] };
+}
+
 export interface RestoreDeps {
   s3: S3Client;
   dynamodb: DynamoDBClient;
@@ -56,7 +60,8 @@ export async function startRestore(o: RestoreStartInput, deps: RestoreDeps): Pro
     const oldest = oldestRestorable(now, deps.retentionDays);
     if (t < oldest.getTime()) {
       throw new RestoreTooOld(
-        `${new Date(t).toISOString()} is older than the ${deps.retentionDays}-day retention: the oldest time that can be restored is ${oldest.toISOString()}`,
+        `${new Date(t).toISOString()} is older than the ${deps.retentionDays}-day retention: ` +
+          `the oldest time that can be restored is ${oldest.toISOString()}`,
       );
     }
     asOf = new Date(Math.min(t, now.getTime())).toISOString();
@@ -87,15 +92,7 @@ export async function restoreSitePage(
   deps: RestoreDeps,
 ): Promise<PageResult> {
   const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, restorePageKey(request.runId, request.page));
-  const result: PageResult = {
-    restored: 0,
-    removed: 0,
-    unchanged: 0,
-    unrestorable: 0,
-    sent: 0,
-    messages: 0,
-    sample: [],
-  };
+  const result = emptyPageResult();
   const writes: Array<{ write: IndexWrite; keepPublished?: Published }> = [];
   const entries: ManifestEntry[] = [];
   const changes = { puts: [] as string[], deletes: [] as string[] };
@@ -180,15 +177,7 @@ function dedupeHistoryDirs(writes: Array<{ write: IndexWrite; keepPublished?: Pu
  */
 export async function planHostPage(request: RestoreRequest & { page: number }, deps: RestoreDeps): Promise<PageResult> {
   const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, restorePageKey(request.runId, request.page));
-  const result: PageResult = {
-    restored: 0,
-    removed: 0,
-    unchanged: 0,
-    unrestorable: 0,
-    sent: 0,
-    messages: 0,
-    sample: [],
-  };
+  const result = emptyPageResult();
   const files: HostPlanFile[] = [];
   const unrestorable: HostPlanMessage["unrestorable"] = [];
   for (const dir of dirs) {
