@@ -117,7 +117,8 @@ describe("resources of an environment (prod)", () => {
     prodTemplate.hasResource("AWS::DynamoDB::Table", { DeletionPolicy: "Retain" });
   });
 
-  test("manifest queue: encrypted, visibility six times the function timeout, dead letters after maxReceiveCount", () => {
+  test(`manifest queue: encrypted, visibility six times the function timeout, \
+dead letters after maxReceiveCount`, () => {
     const dlq = resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters");
     const queue = resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").props;
     assert.equal(queue.SqsManagedSseEnabled, true);
@@ -151,7 +152,8 @@ describe("resources of an environment (prod)", () => {
     assert.deepEqual(mapping.EventSourceArn, getAtt(resource(prodTemplate, "AWS::SQS::Queue", "QueueManifests").id));
   });
 
-  test("PostSync: await with backoff, publish what was applied, then fail loudly; listings in a Map, batches one at a time", () => {
+  test(`PostSync: await with backoff, publish what was applied, then fail loudly; \
+listings in a Map, batches one at a time`, () => {
     const machine = resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").props;
     const definition = JSON.parse(resolveJoin(machine.DefinitionString));
     assert.equal(definition.QueryLanguage ?? "JSONPath", "JSONPath");
@@ -361,7 +363,8 @@ describe("the exact statements of every policy", () => {
     deadLetters: resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters").id,
   };
 
-  test("apply function: its logs, the index, staged bytes, the site, the manifest queue, the DLQ — nothing more", () => {
+  test(`apply function: its logs, the index, staged bytes, the site, the manifest queue, \
+the DLQ — nothing more`, () => {
     const policy = resource(prodTemplate, "AWS::IAM::Policy", "ApplyRole").props.PolicyDocument.Statement;
     assert.deepEqual(policy, [
       {
@@ -606,7 +609,8 @@ describe("the exact statements of every policy", () => {
     }
   });
 
-  test("workflows: log delivery and X-Ray (no resource-level permissions exist), and PostSync invokes its five functions", () => {
+  test(`workflows: log delivery and X-Ray (no resource-level permissions exist), \
+and PostSync invokes its five functions`, () => {
     for (const [workflow, steps] of [
       ["PostSync", ["AwaitRun", "PlanListings", "GenerateListings", "PlanInvalidations", "Invalidate"]],
       ["Restore", ["Start", "SitePage", "HostPage", "Finish"]],

@@ -86,7 +86,8 @@ describe("adopt on the local stack", () => {
     await copyToBucket(
       prefix,
       {
-        ...Object.fromEntries(Object.entries(SITE).filter(([rel]) => rel !== "docs/api/ref.html")), // new since the copy
+        // docs/api/ref.html is new since the copy
+        ...Object.fromEntries(Object.entries(SITE).filter(([rel]) => rel !== "docs/api/ref.html")),
         "about.html": "<p>about us</p>", // the copy is of an older text
         [GENERATED_BY_MARKER]: "<html><body><!-- generated --><a href=a.jpg>a.jpg</a></body></html>",
         [GENERATED_BY_METADATA]: "<html><body>Index of images</body></html>",
@@ -100,7 +101,8 @@ describe("adopt on the local stack", () => {
     return root;
   };
 
-  test("adoption indexes the copy as published, then the first sync uploads exactly the files changed after the copy", async () => {
+  test(`adoption indexes the copy as published, \
+then the first sync uploads exactly the files changed after the copy`, async () => {
     const prefix = "copy/";
     const root = await copiedSite(prefix);
     const config = h.config(root, { prefix });

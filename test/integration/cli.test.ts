@@ -115,7 +115,8 @@ describe("sitesync sync (command line)", () => {
     assert.match(missing.stderr, /does not exist/);
   });
 
-  test("an unmounted sub-volume (a top-level folder of 45% of the site) exits 4 although the site-wide share is 50%", async () => {
+  test(`an unmounted sub-volume (a top-level folder of 45% of the site) \
+exits 4 although the site-wide share is 50%`, async () => {
     const root = h.tempDir();
     const tree: Record<string, string> = {};
     for (let i = 0; i < 90; i++) tree[`media/m${i}.jpg`] = `m${i}`;

@@ -24,7 +24,8 @@ describe("hard cases", () => {
   });
   after(() => h.close());
 
-  test("a directory path too long for any S3 key is skipped and reported; the rest publishes; no index key over its limit", async () => {
+  test(`a directory path too long for any S3 key is skipped and reported; the rest publishes; \
+no index key over its limit`, async () => {
     const root = h.tempDir();
     writeTree(root, { "ok.txt": "fine" });
     // 5 levels of 240 bytes: past S3's 1,024-byte key limit after the fourth.
@@ -44,7 +45,8 @@ describe("hard cases", () => {
     }
   });
 
-  test("the index adapter refuses keys over DynamoDB's limits, naming them, where the local emulator would not", async () => {
+  test(`the index adapter refuses keys over DynamoDB's limits, naming them, \
+where the local emulator would not`, async () => {
     const longDir = "d/".repeat(1100);
     await assert.rejects(
       writeIndex(h.stack.clients.dynamodb, h.stack.definition.table, [
@@ -62,7 +64,8 @@ describe("hard cases", () => {
     );
   });
 
-  test("a file whose read fails with EIO is left for the next run; the others publish and the run succeeds", async () => {
+  test(`a file whose read fails with EIO is left for the next run; \
+the others publish and the run succeeds`, async () => {
     const root = h.tempDir();
     writeTree(root, { "good.txt": "good", "big.bin": Buffer.alloc(64 * 1024, 7) });
     const config = h.config(root, {
@@ -208,7 +211,8 @@ describe("a directory job that fails", () => {
   });
   after(() => h.close());
 
-  test("the sync rejects only once every other directory job has ended; nothing runs after, the lock is free", async () => {
+  test(`the sync rejects only once every other directory job has ended; \
+nothing runs after, the lock is free`, async () => {
     const root = h.tempDir();
     const tree: Record<string, string> = {};
     for (let d = 0; d < 40; d++)

@@ -105,7 +105,11 @@ describe("the run lock", () => {
     const script = (dir: string) => `
       import { acquireLock } from ${JSON.stringify(LOCK)};
       import { silentLogger } from ${JSON.stringify(join(dirname(LOCK), "../core/logger.ts"))};
-      try { acquireLock(${JSON.stringify(dir)}, "sync", silentLogger); process.stdout.write("won"); setTimeout(() => {}, 500); }
+      try {
+        acquireLock(${JSON.stringify(dir)}, "sync", silentLogger);
+        process.stdout.write("won");
+        setTimeout(() => {}, 500);
+      }
       catch (err) { process.stdout.write(err.name); }
     `;
     for (let round = 0; round < 10; round++) {

@@ -72,7 +72,8 @@ describe("PostSync: listings and invalidations", () => {
     assert.ok(await h.getObject("ls/downloads/index.html"));
   });
 
-  test("a real index.html replaces the listing; removing it brings the listing back; emptying the folder removes it", async () => {
+  test(`a real index.html replaces the listing; removing it brings the listing back; \
+emptying the folder removes it`, async () => {
     const root = h.tempDir();
     writeTree(root, { "gallery/a.jpg": "a", "gallery/b.jpg": "b" });
     const config = h.config(root, { prefix: "swap/" });

@@ -49,7 +49,8 @@ describe("a run killed mid-way (SIGKILL after its first manifests)", () => {
   });
   after(() => h.close());
 
-  test("the next run re-sends what it left, starts its PostSync, and every file, listing and path follows", async () => {
+  test(`the next run re-sends what it left, starts its PostSync, and every file, \
+listing and path follows`, async () => {
     const root = h.tempDir();
     writeTree(root, files(600, 12));
     // Small packs, one upload at a time: many commits, so the kill lands between two of them.

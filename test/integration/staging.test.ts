@@ -53,7 +53,8 @@ describe("staging", () => {
     assert.ok(writes.length / 1000 <= 1.05, `with PostSync: ${writes.length} writes for 1,000 files`);
     assert.equal((await h.getObject("cost/d7/f7.html"))?.body.toString(), `<P>7 ${"X".repeat(7)}</P>`);
     console.log(
-      `# S3 writes per changed file: ${(fileWrites / 1000).toFixed(3)} (staging + site); ${(writes.length / 1000).toFixed(3)} with PostSync's ${listings} listings and ${runArtifacts} run artifacts`,
+      `# S3 writes per changed file: ${(fileWrites / 1000).toFixed(3)} (staging + site); ` +
+        `${(writes.length / 1000).toFixed(3)} with PostSync's ${listings} listings and ${runArtifacts} run artifacts`,
     );
   });
 

@@ -112,7 +112,8 @@ describe("local Step Functions server", () => {
     assert.match(done.cause ?? "", /CheckFunction threw a non-Error value: 'not an Error'/);
   });
 
-  test("a repeated name: same input while RUNNING is the same execution; different input, or after it closed, is refused", async () => {
+  test(`a repeated name: same input while RUNNING is the same execution; \
+different input, or after it closed, is refused`, async () => {
     held = new Promise<void>((resolve) => (release = resolve));
     const input = JSON.stringify({ value: 5, hold: true });
     const first = await sfn.send(new StartExecutionCommand({ stateMachineArn: MACHINE, name: "dup", input }));

@@ -89,7 +89,8 @@ describe("sync on the local stack", () => {
     assert.equal(keys.length, Object.keys(SITE).length + 2 * 3, "site files plus two copies of each docs/ file");
   });
 
-  test("a same-size change with a new mtime is republished; an unchanged tree sends nothing and writes nothing", async () => {
+  test(`a same-size change with a new mtime is republished; \
+an unchanged tree sends nothing and writes nothing`, async () => {
     const root = h.tempDir();
     writeTree(root, SITE);
     const config = h.config(root, { prefix: "change/" });

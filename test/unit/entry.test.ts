@@ -157,7 +157,8 @@ describe("the Lambda entry wrapper", () => {
     });
   });
 
-  test("log lines carry the service, the request id, the cold start, and the run id of that invocation only", async () => {
+  test(`log lines carry the service, the request id, the cold start, \
+and the run id of that invocation only`, async () => {
     // What Lambda sets for an on-demand container; Powertools reports a cold start only then.
     process.env.AWS_LAMBDA_INITIALIZATION_TYPE = "on-demand";
     const entry = lambdaEntry({

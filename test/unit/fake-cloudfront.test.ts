@@ -151,7 +151,8 @@ describe("fake CloudFront: refusals", () => {
     await create(cf, ["/y/*"]);
   });
 
-  test("a repeated CallerReference with the same paths returns the same invalidation; with other paths, InvalidationBatchAlreadyExists", async () => {
+  test(`a repeated CallerReference with the same paths returns the same invalidation; \
+with other paths, InvalidationBatchAlreadyExists`, async () => {
     const cf = fake();
     const first = await create(cf, ["/a.html", "/b/*"], "run-7");
     const again = await create(cf, ["/a.html", "/b/*"], "run-7");

@@ -26,8 +26,10 @@ interface Row {
   date: string;
 }
 
-const ROW =
-  /^<tr><td><a href="([^"<>]*)">([^"<>]*)<\/a><\/td><td(?: title="([^"<>]*)")?>([^"<>]*)<\/td><td>([^"<>]*)<\/td><\/tr>$/;
+const ROW = new RegExp(
+  String.raw`^<tr><td><a href="([^"<>]*)">([^"<>]*)<\/a><\/td>` +
+    String.raw`<td(?: title="([^"<>]*)")?>([^"<>]*)<\/td><td>([^"<>]*)<\/td><\/tr>$`,
+);
 
 /** Every line of the table body must be one well-formed row: a name that broke the markup fails here. */
 function rowsOf(html: string): Row[] {

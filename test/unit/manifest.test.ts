@@ -274,8 +274,10 @@ describe("validation errors name the message, the field and what was expected", 
       mutate: (m) => {
         delete m.entries[0].source;
       },
-      message:
-        /"entries\[0\]\.source": expected \{"key", "offset", "length"\} .* or \{"key"\} \(an object\), but it is missing/,
+      message: new RegExp(
+        String.raw`"entries\[0\]\.source": expected \{"key", "offset", "length"\} .* ` +
+          String.raw`or \{"key"\} \(an object\), but it is missing`,
+      ),
     },
     {
       why: "pack length differs from size",
