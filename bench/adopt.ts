@@ -91,7 +91,8 @@ export async function benchAdopt(options: AdoptBenchOptions): Promise<AdoptBench
   rmSync(stateDir, { recursive: true, force: true });
   try {
     log(
-      `copying ${options.keys} objects into s3://${cloud.siteBucket} (${FILL_CONCURRENCY} at once), as another tool would`,
+      `copying ${options.keys} objects into s3://${cloud.siteBucket} ` +
+        `(${FILL_CONCURRENCY} at once), as another tool would`,
     );
     const fillStarted = Date.now();
     let next = 0;
@@ -147,7 +148,8 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   const r = await benchAdopt({ keys, ...(concurrency ? { concurrency } : {}) });
   console.log(
-    `adopt: ${r.keys} keys in ${r.directories} directories in ${r.adoptSeconds.toFixed(1)} s = ${Math.round(r.keysPerSecond)} keys/s ` +
+    `adopt: ${r.keys} keys in ${r.directories} directories in ${r.adoptSeconds.toFixed(1)} s ` +
+      `= ${Math.round(r.keysPerSecond)} keys/s ` +
       `(bucket filled in ${r.fillSeconds.toFixed(1)} s)`,
   );
 }

@@ -88,7 +88,9 @@ function rclonePeer(file: string, benchDir: string): Peer {
     name: "rclone",
     version: versionOf(file, ["version"]).replace(/^rclone\s+/, ""),
     flags:
-      "rclone sync TREE remote:BUCKET, defaults (--transfers 4 --checkers 8, size+modtime compare: a HEAD per listed object), s3 provider Other, force_path_style",
+      "rclone sync TREE remote:BUCKET, defaults " +
+      "(--transfers 4 --checkers 8, size+modtime compare: a HEAD per listed object), " +
+      "s3 provider Other, force_path_style",
     command: (tree, bucket, s3Endpoint) => ({
       file,
       args: ["sync", tree, `bench:${bucket}`],
@@ -115,7 +117,9 @@ function awsPeer(file: string, benchDir: string): Peer {
     name: "aws s3 sync",
     version: versionOf(file, ["--version"]).split(" ")[0] ?? "unknown",
     flags:
-      "aws s3 sync TREE s3://BUCKET --delete --only-show-errors, defaults (max_concurrent_requests 10, size + mtime-newer compare from the listing), addressing_style path",
+      "aws s3 sync TREE s3://BUCKET --delete --only-show-errors, defaults " +
+      "(max_concurrent_requests 10, size + mtime-newer compare from the listing), " +
+      "addressing_style path",
     command: (tree, bucket, s3Endpoint) => ({
       file,
       args: ["--endpoint-url", s3Endpoint, "s3", "sync", tree, `s3://${bucket}`, "--delete", "--only-show-errors"],

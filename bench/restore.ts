@@ -63,7 +63,9 @@ try {
   await stack.postSync.server.waitForExecution(output.postSyncExecutionArn, 900_000);
   const total = (Date.now() - started) / 1000;
   console.log(
-    `site restore of ${output.restored} keys: planned and sent ${planned.toFixed(1)} s, applied ${applied.toFixed(1)} s (${Math.round(output.restored / applied)} keys/s), with PostSync ${total.toFixed(1)} s (${Math.round(output.restored / total)} keys/s)`,
+    `site restore of ${output.restored} keys: planned and sent ${planned.toFixed(1)} s, ` +
+      `applied ${applied.toFixed(1)} s (${Math.round(output.restored / applied)} keys/s), ` +
+      `with PostSync ${total.toFixed(1)} s (${Math.round(output.restored / total)} keys/s)`,
   );
 
   const target = join(work, "restored");
@@ -71,7 +73,8 @@ try {
   const host = await runHostRestore(config, stack.clients, silentLogger, { prefix: "", dir: target, delete: false });
   const hostSeconds = (Date.now() - started) / 1000;
   console.log(
-    `host restore of ${host.written} files into an empty folder: ${hostSeconds.toFixed(1)} s (${Math.round(host.written / hostSeconds)} keys/s)`,
+    `host restore of ${host.written} files into an empty folder: ` +
+      `${hostSeconds.toFixed(1)} s (${Math.round(host.written / hostSeconds)} keys/s)`,
   );
 } finally {
   await apply.stop();

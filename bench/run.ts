@@ -82,7 +82,8 @@ mkdirSync(benchDir, { recursive: true });
 rmSync(join(benchDir, "run"), { recursive: true, force: true });
 const startedAt = new Date();
 console.log(
-  `sitesync bench — ${startedAt.toISOString()} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ${mib(totalmem())} RAM, Node ${process.version}\n`,
+  `sitesync bench — ${startedAt.toISOString()} — ${cpus().length} cores (${cpus()[0]?.model.trim()}), ` +
+    `${mib(totalmem())} RAM, Node ${process.version}\n`,
 );
 
 const peerSetup = values["skip-peers"]
@@ -98,7 +99,8 @@ const sample = await withCloudSide("sample site", async (cloud) => {
   return runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
 });
 log(
-  `sample site: ${sample.result.plan.put} files, agent ${seconds(sample.agentSeconds)} s, end to end ${seconds(sample.endToEndSeconds)} s`,
+  `sample site: ${sample.result.plan.put} files, agent ${seconds(sample.agentSeconds)} s, ` +
+    `end to end ${seconds(sample.endToEndSeconds)} s`,
 );
 
 // 2. The generated tree: first sync, no change, 1% changed.
@@ -107,16 +109,19 @@ const ours = await withCloudSide("sitesync", async (cloud) => {
   const config = writeAgentConfig(join(benchDir, "run", "sitesync"), tree.root, cloud);
   const first = await runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
   log(
-    `sitesync first sync: agent ${seconds(first.agentSeconds)} s, end to end ${seconds(first.endToEndSeconds)} s, peak RSS ${mib(first.result.peakRssBytes)}`,
+    `sitesync first sync: agent ${seconds(first.agentSeconds)} s, end to end ${seconds(first.endToEndSeconds)} s, ` +
+      `peak RSS ${mib(first.result.peakRssBytes)}`,
   );
   const noChange = await runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
   log(
-    `sitesync no-change: ${seconds(noChange.endToEndSeconds)} s, ${noChange.result.plan.put} uploads planned, peak RSS ${mib(noChange.result.peakRssBytes)}`,
+    `sitesync no-change: ${seconds(noChange.endToEndSeconds)} s, ${noChange.result.plan.put} uploads planned, ` +
+      `peak RSS ${mib(noChange.result.peakRssBytes)}`,
   );
   const edited = editOnePercent(tree, ++editRound);
   const changed = await runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
   log(
-    `sitesync 1% changed (${edited} files): agent ${seconds(changed.agentSeconds)} s, end to end ${seconds(changed.endToEndSeconds)} s, ${writes(changed.requests)} S3 writes`,
+    `sitesync 1% changed (${edited} files): agent ${seconds(changed.agentSeconds)} s, ` +
+      `end to end ${seconds(changed.endToEndSeconds)} s, ${writes(changed.requests)} S3 writes`,
   );
   return { first, noChange, changed, edited, cloudRss: (await cloud.counters()).rssBytes };
 });
@@ -128,10 +133,8 @@ for (const peer of peerSetup.peers) {
 }
 
 const resultsPath = join(benchDir, `results-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-writeFileSync(
-  resultsPath,
-  `${JSON.stringify({ startedAt, files, tree: { ...tree, paths: undefined }, sample, ours, peerResults, noiseByBlock }, null, 2)}\n`,
-);
+const results = { startedAt, files, tree: { ...tree, paths: undefined }, sample, ours, peerResults, noiseByBlock };
+writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 printReport(tree, sample, ours, peerResults, peerSetup.notes);
 console.log(`\nRaw figures: ${resultsPath}`);
 
@@ -146,7 +149,8 @@ async function withCloudSide<T>(block: string, work: (cloud: CloudSide) => Promi
     if (n) {
       noiseByBlock.push({ block, ...n });
       log(
-        `${block}: other processes used ${n.otherCpuSeconds.toFixed(1)} CPU s in ${n.wallSeconds.toFixed(0)} s (${(n.share * 100).toFixed(1)}% of the machine)`,
+        `${block}: other processes used ${n.otherCpuSeconds.toFixed(1)} CPU s in ${n.wallSeconds.toFixed(0)} s ` +
+          `(${(n.share * 100).toFixed(1)}% of the machine)`,
       );
     }
   }
@@ -174,7 +178,8 @@ async function runPeer(peer: Peer, cloud: CloudSide, t: TreeInfo): Promise<PeerR
   try {
     result.first = await phase(t.files);
     log(
-      `${peer.name} first sync: ${seconds(result.first.seconds, result.first.timedOutAfter)} s, ${count(writes(result.first.requests))} S3 writes`,
+      `${peer.name} first sync: ${seconds(result.first.seconds, result.first.timedOutAfter)} s, ` +
+        `${count(writes(result.first.requests))} S3 writes`,
     );
     if (result.first.timedOutAfter !== undefined) {
       result.note = `first sync stopped after ${peerTimeoutS} s (--peer-timeout); its other runs were not measured`;
@@ -182,12 +187,14 @@ async function runPeer(peer: Peer, cloud: CloudSide, t: TreeInfo): Promise<PeerR
     }
     result.noChange = await phase(0);
     log(
-      `${peer.name} no-change: ${seconds(result.noChange.seconds, result.noChange.timedOutAfter)} s, ${count(s3Requests(result.noChange.requests))} S3 requests, ${writes(result.noChange.requests)} writes`,
+      `${peer.name} no-change: ${seconds(result.noChange.seconds, result.noChange.timedOutAfter)} s, ` +
+        `${count(s3Requests(result.noChange.requests))} S3 requests, ${writes(result.noChange.requests)} writes`,
     );
     const edited = editOnePercent(t, ++editRound);
     result.onePercent = await phase(edited);
     log(
-      `${peer.name} 1% changed: ${seconds(result.onePercent.seconds, result.onePercent.timedOutAfter)} s, ${count(writes(result.onePercent.requests))} S3 writes`,
+      `${peer.name} 1% changed: ${seconds(result.onePercent.seconds, result.onePercent.timedOutAfter)} s, ` +
+        `${count(writes(result.onePercent.requests))} S3 writes`,
     );
   } catch (err) {
     result.note = (err as Error).message;
@@ -240,8 +247,11 @@ ${table(
 )}
 "applied s": agent start until every entry is applied (stack.waitForRun) — the end-to-end figure used below.
 "PostSync done s": until the run's PostSync execution (listing pages, invalidations) ended, when the agent started one.
-first sync, agent alone: ${rate(n / o.first.agentSeconds)} files/s (its own timer: ${seconds(o.first.result.seconds)} s); the apply handler finished ${seconds(o.first.endToEndSeconds - o.first.agentSeconds)} s after the agent exited.
-first sync S3 requests: ${JSON.stringify(firstWrites.s3)}; DynamoDB: ${JSON.stringify(firstWrites.dynamodbOps)}; cloud-side RSS at the end ${mib(o.cloudRss)}.`);
+first sync, agent alone: ${rate(n / o.first.agentSeconds)} files/s \
+(its own timer: ${seconds(o.first.result.seconds)} s); \
+the apply handler finished ${seconds(o.first.endToEndSeconds - o.first.agentSeconds)} s after the agent exited.
+first sync S3 requests: ${JSON.stringify(firstWrites.s3)}; DynamoDB: ${JSON.stringify(firstWrites.dynamodbOps)}; \
+cloud-side RSS at the end ${mib(o.cloudRss)}.`);
   checkSitesync(o, n);
 
   const rows: string[][] = [
@@ -270,7 +280,18 @@ first sync S3 requests: ${JSON.stringify(firstWrites.s3)}; DynamoDB: ${JSON.stri
   }
   console.log(`
 == sitesync and peers on the same tree, same local S3 server (fauxqs) ==
-${table(["tool", "first sync s", "files/s", "no-change s", "1% changed s", "S3 writes/changed file", "peak RSS first / no-change"], rows)}`);
+${table(
+  [
+    "tool",
+    "first sync s",
+    "files/s",
+    "no-change s",
+    "1% changed s",
+    "S3 writes/changed file",
+    "peak RSS first / no-change",
+  ],
+  rows,
+)}`);
 
   if (peers.length > 0) {
     const ratioRows = peers.map((p) => [
@@ -291,20 +312,23 @@ ${table(["tool", "first sync s", "files/s", "no-change s", "1% changed s", "S3 w
     console.log(`
 Ratios: peer time ÷ sitesync time (above 1× sitesync is faster; sitesync end to end, apply included).
 ${table(["peer", "first sync", "no change", "1% changed", "peer S3 requests, no change"], ratioRows)}
-sitesync's no-change run made ${count(s3Requests(o.noChange.requests))} S3 requests and ${count(o.noChange.requests.dynamodb)} DynamoDB requests (it reads its index, never the bucket).`);
+sitesync's no-change run made ${count(s3Requests(o.noChange.requests))} S3 requests \
+and ${count(o.noChange.requests.dynamodb)} DynamoDB requests (it reads its index, never the bucket).`);
   }
   console.log("\nPeers, versions and flags:");
   for (const p of peers)
     console.log(`  ${p.peer.name} ${p.peer.version}: ${p.peer.flags}${p.note ? `\n    note: ${p.note}` : ""}`);
   for (const note of notes) console.log(`  note: ${note}`);
   console.log(
-    `  each tool ran against a fresh in-memory fauxqs (listing cost grows with the bucket); peer timeout ${peerTimeoutS} s per run`,
+    "  each tool ran against a fresh in-memory fauxqs (listing cost grows with the bucket); " +
+      `peer timeout ${peerTimeoutS} s per run`,
   );
   console.log("\nOther processes on the machine while each block ran (CPU seconds; share of both cores):");
   for (const n of noiseByBlock) {
     const flag = n.share > 0.05 ? "  <- not quiet: these figures are slowed by other work" : "";
     console.log(
-      `  ${n.block.padEnd(12)} ${n.otherCpuSeconds.toFixed(1).padStart(7)} s over ${n.wallSeconds.toFixed(0).padStart(4)} s  ${(n.share * 100).toFixed(1).padStart(5)}%${flag}`,
+      `  ${n.block.padEnd(12)} ${n.otherCpuSeconds.toFixed(1).padStart(7)} s ` +
+        `over ${n.wallSeconds.toFixed(0).padStart(4)} s  ${(n.share * 100).toFixed(1).padStart(5)}%${flag}`,
     );
   }
 }
@@ -370,7 +394,8 @@ function checkSitesync(o: typeof ours, n: number): void {
   ] as const) {
     if (r.failures.length > 0) {
       problems.push(
-        `* ${phase}: the agent exited 1 ${r.failures.length} time(s) and was run again as cron would (times include the failed attempts): ${r.failures.join("; ")}`,
+        `* ${phase}: the agent exited 1 ${r.failures.length} time(s) and was run again as cron would ` +
+          `(times include the failed attempts): ${r.failures.join("; ")}`,
       );
     }
   }
@@ -380,7 +405,8 @@ function checkSitesync(o: typeof ours, n: number): void {
   ] as const) {
     if (r.postSyncStatus !== undefined && r.postSyncStatus !== "SUCCEEDED") {
       problems.push(
-        `${phase}: PostSync ended ${r.postSyncStatus} (${r.postSyncError ?? "no detail"}), so its listing pages and invalidations were not made`,
+        `${phase}: PostSync ended ${r.postSyncStatus} (${r.postSyncError ?? "no detail"}), ` +
+          "so its listing pages and invalidations were not made",
       );
     }
   }

@@ -12,7 +12,10 @@ const CLI = join(dirname(fileURLToPath(import.meta.url)), "../bin/sitesync.ts");
 
 export interface SitesyncRun {
   result: SyncResult;
-  /** The agent process, spawn to exit (Node start-up included, as cron pays it); all attempts, if it had to be re-run. */
+  /**
+   * The agent process, spawn to exit (Node start-up included, as cron pays it); all attempts, if it had
+   * to be re-run.
+   */
   agentSeconds: number;
   /** Why earlier attempts exited 1, when the run had to be started again. */
   failures: string[];
@@ -36,7 +39,10 @@ export function writeAgentConfig(dir: string, root: string, cloud: CloudSide): s
   return path;
 }
 
-/** Runs the agent as cron would: a run that exits 1 ("failed, retry later") is simply run again, up to this many times. */
+/**
+ * Runs the agent as cron would: a run that exits 1 ("failed, retry later") is simply run again, up to
+ * this many times.
+ */
 const ATTEMPTS = 3;
 
 export async function runSitesync(cloud: CloudSide, configPath: string, timeoutMs: number): Promise<SitesyncRun> {
