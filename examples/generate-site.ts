@@ -126,7 +126,8 @@ const PDFS: Record<string, PdfDocument> = {
           "Editions",
           ...PRODUCTS.filter((p) => p.kind === "edition").map((p) => `  ${p.name}: ${p.summary}`),
           "",
-          `Integrations: ${PRODUCTS.filter((p) => p.kind === "integration").length} build tools, CI systems and editors.`,
+          `Integrations: ${PRODUCTS.filter((p) => p.kind === "integration").length} ` +
+            "build tools, CI systems and editors.",
           "",
           "Contact: hello@example.com",
         ],
@@ -217,7 +218,8 @@ function addCrawlerFiles(site: Site): void {
   });
   site.add(
     "sitemap.xml",
-    `<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join("\n")}\n</urlset>\n`,
+    '<?xml version="1.0" encoding="UTF-8"?>\n' +
+      `<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n${urls.join("\n")}\n</urlset>\n`,
   );
 }
 

@@ -75,9 +75,8 @@ export function tiles(random: Random, width: number, height: number): IndexedIma
  * cell drawn as a `scale` x `scale` block. Index 0 is the background, which callers may make transparent.
  */
 export function sprite(random: Random, cells: number, scale: number, background: string): IndexedImage {
-  const ink = hex(
-    `#${random.int(0x20, 0xd0).toString(16).padStart(2, "0")}${random.int(0x40, 0xc0).toString(16).padStart(2, "0")}${random.int(0x60, 0xe0).toString(16).padStart(2, "0")}`,
-  );
+  const byte = (min: number, max: number) => random.int(min, max).toString(16).padStart(2, "0");
+  const ink = hex(`#${byte(0x20, 0xd0)}${byte(0x40, 0xc0)}${byte(0x60, 0xe0)}`);
   const accent = hex(BRAND.sand);
   const half = Math.ceil(cells / 2);
   const grid = Array.from({ length: cells * half }, () => (random.next() < 0.5 ? 0 : random.next() < 0.8 ? 1 : 2));

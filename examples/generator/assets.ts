@@ -144,7 +144,8 @@ export const DOCS_CSS = `/* Documentation: sidebar layout, API tables and call-o
 `;
 
 export const GALLERY_CSS = `/* The photo gallery grid and its lightbox. */
-.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); gap: 0.75rem; padding: 0; list-style: none; }
+.gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(10rem, 1fr)); \
+gap: 0.75rem; padding: 0; list-style: none; }
 .gallery a { display: block; }
 .gallery img { width: 100%; aspect-ratio: 3 / 2; object-fit: cover; border-radius: 6px; image-rendering: pixelated; }
 .gallery figcaption { font-size: 0.8rem; color: var(--muted); overflow-wrap: anywhere; }
@@ -238,7 +239,8 @@ export const SEARCH_JS = `// Client-side search over data/search-index.json, whi
 })();
 `;
 
-export const GALLERY_JS = `// A minimal lightbox for the gallery: click a thumbnail to view it large, Escape or click to close.
+export const GALLERY_JS = `\
+// A minimal lightbox for the gallery: click a thumbnail to view it large, Escape or click to close.
 (function () {
   "use strict";
 
@@ -282,7 +284,8 @@ const ICON_SHAPES: Record<string, string> = {
   terminal: '<rect x="3" y="4" width="18" height="16" rx="2"/><path d="M7 9l3 3-3 3M12 15h5"/>',
   cloud: '<path d="M7 18a5 5 0 0 1-.5-10A6 6 0 0 1 18 9a4.5 4.5 0 0 1-.5 9z"/>',
   database:
-    '<ellipse cx="12" cy="5" rx="8" ry="3"/><path d="M4 5v14c0 1.7 3.6 3 8 3s8-1.3 8-3V5M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3"/>',
+    '<ellipse cx="12" cy="5" rx="8" ry="3"/>' +
+    '<path d="M4 5v14c0 1.7 3.6 3 8 3s8-1.3 8-3V5M4 12c0 1.7 3.6 3 8 3s8-1.3 8-3"/>',
   lock: '<rect x="4" y="10" width="16" height="11" rx="2"/><path d="M8 10V7a4 4 0 0 1 8 0v3"/>',
 };
 
@@ -298,6 +301,7 @@ export const LOGO_SVG = `<svg xmlns="http://www.w3.org/2000/svg" width="64" heig
   <title>Brightwater Labs</title>
   <circle cx="32" cy="32" r="31" fill="${BRAND.deep}"/>
   <path d="M1 36c8-6 14-10 22-6s14 6 22 0 12-6 18-2v4a31 31 0 0 1-62 0z" fill="${BRAND.sea}"/>
-  <path d="M2 35c8-6 14-10 21-6s14 6 22 0 12-6 18-2" fill="none" stroke="${BRAND.foam}" stroke-width="4" stroke-linecap="round"/>
+  <path d="M2 35c8-6 14-10 21-6s14 6 22 0 12-6 18-2" fill="none" \
+stroke="${BRAND.foam}" stroke-width="4" stroke-linecap="round"/>
 </svg>
 `;

@@ -121,10 +121,12 @@ function roundupBody(post: Post, posts: Post[], href: Href): string {
   const items = [
     ...releases.map(
       (r) =>
-        `<li>We released <a href="${href(`${RELEASE_NOTES_PATH}#${releaseAnchor(r.version)}`)}">Tidepool ${r.version}</a>.</li>`,
+        `<li>We released <a href="${href(`${RELEASE_NOTES_PATH}#${releaseAnchor(r.version)}`)}">` +
+        `Tidepool ${r.version}</a>.</li>`,
     ),
     ...articles.map((p) => `<li>On the blog: <a href="${href(p.path)}">${escapeHtml(p.title)}</a>.</li>`),
-    `<li>From the docs: <a href="${href(`docs/guides/${guide.slug}.html`)}">${escapeHtml(guide.title)}</a>. ${escapeHtml(guide.summary)}</li>`,
+    `<li>From the docs: <a href="${href(`docs/guides/${guide.slug}.html`)}">${escapeHtml(guide.title)}</a>. ` +
+      `${escapeHtml(guide.summary)}</li>`,
     `<li>${escapeHtml(random.pick(COMPANY_SENTENCES))}</li>`,
   ];
   return `<p>Here is what happened at ${SITE_NAME} in ${monthName} ${post.year}.</p>
@@ -141,18 +143,22 @@ function articleBody(post: Post, href: Href): string {
   const photo = /offsite/i.test(post.title) ? photos.find((p) => p.path === OFFSITE_PHOTO) : random.pick(photos);
   const product = random.pick(PRODUCTS);
   const figure = photo
-    ? `<figure><img src="${href(photo.path)}" alt="${escapeHtml(photo.caption)}" width="320" height="200"><figcaption>${escapeHtml(photo.caption)}. More in the <a href="${href("gallery.html")}">gallery</a>.</figcaption></figure>`
+    ? `<figure><img src="${href(photo.path)}" alt="${escapeHtml(photo.caption)}" width="320" height="200">` +
+      `<figcaption>${escapeHtml(photo.caption)}. ` +
+      `More in the <a href="${href("gallery.html")}">gallery</a>.</figcaption></figure>`
     : "";
   const snippet = isCompanyNews(post)
     ? ""
-    : `<pre><code>$ tidepool stats --project web --window 7d\nhits      90,412\nmisses     7,730\nhit rate   92.1%</code></pre>\n`;
+    : `<pre><code>$ tidepool stats --project web --window 7d\n` +
+      `hits      90,412\nmisses     7,730\nhit rate   92.1%</code></pre>\n`;
   return `<p>${paragraph(random, pool)}</p>
 ${figure}
 <h2>What changed</h2>
 <p>${paragraph(random, pool)}</p>
 ${snippet}<p>${paragraph(random, PRODUCT_SENTENCES, 2, 3)}</p>
 <h2>What's next</h2>
-<p>${paragraph(random, pool, 2, 3)} If you use <a href="${href(`products/${product.slug}.html`)}">${escapeHtml(product.name)}</a>,
+<p>${paragraph(random, pool, 2, 3)} If you use \
+<a href="${href(`products/${product.slug}.html`)}">${escapeHtml(product.name)}</a>,
 we would love to hear from you: <a href="${href("contact.html")}">get in touch</a>.</p>`;
 }
 
@@ -171,7 +177,12 @@ and for the first time it includes something for the early risers.</p>
 <div class="menu-card">
 <h2>Menü</h2>
 <dl>
-${menu.map(([dish, text, price]) => `  <dt>${escapeHtml(dish)} <span class="meta">${price}</span></dt>\n  <dd>${escapeHtml(text)}</dd>`).join("\n")}
+${menu
+  .map(
+    ([dish, text, price]) =>
+      `  <dt>${escapeHtml(dish)} <span class="meta">${price}</span></dt>\n  <dd>${escapeHtml(text)}</dd>`,
+  )
+  .join("\n")}
 </dl>
 </div>
 <p>Visiting? The café is on the ground floor; see <a href="${href("contact.html")}">how to find us</a>.</p>`;
@@ -213,7 +224,13 @@ ${postNav(posts[index + 1], posts[index - 1], href)}`,
 
 function postList(posts: Post[], href: Href): string {
   return `<ul class="post-list">
-${posts.map((p) => `  <li><time datetime="${isoDate(p)}">${formatDate(p)}</time> <a href="${href(p.path)}">${escapeHtml(p.title)}</a></li>`).join("\n")}
+${posts
+  .map(
+    (p) =>
+      `  <li><time datetime="${isoDate(p)}">${formatDate(p)}</time> ` +
+      `<a href="${href(p.path)}">${escapeHtml(p.title)}</a></li>`,
+  )
+  .join("\n")}
 </ul>`;
 }
 
@@ -224,7 +241,8 @@ function addArchives(site: Site, posts: Post[]): void {
     section: "blog",
     styles: ["css/blog.css"],
     body: `<h1>Blog</h1>
-<p>News, engineering notes and monthly round-ups. Subscribe with the <a href="${href("blog/feed.xml")}">RSS feed</a>.</p>
+<p>News, engineering notes and monthly round-ups. Subscribe with the \
+<a href="${href("blog/feed.xml")}">RSS feed</a>.</p>
 ${YEARS.slice()
   .reverse()
   .map(

@@ -35,7 +35,10 @@ ${group("Overview", [
   [RELEASE_NOTES_PATH, "Release notes 2024"],
 ])}
 ${group("Getting started", GETTING_STARTED)}
-${group("Guides", [["docs/guides/index.html", "All guides"], ...GUIDES.map((g): [string, string] => [guidePath(g), g.title])])}
+${group("Guides", [
+  ["docs/guides/index.html", "All guides"],
+  ...GUIDES.map((g): [string, string] => [guidePath(g), g.title]),
+])}
 ${group("API reference", [
   ["docs/api/index.html", "Overview"],
   ["docs/api/v1/index.html", "Version 1"],
@@ -78,10 +81,18 @@ function addDocsHome(site: Site): void {
 <h1>Documentation</h1>
 <p>Everything you need to install, configure and operate Tidepool, from a laptop to a fleet of replicas.</p>
 <ul class="cards">
-  <li class="card"><img class="icon" src="${href("images/icons/terminal.svg")}" alt="" width="24" height="24"><h3><a href="${href("docs/getting-started/index.html")}">Getting started</a></h3><p>Install the server and cache your first build in ten minutes.</p></li>
-  <li class="card"><img class="icon" src="${href("images/icons/book.svg")}" alt="" width="24" height="24"><h3><a href="${href("docs/guides/index.html")}">Guides</a></h3><p>Task-focused guides for operators and build engineers.</p></li>
-  <li class="card"><img class="icon" src="${href("images/icons/code.svg")}" alt="" width="24" height="24"><h3><a href="${href("docs/api/index.html")}">API reference</a></h3><p>Automate projects, tokens and cache maintenance over HTTP.</p></li>
-  <li class="card"><img class="icon" src="${href("images/icons/calendar.svg")}" alt="" width="24" height="24"><h3><a href="${href(RELEASE_NOTES_PATH)}">Release notes 2024</a></h3><p>What changed in every release this year.</p></li>
+  <li class="card"><img class="icon" src="${href("images/icons/terminal.svg")}" alt="" width="24" height="24">\
+<h3><a href="${href("docs/getting-started/index.html")}">Getting started</a></h3>\
+<p>Install the server and cache your first build in ten minutes.</p></li>
+  <li class="card"><img class="icon" src="${href("images/icons/book.svg")}" alt="" width="24" height="24">\
+<h3><a href="${href("docs/guides/index.html")}">Guides</a></h3>\
+<p>Task-focused guides for operators and build engineers.</p></li>
+  <li class="card"><img class="icon" src="${href("images/icons/code.svg")}" alt="" width="24" height="24">\
+<h3><a href="${href("docs/api/index.html")}">API reference</a></h3>\
+<p>Automate projects, tokens and cache maintenance over HTTP.</p></li>
+  <li class="card"><img class="icon" src="${href("images/icons/calendar.svg")}" alt="" width="24" height="24">\
+<h3><a href="${href(RELEASE_NOTES_PATH)}">Release notes 2024</a></h3>\
+<p>What changed in every release this year.</p></li>
 </ul>
 <h2>Offline reading</h2>
 <ul>
@@ -120,12 +131,16 @@ ${GETTING_STARTED.slice(1)
 <h1>Installation</h1>
 <p>Tidepool ships as a single binary for Linux, macOS and Windows, and as a container image.</p>
 <h2 id="linux">Linux</h2>
-${code("curl -fsSLO https://downloads.example.com/tidepool/3.6.0/tidepool_3.6.0_amd64.deb\nsudo apt install ./tidepool_3.6.0_amd64.deb")}
+${code(
+  "curl -fsSLO https://downloads.example.com/tidepool/3.6.0/tidepool_3.6.0_amd64.deb\n" +
+    "sudo apt install ./tidepool_3.6.0_amd64.deb",
+)}
 <h2 id="macos">macOS</h2>
 ${code("brew install brightwater/tap/tidepool")}
 <h2 id="docker">Docker</h2>
 ${code("docker run -d -p 7420:7420 -v tidepool-data:/var/lib/tidepool example/tidepool:3.6")}
-<p class="note">Verify every download against <a href="${href("downloads/checksums.txt")}">checksums.txt</a> before installing it.</p>
+<p class="note">Verify every download against \
+<a href="${href("downloads/checksums.txt")}">checksums.txt</a> before installing it.</p>
 <p>Next: <a href="${href("docs/getting-started/quickstart.html")}">Quickstart</a>.</p>`,
   );
 
@@ -140,7 +155,8 @@ ${code("docker run -d -p 7420:7420 -v tidepool-data:/var/lib/tidepool example/ti
 <ol>
   <li>Start the server: ${code("tidepool serve --data /var/lib/tidepool")}</li>
   <li>Create a project and a token: ${code("tidepool project create web\ntidepool token create --project web")}</li>
-  <li>Run your build through the client, twice: ${code("tidepool wrap -- make -j8\ntidepool wrap -- make -j8   # the second run is served from the cache")}</li>
+  <li>Run your build through the client, twice: \
+${code("tidepool wrap -- make -j8\ntidepool wrap -- make -j8   # the second run is served from the cache")}</li>
 </ol>
 <p>${paragraph(random, DOCS_SENTENCES, 2, 3)}</p>
 <p>Next: <a href="${href("docs/getting-started/configuration.html")}">Configuration</a>.</p>`,
@@ -160,9 +176,12 @@ ${code("docker run -d -p 7420:7420 -v tidepool-data:/var/lib/tidepool example/ti
   <thead><tr><th>Setting</th><th>Environment variable</th><th>Default</th></tr></thead>
   <tbody>
     <tr><td><code>listen</code></td><td><code>TIDEPOOL_LISTEN</code></td><td><code>:7420</code></td></tr>
-    <tr><td><code>data_dir</code></td><td><code>TIDEPOOL_DATA_DIR</code></td><td><code>/var/lib/tidepool</code></td></tr>
-    <tr><td><code>storage.backend</code></td><td><code>TIDEPOOL_STORAGE_BACKEND</code></td><td><code>disk</code></td></tr>
-    <tr><td><code>eviction.max_size</code></td><td><code>TIDEPOOL_EVICTION_MAX_SIZE</code></td><td><code>100GiB</code></td></tr>
+    <tr><td><code>data_dir</code></td><td><code>TIDEPOOL_DATA_DIR</code></td>\
+<td><code>/var/lib/tidepool</code></td></tr>
+    <tr><td><code>storage.backend</code></td><td><code>TIDEPOOL_STORAGE_BACKEND</code></td>\
+<td><code>disk</code></td></tr>
+    <tr><td><code>eviction.max_size</code></td><td><code>TIDEPOOL_EVICTION_MAX_SIZE</code></td>\
+<td><code>100GiB</code></td></tr>
     <tr><td><code>log.level</code></td><td><code>TIDEPOOL_LOG_LEVEL</code></td><td><code>info</code></td></tr>
   </tbody>
 </table>
@@ -182,9 +201,11 @@ ${code("docker run -d -p 7420:7420 -v tidepool-data:/var/lib/tidepool example/ti
 <p>${paragraph(random, PRODUCT_SENTENCES, 2, 3)}</p>
 <h2>Give CI a read-only token</h2>
 ${code("tidepool token create --project web --read-only --ttl 720h")}
-<p>Store the token as a CI secret, then follow the <a href="${href("docs/guides/ci-integration.html")}">CI integration guide</a>.</p>
+<p>Store the token as a CI secret, then follow the \
+<a href="${href("docs/guides/ci-integration.html")}">CI integration guide</a>.</p>
 <h2>Check the hit rate</h2>
-<p>After a day of builds, ask the <a href="${href("docs/api/v1/endpoints/get-cache-stats.html")}">cache statistics endpoint</a>
+<p>After a day of builds, ask the \
+<a href="${href("docs/api/v1/endpoints/get-cache-stats.html")}">cache statistics endpoint</a>
 or open the dashboard. ${paragraph(random, DOCS_SENTENCES, 1, 2)}</p>`,
   );
 }
@@ -199,7 +220,11 @@ function addGuides(site: Site): void {
     (href) => `
 <h1>Guides</h1>
 <ul class="cards">
-${GUIDES.map((g) => `  <li class="card"><h3><a href="${href(guidePath(g))}">${escapeHtml(g.title)}</a></h3><p>${escapeHtml(g.summary)}</p></li>`).join("\n")}
+${GUIDES.map(
+  (g) =>
+    `  <li class="card"><h3><a href="${href(guidePath(g))}">${escapeHtml(g.title)}</a></h3>` +
+    `<p>${escapeHtml(g.summary)}</p></li>`,
+).join("\n")}
 </ul>`,
   );
 
@@ -273,7 +298,8 @@ ${code('curl -H "Authorization: Bearer $TIDEPOOL_TOKEN" https://cache.example.co
     <tr><td>429</td><td>Rate limited; retry after the number of seconds in <code>Retry-After</code>.</td></tr>
   </tbody>
 </table>
-<p>All <a href="${href("docs/api/v1/endpoints/index.html")}">${ENDPOINTS.length} endpoints</a> are listed on one page.</p>`,
+<p>All <a href="${href("docs/api/v1/endpoints/index.html")}">${ENDPOINTS.length} endpoints</a> \
+are listed on one page.</p>`,
   );
 
   docsPage(
@@ -287,7 +313,12 @@ ${code('curl -H "Authorization: Bearer $TIDEPOOL_TOKEN" https://cache.example.co
 <table>
   <thead><tr><th>Method</th><th>Path</th><th>Description</th></tr></thead>
   <tbody>
-${ENDPOINTS.map((e) => `    <tr><td>${methodBadge(e)}</td><td><a href="${href(endpointPath(e))}"><code>${escapeHtml(e.path)}</code></a></td><td>${escapeHtml(e.summary)}</td></tr>`).join("\n")}
+${ENDPOINTS.map(
+  (e) =>
+    `    <tr><td>${methodBadge(e)}</td>` +
+    `<td><a href="${href(endpointPath(e))}"><code>${escapeHtml(e.path)}</code></a></td>` +
+    `<td>${escapeHtml(e.summary)}</td></tr>`,
+).join("\n")}
   </tbody>
 </table>`,
   );
@@ -297,7 +328,9 @@ ${ENDPOINTS.map((e) => `    <tr><td>${methodBadge(e)}</td><td><a href="${href(en
 
 function addEndpoint(site: Site, endpoint: Endpoint): void {
   const crumbs: [string, string][] = [...API_CRUMBS, ["Endpoints", "docs/api/v1/endpoints/index.html"]];
-  const example = `curl -X ${endpoint.method} -H "Authorization: Bearer $TIDEPOOL_TOKEN" \\\n  https://cache.example.com${endpoint.path.replace("{id}", "prj_7Hq2").replace("{digest}", "sha256:9f2c4e1b")}`;
+  const example =
+    `curl -X ${endpoint.method} -H "Authorization: Bearer $TIDEPOOL_TOKEN" \\\n` +
+    `  https://cache.example.com${endpoint.path.replace("{id}", "prj_7Hq2").replace("{digest}", "sha256:9f2c4e1b")}`;
   const response =
     typeof endpoint.response === "string" ? endpoint.response : JSON.stringify(endpoint.response, null, 2);
   const params =
@@ -306,7 +339,13 @@ function addEndpoint(site: Site, endpoint: Endpoint): void {
       : `<table>
   <thead><tr><th>Name</th><th>Type</th><th>Description</th></tr></thead>
   <tbody>
-${endpoint.params.map(([name, type, text]) => `    <tr><td><code>${escapeHtml(name)}</code></td><td>${escapeHtml(type)}</td><td>${escapeHtml(text)}</td></tr>`).join("\n")}
+${endpoint.params
+  .map(
+    ([name, type, text]) =>
+      `    <tr><td><code>${escapeHtml(name)}</code></td>` +
+      `<td>${escapeHtml(type)}</td><td>${escapeHtml(text)}</td></tr>`,
+  )
+  .join("\n")}
   </tbody>
 </table>`;
   docsPage(
@@ -339,7 +378,8 @@ function addReleaseNotes(site: Site): void {
     [DOCS_CRUMB],
     (href) => `
 <h1>Release notes 2024</h1>
-<p>Upgrading from 2.x? Read <a href="${href("docs/guides/migrating-from-v2.html")}">Migrating from Tidepool 2.x</a> first.</p>
+<p>Upgrading from 2.x? Read \
+<a href="${href("docs/guides/migrating-from-v2.html")}">Migrating from Tidepool 2.x</a> first.</p>
 ${RELEASES_2024.map(
   (r) => `<section id="${releaseAnchor(r.version)}">
 <h2>${r.version} <span class="meta">${r.month} 2024</span></h2>

@@ -78,10 +78,13 @@ Click a picture to see it larger.</p>
 ${images
   .map(
     (image) =>
-      `  <li><figure><a href="${href(image.path)}" data-caption="${escapeHtml(image.caption)}"><img src="${href(image.path)}" alt="${escapeHtml(image.caption)}" loading="lazy"></a><figcaption>${escapeHtml(image.caption)}</figcaption></figure></li>`,
+      `  <li><figure><a href="${href(image.path)}" data-caption="${escapeHtml(image.caption)}">` +
+      `<img src="${href(image.path)}" alt="${escapeHtml(image.caption)}" loading="lazy"></a>` +
+      `<figcaption>${escapeHtml(image.caption)}</figcaption></figure></li>`,
   )
   .join("\n")}
 </ul>
-<div id="lightbox" class="lightbox" hidden><img alt=""><button type="button"><img src="${href("images/icons/close.svg")}" alt="Close" width="24" height="24"></button></div>`,
+<div id="lightbox" class="lightbox" hidden><img alt="">\
+<button type="button"><img src="${href("images/icons/close.svg")}" alt="Close" width="24" height="24"></button></div>`,
   }));
 }

@@ -39,20 +39,34 @@ function addHome(site: Site): void {
 </section>
 <h2>Why Tidepool</h2>
 <ul class="cards">
-${features.map(([name, title, text]) => `  <li class="card">${icon(href, name)}<h3>${title}</h3><p>${text}</p></li>`).join("\n")}
+${features
+  .map(([name, title, text]) => `  <li class="card">${icon(href, name)}<h3>${title}</h3><p>${text}</p></li>`)
+  .join("\n")}
 </ul>
 <h2>Latest from the blog</h2>
 <ul>
-${latest.map((p) => `  <li><a href="${href(p.path)}">${escapeHtml(p.title)}</a> <span class="meta">${formatDate(p)}</span></li>`).join("\n")}
+${latest
+  .map(
+    (p) => `  <li><a href="${href(p.path)}">${escapeHtml(p.title)}</a> <span class="meta">${formatDate(p)}</span></li>`,
+  )
+  .join("\n")}
 </ul>
 <h2>Downloads</h2>
 <ul>
   <li>${icon(href, "download")} <a href="${href("downloads/c++ guide.pdf")}">Tidepool for C++ teams</a> (PDF)</li>
   <li>${icon(href, "download")} <a href="${href("downloads/brochure-2024.pdf")}">Product brochure 2024</a> (PDF)</li>
-  <li>${icon(href, "download")} <a href="${href("downloads/quick-reference.pdf")}">Command quick reference</a> (PDF)</li>
+  <li>${icon(href, "download")} \
+<a href="${href("downloads/quick-reference.pdf")}">Command quick reference</a> (PDF)</li>
 </ul>
 <h2>From the <a href="${href("gallery.html")}">gallery</a></h2>
-<p>${photos.map((p) => `<a href="${href("gallery.html")}"><img src="${href(p.path)}" alt="${escapeHtml(p.caption)}" width="160" height="100"></a>`).join("\n")}</p>`,
+<p>\
+${photos
+  .map(
+    (p) =>
+      `<a href="${href("gallery.html")}">` +
+      `<img src="${href(p.path)}" alt="${escapeHtml(p.caption)}" width="160" height="100"></a>`,
+  )
+  .join("\n")}</p>`,
   }));
 }
 
@@ -64,7 +78,8 @@ function addProducts(site: Site): void {
     PRODUCTS.filter((p) => p.kind === kind)
       .map(
         (p) =>
-          `  <li class="card"><img src="${href(productImage(p))}" alt="" width="48" height="48"><h3><a href="${href(productPath(p))}">${escapeHtml(p.name)}</a></h3><p>${escapeHtml(p.summary)}</p></li>`,
+          `  <li class="card"><img src="${href(productImage(p))}" alt="" width="48" height="48">` +
+          `<h3><a href="${href(productPath(p))}">${escapeHtml(p.name)}</a></h3><p>${escapeHtml(p.summary)}</p></li>`,
       )
       .join("\n");
   site.page("products/index.html", (href) => ({
@@ -94,7 +109,8 @@ ${cards(href, "integration")}
       description: product.summary,
       section: "products",
       crumbs: [["Products", "products/index.html"]],
-      body: `<h1><img src="${href(productImage(product))}" alt="" width="64" height="64"> ${escapeHtml(product.name)}</h1>
+      body: `\
+<h1><img src="${href(productImage(product))}" alt="" width="64" height="64"> ${escapeHtml(product.name)}</h1>
 <p class="lead">${escapeHtml(product.summary)}</p>
 <p>${paragraph(random, PRODUCT_SENTENCES)}</p>
 <ul>
@@ -139,7 +155,11 @@ function addAbout(site: Site): void {
     crumbs: [["About", "about/index.html"]],
     body: `<h1>Team</h1>
 <ul class="cards">
-${TEAM.map((m) => `  <li class="card" id="${m.slug}"><img src="${href(`images/team/${m.slug}.png`)}" alt="" width="48" height="48"><h3>${escapeHtml(m.name)}</h3><p class="meta">${escapeHtml(m.role)}</p><p>${escapeHtml(m.bio)}</p></li>`).join("\n")}
+${TEAM.map(
+  (m) =>
+    `  <li class="card" id="${m.slug}"><img src="${href(`images/team/${m.slug}.png`)}" alt="" width="48" height="48">` +
+    `<h3>${escapeHtml(m.name)}</h3><p class="meta">${escapeHtml(m.role)}</p><p>${escapeHtml(m.bio)}</p></li>`,
+).join("\n")}
 </ul>`,
   }));
 

@@ -145,7 +145,8 @@ function renderNav(current: Section, href: Href): string {
 function renderCrumbs(page: Page, href: Href): string {
   if (!page.crumbs || page.crumbs.length === 0) return "";
   const links = page.crumbs.map(([label, target]) => `<a href="${href(target)}">${escapeHtml(label)}</a>`);
-  return `  <nav class="breadcrumbs" aria-label="Breadcrumb">${[...links, `<span>${escapeHtml(page.title)}</span>`].join(" / ")}</nav>\n`;
+  const trail = [...links, `<span>${escapeHtml(page.title)}</span>`].join(" / ");
+  return `  <nav class="breadcrumbs" aria-label="Breadcrumb">${trail}</nav>\n`;
 }
 
 function renderFooter(href: Href): string {
@@ -197,14 +198,17 @@ ${styles}  <link rel="stylesheet" href="${href("css/print.css")}" media="print">
 </head>
 <body class="section-${page.section}">
 <header class="site-header">
-  <a class="brand" href="${href("index.html")}"><img src="${href("images/logo.svg")}" alt="" width="32" height="32"> ${SITE_NAME}</a>
-  <button class="nav-toggle" type="button" aria-controls="site-nav" aria-expanded="false"><img src="${href("images/icons/menu.svg")}" alt="Menu" width="20" height="20"></button>
+  <a class="brand" href="${href("index.html")}">\
+<img src="${href("images/logo.svg")}" alt="" width="32" height="32"> ${SITE_NAME}</a>
+  <button class="nav-toggle" type="button" aria-controls="site-nav" aria-expanded="false">\
+<img src="${href("images/icons/menu.svg")}" alt="Menu" width="20" height="20"></button>
   <nav id="site-nav" aria-label="Main">
     <ul>
 ${renderNav(page.section, href)}
     </ul>
   </nav>
-  <a class="search-link" href="${href("search.html")}"><img src="${href("images/icons/search.svg")}" alt="Search" width="20" height="20"></a>
+  <a class="search-link" href="${href("search.html")}">\
+<img src="${href("images/icons/search.svg")}" alt="Search" width="20" height="20"></a>
 </header>
 <main id="content">
 ${renderCrumbs(page, href)}${page.body.trim()}
