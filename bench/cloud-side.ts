@@ -22,6 +22,7 @@ const counters: Counters = {
   dynamodb: 0,
   dynamodbOps: {},
   applyErrors: 0,
+  invalidationPaths: 0,
   rssBytes: 0,
 };
 const ports = { fauxqs: -1, dynamodb: -1 };
@@ -100,6 +101,7 @@ const snapshot = (): Counters => ({
   s3: { ...counters.s3 },
   s3WritesByBucket: { ...counters.s3WritesByBucket },
   dynamodbOps: { ...counters.dynamodbOps },
+  invalidationPaths: stack.postSync.cloudFront?.allPaths().length ?? 0,
   rssBytes: process.memoryUsage().rss,
 });
 

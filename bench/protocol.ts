@@ -18,6 +18,8 @@ export interface Counters {
   dynamodbOps: Record<string, number>;
   /** Apply invocations that failed (the handler's errors, failed receives or deletes). */
   applyErrors: number;
+  /** Paths sent to (the fake) CloudFront in invalidations, so far. */
+  invalidationPaths: number;
   rssBytes: number;
 }
 

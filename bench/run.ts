@@ -18,7 +18,9 @@ import { setUpPeers, type Peer } from "./peers.ts";
 import { count, mib, rate, ratio, seconds, table } from "./report.ts";
 import { runSitesync, subtract, writeAgentConfig, type SitesyncRun } from "./sitesync-runner.ts";
 import { runTimed } from "./timed.ts";
-import { editOnePercent, ensureTree, type TreeInfo } from "./tree.ts";
+import { editOnePercent, ensureTree, touchAll, type TreeInfo } from "./tree.ts";
+import { writeChart, type BenchSummary } from "./chart.ts";
+import { findFloor } from "./floor.ts";
 
 const USAGE = `npm run bench [-- --files N] [--skip-peers] [--peer-timeout S] [--profile DIR]
   --files N          files in the generated tree (default 100000)
@@ -28,6 +30,8 @@ const USAGE = `npm run bench [-- --files N] [--skip-peers] [--peer-timeout S] [-
 
 const projectDir = join(dirname(fileURLToPath(import.meta.url)), "..");
 const benchDir = join(projectDir, ".bench");
+/** Kept in git: the latest summary per tree size and the chart drawn from them (README "Benchmarks"). */
+const resultsDir = join(projectDir, "bench", "results");
 
 const { values } = parseArgs({
   options: {
@@ -103,7 +107,11 @@ log(
     `end to end ${seconds(sample.endToEndSeconds)} s`,
 );
 
-// 2. The generated tree: first sync, no change, 1% changed.
+// 2. The floor: find reading what the scan reads of every file.
+const floorSeconds = await findFloor(tree.root);
+log(`find floor: ${seconds(floorSeconds)} s for ${count(tree.files)} files`);
+
+// 3. The generated tree: first sync, no change, 1% changed, touch all.
 let editRound = 0;
 const ours = await withCloudSide("sitesync", async (cloud) => {
   const config = writeAgentConfig(join(benchDir, "run", "sitesync"), tree.root, cloud);
@@ -123,10 +131,16 @@ const ours = await withCloudSide("sitesync", async (cloud) => {
     `sitesync 1% changed (${edited} files): agent ${seconds(changed.agentSeconds)} s, ` +
       `end to end ${seconds(changed.endToEndSeconds)} s, ${writes(changed.requests)} S3 writes`,
   );
-  return { first, noChange, changed, edited, cloudRss: (await cloud.counters()).rssBytes };
+  const touched = touchAll(tree, ++editRound);
+  const touchedRun = await runSitesync(cloud, config, SITESYNC_TIMEOUT_MS);
+  log(
+    `sitesync touch all (${touched} files, same bytes): agent ${seconds(touchedRun.agentSeconds)} s, ` +
+      `${writes(touchedRun.requests)} S3 writes, ${touchedRun.requests.invalidationPaths} invalidation paths`,
+  );
+  return { first, noChange, changed, edited, touched, touchedRun, cloudRss: (await cloud.counters()).rssBytes };
 });
 
-// 3. The peers on the same tree, each against a fresh cloud side of its own.
+// 4. The peers on the same tree, each against a fresh cloud side of its own.
 const peerResults: PeerResult[] = [];
 for (const peer of peerSetup.peers) {
   peerResults.push(await withCloudSide(peer.name, (cloud) => runPeer(peer, cloud, tree)));
@@ -136,7 +150,55 @@ const resultsPath = join(benchDir, `results-${startedAt.toISOString().replace(/[
 const results = { startedAt, files, tree: { ...tree, paths: undefined }, sample, ours, peerResults, noiseByBlock };
 writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 printReport(tree, sample, ours, peerResults, peerSetup.notes);
-console.log(`\nRaw figures: ${resultsPath}`);
+const summaryPath = writeSummary(resultsDir, summarise());
+console.log(`\nRaw figures: ${resultsPath}\nSummary: ${summaryPath}\nChart: ${writeChart(resultsDir)}`);
+
+/** This run's figures for the chart and the README: bench/results/<files>.json, one per tree size. */
+function summarise(): BenchSummary {
+  const series: BenchSummary["series"] = [
+    {
+      tool: "sitesync",
+      phase: "first sync",
+      seconds: ours.first.endToEndSeconds,
+      peakRssBytes: ours.first.result.peakRssBytes,
+    },
+    {
+      tool: "sitesync",
+      phase: "no change",
+      seconds: ours.noChange.endToEndSeconds,
+      peakRssBytes: ours.noChange.result.peakRssBytes,
+    },
+    {
+      tool: "sitesync",
+      phase: "1% changed",
+      seconds: ours.changed.endToEndSeconds,
+      peakRssBytes: ours.changed.result.peakRssBytes,
+    },
+    {
+      tool: "sitesync",
+      phase: "touch all",
+      seconds: ours.touchedRun.endToEndSeconds,
+      peakRssBytes: ours.touchedRun.result.peakRssBytes,
+    },
+  ];
+  for (const p of peerResults) {
+    for (const [phase, r] of [
+      ["first sync", p.first],
+      ["no change", p.noChange],
+      ["1% changed", p.onePercent],
+    ] as const) {
+      if (!r) continue;
+      series.push({
+        tool: p.peer.name.split(" ")[0]!,
+        phase,
+        seconds: r.seconds ?? r.timedOutAfter,
+        ...(r.timedOutAfter !== undefined ? { timedOut: true } : {}),
+        ...(r.peakRssBytes !== undefined ? { peakRssBytes: r.peakRssBytes } : {}),
+      });
+    }
+  }
+  return { files, startedAt: startedAt.toISOString(), floorSeconds, series };
+}
 
 async function withCloudSide<T>(block: string, work: (cloud: CloudSide) => Promise<T>): Promise<T> {
   const noise = watchNoise(cpus().length);
@@ -243,6 +305,7 @@ ${table(
     ourRow("first sync", o.first, n),
     ourRow("no change", o.noChange, 0),
     ourRow(`1% changed (${count(o.edited)})`, o.changed, o.edited),
+    ourRow(`touch all (${count(o.touched)}, same bytes)`, o.touchedRun, o.touched),
   ],
 )}
 "applied s": agent start until every entry is applied (stack.waitForRun) — the end-to-end figure used below.
@@ -251,7 +314,17 @@ first sync, agent alone: ${rate(n / o.first.agentSeconds)} files/s \
 (its own timer: ${seconds(o.first.result.seconds)} s); \
 the apply handler finished ${seconds(o.first.endToEndSeconds - o.first.agentSeconds)} s after the agent exited.
 first sync S3 requests: ${JSON.stringify(firstWrites.s3)}; DynamoDB: ${JSON.stringify(firstWrites.dynamodbOps)}; \
-cloud-side RSS at the end ${mib(o.cloudRss)}.`);
+cloud-side RSS at the end ${mib(o.cloudRss)}.
+floor (find, every file's size, mtime, ctime and inode): ${seconds(floorSeconds)} s; \
+no-change run ${ratio(o.noChange.endToEndSeconds, floorSeconds)} the floor (target: at most 3×).
+touch all: ${count(writes(o.touchedRun.requests))} S3 writes \
+(${(writes(o.touchedRun.requests) / Math.max(1, o.touched)).toFixed(3)} per file), \
+${count(o.touchedRun.requests.invalidationPaths)} invalidation paths, \
+${count(o.touchedRun.result.publish?.entriesSent ?? 0)} manifest entries; \
+${ratio(o.touchedRun.endToEndSeconds, o.first.endToEndSeconds)} the first sync's time.
+agent peak RSS per file: first sync ${perFile(o.first.result.peakRssBytes, n)}, \
+no change ${perFile(o.noChange.result.peakRssBytes, n)}, touch all ${perFile(o.touchedRun.result.peakRssBytes, n)} \
+(target: at most 300 MB, flat in the tree's size).`);
   checkSitesync(o, n);
 
   const rows: string[][] = [
@@ -419,3 +492,14 @@ function checkSitesync(o: typeof ours, n: number): void {
 
 // Plans the agent left behind if a run was killed would only confuse the next bench.
 process.on("exit", () => rmSync(join(benchDir, "run"), { recursive: true, force: true }));
+
+function writeSummary(dir: string, summary: BenchSummary): string {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${summary.files}.json`);
+  writeFileSync(path, `${JSON.stringify(summary, null, 2)}\n`);
+  return path;
+}
+
+function perFile(bytes: number | undefined, files: number): string {
+  return bytes === undefined ? "—" : `${mib(bytes)} (${Math.round(bytes / files)} B/file)`;
+}

@@ -136,6 +136,7 @@ export function subtract(after: Counters, before: Counters): Counters {
     dynamodb: after.dynamodb - before.dynamodb,
     dynamodbOps: minus(after.dynamodbOps, before.dynamodbOps),
     applyErrors: after.applyErrors - before.applyErrors,
+    invalidationPaths: after.invalidationPaths - before.invalidationPaths,
     rssBytes: after.rssBytes,
   };
 }
