@@ -38,6 +38,11 @@ export interface AgentConfig {
   resendAfterMinutes: number;
   /** A run holding the lock longer than this is reported as probably stuck by the runs it blocks. */
   lockWarnMinutes: number;
+  /**
+   * Files modified (mtime or ctime) less than this many seconds ago are left for the next run: an FTP
+   * upload still running, or stalled, is never published half-written. 0 turns it off.
+   */
+  settleSeconds: number;
   contentTypes: ContentTypeRules;
   concurrency: { directories: number; files: number; uploads: number };
   pack: { maxBytes: number; maxFiles: number; largeFileBytes: number };
@@ -63,6 +68,8 @@ const DEFAULTS = {
   // Longer than PostSync waits for a run (30 minutes) and than a healthy apply backlog lasts.
   resendAfterMinutes: 60,
   lockWarnMinutes: 360,
+  // Longer than an FTP client takes between two writes of a live upload; short beside the cron interval.
+  settleSeconds: 60,
   concurrency: { directories: 8, files: 32, uploads: 4 },
   // 8 MiB packs: one PUT carries hundreds of small files; files from 4 MiB up get an object of their own.
   pack: { maxBytes: 8 * 1024 * 1024, maxFiles: 1000, largeFileBytes: 4 * 1024 * 1024 },
@@ -113,6 +120,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     "retentionDays",
     "resendAfterMinutes",
     "lockWarnMinutes",
+    "settleSeconds",
   ]);
   for (const field of Object.keys(o)) {
     if (!known.has(field))
@@ -205,6 +213,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     },
     resendAfterMinutes: numberIn(o, "resendAfterMinutes", source, DEFAULTS.resendAfterMinutes, 1, 100_000, "60"),
     lockWarnMinutes: numberIn(o, "lockWarnMinutes", source, DEFAULTS.lockWarnMinutes, 1, 100_000, "360"),
+    settleSeconds: numberIn(o, "settleSeconds", source, DEFAULTS.settleSeconds, 0, 86_400, "60"),
     contentTypes: parseContentTypes(o.contentTypes, source),
     concurrency: {
       directories: numberIn(

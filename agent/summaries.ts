@@ -31,8 +31,10 @@ export function formatSummary(r: SyncResult): string {
     `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ` +
       `${r.seconds.toFixed(1)} s, peak memory ${formatBytes(r.peakRssBytes)}`,
   );
-  const work = p.put + p.delete + p.resend;
-  if (work === 0) {
+  const work = p.put + p.delete + p.resend + p.record;
+  if (work === 0 && r.diff.settling > 0) {
+    lines.push("  nothing to do yet: every change is still settling");
+  } else if (work === 0) {
     lines.push(
       `  nothing to do: the index already matches the tree` +
         `${r.diff.inFlight > 0 ? ` (${r.diff.inFlight} entries still being applied)` : ""}`,
@@ -44,8 +46,12 @@ export function formatSummary(r: SyncResult): string {
       .join(", ");
     lines.push(
       `  ${r.dryRun ? "would    " : "changes  "} upload ${p.put} (${formatBytes(p.putBytes)}), ` +
-        `delete ${p.delete}, re-send ${p.resend}  [${reasons}]`,
+        `delete ${p.delete}, re-send ${p.resend}${p.record > 0 ? `, record ${p.record}` : ""}  [${reasons}]`,
     );
+  }
+  const settling = r.diff.settling + (r.publish?.settling ?? 0);
+  if (settling > 0) {
+    lines.push(`  settling  ${settling} files modified within settleSeconds; left for the next run`);
   }
   if (r.publish) {
     const s = r.publish;
@@ -54,6 +60,9 @@ export function formatSummary(r: SyncResult): string {
         `and ${s.largeObjects} large objects`,
     );
     lines.push(`  sent      ${s.entriesSent} entries in ${s.messagesSent} messages`);
+    if (s.unchangedContent > 0)
+      lines.push(`  unchanged content, metadata recorded: ${s.unchangedContent} (same bytes; nothing published)`);
+    if (s.recorded > 0) lines.push(`  recorded  ${s.recorded} files' ctime and inode (index only)`);
     if (s.left.length > 0)
       lines.push(`  left      ${s.left.length} files changing or unreadable; the next run retries them`);
   }

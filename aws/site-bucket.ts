@@ -11,6 +11,7 @@
 // repeat is visible here: the key is kept once and counted. A skip is not visible in the listing at all,
 // so a listing that took more than one page says so (`paged`), and the caller checks the files it expected
 // there but did not see, one HeadObject each.
+import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import {
   AbortMultipartUploadCommand,
@@ -50,6 +51,11 @@ export interface SiteObject {
   copyOf?: string;
   /** A listing page PostSync generated. */
   generated?: boolean;
+  /**
+   * SHA-256 (hex) of the bytes as the agent read the file. A PUT carries it as ChecksumSHA256, so S3 refuses
+   * a body that is not those bytes; a copy asks S3 for the SHA-256 of what it copied and compares.
+   */
+  sha256?: string;
 }
 
 /** The site object publishing `desired`, at the original's key or (with `copyOf`) at a copy's. */
@@ -60,6 +66,7 @@ export function siteObject(desired: DesiredPut, cacheControl: string | undefined
     mtime: desired.mtime,
     version: desired.version,
     ...(copyOf !== undefined ? { copyOf } : {}),
+    ...(desired.sha256 !== undefined ? { sha256: desired.sha256 } : {}),
   };
 }
 
@@ -102,6 +109,11 @@ function formatMtime(mtime: string): string {
     .replace(/\.?0+$/, "");
 }
 
+/**
+ * Writes `body` as `object`. The PUT carries the SHA-256 of the bytes the agent read (or, for bytes made here
+ * such as a listing, of `body`): S3 checks the body against it and refuses the write (BadDigest) if they
+ * differ, so what lands at the key is what was read on the host, or nothing.
+ */
 export async function putSiteObject(
   s3: S3Client,
   bucket: string,
@@ -109,7 +121,16 @@ export async function putSiteObject(
   body: Buffer,
   object: SiteObject,
 ): Promise<void> {
-  await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...s3Headers(object) }));
+  const sha256 = object.sha256 ?? createHash("sha256").update(body).digest("hex");
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ChecksumSHA256: Buffer.from(sha256, "hex").toString("base64"),
+      ...s3Headers(object),
+    }),
+  );
 }
 
 export interface CopySource {
@@ -129,15 +150,19 @@ export async function copyToSite(
 ): Promise<void> {
   const copySource = encodeCopySource(source.bucket, source.key);
   if (source.size <= multipart.aboveBytes) {
-    await s3.send(
+    const res = await s3.send(
       new CopyObjectCommand({
         Bucket: bucket,
         Key: key,
         CopySource: copySource,
         MetadataDirective: "REPLACE",
+        // S3 computes the SHA-256 of the bytes it copied; one CopyObject makes one part, so it is the whole
+        // object's, comparable with the digest the agent took as it read the file.
+        ...(object.sha256 !== undefined ? { ChecksumAlgorithm: "SHA256" as const } : {}),
         ...s3Headers(object),
       }),
     );
+    checkCopiedDigest(key, source, object.sha256, res.CopyObjectResult?.ChecksumSHA256);
     return;
   }
   const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ...s3Headers(object) }));
@@ -173,6 +198,22 @@ export async function copyToSite(
     await s3.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId })).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * A copy whose SHA-256 (as S3 reports it for the copied bytes) is not the agent's fails permanently. The
+ * object is already at the key then (S3 has no conditional copy on a checksum): the entry is not recorded
+ * published, its message is parked, and the dead-letter alarm says which key to look at. A server that
+ * reports no checksum for a copy (the local one) or a per-part one ("…-N") is not compared.
+ */
+function checkCopiedDigest(key: string, source: CopySource, sha256: string | undefined, found: string | undefined) {
+  if (sha256 === undefined || found === undefined || found.includes("-")) return;
+  const hex = Buffer.from(found, "base64").toString("hex");
+  if (hex === sha256) return;
+  throw new PermanentError(
+    `copied s3://${source.bucket}/${source.key} to ${key}, and S3 reports SHA-256 ${hex} for what it copied, ` +
+      `not the ${sha256} the agent read: the staged bytes are not the file's; not recorded as published`,
+  );
 }
 
 /**

@@ -24,6 +24,8 @@ export function stagingUploadShape(size: number): { partSize: number; queueSize:
 /**
  * Streams `body` (`size` bytes, read by the caller) into an object of its own, in parts above one part.
  * A read error of the stream fails the upload too: the caller, listening on its stream, tells them apart.
+ * Every part (or the one PUT) carries its SHA-256, which S3 checks on arrival: a part damaged on the way
+ * fails the upload (BadDigest) instead of being stored. The whole file's digest is the caller's to take.
  */
 export async function uploadStagedObject(
   s3: S3Client,
@@ -34,7 +36,13 @@ export async function uploadStagedObject(
 ): Promise<void> {
   const upload = new Upload({
     client: s3,
-    params: { Bucket: bucket, Key: key, Body: body, ContentType: "application/octet-stream" },
+    params: {
+      Bucket: bucket,
+      Key: key,
+      Body: body,
+      ContentType: "application/octet-stream",
+      ChecksumAlgorithm: "SHA256",
+    },
     ...stagingUploadShape(size),
   });
   await upload.done();

@@ -30,13 +30,20 @@ export interface PackContents {
   body(): Buffer;
 }
 
+/**
+ * Stores a pack with the SHA-256 of its bytes, which S3 checks on arrival: a pack damaged on the way fails
+ * the PUT (BadDigest) instead of being stored. (Each file in it has its own digest in its manifest entry,
+ * which the apply handler checks on every range it reads.)
+ */
 export async function uploadPack(s3: S3Client, bucket: string, pack: PackContents): Promise<void> {
+  const body = pack.body();
   await s3.send(
     new PutObjectCommand({
       Bucket: bucket,
       Key: pack.key,
-      Body: pack.body(),
+      Body: body,
       ContentType: "application/octet-stream",
+      ChecksumSHA256: createHash("sha256").update(body).digest("base64"),
       Metadata: { "sitesync-files": String(pack.files.length) },
     }),
   );
@@ -70,9 +77,20 @@ export async function readStagedStream(s3: S3Client, bucket: string, source: Byt
 /** Largest span of a pack read with a single ranged GET for the entries of one message. */
 const MAX_SPAN_BYTES = 32 * 1024 * 1024;
 
+/** Staged bytes that are not the bytes the agent read: never published. */
+export class StagedBytesMismatchError extends PermanentError {
+  override readonly name = "StagedBytesMismatchError";
+}
+
+const sha256Hex = (bytes: Buffer): string => createHash("sha256").update(bytes).digest("hex");
+
 /**
  * Reads pack entries. Entries of one message usually sit side by side in one pack, so their whole span is
  * fetched with one ranged GET and sliced; anything else is fetched on its own.
+ *
+ * Each entry is checked against the SHA-256 the agent took as it read the file (S3 returns no checksum for
+ * a range of an object). A mismatch is read once more on its own — a transfer error does not repeat — and
+ * then refused for good (StagedBytesMismatchError): damaged bytes in the store are never published.
  */
 export class PackReader {
   readonly #s3: S3Client;
@@ -104,8 +122,22 @@ export class PackReader {
     }
   }
 
-  async get(location: BytesLocation): Promise<Buffer> {
+  /** The bytes at `location`, checked against `sha256` (hex) when the entry has one. */
+  async get(location: BytesLocation, sha256?: string): Promise<Buffer> {
     if (!isPack(location)) throw new PermanentError(`not a pack location: ${location.key}`);
+    const bytes = await this.#read(location);
+    if (sha256 === undefined || sha256Hex(bytes) === sha256) return bytes;
+    const { key, offset, length } = location;
+    const again = length > 0 ? await this.#range(key, offset, offset + length) : bytes;
+    const found = sha256Hex(again);
+    if (found === sha256) return again;
+    throw new StagedBytesMismatchError(
+      `staged bytes s3://${this.#bucket}/${key} [${offset}, +${length}) have SHA-256 ${found}, ` +
+        `not the ${sha256} the agent read: refused, not published`,
+    );
+  }
+
+  async #read(location: { key: string; offset: number; length: number }): Promise<Buffer> {
     if (location.length === 0) return Buffer.alloc(0);
     const span = this.#spans.get(location.key);
     if (span && location.offset >= span.start && location.offset + location.length <= span.end) {

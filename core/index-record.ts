@@ -15,6 +15,17 @@ export interface DesiredPut {
   source: BytesLocation;
   /** The run that set this desired state. */
   run: string;
+  /**
+   * The file's inode change time, nanoseconds since the epoch like mtime, and its inode number (decimal), as
+   * the agent last saw them. Absent on records written before they were kept and on adopted ones.
+   */
+  ctime?: string;
+  ino?: string;
+  /**
+   * SHA-256 of the bytes, lowercase hex, computed as the agent read the file: what the apply handler checks
+   * the staged bytes against, and what tells a re-upload of the same bytes. Absent on older and adopted records.
+   */
+  sha256?: string;
 }
 
 export interface DesiredDelete {

@@ -11,7 +11,7 @@ import type { FileHandle } from "node:fs/promises";
 import type { Readable } from "node:stream";
 import type { Message } from "@aws-sdk/client-sqs";
 import type { AwsClients } from "../../aws/clients.ts";
-import { setDesiredMtime } from "../../aws/index/files.ts";
+import { setDesiredStat } from "../../aws/index/files.ts";
 import { queryHistory, queryHistoryDirs } from "../../aws/index/history.ts";
 import { currentFiles, currentSubdirectories } from "../../aws/index/files.ts";
 import { readPublishedVersion, readSiteObject } from "../../aws/site-bucket.ts";
@@ -317,11 +317,16 @@ class Restore {
     const written = await this.root!.within(dirs, true, (dir) =>
       dir.writeFile(name, mtimeToSeconds(desired.mtime), (into) => this.fetchBytes(file, into)),
     );
-    // Node sets mtimes through a double, which can miss the indexed nanoseconds: record what the file got,
-    // so the next sync sees it unchanged (only while this version is still the desired one).
-    const actual = mtimeFromNs(written!.mtimeNs);
-    if (this.intoRoot && actual !== desired.mtime) {
-      await setDesiredMtime(this.clients.dynamodb, this.config.table, file.key, desired.version, actual);
+    // Node sets mtimes through a double, which can miss the indexed nanoseconds, and a written file is a new
+    // inode with a new ctime: record what the file got, so the next sync sees it unchanged (only while this
+    // version is still the desired one).
+    if (this.intoRoot) {
+      const stat = {
+        mtime: mtimeFromNs(written!.mtimeNs),
+        ctime: mtimeFromNs(written!.ctimeNs),
+        ino: `${written!.ino}`,
+      };
+      await setDesiredStat(this.clients.dynamodb, this.config.table, file.key, desired.version, stat);
     }
     return "written";
   }

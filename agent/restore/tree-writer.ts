@@ -128,7 +128,7 @@ export class TreeDirectory {
 
   /**
    * Writes `name` through a temporary file beside it, renamed into place: filled by `fill`, with the given
-   * mtime. Returns the written file's status (its mtime as the file system stored it).
+   * mtime. Returns the placed file's status (its mtime as the file system stored it, its ctime and inode).
    */
   async writeFile(name: string, mtimeSeconds: number, fill: (file: FileHandle) => Promise<void>): Promise<BigIntStats> {
     await this.options.onWriteStep?.("directory", this.display(name).toString());
@@ -148,7 +148,9 @@ export class TreeDirectory {
       await this.verify();
       await rename(this.at(temp), this.at(name));
       placed = true;
-      return written;
+      // A rename sets the inode's ctime: the caller records the placed file's status, as a sync will see it.
+      const moved = await this.lstat(name);
+      return moved?.ino === written.ino ? moved : written;
     } finally {
       await file.close();
       if (!placed) await unlink(this.at(temp)).catch(() => {});

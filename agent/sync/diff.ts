@@ -4,7 +4,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { queryDirectory } from "../../aws/index/files.ts";
 import type { DirectoryEntry } from "../../aws/index/records.ts";
-import { decide, type Decision } from "../../core/change-detection.ts";
+import { decide, settleClock, type Decision } from "../../core/change-detection.ts";
 import type { DeletionTally } from "../../core/delete-guard.ts";
 import type { IndexFile } from "../../core/index-record.ts";
 import { compareUtf8, joinKey, prefixDir, splitKey } from "../../core/keys.ts";
@@ -21,6 +21,8 @@ export interface DiffOptions {
   directoryConcurrency: number;
   /** The state of the runs that wrote desired records: whether an unpublished entry needs re-sending. */
   runs: RunStates;
+  /** Files modified this recently (mtime or ctime) are left for the next run; 0 or absent: off. */
+  settleSeconds?: number;
   onProgress?: (stats: DiffStats) => void;
 }
 
@@ -32,6 +34,8 @@ export interface DiffStats {
   indexedFiles: number;
   unchanged: number;
   inFlight: number;
+  /** Files modified within the settle window, left for the next run. */
+  settling: number;
   unreadable: Array<{ key: string; reason: string }>;
 }
 
@@ -69,6 +73,7 @@ export async function diffTree(
     indexedFiles: 0,
     unchanged: 0,
     inFlight: 0,
+    settling: 0,
     unreadable: [],
   };
   const excluded = createExcluder(options.policy);
@@ -172,11 +177,11 @@ export async function diffTree(
     }
     const localState =
       l?.kind === "file"
-        ? { kind: "file" as const, size: l.size, mtime: l.mtime }
+        ? { kind: "file" as const, size: l.size, mtime: l.mtime, ctime: l.ctime, ino: l.ino }
         : l?.kind === "unreadable"
           ? { kind: "unreadable" as const, reason: l.reason }
           : { kind: "none" as const };
-    const decision = decide(localState, file, runState);
+    const decision = decide(localState, file, runState, settleClock(options.settleSeconds ?? 0));
     if (file && file.desired.op === "put" && !file.generated) {
       stats.indexedFiles += 1;
       deletions.count(relKey(job.relDir, (l ?? x)!.name), decision.action === "delete");
@@ -201,9 +206,26 @@ export async function diffTree(
           path: l.path.toString("base64"),
           size: l.size,
           mtime: l.mtime,
+          ctime: l.ctime,
+          ino: l.ino,
           reason: decision.reason,
           ...(file?.published ? { published: file.published } : {}),
+          ...(decision.compare ? { compare: decision.compare } : {}),
         });
+        return;
+      case "record":
+        if (l?.kind !== "file") throw new Error("unreachable: record without a file");
+        await plan.write({
+          op: "record",
+          key,
+          version: file!.desired.version,
+          mtime: l.mtime,
+          ctime: l.ctime,
+          ino: l.ino,
+        });
+        return;
+      case "settling":
+        stats.settling += 1;
         return;
       case "delete":
         await plan.write({

@@ -4,7 +4,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { setDesiredRun, writeIndex } from "../../aws/index/files.ts";
+import { setDesiredRun, setDesiredStat, writeIndex } from "../../aws/index/files.ts";
 import type { IndexWrite } from "../../aws/index/records.ts";
 import { addRunSent, recordChangePage } from "../../aws/index/runs.ts";
 import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
@@ -18,7 +18,16 @@ import type { Logger } from "../../core/logger.ts";
 import { ManifestSender } from "../../aws/manifest-queue.ts";
 import { readPlan, type PlanOp } from "./plan.ts";
 import { objectKey, packKey, uploadPack } from "../../aws/version-store.ts";
-import { PackBuilder, readStable, stageLargeFile, type ReadFailure } from "./stage.ts";
+import { isSettling, settleClock } from "../../core/change-detection.ts";
+import {
+  digestLargeFile,
+  PackBuilder,
+  readStable,
+  stageLargeFile,
+  type ReadFailure,
+  type ReadStat,
+  type SettlingCheck,
+} from "./stage.ts";
 
 export interface PublishOptions {
   runId: string;
@@ -29,6 +38,8 @@ export interface PublishOptions {
   contentTypes: ContentTypeRules;
   concurrency: { files: number; uploads: number };
   pack: { maxBytes: number; maxFiles: number; largeFileBytes: number };
+  /** Files found modified this recently when read are left for the next run; 0: off. */
+  settleSeconds: number;
 }
 
 export interface PublishStats {
@@ -42,12 +53,22 @@ export interface PublishStats {
   messagesSent: number;
   /** Pages of changed keys written for PostSync. */
   changePages: number;
+  /**
+   * Puts whose bytes, read and digested, were the version already published or in flight (a re-upload of
+   * the same bytes): only the new mtime, ctime and inode went into the index.
+   */
+  unchangedContent: number;
+  /** Index-only records of the ctime and inode of files whose record had none. */
+  recorded: number;
+  /** Files found modified within the settle window when read; left for the next run. */
+  settling: number;
   left: Array<{ key: string; reason: string }>;
 }
 
 type PutOp = Extract<PlanOp, { op: "put" }>;
 type DeleteOp = Extract<PlanOp, { op: "delete" }>;
 type ResendOp = Extract<PlanOp, { op: "resend" }>;
+type RecordOp = Extract<PlanOp, { op: "record" }>;
 type Staged = { op: PutOp; desired: DesiredPut };
 type Commit = Array<{ key: string; desired: Desired; published?: Published | undefined }>;
 type Clients = { s3: S3Client; dynamodb: DynamoDBClient; sqs: SQSClient };
@@ -58,7 +79,7 @@ const BATCH_ENTRIES = 100;
 export function planOptions(
   config: Pick<
     AgentConfig,
-    "prefix" | "versionBucket" | "table" | "queueUrl" | "contentTypes" | "concurrency" | "pack"
+    "prefix" | "versionBucket" | "table" | "queueUrl" | "contentTypes" | "concurrency" | "pack" | "settleSeconds"
   >,
   runId: string,
 ): PublishOptions {
@@ -71,6 +92,7 @@ export function planOptions(
     contentTypes: config.contentTypes,
     concurrency: { files: config.concurrency.files, uploads: config.concurrency.uploads },
     pack: config.pack,
+    settleSeconds: config.settleSeconds,
   };
 }
 
@@ -100,6 +122,9 @@ class PlanExecution {
     entriesSent: 0,
     messagesSent: 0,
     changePages: 0,
+    unchangedContent: 0,
+    recorded: 0,
+    settling: 0,
     left: [],
   };
   readonly #clients: Clients;
@@ -179,6 +204,9 @@ class PlanExecution {
         this.#resends.push(op);
         if (this.#resends.length >= BATCH_ENTRIES) this.#flushResends();
         return;
+      case "record":
+        this.#record(op);
+        return;
       case "mkdir":
         this.#dirs.push({ write: { kind: op.op, dir: op.dir, name: op.name } });
         if (this.#dirs.length >= BATCH_ENTRIES) this.#flushDirs();
@@ -193,18 +221,16 @@ class PlanExecution {
   #stageSmall(op: PutOp): void {
     this.#tasks.add(
       this.#reads.run(async () => {
-        const result = await readStable(Buffer.from(op.path, "base64"), this.#options.pack.largeFileBytes);
+        const path = Buffer.from(op.path, "base64");
+        const result = await readStable(path, this.#options.pack.largeFileBytes, this.#settling);
         if (!result.ok) {
           if (result.reason === "grew") return this.#stageLarge(op);
           return this.#leave(op.key, result);
         }
+        if (await this.#sameContent(op, result)) return;
         this.stats.staged += 1;
         this.stats.stagedBytes += result.size;
-        const desired = this.#desiredPut(op, result.size, result.mtime, {
-          key: this.#pack.key,
-          offset: 0,
-          length: result.size,
-        });
+        const desired = this.#desiredPut(op, result, { key: this.#pack.key, offset: 0, length: result.size });
         this.#pack.add({ op, desired }, result.bytes);
         const limits = this.#options.pack;
         if (this.#pack.files.length >= limits.maxFiles || this.#pack.bytes >= limits.maxBytes - limits.largeFileBytes) {
@@ -214,26 +240,58 @@ class PlanExecution {
     );
   }
 
-  /** A large file is streamed into an object of its own, then committed alone. */
+  /**
+   * A large file is streamed into an object of its own (digested on the way), then committed alone. When its
+   * record has a digest of the same size, the file is digested first, and the same bytes are not uploaded.
+   */
   #stageLarge(op: PutOp): void {
     this.#tasks.add(
       this.#uploads.run(async () => {
         const key = objectKey(this.#options.runId, op.key);
-        const result = await stageLargeFile(
-          this.#clients.s3,
-          this.#options.versionBucket,
-          key,
-          Buffer.from(op.path, "base64"),
-        );
+        const path = Buffer.from(op.path, "base64");
+        if (op.compare) {
+          const digested = await digestLargeFile(path, this.#settling);
+          if (!digested.ok) return this.#leave(op.key, digested);
+          if (await this.#sameContent(op, digested)) return;
+        }
+        const { s3 } = this.#clients;
+        const result = await stageLargeFile(s3, this.#options.versionBucket, key, path, this.#settling);
         if (!result.ok) return this.#leave(op.key, result);
         this.stats.staged += 1;
         this.stats.largeObjects += 1;
         this.stats.stagedBytes += result.size;
-        await this.#commit([
-          { key: op.key, desired: this.#desiredPut(op, result.size, result.mtime, { key }), published: op.published },
-        ]);
+        await this.#commit([{ key: op.key, desired: this.#desiredPut(op, result, { key }), published: op.published }]);
       }),
     );
+  }
+
+  /**
+   * Bytes just read that are the version the index already holds (published or in flight): the new mtime,
+   * ctime and inode go onto that version, and nothing else happens — no pack, no manifest, no change page,
+   * so nothing to invalidate and no listing to redo. False (stage as usual) when the digests differ or the
+   * version moved on meanwhile.
+   */
+  async #sameContent(op: PutOp, read: ReadStat): Promise<boolean> {
+    if (!op.compare || read.sha256 !== op.compare.sha256) return false;
+    const stat = { mtime: read.mtime, ctime: read.ctime, ino: read.ino };
+    if (!(await this.#setStat(op.key, op.compare.version, stat))) return false;
+    this.stats.unchangedContent += 1;
+    return true;
+  }
+
+  /** Index only: the ctime and inode of a file whose record has none, on the version it already is. */
+  #record(op: RecordOp): void {
+    this.#tasks.add(
+      this.#setStat(op.key, op.version, { mtime: op.mtime, ctime: op.ctime, ino: op.ino }).then((done) => {
+        if (done) this.stats.recorded += 1;
+      }),
+    );
+  }
+
+  /** The one path of the run's index-only updates (a file's status on its current desired version). */
+  #setStat(key: string, version: string, stat: { mtime: string; ctime: string; ino: string }): Promise<boolean> {
+    const { dynamodb } = this.#clients;
+    return this.#indexUpdates.run(() => setDesiredStat(dynamodb, this.#options.table, key, version, stat));
   }
 
   #flushPack(): void {
@@ -333,20 +391,31 @@ class PlanExecution {
     this.#onProgress(this.stats);
   }
 
-  #desiredPut(op: PutOp, size: number, mtime: string, source: DesiredPut["source"]): DesiredPut {
+  #desiredPut(op: PutOp, read: ReadStat, source: DesiredPut["source"]): DesiredPut {
     const { runId, contentTypes } = this.#options;
     return {
       op: "put",
       version: runId,
       run: runId,
-      size,
-      mtime,
+      size: read.size,
+      mtime: read.mtime,
+      ctime: read.ctime,
+      ino: read.ino,
+      sha256: read.sha256,
       contentType: contentTypeFor(op.key, contentTypes),
       source,
     };
   }
 
+  /** Whether a file read now is still within the settle window (the clock is read at each check). */
+  readonly #settling: SettlingCheck = (times) => isSettling(times, settleClock(this.#options.settleSeconds));
+
   #leave(key: string, failure: ReadFailure): void {
+    if (failure.reason === "settling") {
+      this.stats.settling += 1;
+      this.#logger.info("file modified within the settle window; left for the next run", { key });
+      return;
+    }
     this.stats.left.push({ key, reason: `${failure.reason}: ${failure.detail}` });
     this.#logger.warn("file left for the next run", { key, reason: failure.reason, detail: failure.detail });
   }
@@ -366,6 +435,7 @@ function toEntry(key: string, desired: Desired): ManifestEntry {
         mtime: desired.mtime,
         contentType: desired.contentType,
         source: desired.source,
+        ...(desired.sha256 !== undefined ? { sha256: desired.sha256 } : {}),
       }
     : { op: "delete", key, version: desired.version };
 }

@@ -5,6 +5,7 @@
 import { createReadStream, createWriteStream, type WriteStream } from "node:fs";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
+import type { Compare } from "../../core/change-detection.ts";
 import type { Desired, Published } from "../../core/index-record.ts";
 
 export type PlanOp =
@@ -15,9 +16,15 @@ export type PlanOp =
       path: string;
       size: number;
       mtime: string;
+      ctime: string;
+      ino: string;
       reason: string;
       published?: Published;
+      /** The version these bytes may repeat: equal digests record only the new mtime, ctime and inode. */
+      compare?: Compare;
     }
+  /** Index only: the ctime and inode of a file whose record has none (adopted, or an older agent's). */
+  | { op: "record"; key: string; version: string; mtime: string; ctime: string; ino: string }
   | { op: "delete"; key: string; reason: string; published?: Published }
   /** unsent: its run died before sending it; overdue: sent long ago and still not applied. */
   | { op: "resend"; key: string; desired: Desired; reason: "unsent" | "overdue" }
@@ -27,6 +34,8 @@ export type PlanOp =
 export interface PlanCounts {
   put: number;
   putBytes: number;
+  /** Index-only records of ctime and inode. */
+  record: number;
   delete: number;
   resend: number;
   mkdir: number;
@@ -35,7 +44,7 @@ export interface PlanCounts {
 }
 
 export function emptyCounts(): PlanCounts {
-  return { put: 0, putBytes: 0, delete: 0, resend: 0, mkdir: 0, rmdir: 0, byReason: {} };
+  return { put: 0, putBytes: 0, record: 0, delete: 0, resend: 0, mkdir: 0, rmdir: 0, byReason: {} };
 }
 
 export class PlanWriter {
@@ -59,7 +68,12 @@ export class PlanWriter {
     const c = this.counts;
     c[op.op] += 1;
     if (op.op === "put") c.putBytes += op.size;
-    const reason = op.op === "put" || op.op === "delete" || op.op === "resend" ? `${op.op}:${op.reason}` : op.op;
+    const reason =
+      op.op === "put" || op.op === "delete" || op.op === "resend"
+        ? `${op.op}:${op.reason}`
+        : op.op === "record"
+          ? "record:inode-unknown"
+          : op.op;
     c.byReason[reason] = (c.byReason[reason] ?? 0) + 1;
     const line = `${JSON.stringify(op)}\n`;
     // Writers are concurrent directory workers; one chain keeps back-pressure honest.

@@ -1,5 +1,6 @@
 // Scanning one directory of the tree: names as bytes, decoded to keys, filtered by the exclude policy,
-// lstat'ed with bounded concurrency. File bytes are never read here: change is decided from size and mtime.
+// lstat'ed with bounded concurrency. File bytes are never read here: change is decided from size, mtime,
+// ctime and inode, all from the one lstat.
 //
 // Policy for what is not a regular file or a directory: symbolic links are never followed (a link could
 // publish files from outside the tree, or loop) and are skipped, like sockets, FIFOs and devices; the
@@ -12,7 +13,17 @@ import { mapLimit } from "../../core/concurrency.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 
 export type ScannedEntry =
-  | { kind: "file"; name: string; path: Buffer; size: number; mtime: string }
+  | {
+      kind: "file";
+      name: string;
+      path: Buffer;
+      size: number;
+      /** Nanoseconds since the epoch, decimal (core/mtime.ts); ctime likewise. */
+      mtime: string;
+      ctime: string;
+      /** Inode number, decimal. */
+      ino: string;
+    }
   | { kind: "dir"; name: string; path: Buffer }
   | { kind: "unreadable"; name: string; path: Buffer; isDir: boolean; reason: string };
 
@@ -105,8 +116,11 @@ export async function scanDirectory(
     if (c.type === "dir") return { kind: "dir", name: c.name, path: c.path };
     try {
       const st = await lstat(c.path, { bigint: true });
-      if (st.isFile())
-        return { kind: "file", name: c.name, path: c.path, size: Number(st.size), mtime: mtimeFromNs(st.mtimeNs) };
+      if (st.isFile()) {
+        const size = Number(st.size);
+        const times = { mtime: mtimeFromNs(st.mtimeNs), ctime: mtimeFromNs(st.ctimeNs) };
+        return { kind: "file", name: c.name, path: c.path, size, ...times, ino: st.ino.toString() };
+      }
       if (st.isDirectory()) {
         const problem = directoryProblem(joinKey(keyDir, c.name));
         if (!problem) return { kind: "dir", name: c.name, path: c.path };

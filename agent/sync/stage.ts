@@ -3,17 +3,39 @@
 // costs a share of one PUT here plus its one site PUT in the apply handler. Large files get an object of
 // their own, uploaded in parts.
 //
-// A file is published only as read whole and unchanged: its size and mtime are taken before and after the
-// read, and a file that changed meanwhile is read again, then left for the next run.
+// A file is published only as read whole and unchanged: its size, mtime and ctime are taken before and after
+// the read, and a file that changed meanwhile is read again, then left for the next run. A file modified
+// within the settle window (mtime or ctime, at the read) is left too, unread. Every read digests the bytes
+// (SHA-256): the digest goes into the index and the manifest, so the apply handler can refuse bytes that are
+// not what was read, and a file uploaded again with the same bytes is recognised and not published again.
+import { createHash } from "node:crypto";
 import { type BigIntStats, constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
+import { type Readable, Transform } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { uploadStagedObject } from "../../aws/version-store-uploads.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 
-export type ReadFailure = { ok: false; reason: "vanished" | "unstable" | "unreadable" | "grew"; detail: string };
-export type ReadResult = { ok: true; bytes: Buffer; size: number; mtime: string } | ReadFailure;
-export type StageResult = { ok: true; size: number; mtime: string } | ReadFailure;
+export type ReadFailure = {
+  ok: false;
+  reason: "vanished" | "unstable" | "unreadable" | "grew" | "settling";
+  detail: string;
+};
+
+/** What a read saw: the file's status at the read and the SHA-256 (hex) of its bytes. */
+export interface ReadStat {
+  size: number;
+  mtime: string;
+  ctime: string;
+  ino: string;
+  sha256: string;
+}
+
+export type ReadResult = ({ ok: true; bytes: Buffer } & ReadStat) | ReadFailure;
+export type StageResult = ({ ok: true } & ReadStat) | ReadFailure;
+
+/** Whether a file with these times (nanoseconds, decimal) is still within the settle window. */
+export type SettlingCheck = (times: { mtime: string; ctime: string }) => boolean;
 
 const READ_ATTEMPTS = 3;
 
@@ -21,8 +43,38 @@ const READ_ATTEMPTS = 3;
 // and never blocking on a FIFO swapped in (opening one for reading waits for a writer, forever).
 const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
 
+const UNSTABLE: ReadFailure = {
+  ok: false,
+  reason: "unstable",
+  detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run`,
+};
+
+const SETTLING: ReadFailure = {
+  ok: false,
+  reason: "settling",
+  detail: "modified within the settle window; left for the next run",
+};
+
+/** The same file, unchanged: size, mtime and ctime (which any write moves, whatever mtime a client sets). */
+function sameStat(a: BigIntStats, b: BigIntStats): boolean {
+  return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
+}
+
+function readStat(st: BigIntStats, sha256: string): ReadStat {
+  return {
+    size: Number(st.size),
+    mtime: mtimeFromNs(st.mtimeNs),
+    ctime: mtimeFromNs(st.ctimeNs),
+    ino: st.ino.toString(),
+    sha256,
+  };
+}
+
+const settles = (st: BigIntStats, settling: SettlingCheck | undefined) =>
+  settling?.({ mtime: mtimeFromNs(st.mtimeNs), ctime: mtimeFromNs(st.ctimeNs) }) ?? false;
+
 /** Reads a whole file, verifying it did not change during the read. Refuses files over `maxBytes`. */
-export async function readStable(path: Buffer, maxBytes: number): Promise<ReadResult> {
+export async function readStable(path: Buffer, maxBytes: number, settling?: SettlingCheck): Promise<ReadResult> {
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
     let handle: FileHandle;
     try {
@@ -34,10 +86,11 @@ export async function readStable(path: Buffer, maxBytes: number): Promise<ReadRe
       const before = await handle.stat({ bigint: true });
       if (!before.isFile()) return { ok: false, reason: "vanished", detail: "no longer a regular file" };
       if (before.size > BigInt(maxBytes)) return { ok: false, reason: "grew", detail: `now ${before.size} bytes` };
+      if (settles(before, settling)) return SETTLING;
       const bytes = await handle.readFile();
       const after = await handle.stat({ bigint: true });
-      if (before.size === after.size && before.mtimeNs === after.mtimeNs && BigInt(bytes.length) === after.size) {
-        return { ok: true, bytes, size: bytes.length, mtime: mtimeFromNs(after.mtimeNs) };
+      if (sameStat(before, after) && BigInt(bytes.length) === after.size) {
+        return { ok: true, bytes, ...readStat(after, createHash("sha256").update(bytes).digest("hex")) };
       }
     } catch (err) {
       return failure(err);
@@ -45,11 +98,7 @@ export async function readStable(path: Buffer, maxBytes: number): Promise<ReadRe
       await handle.close();
     }
   }
-  return {
-    ok: false,
-    reason: "unstable",
-    detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run`,
-  };
+  return UNSTABLE;
 }
 
 function failure(err: unknown): ReadFailure {
@@ -91,10 +140,40 @@ export class PackBuilder<T> {
 }
 
 /**
- * Streams a large file into its own object in the version store (multipart above one part). Returns the
- * size and mtime it was read at, or why it was not staged.
+ * Streams a large file into its own object in the version store (multipart above one part), digesting it on
+ * the way. Returns the status and digest it was read at, or why it was not staged.
  */
-export async function stageLargeFile(s3: S3Client, bucket: string, key: string, path: Buffer): Promise<StageResult> {
+export function stageLargeFile(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  path: Buffer,
+  settling?: SettlingCheck,
+): Promise<StageResult> {
+  return streamStable(path, settling, (body, size) => uploadStagedObject(s3, bucket, key, body, size));
+}
+
+/**
+ * Digests a large file without storing it: for a file whose record has a digest, read first so that the same
+ * bytes uploaded again are recognised without a second copy in the version store.
+ */
+export function digestLargeFile(path: Buffer, settling?: SettlingCheck): Promise<StageResult> {
+  return streamStable(path, settling, async (body) => {
+    for await (const _ of body) {
+      // the digest is taken on the way through
+    }
+  });
+}
+
+/**
+ * Reads a file as a stream through `consume`, digesting it, verified unchanged from before the read to after
+ * it; a file that changed is read again, up to READ_ATTEMPTS times.
+ */
+async function streamStable(
+  path: Buffer,
+  settling: SettlingCheck | undefined,
+  consume: (body: Readable, size: number) => Promise<void>,
+): Promise<StageResult> {
   for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
     let handle: FileHandle;
     try {
@@ -110,36 +189,43 @@ export async function stageLargeFile(s3: S3Client, bucket: string, key: string, 
         return failure(err);
       }
       if (!before.isFile()) return { ok: false, reason: "vanished", detail: "no longer a regular file" };
+      if (settles(before, settling)) return SETTLING;
       // Bounded to the size seen before the read, which also tells the uploader how many parts to expect.
-      const body = handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, Number(before.size) - 1) });
-      // A read error (EIO, ESTALE on a flaky mount) is this file's problem: it is left for the next run and
-      // the run goes on. Anything else the upload throws is the store's, and fails the run.
-      let readError: unknown;
-      body.on("error", (err) => {
-        readError ??= err;
+      const file = handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, Number(before.size) - 1) });
+      const hash = createHash("sha256");
+      let read = 0n;
+      const digesting = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          read += BigInt(chunk.length);
+          done(null, chunk);
+        },
       });
+      // A read error (EIO, ESTALE on a flaky mount) is this file's problem: it is left for the next run and
+      // the run goes on. Anything else the consumer throws is the store's, and fails the run.
+      let readError: unknown;
+      file.on("error", (err) => {
+        readError ??= err;
+        digesting.destroy(err);
+      });
+      file.pipe(digesting);
       try {
-        await uploadStagedObject(s3, bucket, key, body, Number(before.size));
+        await consume(digesting, Number(before.size));
       } catch (err) {
         if (readError !== undefined) return failure(readError);
         throw err;
       }
+      if (readError !== undefined) return failure(readError);
       let after: BigIntStats;
       try {
         after = await handle.stat({ bigint: true });
       } catch (err) {
         return failure(err);
       }
-      if (before.size === after.size && before.mtimeNs === after.mtimeNs) {
-        return { ok: true, size: Number(after.size), mtime: mtimeFromNs(after.mtimeNs) };
-      }
+      if (sameStat(before, after) && read === after.size) return { ok: true, ...readStat(after, hash.digest("hex")) };
     } finally {
       await handle.close();
     }
   }
-  return {
-    ok: false,
-    reason: "unstable",
-    detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run`,
-  };
+  return UNSTABLE;
 }

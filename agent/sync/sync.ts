@@ -101,6 +101,7 @@ async function syncLocked(
           },
           directoryConcurrency: config.concurrency.directories,
           runs: new RunStates(clients, config.table, config.resendAfterMinutes * 60_000, open),
+          settleSeconds: config.settleSeconds,
           onProgress: (s) =>
             logger.progress(
               `scanned ${s.directories} directories, ${s.files} files; ` +
@@ -140,7 +141,7 @@ async function syncLocked(
       changePages: 0,
       counts: { ...counts.byReason },
     };
-    const work = counts.put + counts.delete + counts.resend + counts.mkdir + counts.rmdir;
+    const work = counts.put + counts.record + counts.delete + counts.resend + counts.mkdir + counts.rmdir;
     let publish: PublishStats | undefined;
     if (work > 0) {
       await beginRun(clients, config.table, run);

@@ -6,8 +6,8 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { HostPlanFile } from "../../core/host-plan.ts";
 import type { DesiredPut, IndexFile, Published } from "../../core/index-record.ts";
 import {
-  desiredMtimeUpdate,
   desiredRunUpdate,
+  desiredStatUpdate,
   directoryEntry,
   directoryQuery,
   fileKey,
@@ -110,17 +110,20 @@ export async function writeIndex(
 }
 
 /**
- * Records the mtime a restored file really got on disk (the host cannot always set nanoseconds), so the
- * next sync sees no change; only while `version` is still the desired one.
+ * Records a file's status on the desired put it already is, with no new version (returns false when
+ * `version` is no longer the desired put): the mtime, ctime and inode a restored file really got on disk
+ * (the host cannot always set nanoseconds, and a written file is a new inode), so the next sync sees no
+ * change; the ctime and inode of an adopted or older record; the new mtime, ctime and inode of a file
+ * uploaded again with the same bytes (its digest equal to the version's).
  */
-export function setDesiredMtime(
+export function setDesiredStat(
   ddb: DynamoDBClient,
   table: string,
   key: string,
   version: string,
-  mtime: string,
+  stat: { mtime: string; ctime?: string; ino?: string },
 ): Promise<boolean> {
-  return updateIf(ddb, table, desiredMtimeUpdate(key, version, mtime));
+  return updateIf(ddb, table, desiredStatUpdate(key, version, stat));
 }
 
 /**

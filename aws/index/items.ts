@@ -2,8 +2,9 @@
 // records the logic works with. The only file that knows attribute names: files.ts, history.ts and runs.ts
 // send what it builds. One table, string keys pk/sk:
 //
-//   file        pk "d#<dir>"      sk "<name>"            t "f", desired (op v size mtime ct src run),
-//                                                         published (pv pat prun pcp); a listing: gen, hash
+//   file        pk "d#<dir>"      sk "<name>"            t "f", desired (op v size mtime ct src run, and
+//                                                         ctime ino sha when known), published (pv pat
+//                                                         prun pcp); a listing: gen, hash
 //   directory   pk "d#<dir>"      sk "<name>/"           t "d": a subdirectory exists (so deleted
 //                                                         directories are found without a bucket listing)
 //   history     pk "h#<dir>"      sk "<name>/<version>"  every staged version (desired, at), for restore
@@ -126,6 +127,9 @@ function desiredAttributes(desired: Desired): Item {
     item.mtime = S(desired.mtime);
     item.ct = S(desired.contentType);
     item.src = sourceToItem(desired.source);
+    if (desired.ctime !== undefined) item.ctime = S(desired.ctime);
+    if (desired.ino !== undefined) item.ino = S(desired.ino);
+    if (desired.sha256 !== undefined) item.sha = S(desired.sha256);
   }
   return item;
 }
@@ -157,6 +161,9 @@ export function fileRecord(item: Item): IndexFile {
           mtime: item.mtime?.S ?? "0",
           contentType: item.ct?.S ?? "application/octet-stream",
           source: sourceFromItem(item.src),
+          ...(item.ctime?.S !== undefined ? { ctime: item.ctime.S } : {}),
+          ...(item.ino?.S !== undefined ? { ino: item.ino.S } : {}),
+          ...(item.sha?.S !== undefined ? { sha256: item.sha.S } : {}),
         };
   const file: IndexFile = { key, desired };
   if (item.pv?.S) {
@@ -241,13 +248,32 @@ export function writeRequest(write: IndexWrite, keepPublished?: Published): Writ
   }
 }
 
-/** Only while `version` is still the desired put. */
-export const desiredMtimeUpdate = (key: string, version: string, mtime: string): UpdateSpec => ({
-  Key: fileKey(key),
-  UpdateExpression: "SET mtime = :m",
-  ConditionExpression: "v = :v AND op = :put",
-  ExpressionAttributeValues: { ":m": S(mtime), ":v": S(version), ":put": S("put") },
-});
+/**
+ * The file's status as the agent last saw it (mtime, and ctime and inode when known), recorded on the desired
+ * put it already is — no new version; only while `version` is still the desired put.
+ */
+export function desiredStatUpdate(
+  key: string,
+  version: string,
+  stat: { mtime: string; ctime?: string; ino?: string },
+): UpdateSpec {
+  const set = ["mtime = :m"];
+  const values: Item = { ":m": S(stat.mtime), ":v": S(version), ":put": S("put") };
+  if (stat.ctime !== undefined) {
+    set.push("ctime = :c");
+    values[":c"] = S(stat.ctime);
+  }
+  if (stat.ino !== undefined) {
+    set.push("ino = :i");
+    values[":i"] = S(stat.ino);
+  }
+  return {
+    Key: fileKey(key),
+    UpdateExpression: `SET ${set.join(", ")}`,
+    ConditionExpression: "v = :v AND op = :put",
+    ExpressionAttributeValues: values,
+  };
+}
 
 /** Only while `version` is still the desired one. */
 export const desiredRunUpdate = (key: string, version: string, run: string): UpdateSpec => ({

@@ -7,6 +7,15 @@ import { bytesLocation, count, mtime, nonEmpty, runId } from "./fields.ts";
 
 export const MANIFEST_VERSION = 1;
 
+/**
+ * SHA-256 of the file's bytes as the agent read them, lowercase hex: the apply handler refuses staged bytes
+ * that do not match, and the site PUT carries it for S3 to check. Optional: entries from agents that did not
+ * digest still apply (unchecked), so the agent and the apply function can be deployed in either order.
+ */
+const sha256 = z
+  .string({ error: "expected a SHA-256 as 64 lowercase hex digits" })
+  .check(z.regex(/^[0-9a-f]{64}$/, { error: "expected a SHA-256 as 64 lowercase hex digits" }));
+
 const putEntry = z
   .object({
     op: z.literal("put"),
@@ -16,6 +25,7 @@ const putEntry = z
     mtime,
     contentType: nonEmpty("a Content-Type"),
     source: bytesLocation,
+    sha256: z.optional(sha256),
   })
   .check(
     z.superRefine((entry, ctx) => {

@@ -54,7 +54,9 @@ const MAX_CHASES = 5;
 
 export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promise<ManifestOutcome> {
   const bytes = new PackReader(deps.s3, deps.versionBucket);
-  const ctx: Context = { deps, manifest, bytes, conflicts: 0, repaired: 0 };
+  const digests = new Map<string, string>();
+  for (const e of manifest.entries) if (e.op === "put" && e.sha256) digests.set(digestKey(e.key, e.version), e.sha256);
+  const ctx: Context = { deps, manifest, bytes, digests, conflicts: 0, repaired: 0 };
   bytes.prefetch(manifest.entries.flatMap((e) => (e.op === "put" ? [e.source] : [])));
   const records = await getFiles(
     deps.dynamodb,
@@ -95,9 +97,13 @@ interface Context {
   deps: ApplyDeps;
   manifest: Manifest;
   bytes: PackReader;
+  /** The SHA-256 each put entry of the message carries, by key and version. */
+  digests: Map<string, string>;
   conflicts: number;
   repaired: number;
 }
+
+const digestKey = (key: string, version: string) => `${key}\n${version}`;
 
 const relKey = (ctx: Context, key: string): string => key.slice(ctx.manifest.prefix.length);
 const copiesOf = (ctx: Context, key: string): string[] =>
@@ -298,18 +304,24 @@ async function writeWant(key: string, want: Want, ctx: Context): Promise<void> {
   }
 }
 
-/** Writes the desired version of `file` to each target: its own key, or a copy's key (marked as a copy). */
+/**
+ * Writes the desired version of `file` to each target: its own key, or a copy's key (marked as a copy).
+ * Bytes are checked against the SHA-256 the agent took as it read the file (the index record's, or for a
+ * record an older agent wrote without one, the entry's): a pack range that is not those bytes is refused
+ * before anything is written, and the site PUT carries the digest so S3 checks the body too.
+ */
 async function writeVersion(
   file: PutFile,
   targets: Array<{ key: string; copy: boolean }>,
   ctx: Context,
 ): Promise<void> {
   const { deps } = ctx;
-  const { desired } = file;
+  const sha256 = file.desired.sha256 ?? ctx.digests.get(digestKey(file.key, file.desired.version));
+  const desired = sha256 === undefined ? file.desired : { ...file.desired, sha256 };
   const cacheControl = cacheControlFor(relKey(ctx, file.key), deps.rules);
   const object = (copy: boolean) => siteObject(desired, cacheControl, copy ? file.key : undefined);
   if (isPack(desired.source)) {
-    const body = await ctx.bytes.get(desired.source);
+    const body = await ctx.bytes.get(desired.source, sha256);
     await Promise.all(targets.map((t) => putSiteObject(deps.s3, deps.siteBucket, t.key, body, object(t.copy))));
     return;
   }

@@ -83,6 +83,8 @@ the others publish and the run succeeds`, async () => {
       path: path(join(root, "good.txt")),
       size: 4,
       mtime: "1",
+      ctime: "1",
+      ino: "1",
       reason: "new",
     });
     await plan.write({
@@ -91,6 +93,8 @@ the others publish and the run succeeds`, async () => {
       path: path("/proc/self/mem"),
       size: 64 * 1024,
       mtime: "1",
+      ctime: "1",
+      ino: "1",
       reason: "new",
     });
     await plan.write({
@@ -99,6 +103,8 @@ the others publish and the run succeeds`, async () => {
       path: path("/proc/self/mem"),
       size: 10,
       mtime: "1",
+      ctime: "1",
+      ino: "1",
       reason: "new",
     });
     await plan.close();
@@ -115,6 +121,7 @@ the others publish and the run succeeds`, async () => {
         contentTypes: {},
         concurrency: { files: 4, uploads: 2 },
         pack: config.pack,
+        settleSeconds: 0,
       },
       silentLogger,
     );

@@ -65,6 +65,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const raw = {
         root,
         stateDir: join(harness.tempDir("sitesync-state-"), `s${stateCounter++}`),
+        // Tests write a tree and publish it at once: the settle window (default 60 s) would leave every file
+        // of it for the next run. The tests of settling pass a window of their own.
+        settleSeconds: 0,
         ...settings(),
         ...extra,
       };
@@ -74,7 +77,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const path = join(harness.tempDir("sitesync-config-"), "sitesync.json");
       writeFileSync(
         path,
-        JSON.stringify({ root, stateDir: join(dirname(path), "state"), ...settings(), ...extra }, null, 2),
+        JSON.stringify(
+          { root, stateDir: join(dirname(path), "state"), settleSeconds: 0, ...settings(), ...extra },
+          null,
+          2,
+        ),
       );
       return path;
     },

@@ -1,8 +1,17 @@
 // The change-detection table of core/change-detection.ts, one test row per table row plus the edges.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { decide, runState, type Decision, type LocalState, type RunState } from "../../core/change-detection.ts";
-import type { IndexFile } from "../../core/index-record.ts";
+import {
+  decide,
+  isSettling,
+  runState,
+  settleClock,
+  type Decision,
+  type LocalState,
+  type RunState,
+  type SettleClock,
+} from "../../core/change-detection.ts";
+import type { DesiredPut, IndexFile } from "../../core/index-record.ts";
 
 const FINISHED = "20260101T000000000Z-aaaaaa"; // recorded that it finished sending, recently
 const CRASHED = "20260102T000000000Z-bbbbbb"; // wrote the index, died before sending
@@ -13,14 +22,31 @@ const runStateOf = (runId: string): RunState => states[runId] ?? "in-flight";
 const KEY = "www/docs/page.html";
 const MTIME = "1767225600123456789";
 
-function file(size = 100, mtime = MTIME): LocalState {
-  return { kind: "file", size, mtime };
+const CTIME = "1767225601000000000";
+const INO = "1234567";
+const SHA = "a".repeat(64);
+
+function file(size = 100, mtime = MTIME, stat: { ctime?: string; ino?: string } = {}): LocalState {
+  return { kind: "file", size, mtime, ctime: stat.ctime ?? CTIME, ino: stat.ino ?? INO };
 }
 const NONE: LocalState = { kind: "none" };
 const UNREADABLE: LocalState = { kind: "unreadable", reason: "EACCES: permission denied" };
 
+interface PutOptions {
+  size?: number;
+  mtime?: string;
+  published?: string;
+  /** The ctime and inode kept in the record; null: none kept (an adopted or older record). */
+  ctime?: string | null;
+  ino?: string | null;
+  /** The digest kept in the record, if any. */
+  sha256?: string;
+}
+
 /** A desired put written by `run`; `published` is the version the bucket holds, if any. */
-function put(run: string, opts: { size?: number; mtime?: string; published?: string } = {}): IndexFile {
+function put(run: string, opts: PutOptions = {}): IndexFile {
+  const ctime = opts.ctime === undefined ? CTIME : opts.ctime;
+  const ino = opts.ino === undefined ? INO : opts.ino;
   return {
     key: KEY,
     desired: {
@@ -31,11 +57,20 @@ function put(run: string, opts: { size?: number; mtime?: string; published?: str
       contentType: "text/html; charset=utf-8",
       source: { key: `packs/${run}/0`, offset: 0, length: opts.size ?? 100 },
       run,
+      ...(ctime !== null ? { ctime } : {}),
+      ...(ino !== null ? { ino } : {}),
+      ...(opts.sha256 !== undefined ? { sha256: opts.sha256 } : {}),
     },
     ...(opts.published
       ? { published: { version: opts.published, at: "2026-01-01T00:00:00Z", run: opts.published, copies: [] } }
       : {}),
   };
+}
+
+/** A record `sitesync adopt` wrote: published, bytes never staged, no ctime, inode or digest. */
+function adopted(): IndexFile {
+  const record = put(FINISHED, { published: FINISHED, ctime: null, ino: null });
+  return { ...record, desired: { ...(record.desired as DesiredPut), source: { key: "" } } };
 }
 
 function tombstone(run: string, published?: string): IndexFile {
@@ -327,6 +362,108 @@ const rows: Row[] = [
     expected: { action: "none", reason: "generated" },
   },
 
+  // file | put, size and mtime equal, ctime or inode differs | put (metadata)
+  {
+    why: "same size and mtime, new ctime (rewritten within one mtime tick): put (metadata)",
+    local: file(100, MTIME, { ctime: "1767225609000000000" }),
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "put", reason: "metadata" },
+  },
+  {
+    why: "same size, mtime and ctime, another inode (replaced, its old mtime set back): put (metadata)",
+    local: file(100, MTIME, { ino: "7654321" }),
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "put", reason: "metadata" },
+  },
+  {
+    why: "metadata changed, the record has a digest of a published version: put, comparing digests",
+    local: file(100, MTIME, { ctime: "1767225609000000000" }),
+    indexed: put(FINISHED, { published: FINISHED, sha256: SHA }),
+    expected: { action: "put", reason: "metadata", compare: { version: FINISHED, sha256: SHA } },
+  },
+  {
+    why: "metadata changed while the version is unpublished and its run crashed: put afresh, no compare",
+    local: file(100, MTIME, { ino: "7654321" }),
+    indexed: put(CRASHED, { sha256: SHA }),
+    expected: { action: "put", reason: "metadata" },
+  },
+
+  // file | put, size or mtime differs, digest known | put, comparing digests (a mass re-upload)
+  {
+    why: "new mtime, same size, digest of the published version: put, comparing digests",
+    local: file(100, "1767225700000000000", { ctime: "1767225700000000000", ino: "999" }),
+    indexed: put(FINISHED, { published: FINISHED, sha256: SHA }),
+    expected: { action: "put", reason: "changed", compare: { version: FINISHED, sha256: SHA } },
+  },
+  {
+    why: "new mtime, same size, digest of a version in flight: put, comparing digests",
+    local: file(100, "1767225700000000000"),
+    indexed: put(FINISHED, { published: OLDER, sha256: SHA }),
+    expected: { action: "put", reason: "changed", compare: { version: FINISHED, sha256: SHA } },
+  },
+  {
+    why: "new mtime, same size, digest of a crashed run's version: put afresh, no compare",
+    local: file(100, "1767225700000000000"),
+    indexed: put(CRASHED, { published: OLDER, sha256: SHA }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "new mtime, same size, digest of an overdue version: put afresh, no compare",
+    local: file(100, "1767225700000000000"),
+    indexed: put(OVERDUE, { published: OLDER, sha256: SHA }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "new size: the digest cannot match, no compare",
+    local: file(101, "1767225700000000000"),
+    indexed: put(FINISHED, { published: FINISHED, sha256: SHA }),
+    expected: { action: "put", reason: "changed" },
+  },
+  {
+    why: "new mtime, same size, no digest kept (an older record): put, no compare",
+    local: file(100, "1767225700000000000"),
+    indexed: put(FINISHED, { published: FINISHED }),
+    expected: { action: "put", reason: "changed" },
+  },
+
+  // file | put, size and mtime equal, no ctime/inode kept | record (index only)
+  {
+    why: "first run after adoption (no ctime, inode or digest kept): record, no read",
+    local: file(),
+    indexed: adopted(),
+    expected: { action: "record", reason: "inode-unknown" },
+  },
+  {
+    why: "an older agent's record (no ctime or inode), published: record",
+    local: file(),
+    indexed: put(FINISHED, { published: FINISHED, ctime: null, ino: null }),
+    expected: { action: "record", reason: "inode-unknown" },
+  },
+  {
+    why: "a record with a ctime but no inode: record",
+    local: file(),
+    indexed: put(FINISHED, { published: FINISHED, ino: null }),
+    expected: { action: "record", reason: "inode-unknown" },
+  },
+  {
+    why: "an older record still in flight: record (the apply is on its way)",
+    local: file(),
+    indexed: put(FINISHED, { published: OLDER, ctime: null, ino: null }),
+    expected: { action: "record", reason: "inode-unknown" },
+  },
+  {
+    why: "an older record of a crashed run: resend first (record on a later run)",
+    local: file(),
+    indexed: put(CRASHED, { ctime: null, ino: null }),
+    expected: { action: "resend", reason: "unsent" },
+  },
+  {
+    why: "an older record whose size differs: put (changed), not record",
+    local: file(120),
+    indexed: put(FINISHED, { published: FINISHED, ctime: null, ino: null }),
+    expected: { action: "put", reason: "changed" },
+  },
+
   // Not in the table: neither side has the key.
   {
     why: "no file and no record: nothing to do",
@@ -367,6 +504,108 @@ describe("change detection: decide(local, indexed, runState)", () => {
         assert.ok(["skip", "resend"].includes(decide(UNREADABLE, indexed, () => state).action));
       }
     }
+  });
+});
+
+describe("change detection: the settle window", () => {
+  const NOW = 1767225600_000n * 1_000_000n; // ms → ns, 2026-01-01T00:00:00Z
+  const clock = (seconds: number): SettleClock => ({ now: NOW, window: BigInt(seconds) * 1_000_000_000n });
+  const ago = (seconds: number) => String(NOW - BigInt(Math.round(seconds * 1000)) * 1_000_000n);
+  const OLD = ago(3600);
+  const rows: Array<Row & { settle: SettleClock | undefined }> = [
+    {
+      why: "a new file modified 1 s ago: settling, left for the next run",
+      local: file(100, ago(1), { ctime: ago(1) }),
+      indexed: undefined,
+      settle: clock(60),
+      expected: { action: "settling", reason: "modified-recently" },
+    },
+    {
+      why: "a new file modified 61 s ago: put",
+      local: file(100, ago(61), { ctime: ago(61) }),
+      indexed: undefined,
+      settle: clock(60),
+      expected: { action: "put", reason: "new" },
+    },
+    {
+      why: "an old mtime set back by the client, ctime 2 s ago (upload running): settling",
+      local: file(100, OLD, { ctime: ago(2) }),
+      indexed: put(FINISHED, { published: FINISHED, mtime: ago(7200) }),
+      settle: clock(60),
+      expected: { action: "settling", reason: "modified-recently" },
+    },
+    {
+      why: "a changed file whose mtime is 5 s in the future (within the window): settling",
+      local: file(100, String(NOW + 5_000_000_000n), { ctime: OLD }),
+      indexed: put(FINISHED, { published: FINISHED }),
+      settle: clock(60),
+      expected: { action: "settling", reason: "modified-recently" },
+    },
+    {
+      why: "an mtime a day in the future never holds a file back forever: put",
+      local: file(100, String(NOW + 86_400_000_000_000n), { ctime: OLD }),
+      indexed: put(FINISHED, { published: FINISHED }),
+      settle: clock(60),
+      expected: { action: "put", reason: "changed" },
+    },
+    {
+      why: "a metadata change with a recent ctime: settling",
+      local: file(100, MTIME, { ctime: ago(10) }),
+      indexed: put(FINISHED, { published: FINISHED }),
+      settle: clock(60),
+      expected: { action: "settling", reason: "modified-recently" },
+    },
+    {
+      why: "a record with no inode kept, ctime recent: settling (recorded once it is quiet)",
+      local: file(100, MTIME, { ctime: ago(10) }),
+      indexed: put(FINISHED, { published: FINISHED, ctime: null, ino: null }),
+      settle: clock(60),
+      expected: { action: "settling", reason: "modified-recently" },
+    },
+    {
+      why: "unchanged (all equal) with a recent ctime: nothing to do, not settling",
+      local: file(100, MTIME, { ctime: ago(1) }),
+      indexed: put(FINISHED, { published: FINISHED, ctime: ago(1) }),
+      settle: clock(60),
+      expected: { action: "none", reason: "unchanged" },
+    },
+    {
+      why: "a crashed run's entry with a recent mtime: resent (its bytes are staged), not settling",
+      local: file(100, ago(1), { ctime: ago(1) }),
+      indexed: put(CRASHED, { mtime: ago(1), ctime: ago(1) }),
+      settle: clock(60),
+      expected: { action: "resend", reason: "unsent" },
+    },
+    {
+      why: "a window of 0 turns settling off",
+      local: file(100, ago(0), { ctime: ago(0) }),
+      indexed: undefined,
+      settle: clock(0),
+      expected: { action: "put", reason: "new" },
+    },
+    {
+      why: "no clock (the default): never settling",
+      local: file(100, ago(0), { ctime: ago(0) }),
+      indexed: undefined,
+      settle: undefined,
+      expected: { action: "put", reason: "new" },
+    },
+    {
+      why: "a file gone from the tree is deleted whatever the clock",
+      local: NONE,
+      indexed: put(FINISHED, { published: FINISHED, mtime: ago(1), ctime: ago(1) }),
+      settle: clock(60),
+      expected: { action: "delete", reason: "removed" },
+    },
+  ];
+  for (const row of rows) {
+    test(row.why, () => assert.deepEqual(decide(row.local, row.indexed, runStateOf, row.settle), row.expected));
+  }
+
+  test("settleClock takes seconds and milliseconds since the epoch", () => {
+    assert.deepEqual(settleClock(60, 1767225600_000), { now: NOW, window: 60_000_000_000n });
+    assert.equal(isSettling({ mtime: ago(59), ctime: OLD }, clock(60)), true);
+    assert.equal(isSettling({ mtime: ago(60), ctime: OLD }, clock(60)), false);
   });
 });
 

@@ -55,6 +55,7 @@ describe("parseConfig: a minimal config gets the defaults", () => {
       deleteGuard: { maxShare: 0.5, minFiles: 20, minDirectoryFiles: 100 },
       resendAfterMinutes: 60,
       lockWarnMinutes: 360,
+      settleSeconds: 60,
       contentTypes: {},
       concurrency: { directories: 8, files: 32, uploads: 4 },
       pack: { maxBytes: 8 * 1024 * 1024, maxFiles: 1000, largeFileBytes: 4 * 1024 * 1024 },
@@ -71,6 +72,7 @@ describe("parseConfig: a minimal config gets the defaults", () => {
       dotFiles: "include",
       delete: false,
       deleteGuard: { maxShare: 0.1, minFiles: 0 },
+      settleSeconds: 0,
       contentTypes: { overrides: { map: "application/json" }, charset: null, fallback: "text/plain" },
       concurrency: { directories: 2, files: 4, uploads: 1 },
       pack: { maxBytes: 2048, maxFiles: 10, largeFileBytes: 1024 },
@@ -85,6 +87,7 @@ describe("parseConfig: a minimal config gets the defaults", () => {
     assert.equal(c.dotFiles, "include");
     assert.equal(c.delete, false);
     assert.deepEqual(c.deleteGuard, { maxShare: 0.1, minFiles: 0, minDirectoryFiles: 100 });
+    assert.equal(c.settleSeconds, 0, "0 turns the settle window off");
     assert.deepEqual(c.contentTypes, { overrides: { map: "application/json" }, charset: null, fallback: "text/plain" });
     assert.deepEqual(c.concurrency, { directories: 2, files: 4, uploads: 1 });
     assert.deepEqual(c.pack, { maxBytes: 2048, maxFiles: 10, largeFileBytes: 1024 });
@@ -297,6 +300,18 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
       raw: { ...MINIMAL, credentials: { accessKeyId: "local" } },
       field: "credentials",
       problem: /accessKeyId and secretAccessKey/,
+    },
+    {
+      why: "settleSeconds negative",
+      raw: { ...MINIMAL, settleSeconds: -1 },
+      field: "settleSeconds",
+      problem: /from 0 to 86400/,
+    },
+    {
+      why: "settleSeconds not a whole number",
+      raw: { ...MINIMAL, settleSeconds: "60" },
+      field: "settleSeconds",
+      problem: /whole number/,
     },
     {
       why: "an unknown top-level field (a typo)",
