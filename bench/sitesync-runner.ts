@@ -35,7 +35,9 @@ export interface SitesyncRun {
 export function writeAgentConfig(dir: string, root: string, cloud: CloudSide): string {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, "sitesync.json");
-  writeFileSync(path, `${JSON.stringify({ root, stateDir: join(dir, "state"), ...cloud.settings }, null, 2)}\n`);
+  // No settle window: the bench edits files moments before each run and measures that run publishing them.
+  const config = { root, stateDir: join(dir, "state"), settleSeconds: 0, ...cloud.settings };
+  writeFileSync(path, `${JSON.stringify(config, null, 2)}\n`);
   return path;
 }
 
