@@ -110,7 +110,10 @@ const send = (message: Record<string, unknown>) => process.stdout.write(`${JSON.
 const stack = await startLocalStack({ logger: createLogger({ level: "warn" }) });
 ports.fauxqs = Number(new URL(stack.servers.endpoints.s3).port);
 ports.dynamodb = Number(new URL(stack.servers.endpoints.dynamodb).port);
+// Each concurrent invocation in an execution environment of its own, as Lambda runs them (the deployed maximum
+// concurrency): the apply then shares the machine's cores instead of the servers' event loop.
 const apply = stack.startApply({
+  workers: stack.definition.maxConcurrency,
   onError: (err) => {
     counters.applyErrors++;
     process.stderr.write(`cloud side: apply invocation failed: ${String(err)}\n`);

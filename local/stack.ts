@@ -3,6 +3,7 @@
 import { createAwsClients, createSfnClient, type AwsClients } from "../aws/clients.ts";
 import { getRun, getRunProgress } from "../aws/index/runs.ts";
 import { createBucket, createQueue, createTable } from "../aws/local-resources.ts";
+import { startApplyWorkers } from "./apply-workers.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";
 import { applyEnvironment } from "../core/contracts/apply-environment.ts";
@@ -29,8 +30,12 @@ export interface LocalStack {
   deadLetterQueueUrl: string;
   /** The apply function, built exactly as the Lambda entry builds it but with local clients. */
   applyHandler: SqsHandler;
-  /** Starts polling the manifest queue into the apply handler, as the event source mapping does. */
-  startApply(options?: { handler?: SqsHandler; onError?: (err: unknown) => void }): SqsEventSource;
+  /**
+   * Starts polling the manifest queue into the apply handler, as the event source mapping does. With
+   * `workers`, each concurrent invocation runs in an execution environment of its own (a worker thread), as
+   * Lambda runs them, so the apply uses every core rather than the servers' event loop.
+   */
+  startApply(options?: { handler?: SqsHandler; onError?: (err: unknown) => void; workers?: number }): SqsEventSource;
   /** Resolves once every entry the run sent has been applied; rejects past the timeout. */
   waitForRun(runId: string, timeoutMs?: number): Promise<void>;
   /** PostSync and Restore behind the local Step Functions endpoint, and the CloudFront fake. */
@@ -96,12 +101,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       restoreQueueUrl,
       template,
       startApply(startOptions = {}) {
+        const workers = startOptions.workers
+          ? startApplyWorkers(startOptions.workers, applyVariables, servers.clientConfig)
+          : undefined;
         const source = startSqsEventSource({
           sqs: clients.sqs,
           queueUrl,
           queueArn,
           region: servers.region,
-          handler: startOptions.handler ?? applyHandler,
+          handler: startOptions.handler ?? workers?.handler ?? applyHandler,
           batchSize: definition.batchSize,
           maximumBatchingWindowMs: definition.maximumBatchingWindowMs,
           maxConcurrency: definition.maxConcurrency,
@@ -109,6 +117,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           waitTimeSeconds: 1,
           onError: startOptions.onError ?? ((err) => logger.warn("apply invocation failed", { error: String(err) })),
         });
+        if (workers) {
+          const stop = source.stop.bind(source);
+          source.stop = () => stop().finally(() => workers.stop());
+        }
         sources.push(source);
         return source;
       },
