@@ -1,6 +1,8 @@
 // The merge-diff: the tree and the index walked side by side, one directory at a time. Both sides of a
 // directory come sorted by UTF-8 bytes, so they are merged as two ordered lists; memory is bounded by the
-// largest directory times the number of directory workers, never by the size of the site.
+// largest directory times the number of directory workers, never by the size of the site. The index side
+// comes from the host's replica of the index when the replica knows the directory current and nothing in
+// it needs doing, else from DynamoDB (diffTree below).
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { queryDirectory } from "../../aws/index/files.ts";
 import type { DirectoryEntry } from "../../aws/index/records.ts";
@@ -8,10 +10,30 @@ import { decide, settleClock, type Decision } from "../../core/change-detection.
 import type { DeletionTally } from "../../core/delete-guard.ts";
 import type { IndexFile } from "../../core/index-record.ts";
 import { compareUtf8, joinKey, prefixDir, splitKey } from "../../core/keys.ts";
-import type { PlanWriter } from "./plan.ts";
+import type { PlanOp, PlanWriter } from "./plan.ts";
 import type { RunStates } from "../run-lifecycle.ts";
-import { createExcluder, scanDirectory, sortKey, type ScanNotes, type ScanPolicy, type ScannedEntry } from "./scan.ts";
+import {
+  createExcluder,
+  scanDirectory,
+  sortKey,
+  type DirectoryScan,
+  type ScanNotes,
+  type ScanPolicy,
+  type ScannedEntry,
+} from "./scan.ts";
 import { runPool } from "../../core/concurrency.ts";
+
+/**
+ * Where the diff reads a directory of the index. The replica (agent/replica/) answers only for directories
+ * it knows to be current, and only as a filter: a directory whose merge against it finds anything to do is
+ * read from DynamoDB and merged again, so what the plan holds always comes from the index itself.
+ */
+export interface IndexSource {
+  /** The directory's entries from the host's replica of the index when it is known current, else undefined. */
+  replicated(dir: string): DirectoryEntry[] | undefined;
+  /** The directory's entries from the index (DynamoDB), in sort-key order. */
+  read(dir: string): Promise<DirectoryEntry[]>;
+}
 
 export interface DiffOptions {
   root: Buffer;
@@ -23,6 +45,8 @@ export interface DiffOptions {
   runs: RunStates;
   /** Files modified this recently (mtime or ctime) are left for the next run; 0 or absent: off. */
   settleSeconds?: number;
+  /** The host's replica of the index; absent: every directory is read from DynamoDB. */
+  index?: IndexSource;
   onProgress?: (stats: DiffStats) => void;
 }
 
@@ -37,6 +61,10 @@ export interface DiffStats {
   /** Files modified within the settle window, left for the next run. */
   settling: number;
   unreadable: Array<{ key: string; reason: string }>;
+  /** Directories decided from the host's replica of the index alone: no DynamoDB read. */
+  fromReplica: number;
+  /** Directories read from DynamoDB (stale in the replica, or with something to do). */
+  fromIndex: number;
 }
 
 export class RootMissingError extends Error {
@@ -56,8 +84,36 @@ interface Job {
 }
 
 /**
+ * What merging one directory found, kept apart until it is the decision: a merge against the replica that
+ * needs the index is dropped whole, and only the one that decides counts.
+ */
+interface Outcome {
+  directories: number;
+  files: number;
+  bytes: number;
+  indexedFiles: number;
+  unchanged: number;
+  inFlight: number;
+  settling: number;
+  unreadable: Array<{ key: string; reason: string }>;
+  /** The directory's indexed files for the deletion guard (all under one top-level directory). */
+  tally: { path: string; total: number; deleted: number } | undefined;
+  children: Job[];
+}
+
+/** Writes a plan operation; absent while merging against the replica, which decides nothing itself. */
+type Emit = ((op: PlanOp) => Promise<void>) | undefined;
+
+/**
  * Walks the tree and the index together and writes the plan. `deletions` counts, per top-level directory,
  * the published files seen and those the plan deletes, for the mass-deletion guard.
+ *
+ * Per directory: with a replica that knows the directory current, the scan is merged against the replica
+ * first; when every entry is unchanged (or on its way, or left alone) that is the decision and DynamoDB is
+ * not read. Anything else — a put, a delete, a re-send, an index-only record, a file still settling, a new
+ * or vanished subdirectory, an unreadable one — and every directory the replica does not know current is
+ * read from DynamoDB (the replica takes what was read) and merged again: the plan only ever holds what the
+ * index itself says, so the replica can make the agent look, never publish or skip on its word.
  */
 export async function diffTree(
   ddb: DynamoDBClient,
@@ -75,6 +131,12 @@ export async function diffTree(
     inFlight: 0,
     settling: 0,
     unreadable: [],
+    fromReplica: 0,
+    fromIndex: 0,
+  };
+  const index: IndexSource = options.index ?? {
+    replicated: () => undefined,
+    read: (dir) => readWholeDirectory(ddb, options.table, dir),
   };
   const excluded = createExcluder(options.policy);
   const keyDir = (relDir: string) =>
@@ -82,30 +144,88 @@ export async function diffTree(
   const relKey = (relDir: string, name: string) => joinKey(relDir, name);
   const fullKey = (relDir: string, name: string) => `${options.prefix}${relKey(relDir, name)}`;
   const runState = (runId: string) => options.runs.state(runId);
+  const write: Emit = (op) => plan.write(op);
 
   const processDirectory = async (job: Job, enqueue: (job: Job) => void): Promise<void> => {
     const dir = keyDir(job.relDir);
-    const [scan, indexed] = await Promise.all([
-      job.path && !job.blind ? scanDirectory(job.path, job.relDir, dir, options.policy, excluded, notes) : undefined,
-      readWholeDirectory(ddb, options.table, dir),
-    ]);
-    await options.runs.load(unpublishedRuns(indexed));
-    if (scan && !scan.ok) {
-      if (job.relDir === "" && scan.missing) {
-        throw new RootMissingError(
-          `the tree to publish, ${options.root.toString()}, does not exist: is the volume mounted?`,
-        );
+    const scanning =
+      job.path && !job.blind
+        ? scanDirectory(job.path, job.relDir, dir, options.policy, excluded, notes).then((scan) => rootFound(job, scan))
+        : Promise.resolve(undefined);
+    const replicated = index.replicated(dir);
+    if (replicated) {
+      const scan = await scanning;
+      await options.runs.load(unpublishedRuns(replicated));
+      const outcome = await merge(job, scan, replicated, undefined);
+      if (outcome) {
+        stats.fromReplica += 1;
+        commit(outcome, enqueue);
+        return;
       }
+    }
+    const [scan, indexed] = await Promise.all([scanning, index.read(dir)]);
+    stats.fromIndex += 1;
+    await options.runs.load(unpublishedRuns(indexed));
+    commit((await merge(job, scan, indexed, write))!, enqueue);
+  };
+
+  const rootFound = (job: Job, scan: DirectoryScan): DirectoryScan => {
+    if (!scan.ok && job.relDir === "" && scan.missing) {
+      throw new RootMissingError(
+        `the tree to publish, ${options.root.toString()}, does not exist: is the volume mounted?`,
+      );
+    }
+    return scan;
+  };
+
+  /** Adds a decided directory's findings to the run. */
+  const commit = (o: Outcome, enqueue: (job: Job) => void): void => {
+    stats.directories += o.directories;
+    stats.files += o.files;
+    stats.bytes += o.bytes;
+    stats.indexedFiles += o.indexedFiles;
+    stats.unchanged += o.unchanged;
+    stats.inFlight += o.inFlight;
+    stats.settling += o.settling;
+    stats.unreadable.push(...o.unreadable);
+    if (o.tally) for (let i = 0; i < o.tally.total; i++) deletions.count(o.tally.path, i < o.tally.deleted);
+    for (const child of o.children) enqueue(child);
+  };
+
+  /**
+   * Merges one directory's scan with its index entries. With `emit`, every decision is written to the plan
+   * and the outcome returned; without (the replica's entries), undefined as soon as anything needs the index.
+   */
+  const merge = async (
+    job: Job,
+    scan: DirectoryScan | undefined,
+    indexed: DirectoryEntry[],
+    emit: Emit,
+  ): Promise<Outcome | undefined> => {
+    const o: Outcome = {
+      directories: 0,
+      files: 0,
+      bytes: 0,
+      indexedFiles: 0,
+      unchanged: 0,
+      inFlight: 0,
+      settling: 0,
+      unreadable: [],
+      tally: undefined,
+      children: [],
+    };
+    let blind = job.blind === true;
+    if (scan && !scan.ok) {
       // An unreadable directory keeps everything the index holds for it: never a delete. What an earlier
       // run left unsent beneath it is still re-sent: its bytes were staged when they could be read.
-      stats.unreadable.push({ key: job.relDir || ".", reason: scan.reason });
-      job = { ...job, blind: true };
+      o.unreadable.push({ key: job.relDir || ".", reason: scan.reason });
+      blind = true;
     }
-    if (job.blind) {
-      for (const x of indexed) await mergeBlind(job, x, enqueue);
-      return;
+    if (blind) {
+      for (const x of indexed) if (!(await mergeBlind(job, x, o, emit))) return undefined;
+      return o;
     }
-    stats.directories += 1;
+    o.directories = 1;
     const local = scan?.ok ? scan.entries : [];
     let i = 0;
     let j = 0;
@@ -113,67 +233,76 @@ export async function diffTree(
       const l = local[i];
       const x = indexed[j];
       const order = l && x ? compareUtf8(sortKey(l), x.kind === "dir" ? `${x.name}/` : x.name) : l ? -1 : 1;
-      if (order === 0) {
-        await mergeEntry(job, l, x, enqueue);
-        i++;
-        j++;
-      } else if (order < 0) {
-        await mergeEntry(job, l, undefined, enqueue);
-        i++;
-      } else {
-        await mergeEntry(job, undefined, x, enqueue);
-        j++;
-      }
+      const decided =
+        order === 0
+          ? await mergeEntry(job, l, x, o, emit)
+          : order < 0
+            ? await mergeEntry(job, l, undefined, o, emit)
+            : await mergeEntry(job, undefined, x, o, emit);
+      if (!decided) return undefined;
+      if (order <= 0) i++;
+      if (order >= 0) j++;
     }
     // Gone from disk: its marker goes too, so listings stop showing it. The publisher writes markers'
     // removal only after every entry beneath was sent, so a crash never orphans an unsent tombstone.
     if (job.path === undefined && job.relDir !== "") {
-      const { dir: parent, name } = splitKey(dir);
-      await plan.write({ op: "rmdir", dir: parent, name });
+      const { dir: parent, name } = splitKey(keyDir(job.relDir));
+      if (!emit) return undefined;
+      await emit({ op: "rmdir", dir: parent, name });
     }
+    return o;
+  };
+
+  const tally = (o: Outcome, path: string, deleted: boolean): void => {
+    o.tally ??= { path, total: 0, deleted: 0 };
+    o.tally.total += 1;
+    if (deleted) o.tally.deleted += 1;
   };
 
   /** An entry of a directory that cannot be read: kept, and re-sent only if an earlier run left it unsent. */
-  const mergeBlind = async (job: Job, x: DirectoryEntry, enqueue: (job: Job) => void): Promise<void> => {
+  const mergeBlind = async (job: Job, x: DirectoryEntry, o: Outcome, emit: Emit): Promise<boolean> => {
     if (x.kind === "dir") {
-      enqueue({ relDir: relKey(job.relDir, x.name), path: undefined, blind: true });
-      return;
+      o.children.push({ relDir: relKey(job.relDir, x.name), path: undefined, blind: true });
+      return true;
     }
     if (x.file.desired.op === "put" && !x.file.generated) {
-      stats.indexedFiles += 1;
-      deletions.count(relKey(job.relDir, x.name), false);
+      o.indexedFiles += 1;
+      tally(o, relKey(job.relDir, x.name), false);
     }
-    await act(
-      job,
-      x.name,
-      undefined,
-      x.file,
-      decide({ kind: "unreadable", reason: "directory not readable" }, x.file, runState),
-    );
+    const decision = decide({ kind: "unreadable", reason: "directory not readable" }, x.file, runState);
+    return act(job, x.name, undefined, x.file, decision, o, emit);
   };
 
+  /** One pair of the merge; false when it needs the index and there is none to write to (the replica's). */
   const mergeEntry = async (
     job: Job,
     l: ScannedEntry | undefined,
     x: DirectoryEntry | undefined,
-    enqueue: (job: Job) => void,
-  ): Promise<void> => {
+    o: Outcome,
+    emit: Emit,
+  ): Promise<boolean> => {
     if (l?.kind === "unreadable" && l.isDir) {
-      if (x?.kind === "dir") enqueue({ relDir: relKey(job.relDir, x.name), path: undefined, blind: true });
-      return;
+      // A subdirectory that cannot be read is looked at through the index itself, never the replica.
+      if (!emit) return false;
+      if (x?.kind === "dir") o.children.push({ relDir: relKey(job.relDir, x.name), path: undefined, blind: true });
+      return true;
     }
     if (l?.kind === "dir" || x?.kind === "dir") {
       if (l?.kind === "dir" && x?.kind !== "dir") {
-        await plan.write({ op: "mkdir", dir: keyDir(job.relDir), name: l.name });
+        if (!emit) return false;
+        await emit({ op: "mkdir", dir: keyDir(job.relDir), name: l.name });
+      } else if (l?.kind !== "dir" && !emit) {
+        // A subdirectory gone from disk: its deletions are decided on what the index itself holds.
+        return false;
       }
-      enqueue({ relDir: relKey(job.relDir, (l ?? x)!.name), path: l?.kind === "dir" ? l.path : undefined });
-      return;
+      o.children.push({ relDir: relKey(job.relDir, (l ?? x)!.name), path: l?.kind === "dir" ? l.path : undefined });
+      return true;
     }
-    if (l?.kind === "unreadable") stats.unreadable.push({ key: relKey(job.relDir, l.name), reason: l.reason });
+    if (l?.kind === "unreadable") o.unreadable.push({ key: relKey(job.relDir, l.name), reason: l.reason });
     const file: IndexFile | undefined = x?.kind === "file" ? x.file : undefined;
     if (l?.kind === "file") {
-      stats.files += 1;
-      stats.bytes += l.size;
+      o.files += 1;
+      o.bytes += l.size;
     }
     const localState =
       l?.kind === "file"
@@ -183,24 +312,28 @@ export async function diffTree(
           : { kind: "none" as const };
     const decision = decide(localState, file, runState, settleClock(options.settleSeconds ?? 0));
     if (file && file.desired.op === "put" && !file.generated) {
-      stats.indexedFiles += 1;
-      deletions.count(relKey(job.relDir, (l ?? x)!.name), decision.action === "delete");
+      o.indexedFiles += 1;
+      tally(o, relKey(job.relDir, (l ?? x)!.name), decision.action === "delete");
     }
-    await act(job, (l ?? x)!.name, l, file, decision);
+    return act(job, (l ?? x)!.name, l, file, decision, o, emit);
   };
 
+  /** Writes what a decision takes; false when it takes something and there is nowhere to write it. */
   const act = async (
     job: Job,
     name: string,
     l: ScannedEntry | undefined,
     file: IndexFile | undefined,
     decision: Decision,
-  ): Promise<void> => {
+    o: Outcome,
+    emit: Emit,
+  ): Promise<boolean> => {
     const key = fullKey(job.relDir, name);
     switch (decision.action) {
       case "put":
         if (l?.kind !== "file") throw new Error("unreachable: put without a file");
-        await plan.write({
+        if (!emit) return false;
+        await emit({
           op: "put",
           key,
           path: l.path.toString("base64"),
@@ -212,10 +345,11 @@ export async function diffTree(
           ...(file?.published ? { published: file.published } : {}),
           ...(decision.compare ? { compare: decision.compare } : {}),
         });
-        return;
+        return true;
       case "record":
         if (l?.kind !== "file") throw new Error("unreachable: record without a file");
-        await plan.write({
+        if (!emit) return false;
+        await emit({
           op: "record",
           key,
           version: file!.desired.version,
@@ -223,27 +357,31 @@ export async function diffTree(
           ctime: l.ctime,
           ino: l.ino,
         });
-        return;
+        return true;
       case "settling":
-        stats.settling += 1;
-        return;
+        // Left for the next run, but only on the index's word: against the replica it would be a put.
+        if (!emit) return false;
+        o.settling += 1;
+        return true;
       case "delete":
-        await plan.write({
+        if (!emit) return false;
+        await emit({
           op: "delete",
           key,
           reason: decision.reason,
           ...(file?.published ? { published: file.published } : {}),
         });
-        return;
+        return true;
       case "resend":
-        await plan.write({ op: "resend", key, desired: file!.desired, reason: decision.reason });
-        return;
+        if (!emit) return false;
+        await emit({ op: "resend", key, desired: file!.desired, reason: decision.reason });
+        return true;
       case "none":
-        if (decision.reason === "in-flight") stats.inFlight += 1;
-        else if (decision.reason === "unchanged" && l) stats.unchanged += 1;
-        return;
+        if (decision.reason === "in-flight") o.inFlight += 1;
+        else if (decision.reason === "unchanged" && l) o.unchanged += 1;
+        return true;
       case "skip":
-        return;
+        return true;
     }
   };
 

@@ -4,7 +4,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { setDesiredRun, setDesiredStat, writeIndex } from "../../aws/index/files.ts";
+import { setDesiredRuns, setDesiredStat, writeIndex } from "../../aws/index/files.ts";
 import type { IndexWrite } from "../../aws/index/records.ts";
 import { addRunSent, recordChangePage } from "../../aws/index/runs.ts";
 import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
@@ -17,6 +17,7 @@ import { Limit, TaskGroup } from "../../core/concurrency.ts";
 import type { Logger } from "../../core/logger.ts";
 import { ManifestSender } from "../../aws/manifest-queue.ts";
 import { readPlan, type PlanOp } from "./plan.ts";
+import type { ReplicaRecorder } from "../replica/own-writes.ts";
 import { objectKey, packKey, uploadPack } from "../../aws/version-store.ts";
 import { isSettling, settleClock } from "../../core/change-detection.ts";
 import {
@@ -40,6 +41,8 @@ export interface PublishOptions {
   pack: { maxBytes: number; maxFiles: number; largeFileBytes: number };
   /** Files found modified this recently when read are left for the next run; 0: off. */
   settleSeconds: number;
+  /** The host's replica of the index (agent/replica/): told of each index write once DynamoDB took it. */
+  replica?: ReplicaRecorder;
 }
 
 export interface PublishStats {
@@ -183,7 +186,7 @@ class PlanExecution {
       // Never return — or let the caller release the lock — while staging or sending still runs.
       await this.#tasks.waitBelow(0);
     }
-    await writeIndex(this.#clients.dynamodb, this.#options.table, this.#removedDirs);
+    await this.#writeIndex(this.#removedDirs);
     this.stats.entriesSent = this.#sender.entriesSent;
     this.stats.messagesSent = this.#sender.messagesSent;
     this.stats.changePages = this.#changes.pages;
@@ -342,12 +345,14 @@ class PlanExecution {
     const { table, runId } = this.#options;
     this.#tasks.add(
       (async () => {
-        const moved = await Promise.all(
-          batch.map((r) =>
-            this.#indexUpdates.run(() => setDesiredRun(dynamodb, table, r.key, r.desired.version, runId)),
-          ),
-        );
+        const records = batch.map((r) => ({ key: r.key, version: r.desired.version }));
+        const { moved, marks } = await setDesiredRuns(dynamodb, table, records, runId);
         const still = batch.filter((_, i) => moved[i]);
+        this.#options.replica?.recordRunMoves(
+          still.map((r) => r.key),
+          runId,
+          marks,
+        );
         await this.#send(still.map((r) => toEntry(r.key, r.desired)));
         this.stats.resent += still.length;
       })(),
@@ -357,7 +362,7 @@ class PlanExecution {
   #flushDirs(): void {
     const batch = this.#dirs;
     this.#dirs = [];
-    if (batch.length > 0) this.#tasks.add(writeIndex(this.#clients.dynamodb, this.#options.table, batch));
+    if (batch.length > 0) this.#tasks.add(this.#writeIndex(batch));
   }
 
   /** The desired state and its history, then the send: for a group of entries whose bytes are in place. */
@@ -374,8 +379,14 @@ class PlanExecution {
         indexWrites.push({ write: { kind: "historyDir", dir } });
       }
     }
-    await writeIndex(this.#clients.dynamodb, this.#options.table, indexWrites);
+    await this.#writeIndex(indexWrites);
     await this.#send(writes.map((w) => toEntry(w.key, w.desired)));
+  }
+
+  /** Every index write of the run: DynamoDB, then — only once DynamoDB took it — the host's replica. */
+  async #writeIndex(writes: Array<{ write: IndexWrite; keepPublished?: Published }>): Promise<void> {
+    const marks = await writeIndex(this.#clients.dynamodb, this.#options.table, writes);
+    this.#options.replica?.recordWrites(writes, marks);
   }
 
   /**

@@ -16,6 +16,7 @@ import { PlanWriter, readPlan, type PlanCounts, type PlanOp } from "./plan.ts";
 import { executePlan, planOptions, type PublishStats } from "./execute-plan.ts";
 import { beginRun, endSending, PostSyncStartError, removeStalePlans, RunStates, settleRuns } from "../run-lifecycle.ts";
 import type { ScanNotes } from "./scan.ts";
+import { openHostReplica, type ReplicaReport } from "../replica/host-replica.ts";
 
 export class SafetyGuardError extends Error {
   override readonly name = "SafetyGuardError";
@@ -44,6 +45,8 @@ export interface SyncResult {
   settled?: Array<{ runId: string; executionArn: string }>;
   /** Peak resident memory of this process so far, in bytes. */
   peakRssBytes: number;
+  /** The host's replica of the index this run read (agent/replica/). */
+  replica: ReplicaReport;
 }
 
 export async function runSync(
@@ -79,6 +82,8 @@ async function syncLocked(
     });
   }
 
+  // The host's replica of the index: directories it knows current are decided without a DynamoDB read.
+  const replica = await openHostReplica(config, clients, logger, { dryRun: options.dryRun === true });
   const planPath = join(config.stateDir, `plan-${runId}.jsonl`);
   const plan = new PlanWriter(planPath);
   const notes: ScanNotes = { skipped: [] };
@@ -100,8 +105,9 @@ async function syncLocked(
             fileConcurrency: config.concurrency.files,
           },
           directoryConcurrency: config.concurrency.directories,
-          runs: new RunStates(clients, config.table, config.resendAfterMinutes * 60_000, open),
+          runs: new RunStates(clients, config.table, config.resendAfterMinutes * 60_000, [...replica.runs, ...open]),
           settleSeconds: config.settleSeconds,
+          ...(replica.source ? { index: replica.source } : {}),
           onProgress: (s) =>
             logger.progress(
               `scanned ${s.directories} directories, ${s.files} files; ` +
@@ -126,7 +132,7 @@ async function syncLocked(
 
     const counts = plan.counts;
     const preview = await previewPlan(planPath, options.showPlan ?? 20);
-    const base = { runId, plan: counts, diff, skipped: notes.skipped, preview };
+    const base = { runId, plan: counts, diff, skipped: notes.skipped, preview, replica: replica.report };
     if (options.dryRun) {
       return { ...base, dryRun: true, seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() };
     }
@@ -146,7 +152,11 @@ async function syncLocked(
     if (work > 0) {
       await beginRun(clients, config.table, run);
       try {
-        publish = await executePlan(clients, planPath, planOptions(config, runId), logger, (p) =>
+        const publishing = {
+          ...planOptions(config, runId),
+          ...(replica.recorder ? { replica: replica.recorder } : {}),
+        };
+        publish = await executePlan(clients, planPath, publishing, logger, (p) =>
           logger.progress(
             `staged ${p.staged}/${counts.put} files (${formatBytes(p.stagedBytes)}), ` +
               `sent ${p.entriesSent} entries in ${p.messagesSent} messages`,
@@ -158,6 +168,7 @@ async function syncLocked(
         logger.error("run failed while publishing; the next run picks up where it stopped", { runId });
         throw err;
       }
+      replica.settle();
       await endSending(clients, config.table, runId);
     }
     const toSettle = [...open];
@@ -190,6 +201,7 @@ async function syncLocked(
       peakRssBytes: peakRss(),
     };
   } finally {
+    replica.close();
     rmSync(planPath, { force: true });
   }
 }

@@ -19,7 +19,10 @@ import {
   writeRequest,
 } from "./items.ts";
 import { batchWrite, deleteIf, getItem, getItems, putIf, queryPages, updateIf } from "./table.ts";
-import type { DirectoryEntry, IndexWrite, ListingRecord } from "./records.ts";
+import type { DirectoryEntry, GenerationMark, IndexWrite, ListingRecord } from "./records.ts";
+import { advancingGenerations } from "./generations.ts";
+import { mapLimit } from "../../core/concurrency.ts";
+import { splitKey } from "../../core/keys.ts";
 
 // ---- reads ----
 
@@ -96,17 +99,30 @@ export async function currentSubdirectories(ddb: DynamoDBClient, table: string, 
 
 // ---- agent writes ----
 
-/** Writes desired records, history, directory markers and adopted listings, every one of them or an error. */
+/**
+ * Writes desired records, history, directory markers and adopted listings, every one of them or an error,
+ * between the advances of the written directories' generations (generations.ts); returns their marks.
+ */
 export async function writeIndex(
   ddb: DynamoDBClient,
   table: string,
   writes: Array<{ write: IndexWrite; keepPublished?: Published }>,
-): Promise<void> {
-  await batchWrite(
-    ddb,
-    table,
-    writes.map(({ write, keepPublished }) => writeRequest(write, keepPublished)),
+): Promise<GenerationMark[]> {
+  const requests = writes.map(({ write, keepPublished }) => writeRequest(write, keepPublished));
+  const { marks } = await advancingGenerations(ddb, table, directoriesWritten(writes), () =>
+    batchWrite(ddb, table, requests),
   );
+  return marks;
+}
+
+/** The directories whose partitions a batch of writes changes (history lives apart: no replica holds it). */
+function directoriesWritten(writes: Array<{ write: IndexWrite }>): Set<string> {
+  const dirs = new Set<string>();
+  for (const { write } of writes) {
+    if (write.kind === "desired" || write.kind === "generated") dirs.add(splitKey(write.key).dir);
+    else if (write.kind === "mkdir" || write.kind === "rmdir") dirs.add(write.dir);
+  }
+  return dirs;
 }
 
 /**
@@ -116,28 +132,37 @@ export async function writeIndex(
  * change; the ctime and inode of an adopted or older record; the new mtime, ctime and inode of a file
  * uploaded again with the same bytes (its digest equal to the version's).
  */
-export function setDesiredStat(
+export async function setDesiredStat(
   ddb: DynamoDBClient,
   table: string,
   key: string,
   version: string,
   stat: { mtime: string; ctime?: string; ino?: string },
 ): Promise<boolean> {
-  return updateIf(ddb, table, desiredStatUpdate(key, version, stat));
+  const { value } = await advancingGenerations(ddb, table, [splitKey(key).dir], () =>
+    updateIf(ddb, table, desiredStatUpdate(key, version, stat)),
+  );
+  return value;
 }
 
+/** Desired records updated at once. */
+const UPDATES_IN_FLIGHT = 16;
+
 /**
- * Moves a desired record to the run re-sending it, so its resend delay counts from this sending; only
- * while `version` is still the desired one.
+ * Moves desired records to the run re-sending them, so their resend delay counts from this sending; each
+ * only while its `version` is still the desired one (`moved` says which were).
  */
-export function setDesiredRun(
+export async function setDesiredRuns(
   ddb: DynamoDBClient,
   table: string,
-  key: string,
-  version: string,
+  records: Array<{ key: string; version: string }>,
   run: string,
-): Promise<boolean> {
-  return updateIf(ddb, table, desiredRunUpdate(key, version, run));
+): Promise<{ moved: boolean[]; marks: GenerationMark[] }> {
+  const dirs = records.map((r) => splitKey(r.key).dir);
+  const { value, marks } = await advancingGenerations(ddb, table, dirs, () =>
+    mapLimit(records, UPDATES_IN_FLIGHT, (r) => updateIf(ddb, table, desiredRunUpdate(r.key, r.version, run))),
+  );
+  return { moved: value, marks };
 }
 
 // ---- apply handler writes ----

@@ -15,6 +15,12 @@
 //   heartbeat   pk "agent"        sk "<prefix>/"         the last finished run: runId, finished, host
 //   run counter pk "r#<runId>"    sk "s<NN>"             applied counts and the set of counted message seqs,
 //                                                         sharded so no item nears 400 KB on big runs
+//   generation  pk "gens"         sk "<dir>/"            g: advanced by every writer of the directory's file
+//                                                         records (the apply handler and PostSync excepted)
+//                                                         as it begins and as it ends; w: writers mid-write,
+//                                                         ws: when the last began (aws/index/generations.ts)
+//   epoch       pk "epoch"        sk "index"             id: made once per table, so a host's replica of the
+//                                                         index never outlives the table it copied
 //
 // Sort keys compare as UTF-8 bytes, the same order the agent sorts its directory listings in ("/" sorts
 // the directory marker "a/" between "a.txt" and "a0", consistently on both sides).
@@ -25,6 +31,7 @@ import { joinKey, splitKey } from "../../core/keys.ts";
 import type { DirectoryEntry, IndexWrite, ListingRecord } from "./records.ts";
 import type { HistoryVersion } from "./records.ts";
 import type { Heartbeat, RunProgress, RunRecord, RunStatus } from "./records.ts";
+import type { DirectoryGeneration } from "./records.ts";
 
 export type Item = Record<string, AttributeValue>;
 
@@ -467,3 +474,53 @@ export const heartbeatsQuery = (): QuerySpec => ({
   KeyConditionExpression: "pk = :pk",
   ExpressionAttributeValues: { ":pk": S("agent") },
 });
+
+// ---- directory generations and the table's epoch ----
+
+const generationKey = (dir: string): Item => ({ pk: S("gens"), sk: S(checkedSk(`${dir}/`)) });
+
+/** A writer begins writing a directory's file records: the generation advances, the writer is counted. */
+export const generationBegin = (dir: string, at: string): UpdateSpec => ({
+  Key: generationKey(dir),
+  UpdateExpression: "ADD g :one, w :one SET ws = :at",
+  ExpressionAttributeValues: { ":one": N(1), ":at": S(at) },
+});
+
+/** The writer has ended (done or failed): the generation advances again, the writer is no longer counted. */
+export const generationEnd = (dir: string): UpdateSpec => ({
+  Key: generationKey(dir),
+  UpdateExpression: "ADD g :one, w :minus",
+  ExpressionAttributeValues: { ":one": N(1), ":minus": N(-1) },
+});
+
+/** The generations of the directories of a site prefix ("" for every directory of the table). */
+export const generationsQuery = (prefix: string): QuerySpec => {
+  const dir = prefix.endsWith("/") ? prefix.slice(0, -1) : prefix;
+  return dir === ""
+    ? { KeyConditionExpression: "pk = :pk", ExpressionAttributeValues: { ":pk": S("gens") } }
+    : {
+        KeyConditionExpression: "pk = :pk AND begins_with(sk, :dir)",
+        ExpressionAttributeValues: { ":pk": S("gens"), ":dir": S(`${dir}/`) },
+      };
+};
+
+export function directoryGeneration(item: Item): DirectoryGeneration {
+  const generation: DirectoryGeneration = {
+    dir: (item.sk?.S ?? "/").slice(0, -1),
+    generation: Number(item.g?.N ?? "0"),
+    writers: Number(item.w?.N ?? "0"),
+  };
+  if (item.ws?.S) generation.writingSince = item.ws.S;
+  return generation;
+}
+
+export const epochKey = (): Item => ({ pk: S("epoch"), sk: S("index") });
+
+/** The table's epoch, written once: a second writer of the same id is a no-op, of another id refused. */
+export const epochPut = (id: string, at: string): ConditionalPut => ({
+  Item: { ...epochKey(), id: S(id), at: S(at) },
+  ConditionExpression: "attribute_not_exists(pk) OR id = :id",
+  ExpressionAttributeValues: { ":id": S(id) },
+});
+
+export const epochId = (item: Item): string | undefined => item.id?.S;

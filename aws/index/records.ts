@@ -72,3 +72,24 @@ export interface Heartbeat {
   finished: string;
   host: string;
 }
+
+/**
+ * A directory's generation (aws/index/generations.ts): advanced by every writer of the directory's file
+ * records when it begins and when it ends writing, with the writers still writing counted.
+ */
+export interface DirectoryGeneration {
+  /** The directory's key ("" for the bucket's root). */
+  dir: string;
+  generation: number;
+  /** Writers that began and have not ended (a writer that died mid-write stays counted). */
+  writers: number;
+  /** When the last writer began (ISO time, the writer's clock). */
+  writingSince?: string;
+}
+
+/** What one advance of a directory's generation returned: the values right after it. */
+export interface GenerationMark {
+  dir: string;
+  generation: number;
+  writers: number;
+}

@@ -83,6 +83,12 @@ export async function updateItem(ddb: DynamoDBClient, table: string, spec: Updat
   await ddb.send(new UpdateItemCommand({ TableName: table, ...spec }));
 }
 
+/** An update that answers with the item as it is right after it (ReturnValues ALL_NEW). */
+export async function updateReturning(ddb: DynamoDBClient, table: string, spec: UpdateSpec): Promise<Item> {
+  const res = await ddb.send(new UpdateItemCommand({ TableName: table, ...spec, ReturnValues: "ALL_NEW" }));
+  return res.Attributes ?? {};
+}
+
 /** A conditional update: true if it happened, false if its condition no longer held. */
 export function updateIf(ddb: DynamoDBClient, table: string, spec: UpdateSpec): Promise<boolean> {
   return conditionally(ddb.send(new UpdateItemCommand({ TableName: table, ...spec })));

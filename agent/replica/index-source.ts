@@ -1,0 +1,37 @@
+// The diff's view of the index through the replica (agent/sync/diff.ts, IndexSource): a current directory
+// from the replica's rows; any other, and any the diff finds something to do in, from DynamoDB — strongly
+// consistent, so the rows are at least as new as the generation read before them — and the replica's rows
+// replaced by what was read.
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { queryDirectory } from "../../aws/index/files.ts";
+import type { DirectoryEntry } from "../../aws/index/records.ts";
+import type { IndexSource } from "../sync/diff.ts";
+import type { Freshness } from "./freshness.ts";
+import type { IndexReplica } from "./replica.ts";
+
+export class ReplicaSource implements IndexSource {
+  readonly #ddb: DynamoDBClient;
+  readonly #table: string;
+  readonly #replica: IndexReplica;
+  readonly #freshness: Freshness;
+
+  constructor(ddb: DynamoDBClient, table: string, replica: IndexReplica, freshness: Freshness) {
+    this.#ddb = ddb;
+    this.#table = table;
+    this.#replica = replica;
+    this.#freshness = freshness;
+  }
+
+  replicated(dir: string): DirectoryEntry[] | undefined {
+    return this.#freshness.isCurrent(dir) ? this.#replica.entries(dir) : undefined;
+  }
+
+  async read(dir: string): Promise<DirectoryEntry[]> {
+    const generation = this.#freshness.generationRead(dir);
+    const entries: DirectoryEntry[] = [];
+    for await (const page of queryDirectory(this.#ddb, this.#table, dir, true)) entries.push(...page);
+    this.#replica.replaceDirectory(dir, entries, generation);
+    this.#freshness.recorded.set(dir, generation);
+    return entries;
+  }
+}
