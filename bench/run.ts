@@ -16,7 +16,7 @@ import { watchNoise, type Noise } from "./noise.ts";
 import { enableProfiles } from "./profile.ts";
 import { setUpPeers, type Peer } from "./peers.ts";
 import { count, mib, rate, ratio, seconds, table } from "./report.ts";
-import { runSitesync, subtract, writeAgentConfig, type SitesyncRun } from "./sitesync-runner.ts";
+import { buildAgent, runSitesync, subtract, writeAgentConfig, type SitesyncRun } from "./sitesync-runner.ts";
 import { runTimed } from "./timed.ts";
 import { editOnePercent, ensureTree, touchAll, type TreeInfo } from "./tree.ts";
 import { writeChart, type BenchSummary } from "./chart.ts";
@@ -94,6 +94,8 @@ const peerSetup = values["skip-peers"]
   ? { peers: [], notes: ["peers skipped (--skip-peers)"] }
   : setUpPeers(benchDir, log);
 for (const note of peerSetup.notes) log(note);
+await buildAgent();
+log("agent: dist/sitesync.mjs, built from this tree (what a host runs)");
 const tree = ensureTree(benchDir, files, log);
 log(`tree: ${count(tree.files)} files, ${count(tree.directories)} directories, ${mib(tree.bytes)}`);
 
