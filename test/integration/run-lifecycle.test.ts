@@ -244,7 +244,9 @@ describe("a directory the next run cannot read", () => {
         "secret/ is reported unreadable",
       );
       assert.equal(result.plan.delete, 0, "nothing under it is deleted");
-      assert.equal(result.plan.byReason["resend:unsent"], 3, "its unsent entries (and open/a.txt) are re-sent");
+      assert.equal(result.plan.byReason["resend:unsent"], 2, "its unsent entries are re-sent");
+      // open/a.txt's chmod above moved its ctime: it is read and staged again rather than re-sent.
+      assert.equal(result.plan.byReason["put:metadata"], 1);
       await h.stack.waitForRun(result.runId, 30_000);
       assert.equal((await h.getObject("blind/secret/deep/s.txt"))?.body.toString(), "s");
       assert.equal((await h.getObject("blind/secret/t.txt"))?.body.toString(), "t");
