@@ -216,7 +216,8 @@ invalidation; the index gets the new mtimes and the run after finds nothing to d
     assert.equal((await h.getObject("touch-some/b.html"))?.body.toString(), "after!");
   });
 
-  test("records without ctime and inode (adopted, or an older agent's) get them: no read, nothing published", async () => {
+  test(`records without ctime and inode (adopted, or an older agent's) get them: no read, \
+nothing published`, async () => {
     const root = h.tempDir();
     const files = { "one.html": "1", "two/two.html": "22", "two/three.css": "333" };
     writeTree(root, files, EARLIER);
