@@ -308,6 +308,13 @@ describe("validation errors name the message, the field and what was expected", 
       },
       message: /"entries\[0\]\.source": expected \{"key", "offset", "length"\}/,
     },
+    {
+      why: "a SHA-256 that is not 64 lowercase hex digits",
+      mutate: (m) => {
+        m.entries[0].sha256 = "A".repeat(64);
+      },
+      message: /"entries\[0\]\.sha256": expected a SHA-256 as 64 lowercase hex digits, got "A{64}"$/,
+    },
   ];
   for (const row of rows) {
     test(`refused: ${row.why}`, () => {
@@ -356,6 +363,10 @@ describe("validation errors name the message, the field and what was expected", 
       entries: [{ ...putEntry("www/empty"), size: 0, source: { key: "packs/p", offset: 7, length: 0 } }],
     },
     { why: "no entries at all", entries: [] },
+    {
+      why: "a put with the SHA-256 of its bytes (an entry without one, from an older agent, is accepted above)",
+      entries: [{ ...putEntry("www/a.html"), sha256: "0123456789abcdef".repeat(4) }],
+    },
   ];
   for (const row of accepted) {
     test(`accepted: ${row.why}`, () => {

@@ -1,7 +1,13 @@
 // How the agent splits a large file into multipart-upload parts: S3 takes at most 10,000 parts of 5 MiB to
-// 5 GiB each, for objects up to 5 TiB, and the host must not buffer more than a few parts at once.
-import { describe, test } from "node:test";
+// 5 GiB each, for objects up to 5 TiB, and the host must not buffer more than a few parts at once. And what a
+// staging read returns: the bytes' SHA-256 and the status they were read at, or "settling", unread.
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { digestLargeFile, readStable } from "../../agent/sync/stage.ts";
 import { stagingUploadShape } from "../../aws/version-store-uploads.ts";
 
 const MiB = 1024 * 1024;
@@ -27,5 +33,51 @@ describe("stagingUploadShape(size)", () => {
     const size = 80 * GiB;
     assert.ok(Math.ceil(size / (8 * MiB)) > 10_000, "8 MiB parts would need more than 10,000");
     assert.ok(stagingUploadShape(size).partSize > 8 * MiB);
+  });
+});
+
+describe("reading a file for staging", () => {
+  const dir = mkdtempSync(join(tmpdir(), "sitesync-stage-"));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  const path = (name: string) => Buffer.from(join(dir, name));
+
+  test("a read returns the bytes, their SHA-256 and the status they were read at", async () => {
+    writeFileSync(join(dir, "a.txt"), "hello");
+    const st = statSync(join(dir, "a.txt"), { bigint: true });
+    const read = await readStable(path("a.txt"), 1024);
+    assert.ok(read.ok);
+    assert.equal(read.bytes.toString(), "hello");
+    assert.equal(read.sha256, createHash("sha256").update("hello").digest("hex"));
+    assert.deepEqual(
+      { size: read.size, mtime: read.mtime, ctime: read.ctime, ino: read.ino },
+      { size: 5, mtime: `${st.mtimeNs}`, ctime: `${st.ctimeNs}`, ino: `${st.ino}` },
+    );
+  });
+
+  test("a large file is digested as a stream to the same SHA-256, without storing it", async () => {
+    const bytes = randomBytes(3 * 1024 * 1024 + 17);
+    writeFileSync(join(dir, "big.bin"), bytes);
+    const digested = await digestLargeFile(path("big.bin"));
+    assert.ok(digested.ok);
+    assert.equal(digested.sha256, createHash("sha256").update(bytes).digest("hex"));
+    assert.equal(digested.size, bytes.length);
+  });
+
+  test("a file within the settle window is left unread, as settling", async () => {
+    writeFileSync(join(dir, "new.txt"), "still uploading");
+    const seen: Array<{ mtime: string; ctime: string }> = [];
+    const settling = (times: { mtime: string; ctime: string }) => {
+      seen.push(times);
+      return true;
+    };
+    const read = await readStable(path("new.txt"), 1024, settling);
+    assert.deepEqual(read, {
+      ok: false,
+      reason: "settling",
+      detail: "modified within the settle window; left for the next run",
+    });
+    assert.equal(seen.length, 1, "asked once, before reading");
+    const large = await digestLargeFile(path("new.txt"), settling);
+    assert.equal(large.ok ? "read" : large.reason, "settling");
   });
 });
