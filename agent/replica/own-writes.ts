@@ -9,6 +9,8 @@ import type { GenerationMark, IndexWrite } from "../../aws/index/records.ts";
 import type { Published } from "../../core/index-record.ts";
 import type { IndexReplica } from "./replica.ts";
 
+type FileStat = { mtime: string; ctime?: string; ino?: string };
+
 interface Touched {
   /** The generation recorded for the directory when this run first wrote it (null: not known current). */
   before: number | null;
@@ -39,6 +41,12 @@ export class ReplicaRecorder {
   recordRunMoves(keys: string[], run: string, marks: GenerationMark[]): void {
     this.#count(marks);
     this.#replica.moveToRun(keys, run);
+  }
+
+  /** A file's status recorded on its desired version (`stat` undefined: the version had moved on). */
+  recordStat(key: string, version: string, stat: FileStat | undefined, marks: GenerationMark[]): void {
+    this.#count(marks);
+    if (stat) this.#replica.setStat(key, version, stat);
   }
 
   /** After the run's writes all succeeded: the generations the written directories are current at. */

@@ -116,6 +116,17 @@ export class IndexReplica {
     );
   }
 
+  /** A file's mtime, ctime and inode recorded on the desired put `version` it already is. */
+  setStat(key: string, version: string, stat: { mtime: string; ctime?: string; ino?: string }): void {
+    this.#guard(undefined, () => {
+      const { dir, name } = splitKey(key);
+      this.#sql(
+        "UPDATE entries SET mtime = ?, ctime = coalesce(?, ctime), ino = coalesce(?, ino) " +
+          "WHERE dir = ? AND sk = ? AND v = ? AND op = 'put'",
+      ).run(stat.mtime, stat.ctime ?? null, stat.ino ?? null, dir, name, version);
+    });
+  }
+
   setGenerations(generations: Map<string, number | null>): void {
     this.#guard(undefined, () =>
       this.#transaction(() => {

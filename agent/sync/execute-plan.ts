@@ -4,7 +4,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { SQSClient } from "@aws-sdk/client-sqs";
-import { setDesiredRuns, setDesiredStat, writeIndex } from "../../aws/index/files.ts";
+import { setDesiredRuns, setDesiredStatMarked, writeIndex } from "../../aws/index/files.ts";
 import type { IndexWrite } from "../../aws/index/records.ts";
 import { addRunSent, recordChangePage } from "../../aws/index/runs.ts";
 import { contentTypeFor, type ContentTypeRules } from "../../core/content-type.ts";
@@ -294,7 +294,11 @@ class PlanExecution {
   /** The one path of the run's index-only updates (a file's status on its current desired version). */
   #setStat(key: string, version: string, stat: { mtime: string; ctime: string; ino: string }): Promise<boolean> {
     const { dynamodb } = this.#clients;
-    return this.#indexUpdates.run(() => setDesiredStat(dynamodb, this.#options.table, key, version, stat));
+    return this.#indexUpdates.run(async () => {
+      const { done, marks } = await setDesiredStatMarked(dynamodb, this.#options.table, key, version, stat);
+      this.#options.replica?.recordStat(key, version, done ? stat : undefined, marks);
+      return done;
+    });
   }
 
   #flushPack(): void {

@@ -139,10 +139,21 @@ export async function setDesiredStat(
   version: string,
   stat: { mtime: string; ctime?: string; ino?: string },
 ): Promise<boolean> {
-  const { value } = await advancingGenerations(ddb, table, [splitKey(key).dir], () =>
+  return (await setDesiredStatMarked(ddb, table, key, version, stat)).done;
+}
+
+/** setDesiredStat, with the marks of its directory's generation advances (for the host's replica). */
+export async function setDesiredStatMarked(
+  ddb: DynamoDBClient,
+  table: string,
+  key: string,
+  version: string,
+  stat: { mtime: string; ctime?: string; ino?: string },
+): Promise<{ done: boolean; marks: GenerationMark[] }> {
+  const { value, marks } = await advancingGenerations(ddb, table, [splitKey(key).dir], () =>
     updateIf(ddb, table, desiredStatUpdate(key, version, stat)),
   );
-  return value;
+  return { done: value, marks };
 }
 
 /** Desired records updated at once. */

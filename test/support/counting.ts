@@ -1,5 +1,6 @@
 // Counts the requests an SDK client sends, by command name, through a middleware: how the tests measure
 // "zero writes to S3" and "about one S3 write per changed file" without a proxy.
+import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 
@@ -52,3 +53,34 @@ export const S3_WRITES = [
   "UploadPartCopyCommand",
   "CompleteMultipartUploadCommand",
 ];
+
+export interface IndexRequestCounter {
+  /** Every request: its command, and for a Query the partition it read. */
+  requests: Array<{ command: string; pk?: string }>;
+  /** The directory partitions Queried ("d#…"), sorted, each once. */
+  directoriesRead(): string[];
+  get(command: string): number;
+  reset(): void;
+}
+
+/** Counts a DynamoDB client's requests through a middleware, Queries by the partition they read. */
+export function countIndexRequests(client: DynamoDBClient): IndexRequestCounter {
+  const requests: IndexRequestCounter["requests"] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const input = (args as { input?: { ExpressionAttributeValues?: Record<string, { S?: string }> } }).input;
+      const pk = context.commandName === "QueryCommand" ? input?.ExpressionAttributeValues?.[":pk"]?.S : undefined;
+      requests.push({ command: context.commandName ?? "unknown", ...(pk !== undefined ? { pk } : {}) });
+      return next(args);
+    },
+    { step: "initialize", name: `countIndexRequests${Math.random()}` },
+  );
+  return {
+    requests,
+    directoriesRead: () => [...new Set(requests.flatMap((r) => (r.pk?.startsWith("d#") ? [r.pk] : [])))].sort(),
+    get: (command) => requests.filter((r) => r.command === command).length,
+    reset: () => {
+      requests.length = 0;
+    },
+  };
+}
