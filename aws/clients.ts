@@ -6,6 +6,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { SQSClient } from "@aws-sdk/client-sqs";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
@@ -84,6 +85,14 @@ export function createSfnClient(config: AwsClientConfig): SFNClient {
 /** CloudFront's API lives in us-east-1 whatever the stack's region. */
 export function createCloudFrontClient(config: AwsClientConfig): CloudFrontClient {
   return new CloudFrontClient({ ...common({ ...config, region: "us-east-1" }) });
+}
+
+/**
+ * The KeyValueStore API signs with SigV4A; importing @aws-sdk/signature-v4a (aws/edge-store.ts does) gives
+ * the SDK its JavaScript implementation. The endpoint is global, derived from the store's ARN.
+ */
+export function createKeyValueStoreClient(config: AwsClientConfig): CloudFrontKeyValueStoreClient {
+  return new CloudFrontKeyValueStoreClient({ ...common({ ...config, region: "us-east-1" }) });
 }
 
 export function createAwsClients(config: AwsClientConfig): AwsClients {

@@ -31,6 +31,13 @@ export const EDGE_LIMITS = {
   functionBytes: 10 * 1024,
 } as const;
 
+/**
+ * The bucket key of the error page PostSync keeps: a copy of the site's error page, or a plain page. The
+ * distribution's custom error responses serve it; no site file can have this key unless dot files are
+ * published and the site has a .sitesync folder (the agent must leave that name out).
+ */
+export const ERROR_PAGE_KEY = ".sitesync/404.html";
+
 /** Directory pages tried in order when a directory has no DirectoryIndex of its own (Apache's mod_dir). */
 export const DEFAULT_DIRECTORY_INDEX = ["index.html", "index.htm"];
 /** The site file served for a missing page when no .htaccess names one (relative to the site's prefix). */

@@ -6,7 +6,7 @@ import { Duration, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
-import type { IDistribution } from "aws-cdk-lib/aws-cloudfront";
+import type { IDistribution, IKeyValueStore } from "aws-cdk-lib/aws-cloudfront";
 import { Construct } from "constructs";
 import type { PostSyncVariables } from "../core/contracts/post-sync-environment.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
@@ -45,7 +45,14 @@ export class PostSync extends Construct {
   readonly functions: Record<PostSyncStep, nodejs.NodejsFunction>;
   readonly stateMachine: sfn.StateMachine;
 
-  constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, distribution?: IDistribution) {
+  constructor(
+    scope: Construct,
+    id: string,
+    env: EnvironmentConfig,
+    storage: Storage,
+    distribution?: IDistribution,
+    keyValueStore?: IKeyValueStore,
+  ) {
     super(scope, id);
     const runs = storage.versionBucket.arnForObjects("runs/*");
     const statements: Record<PostSyncStep, iam.PolicyStatement[]> = {
@@ -58,6 +65,42 @@ export class PostSync extends Construct {
       ],
       planListings: [
         new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
+        // The edge rules (lambdas/post-sync/publish-edge.ts): the subtrees whose listing policy changed, the
+        // error page's source in the index and in the bucket (any key a site names), the page itself.
+        new iam.PolicyStatement({
+          sid: "ReadIndexForEdge",
+          actions: ["dynamodb:Query", "dynamodb:GetItem"],
+          resources: [storage.table.tableArn],
+        }),
+        new iam.PolicyStatement({
+          sid: "ReadErrorPageSource",
+          actions: ["s3:GetObject"],
+          resources: [storage.siteBucket.arnForObjects("*")],
+        }),
+        // So that the HEAD of a missing error page answers 404, not 403.
+        new iam.PolicyStatement({
+          sid: "ListSite",
+          actions: ["s3:ListBucket"],
+          resources: [storage.siteBucket.bucketArn],
+        }),
+        new iam.PolicyStatement({
+          sid: "WriteErrorPage",
+          actions: ["s3:PutObject"],
+          resources: [storage.siteBucket.arnForObjects(".sitesync/*")],
+        }),
+        ...(keyValueStore
+          ? [
+              new iam.PolicyStatement({
+                sid: "WriteEdgeRedirects",
+                actions: [
+                  "cloudfront-keyvaluestore:DescribeKeyValueStore",
+                  "cloudfront-keyvaluestore:ListKeys",
+                  "cloudfront-keyvaluestore:UpdateKeys",
+                ],
+                resources: [keyValueStore.keyValueStoreArn],
+              }),
+            ]
+          : []),
       ],
       generateListings: [
         new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
@@ -66,10 +109,18 @@ export class PostSync extends Construct {
           actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
           resources: [storage.table.tableArn],
         }),
+        // Listings and directory pages at <dir>/index.html, directory markers at <dir> (any key a directory
+        // can have); each write first reads what is there (HEAD), a directory page copies a site file.
         new iam.PolicyStatement({
-          sid: "WriteListings",
-          actions: ["s3:PutObject", "s3:DeleteObject"],
-          resources: [storage.siteBucket.arnForObjects("*index.html")],
+          sid: "WriteListingsAndMarkers",
+          actions: ["s3:PutObject", "s3:DeleteObject", "s3:GetObject"],
+          resources: [storage.siteBucket.arnForObjects("*")],
+        }),
+        // So that the HEAD of a missing marker answers 404, not 403.
+        new iam.PolicyStatement({
+          sid: "ListSite",
+          actions: ["s3:ListBucket"],
+          resources: [storage.siteBucket.bucketArn],
         }),
         // To put back a real index.html that a listing write raced (generate-listings.ts, keepRealPage).
         new iam.PolicyStatement({
@@ -103,6 +154,7 @@ export class PostSync extends Construct {
       PUBLISH_RULES: JSON.stringify(env.publishRules),
       INVALIDATION: JSON.stringify({ collapseAbove: env.postSync.collapseAbove, maxPaths: env.postSync.maxPaths }),
       ...(distribution ? { DISTRIBUTION_ID: distribution.distributionId } : {}),
+      ...(keyValueStore ? { KEY_VALUE_STORE_ARN: keyValueStore.keyValueStoreArn } : {}),
     } satisfies PostSyncVariables;
     const runsWildcard = {
       [wildcardFinding(storage.versionBucket, "/runs/*")]:
@@ -114,15 +166,23 @@ export class PostSync extends Construct {
       description: `sitesync ${env.name}: PostSync step`,
       steps: {
         awaitRun: { statements: statements.awaitRun },
-        planListings: { statements: statements.planListings, wildcards: runsWildcard },
+        planListings: {
+          statements: statements.planListings,
+          wildcards: {
+            ...runsWildcard,
+            [wildcardFinding(storage.siteBucket, "/*")]:
+              "The site's error page may be any file a .htaccess names; only read, to copy it to .sitesync/.",
+            [wildcardFinding(storage.siteBucket, "/.sitesync/*")]: "The error page PostSync keeps for CloudFront.",
+          },
+        },
         generateListings: {
           statements: statements.generateListings,
           timeout: Duration.minutes(15),
           wildcards: {
             ...runsWildcard,
-            [wildcardFinding(storage.siteBucket, "/*index.html")]:
-              "Listings live at <directory>/index.html anywhere in the site; " +
-              "the wildcard admits only keys ending in index.html.",
+            [wildcardFinding(storage.siteBucket, "/*")]:
+              "Listings live at <directory>/index.html and directory markers at <directory>, anywhere in the " +
+              "site; a marker or listing never replaces a file the index holds (generate-listings.ts).",
             [wildcardFinding(storage.versionBucket, "/packs/*")]:
               "Staged bytes sit under run-generated keys in packs/; only read, to restore a real page.",
             [wildcardFinding(storage.versionBucket, "/objects/*")]:
@@ -195,7 +255,23 @@ export function postSyncDefinition(
       },
       AnythingSent: {
         Type: "Choice",
-        Choices: [{ Variable: "$.run.sent", NumericEquals: 0, Next: "Done" }],
+        Comment:
+          "A run that sent nothing ends here, unless the agent says its .htaccess rules changed " +
+          '(start input {"runId", "edgeRules": true}): PlanListings publishes them.',
+        Choices: [
+          {
+            And: [
+              { Variable: "$.run.sent", NumericEquals: 0 },
+              {
+                Or: [
+                  { Not: { Variable: "$.edgeRules", IsPresent: true } },
+                  { Variable: "$.edgeRules", BooleanEquals: false },
+                ],
+              },
+            ],
+            Next: "Done",
+          },
+        ],
         Default: "PlanListings",
       },
       PlanListings: {

@@ -38,7 +38,15 @@ export class SiteSyncStack extends Stack {
         this.storage.logsBucket,
       );
     }
-    this.workflows = new Workflows(this, "Workflows", env, this.storage, this.queue, this.distribution?.distribution);
+    this.workflows = new Workflows(
+      this,
+      "Workflows",
+      env,
+      this.storage,
+      this.queue,
+      this.distribution?.distribution,
+      this.distribution?.keyValueStore,
+    );
     this.agent = new AgentIdentity(
       this,
       "Agent",

@@ -2,7 +2,7 @@
 // no variables: the local executor ignores JSONata and Assign, and the local stack runs these very
 // definitions.
 
-import type { IDistribution } from "aws-cdk-lib/aws-cloudfront";
+import type { IDistribution, IKeyValueStore } from "aws-cdk-lib/aws-cloudfront";
 import { Construct } from "constructs";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
@@ -21,9 +21,10 @@ export class Workflows extends Construct {
     storage: Storage,
     queue: ManifestQueue,
     distribution?: IDistribution,
+    keyValueStore?: IKeyValueStore,
   ) {
     super(scope, id);
-    this.postSync = new PostSync(this, "PostSync", env, storage, distribution);
+    this.postSync = new PostSync(this, "PostSync", env, storage, distribution, keyValueStore);
     this.restore = new Restore(this, "Restore", env, storage, queue, this.postSync.stateMachine);
   }
 }

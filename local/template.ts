@@ -39,6 +39,7 @@ function templateHash(env: EnvironmentConfig): string {
   const sources = [
     ...readdirSync(join(projectDir, "lib")).map((f) => join(projectDir, "lib", f)),
     join(projectDir, "lambdas/viewer-request/directory-index.js"),
+    join(projectDir, "lambdas/viewer-request/directory-marker.js"),
     join(projectDir, "node_modules/aws-cdk-lib/package.json"),
     join(projectDir, "node_modules/cdk-nag/package.json"),
   ];
@@ -132,7 +133,9 @@ export function functionVariables(
   const variables = (fn.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ?? {};
   const resolve = ([name, value]: [string, unknown]): [string, string] => {
     if (typeof value === "string") return [name, value];
-    const ref = (value as { Ref?: unknown } | null)?.Ref;
+    // {"Ref": id}, or {"Fn::GetAtt": [id, "Arn"]} for resources whose Ref is not what a function needs.
+    const reference = value as { Ref?: unknown; "Fn::GetAtt"?: unknown[] } | null;
+    const ref = reference?.Ref ?? reference?.["Fn::GetAtt"]?.[0];
     const local = Object.entries(references).find(([prefix]) => typeof ref === "string" && ref.startsWith(prefix));
     if (!local) {
       throw new Error(

@@ -10,11 +10,13 @@ import type { EnvironmentConfig } from "../lib/environment-config.ts";
 import { createPostSyncHandlers, postSyncDeps } from "../lambdas/post-sync/handlers.ts";
 import { createRestoreHandlers, restoreDeps } from "../lambdas/restore/handlers.ts";
 import { FakeCloudFront } from "./fake-cloudfront.ts";
+import { FakeKeyValueStore } from "./fake-key-value-store.ts";
 import { workflowDefinition, type TaskHandlers } from "./state-machines.ts";
 import { startStepFunctionsServer, type StepFunctionsServer } from "./step-functions-server.ts";
 import { functionVariables, type CfnTemplate } from "./template.ts";
 
 export const LOCAL_DISTRIBUTION_ID = "ELOCALSITESYNC";
+export const LOCAL_KEY_VALUE_STORE_ARN = "arn:aws:cloudfront::000000000000:key-value-store/local-edge-rules";
 
 export interface LocalWorkflows {
   server: StepFunctionsServer;
@@ -22,6 +24,8 @@ export interface LocalWorkflows {
   restoreStateMachineArn: string;
   /** Null when the environment has no distribution. */
   cloudFront: FakeCloudFront | null;
+  /** The edge's key value store PostSync writes and the local server's functions read; null without one. */
+  keyValueStore: FakeKeyValueStore | null;
   stop(): Promise<void>;
 }
 
@@ -39,10 +43,16 @@ export async function startLocalWorkflows(
 ): Promise<LocalWorkflows> {
   const cloudFront =
     environment.distribution.kind === "none" ? null : new FakeCloudFront({ distributions: [LOCAL_DISTRIBUTION_ID] });
+  const keyValueStore = environment.distribution.kind === "none" ? null : new FakeKeyValueStore();
   const postSync = workflowDefinition(template, "PostSync");
   const restore = workflowDefinition(template, "Restore");
   const arn = (id: string) => `arn:aws:states:us-east-1:000000000000:stateMachine:${id}`;
-  const refs = { ...references, [postSync.id]: arn(postSync.id), CdnDistribution: LOCAL_DISTRIBUTION_ID };
+  const refs = {
+    ...references,
+    [postSync.id]: arn(postSync.id),
+    CdnDistribution: LOCAL_DISTRIBUTION_ID,
+    CdnEdgeRules: LOCAL_KEY_VALUE_STORE_ARN,
+  };
   const variables = (fn: string) => functionVariables(template, fn, refs, clientConfig.region);
   const postSyncEnv = parseContract(
     postSyncEnvironment,
@@ -56,6 +66,10 @@ export async function startLocalWorkflows(
       invalidations: () => {
         if (!cloudFront) throw new Error("the template names a distribution the local environment does not have");
         return cloudFront;
+      },
+      keyValueStore: () => {
+        if (!keyValueStore) throw new Error("the template names a key value store the local environment does not have");
+        return keyValueStore;
       },
     }),
   );
@@ -111,6 +125,7 @@ export async function startLocalWorkflows(
     stateMachineArn: arn(postSync.id),
     restoreStateMachineArn: arn(restore.id),
     cloudFront,
+    keyValueStore,
     stop: async () => {
       await server.stop();
       sfn?.destroy();

@@ -15,6 +15,8 @@ export const postSyncEnvironment = z.object({
   ),
   /** Absent when the environment has no CloudFront distribution: nothing is invalidated. */
   DISTRIBUTION_ID: z.optional(nonEmpty("a CloudFront distribution id")),
+  /** The key value store of the .htaccess redirects; absent without a distribution. */
+  KEY_VALUE_STORE_ARN: z.optional(nonEmpty("a CloudFront key value store ARN")),
 });
 
 export type PostSyncEnvironment = z.output<typeof postSyncEnvironment>;

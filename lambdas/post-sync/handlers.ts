@@ -4,6 +4,7 @@
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { InvalidationService } from "../../aws/cdn.ts";
+import type { KeyValueStoreService } from "../../aws/edge-store.ts";
 import { awaitRunInput, awaitRunOutput } from "../../core/contracts/post-sync-await-run.ts";
 import type { PostSyncEnvironment } from "../../core/contracts/post-sync-environment.ts";
 import { generateListingsInput, generateListingsOutput } from "../../core/contracts/post-sync-generate-listings.ts";
@@ -23,14 +24,22 @@ export interface PostSyncDeps extends SiteDeps {
   invalidation: InvalidationSettings;
   /** Absent when the environment has no CloudFront distribution: nothing is invalidated. */
   cdn?: { service: InvalidationService; distributionId: string };
+  /** The edge's key value store (the .htaccess redirects); absent without a distribution. */
+  keyValueStore?: KeyValueStoreService;
 }
 
 /** The steps' dependencies from their environment; the Lambda entry and the local stack both build them so. */
 export function postSyncDeps(
   env: PostSyncEnvironment,
-  clients: { s3: S3Client; dynamodb: DynamoDBClient; invalidations: () => InvalidationService },
+  clients: {
+    s3: S3Client;
+    dynamodb: DynamoDBClient;
+    invalidations: () => InvalidationService;
+    keyValueStore?: (arn: string) => KeyValueStoreService;
+  },
 ): PostSyncDeps {
   const distributionId = env.DISTRIBUTION_ID;
+  const storeArn = env.KEY_VALUE_STORE_ARN;
   return {
     s3: clients.s3,
     dynamodb: clients.dynamodb,
@@ -40,6 +49,7 @@ export function postSyncDeps(
     rules: env.PUBLISH_RULES,
     invalidation: env.INVALIDATION,
     ...(distributionId ? { cdn: { service: clients.invalidations(), distributionId } } : {}),
+    ...(storeArn && clients.keyValueStore ? { keyValueStore: clients.keyValueStore(storeArn) } : {}),
   };
 }
 

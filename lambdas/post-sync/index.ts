@@ -1,7 +1,13 @@
 // Lambda entry points of the PostSync steps: one bundle, one exported handler per step (each deployed as
 // its own function with its own role), all through the one entry wrapper.
 import { cloudFrontInvalidations } from "../../aws/cdn.ts";
-import { createCloudFrontClient, createDynamoDbClient, createS3Client } from "../../aws/clients.ts";
+import {
+  createCloudFrontClient,
+  createDynamoDbClient,
+  createKeyValueStoreClient,
+  createS3Client,
+} from "../../aws/clients.ts";
+import { cloudFrontKeyValueStore } from "../../aws/edge-store.ts";
 import { postSyncEnvironment } from "../../core/contracts/post-sync-environment.ts";
 import { lambdaEntry } from "../entry.ts";
 import { postSyncDeps, postSyncSteps } from "./handlers.ts";
@@ -15,6 +21,7 @@ const entry = lambdaEntry({
       s3: createS3Client(clientConfig),
       dynamodb: createDynamoDbClient(clientConfig),
       invalidations: () => cloudFrontInvalidations(createCloudFrontClient(clientConfig)),
+      keyValueStore: (arn) => cloudFrontKeyValueStore(createKeyValueStoreClient(clientConfig), arn),
     });
   },
 });

@@ -1,10 +1,11 @@
 // PostSync step 2: which directories' listings may have changed. Every directory holding a changed key,
 // and its ancestors up to the site's root (a new or emptied subdirectory changes its parent's listing).
 // Rewrite copies of a directory get their listing when the directory's is generated. Written in pages for
-// the Map state that generates them.
-import type { S3Client } from "@aws-sdk/client-s3";
+// the Map state that generates them. First the run's edge rules take effect (publish-edge.ts); every
+// directory at or below one whose DirectoryIndex or Indexes setting changed is planned too.
 import { getChangePage, listingPageKey, putJson } from "../../aws/version-store.ts";
 import { prefixDir, splitKey } from "../../core/keys.ts";
+import { directoriesBelow, type EdgeDeps, publishEdge } from "./publish-edge.ts";
 
 export const DIRECTORIES_PER_PAGE = 200;
 
@@ -16,10 +17,16 @@ export interface PlanListingsInput {
 
 export async function planListings(
   input: PlanListingsInput,
-  deps: { s3: S3Client; versionBucket: string },
+  deps: EdgeDeps,
 ): Promise<{ pages: number[]; directories: number }> {
   const root = prefixDir(input.prefix);
   const dirs = new Set<string>();
+  const { refreshScopes } = await publishEdge(input, deps);
+  for (const scope of refreshScopes) {
+    // A scope outside this site (another prefix's rules) is not this run's to redo.
+    if (root !== "" && scope !== root && !scope.startsWith(`${root}/`)) continue;
+    for (const dir of await directoriesBelow(scope, deps)) dirs.add(dir);
+  }
   const addWithAncestors = (key: string) => {
     let { dir } = splitKey(key);
     for (;;) {
