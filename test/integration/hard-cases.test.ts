@@ -3,12 +3,13 @@
 // refuses a change page, plan files left by a run that died.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DeleteItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { createAwsClients } from "../../aws/clients.ts";
 import { writeIndex } from "../../aws/index/files.ts";
 import { acquireLock } from "../../agent/lock.ts";
+import { REPLICA_FILE } from "../../agent/replica/replica-file.ts";
 import { runSync } from "../../agent/sync/sync.ts";
 import { ChangeRecorder } from "../../agent/sync/change-recorder.ts";
 import { PlanWriter } from "../../agent/sync/plan.ts";
@@ -227,6 +228,8 @@ nothing runs after, the lock is free`, async () => {
     writeTree(root, tree);
     const config = h.config(root, { prefix: "failjob/" });
     await h.publish(config);
+    // Without the host's replica of the index, so that every directory is read from DynamoDB again.
+    rmSync(join(config.stateDir, REPLICA_FILE));
 
     // The index read of one directory fails for good (a fault injected into this client's requests only).
     const clients = createAwsClients({ ...h.stack.servers.clientConfig, maxSockets: 64 });
