@@ -33,7 +33,9 @@ export class AgentIdentity extends Construct {
       statements: [
         new iam.PolicyStatement({
           sid: "ReadAndWriteIndex",
-          // GetItem reads the records of earlier runs (settling them, deciding re-sends); an open run's
+          // GetItem reads the records of earlier runs (settling them, deciding re-sends) and the table's
+          // epoch (PutItem makes it once); UpdateItem also advances the generations of the directories the
+          // agent writes, Query reads them (the host's replica of the index, agent/replica/). An open run's
           // marker is removed with BatchWriteItem, so the agent holds no single-item delete.
           actions: [
             "dynamodb:Query",

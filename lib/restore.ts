@@ -83,7 +83,8 @@ export class Restore extends Construct {
           statements: [
             new iam.PolicyStatement({
               sid: "ReadAndWriteIndex",
-              actions: ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+              // UpdateItem: the generations of the directories it writes (aws/index/generations.ts).
+              actions: ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
               resources: [storage.table.tableArn],
             }),
             new iam.PolicyStatement({

@@ -577,7 +577,7 @@ the DLQ — nothing more`, () => {
         {
           Sid: "ReadAndWriteIndex",
           Effect: "Allow",
-          Action: ["dynamodb:Query", "dynamodb:BatchWriteItem"],
+          Action: ["dynamodb:Query", "dynamodb:BatchWriteItem", "dynamodb:UpdateItem"],
           Resource: getAtt(ids.table),
         },
         { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
