@@ -75,5 +75,14 @@ describe("the single-file agent bundle", () => {
     const page = await h.getObject("bundled/index.html");
     assert.deepEqual(page?.body, Buffer.from(SITE["index.html"]));
     assert.equal(page?.contentType, "text/html; charset=utf-8");
+
+    // The bundle keeps the host's replica of the index (node:sqlite, inside Node): the next run decides
+    // every directory from it, reading none from DynamoDB.
+    const again = await run(["sitesync.mjs", "sync", "--config", config, "--json"], host);
+    assert.equal(again.code, 0, again.stderr);
+    const second = JSON.parse(again.stdout) as SyncResult;
+    assert.equal(second.replica.rebuilt, undefined);
+    assert.equal(second.diff.fromIndex, 0);
+    assert.equal(second.diff.fromReplica, second.diff.directories);
   });
 });
