@@ -223,6 +223,42 @@ function addCrawlerFiles(site: Site): void {
   );
 }
 
+/**
+ * What an Apache host had beside the pages: an .htaccess (read for its rules, never published), a
+ * .well-known/ file, an extensionless file, and an old folder whose page is index.htm.
+ */
+function addHostFiles(site: Site): void {
+  site.add(
+    ".htaccess",
+    [
+      "# Apache rules of the old host. sitesync carries over what has an equivalent on S3 and CloudFront",
+      "# (core/htaccess.ts) and reports the rest, with its line, on every run.",
+      "Redirect 301 /old-news.html /blog/index.html",
+      "RedirectMatch 301 ^/news/(\\d{4})/?$ /blog/$1/index.html",
+      "ErrorDocument 404 /404.html",
+      "<IfModule mod_rewrite.c>",
+      "RewriteEngine On",
+      "RewriteRule ^shop/(.*)$ /products/$1 [R=301,L]",
+      "</IfModule>",
+      "",
+    ].join("\n"),
+  );
+  site.add(
+    ".well-known/security.txt",
+    "Contact: mailto:security@example.com\nExpires: 2030-01-01T00:00:00.000Z\n" +
+      `Canonical: ${BASE_URL}.well-known/security.txt\n`,
+  );
+  site.add(
+    "LICENSE",
+    "The text and images of this sample site were generated for sitesync's tests and may be used freely.\n",
+  );
+  site.add(
+    "archive/index.htm",
+    '<!DOCTYPE html>\n<html lang="en">\n<head><meta charset="utf-8"><title>Archive</title></head>\n' +
+      '<body><h1>Archive</h1><p>Pages of the old site. <a href="../index.html">Home</a></p></body>\n</html>\n',
+  );
+}
+
 function buildSite(): Site {
   const site = new Site();
   addAssets(site);
@@ -232,6 +268,7 @@ function buildSite(): Site {
   addGallery(site);
   addDownloads(site);
   addProductsJson(site);
+  addHostFiles(site);
   // These two read the finished pages, so they come last.
   addSearchIndex(site);
   addCrawlerFiles(site);

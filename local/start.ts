@@ -2,7 +2,8 @@
 // the deployment's resources, syncs the bundled sample site with the real agent, applies the manifests
 // with the real handler as Lambda's event source would, and reports what was published.
 //   node local/start.ts [--serve] [DIR]
-//   --serve   keep the servers running afterwards so the bucket can be inspected (Ctrl-C stops them)
+//   --serve   keep the servers running afterwards and serve the site as the deployed CloudFront would, on
+//             http://127.0.0.1:8080/ (SITESYNC_LOCAL_SITE_PORT), until Ctrl-C
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,14 +13,23 @@ import { formatSummary } from "../agent/summaries.ts";
 import { formatBytes, runSync } from "../agent/sync/sync.ts";
 import { listSiteObjects, statSiteObject } from "../aws/site-bucket.ts";
 import { createLogger } from "../core/logger.ts";
+import { seedEdgeRules } from "./seed-edge-rules.ts";
+import { distributionFromTemplate, startSiteServer } from "./serve.ts";
 import { startLocalStack } from "./stack.ts";
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { serve: { type: "boolean" } } });
 const siteDir = resolve(positionals[0] ?? join(projectDir, "examples/site"));
-const dataDir = join(projectDir, ".local");
+const dataDir = resolve(process.env.SITESYNC_LOCAL_DIR ?? join(projectDir, ".local"));
 const s3Port = Number(process.env.SITESYNC_LOCAL_S3_PORT ?? 4566);
 const dynamoPort = Number(process.env.SITESYNC_LOCAL_DYNAMODB_PORT ?? 4567);
+const sitePort = Number(process.env.SITESYNC_LOCAL_SITE_PORT ?? 8080);
+/**
+ * Dot files: .well-known/ is published, .htaccess files are read for their rules and never published, and
+ * the name of the error page's folder (.sitesync/) stays the stack's own. No settle window: nobody is
+ * editing the sample site, whose files are as new as the checkout.
+ */
+const AGENT_SETTINGS = { dotFiles: "include", exclude: ["**/.htaccess", ".sitesync/**"], settleSeconds: 0 };
 
 const logger = createLogger();
 mkdirSync(dataDir, { recursive: true });
@@ -36,7 +46,11 @@ try {
   const configPath = join(dataDir, "sitesync.json");
   writeFileSync(
     configPath,
-    `${JSON.stringify({ root: siteDir, stateDir: join(dataDir, "agent-state"), ...stack.agentSettings() }, null, 2)}\n`,
+    `${JSON.stringify(
+      { root: siteDir, stateDir: join(dataDir, "agent-state"), ...AGENT_SETTINGS, ...stack.agentSettings() },
+      null,
+      2,
+    )}\n`,
   );
   const config = loadConfig(configPath);
   console.log(
@@ -70,10 +84,25 @@ try {
     );
   }
   await apply.stop();
+  // The site's .htaccess rules to the edge (redirects, error page), as PostSync publishes them.
+  const edge = await seedEdgeRules(stack, siteDir);
+  for (const u of edge.unsupported)
+    console.log(`  .htaccess  not carried over: ${u.file}:${u.line} ${u.directive}: ${u.reason}`);
+  for (const p of edge.problems) console.log(`  .htaccess  ${p.source}: ${p.reason}`);
   await report(stack);
   if (values.serve) {
-    console.log("\nServers keep running; Ctrl-C stops them.");
+    const distribution = distributionFromTemplate(stack.template, stack.postSync.keyValueStore ?? undefined);
+    const site = await startSiteServer({
+      s3: stack.clients.s3,
+      bucket: stack.definition.siteBucket,
+      distribution,
+      port: sitePort,
+    });
+    console.log(`\nThe site, served as the deployed CloudFront serves it: ${site.url}/`);
+    console.log(`  try ${site.url}/no-such-page (404), ${site.url}/docs (301), ${site.url}/LICENSE`);
+    console.log("Servers keep running; Ctrl-C stops them.");
     await new Promise<void>((resolvePromise) => process.once("SIGINT", () => resolvePromise()));
+    await site.stop();
   }
 } catch (err) {
   logger.error((err as Error).message);
