@@ -29,7 +29,7 @@ export interface Harness {
     { body: Buffer; contentType?: string; cacheControl?: string; metadata: Record<string, string> } | undefined
   >;
   listKeys(prefix?: string): Promise<string[]>;
-  /** Like listKeys, without the listing pages PostSync generated. */
+  /** Like listKeys, without what PostSync generated: listing pages, directory markers, the error page. */
   listSiteFiles(prefix?: string): Promise<string[]>;
   /** Waits for the PostSync execution a run started; throws unless it succeeded. */
   waitForPostSync(result: SyncResult): Promise<void>;
@@ -109,7 +109,15 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
           return head.Metadata?.generated === "true";
         }),
       );
-      return keys.filter((_, i) => !generated[i]);
+      // Not site files either: PostSync's directory markers (an object at "dir" while keys under "dir/"
+      // exist, which no file can be) and the error page it keeps for CloudFront under .sitesync/.
+      const directories = new Set<string>();
+      for (const key of await harness.listKeys()) {
+        for (let slash = key.indexOf("/"); slash !== -1; slash = key.indexOf("/", slash + 1)) {
+          directories.add(key.slice(0, slash));
+        }
+      }
+      return keys.filter((key, i) => !generated[i] && !key.startsWith(".sitesync/") && !directories.has(key));
     },
     async getObject(key) {
       try {
