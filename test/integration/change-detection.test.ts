@@ -11,11 +11,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
 import { getFile } from "../../aws/index/files.ts";
+import { advancingGenerations } from "../../aws/index/generations.ts";
 import { fileKey } from "../../aws/index/items.ts";
 import { executePlan, planOptions } from "../../agent/sync/execute-plan.ts";
 import { PlanWriter } from "../../agent/sync/plan.ts";
 import { formatSummary } from "../../agent/summaries.ts";
 import { silentLogger } from "../../core/logger.ts";
+import { splitKey } from "../../core/keys.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 import { countRequests, S3_WRITES, type RequestCounter } from "../support/counting.ts";
@@ -243,9 +245,15 @@ nothing published`, async () => {
   });
 });
 
-/** Removes the ctime, inode and digest from a file's record, as an agent that did not keep them wrote it. */
+/**
+ * Removes the ctime, inode and digest from a file's record, as an agent that did not keep them wrote it; as
+ * every index writer does, between the advances of the directory's generation, so replicas read it again.
+ */
 async function forgetStat(ddb: DynamoDBClient, table: string, key: string): Promise<void> {
-  await ddb.send(
-    new UpdateItemCommand({ TableName: table, Key: fileKey(key), UpdateExpression: "REMOVE ctime, ino, sha" }),
-  );
+  const update = new UpdateItemCommand({
+    TableName: table,
+    Key: fileKey(key),
+    UpdateExpression: "REMOVE ctime, ino, sha",
+  });
+  await advancingGenerations(ddb, table, [splitKey(key).dir], () => ddb.send(update));
 }
