@@ -73,28 +73,28 @@ export async function syncKeyValueStore(
   return { put: puts.length, deleted: deletes.length };
 }
 
-// ---- the edge rules of a run, in the version store beside its other artifacts ----
+// ---- the site's edge rules, in the version store beside the runs' artifacts ----
 
-/** The agent writes a run's rules here (its role may put runs/*); PostSync reads them for that run. */
-export const edgeRulesKey = (runId: string) => `runs/${runId}/edge-rules.json`;
+/**
+ * The agent writes the site's current rules here on every run, before it starts PostSync (its role may put
+ * runs/*; rewritten each run, the object never reaches the version store's expiry); every PostSync reads
+ * the newest. Absent (an agent that writes none): PostSync keeps the store and the listing policy as they
+ * are and serves the default error page.
+ */
+export const EDGE_RULES_KEY = "runs/edge/rules.json";
 /** The listing policy PostSync last applied, to find the directories whose listings a rule change affects. */
 export const LISTING_POLICY_KEY = "runs/edge/listing-policy.json";
 
-/** Writes a run's edge rules, checked against their contract first. */
-export async function putEdgeRules(
-  s3: S3Client,
-  versionBucket: string,
-  runId: string,
-  rules: EdgeRules,
-): Promise<void> {
-  checkContract(edgeRulesContract, rules, "the run's edge rules");
-  await putJson(s3, versionBucket, edgeRulesKey(runId), rules);
+/** Writes the site's edge rules, checked against their contract first. */
+export async function putEdgeRules(s3: S3Client, versionBucket: string, rules: EdgeRules): Promise<void> {
+  checkContract(edgeRulesContract, rules, "the edge rules");
+  await putJson(s3, versionBucket, EDGE_RULES_KEY, rules);
 }
 
-/** A run's edge rules, or undefined when its agent wrote none. */
-export async function getEdgeRules(s3: S3Client, versionBucket: string, runId: string): Promise<EdgeRules | undefined> {
-  const raw = await getOptionalJson(s3, versionBucket, edgeRulesKey(runId));
-  return raw === undefined ? undefined : parseContract(edgeRulesContract, raw, `${edgeRulesKey(runId)}`);
+/** The site's edge rules, or undefined when the agent wrote none. */
+export async function getEdgeRules(s3: S3Client, versionBucket: string): Promise<EdgeRules | undefined> {
+  const raw = await getOptionalJson(s3, versionBucket, EDGE_RULES_KEY);
+  return raw === undefined ? undefined : parseContract(edgeRulesContract, raw, EDGE_RULES_KEY);
 }
 
 export async function getOptionalJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {

@@ -1,11 +1,11 @@
-// What the site's .htaccess files become at the edge and in PostSync: one JSON document per run (the
-// contract below), written by the agent beside the run's other artifacts and read by PostSync, which turns
-// it into CloudFront KeyValueStore entries (redirects), the site-wide error page, and the per-directory
+// What the site's .htaccess files become at the edge and in PostSync: one JSON document (the contract
+// below), written by the agent on every run (aws/edge-store.ts, EDGE_RULES_KEY) and read by PostSync, which
+// turns it into CloudFront KeyValueStore entries (redirects), the site-wide error page, and the per-directory
 // listing policy (DirectoryIndex, Indexes).
 //
 //   agent:    parseHtaccess(text, dir) for every .htaccess → buildEdgeRules(files, options)
-//             → { rules, problems } → report problems (file:line) → putEdgeRules(s3, versionBucket, runId, rules)
-//   PostSync: getEdgeRules(runId) → keyValueStoreEntries(rules) → UpdateKeys (only what differs)
+//             → { rules, problems } → report problems (file:line) → putEdgeRules(s3, versionBucket, rules)
+//   PostSync: getEdgeRules() → keyValueStoreEntries(rules) → UpdateKeys (only what differs)
 //             error page: errorPageSource(rules); listings: directoryIndexFor / indexesEnabled
 //
 // Limits, stated and checked here (CloudFront quotas, "Quotas on CloudFront Functions" and KeyValueStore:

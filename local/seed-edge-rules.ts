@@ -1,7 +1,8 @@
-// Until the agent reads .htaccess files itself, the local stack does what it will do after a run: parse
-// every .htaccess of the tree (core/htaccess.ts), build the edge rules (core/edge-rules.ts), store them as
-// a run's artifact and let PostSync's publishEdge make them take effect (key value store, error page). The
-// agent's version calls the same functions for its own run, before it starts PostSync.
+// Until the agent reads .htaccess files itself, the local stack does what it will do in a run: parse every
+// .htaccess of the tree (core/htaccess.ts), build the edge rules (core/edge-rules.ts) and store them where
+// PostSync reads them (writeEdgeRules, before the run); the run's PostSync makes them take effect. A run
+// that sends nothing starts no PostSync, and the local key value store lives in memory, so `npm start`
+// also publishes them directly (publishEdgeNow), as the PostSync the agent starts for changed rules would.
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
 import { putEdgeRules } from "../aws/edge-store.ts";
@@ -27,22 +28,28 @@ export async function readHtaccessFiles(root: string): Promise<ParsedHtaccess[]>
   return files;
 }
 
-export interface SeededEdgeRules {
-  runId: string;
+export interface WrittenEdgeRules {
   /** Directives not carried over, by file and line. */
   unsupported: Array<HtaccessProblem & { file: string }>;
   problems: EdgeProblem[];
 }
 
-export async function seedEdgeRules(stack: LocalStack, root: string, prefix = ""): Promise<SeededEdgeRules> {
+export async function writeEdgeRules(stack: LocalStack, root: string, prefix = ""): Promise<WrittenEdgeRules> {
   const files = await readHtaccessFiles(root);
   const { rules, problems } = buildEdgeRules(files, { prefix });
-  const runId = newRunId();
+  await putEdgeRules(stack.clients.s3, stack.definition.versionBucket, rules);
+  const unsupported = files.flatMap((f) =>
+    f.unsupported.map((u) => ({ ...u, file: `${f.dir === "" ? "" : `${f.dir}/`}.htaccess` })),
+  );
+  return { unsupported, problems };
+}
+
+/** What PostSync's PlanListings does first: the stored rules to the key value store and the error page. */
+export async function publishEdgeNow(stack: LocalStack, prefix = ""): Promise<void> {
   const d = stack.definition;
-  await putEdgeRules(stack.clients.s3, d.versionBucket, runId, rules);
   const store = stack.postSync.keyValueStore;
   await publishEdge(
-    { runId, prefix },
+    { runId: newRunId(), prefix },
     {
       s3: stack.clients.s3,
       dynamodb: stack.clients.dynamodb,
@@ -53,8 +60,4 @@ export async function seedEdgeRules(stack: LocalStack, root: string, prefix = ""
       ...(store ? { keyValueStore: store } : {}),
     },
   );
-  const unsupported = files.flatMap((f) =>
-    f.unsupported.map((u) => ({ ...u, file: `${f.dir === "" ? "" : `${f.dir}/`}.htaccess` })),
-  );
-  return { runId, unsupported, problems };
 }

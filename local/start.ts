@@ -13,7 +13,7 @@ import { formatSummary } from "../agent/summaries.ts";
 import { formatBytes, runSync } from "../agent/sync/sync.ts";
 import { listSiteObjects, statSiteObject } from "../aws/site-bucket.ts";
 import { createLogger } from "../core/logger.ts";
-import { seedEdgeRules } from "./seed-edge-rules.ts";
+import { publishEdgeNow, writeEdgeRules } from "./seed-edge-rules.ts";
 import { distributionFromTemplate, startSiteServer } from "./serve.ts";
 import { startLocalStack } from "./stack.ts";
 
@@ -58,6 +58,8 @@ try {
   );
   console.log(`Syncing ${siteDir} (the agent's config: ${configPath})\n`);
 
+  // The site's .htaccess rules, where the run's PostSync reads them (redirects, error page, listings).
+  const edge = await writeEdgeRules(stack, siteDir);
   const apply = stack.startApply();
   const result = await runSync(config, stack.clients, logger);
   process.stdout.write(formatSummary(result));
@@ -84,8 +86,7 @@ try {
     );
   }
   await apply.stop();
-  // The site's .htaccess rules to the edge (redirects, error page), as PostSync publishes them.
-  const edge = await seedEdgeRules(stack, siteDir);
+  await publishEdgeNow(stack);
   for (const u of edge.unsupported)
     console.log(`  .htaccess  not carried over: ${u.file}:${u.line} ${u.directive}: ${u.reason}`);
   for (const p of edge.problems) console.log(`  .htaccess  ${p.source}: ${p.reason}`);

@@ -77,8 +77,7 @@ export async function generateListings(
     empty: 0,
     "no-listing": 0,
   };
-  const rules =
-    (await getEdgeRules(deps.s3, deps.versionBucket, input.runId)) ?? defaultEdgeRules({ prefix: input.prefix });
+  const rules = (await getEdgeRules(deps.s3, deps.versionBucket)) ?? defaultEdgeRules({ prefix: input.prefix });
   for (const dir of dirs) {
     const { outcome, pages } = await generateListing(dir, input, deps, rules);
     outcomes[outcome] += 1;

@@ -1,11 +1,11 @@
-// PostSync, at the start of PlanListings: the run's edge rules (core/edge-rules.ts) take effect.
+// PostSync, at the start of PlanListings: the site's edge rules (core/edge-rules.ts) take effect.
 //  - the key value store of the viewer-request function gets exactly the rules' redirects;
 //  - the error page CloudFront serves for missing keys (ERROR_PAGE_KEY) becomes a copy of the site's error
 //    page (the root .htaccess's ErrorDocument 404, else 404.html), or a plain page when the site has none;
 //    rewritten only when its source or the source's version changed (its sitesync-version says which);
 //  - directories whose listing policy (DirectoryIndex, Options Indexes) changed are returned, so that their
 //    listings, and those of every directory below them, are decided again.
-// A run whose agent wrote no rules leaves the store and the listing policy as they are and keeps the
+// An agent that wrote no rules leaves the store and the listing policy as they are and keeps the
 // default error page (the site's 404.html).
 import { createHash } from "node:crypto";
 import {
@@ -42,7 +42,7 @@ export async function publishEdge(
   input: { runId: string; prefix: string },
   deps: EdgeDeps,
 ): Promise<{ rules: EdgeRules; refreshScopes: string[]; errorPage: "written" | "unchanged" }> {
-  const written = await getEdgeRules(deps.s3, deps.versionBucket, input.runId);
+  const written = await getEdgeRules(deps.s3, deps.versionBucket);
   const rules = written ?? defaultEdgeRules({ prefix: input.prefix });
   if (written && deps.keyValueStore) {
     const { entries, problems } = keyValueStoreEntries(written);

@@ -20,7 +20,7 @@ describe(".htaccess parser", () => {
     );
     assert.deepEqual(parsed.unsupported, []);
     assert.deepEqual(
-      parsed.directives.map((d) => [d.kind, d.status, d.kind === "redirect" ? d.from : d.pattern, d.to]),
+      parsed.directives.map((d: any) => [d.kind, d.status, d.kind === "redirect" ? d.from : d.pattern, d.to]),
       [
         ["redirect", 302, "/a", "https://example.com/a"],
         ["redirect", 301, "/b", "/new-b"],
