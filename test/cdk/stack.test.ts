@@ -1,7 +1,9 @@
 // The deployment as CloudFormation: every resource, its settings, and the exact statements of every policy.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { Match } from "aws-cdk-lib/assertions";
+import { DIRECTORY_INDEX_SOURCE, DIRECTORY_MARKER_SOURCE } from "../../lib/distribution.ts";
 import { environment, getAtt, objects, resource, synth } from "./support.ts";
 
 /** A DefinitionString with its Fn::Join tokens flattened (GetAtt and Ref shown by logical id). */
@@ -43,7 +45,8 @@ describe("resources of an environment (prod)", () => {
       "AWS::CloudWatch::Alarm": 6,
       "AWS::CloudFront::Distribution": 1,
       "AWS::CloudFront::OriginAccessControl": 1,
-      "AWS::CloudFront::Function": 1,
+      "AWS::CloudFront::Function": 2,
+      "AWS::CloudFront::KeyValueStore": 1,
     };
     const all = prodTemplate.toJSON().Resources as Record<string, { Type: string }>;
     const actual: Record<string, number> = {};
@@ -185,8 +188,20 @@ listings in a Map, batches one at a time`, () => {
       { Variable: "$.run.partial", BooleanEquals: true, Next: "RunNotApplied" },
     ]);
     assert.equal(definition.States.RunNotApplied.Type, "Fail");
+    // A run that sent nothing ends, unless the agent says the .htaccess rules changed.
     assert.deepEqual(definition.States.AnythingSent.Choices, [
-      { Variable: "$.run.sent", NumericEquals: 0, Next: "Done" },
+      {
+        And: [
+          { Variable: "$.run.sent", NumericEquals: 0 },
+          {
+            Or: [
+              { Not: { Variable: "$.edgeRules", IsPresent: true } },
+              { Variable: "$.edgeRules", BooleanEquals: false },
+            ],
+          },
+        ],
+        Next: "Done",
+      },
     ]);
     assert.equal(definition.States.GenerateListings.MaxConcurrency, 4);
     assert.equal(definition.States.Invalidate.MaxConcurrency, 1);
@@ -252,15 +267,31 @@ listings in a Map, batches one at a time`, () => {
     }
   });
 
-  test("CloudFront: origin access control, HTTPS, the directory-index function, the custom domain", () => {
+  test(`CloudFront: origin access control, HTTPS, the directory functions, the site's 404 page for missing \
+keys, the custom domain`, () => {
     const dist = resource(prodTemplate, "AWS::CloudFront::Distribution", "CdnDistribution").props.DistributionConfig;
     assert.deepEqual(dist.Aliases, ["www.example.com"]);
     assert.equal(dist.ViewerCertificate.MinimumProtocolVersion, "TLSv1.2_2021");
     assert.equal(dist.DefaultRootObject, "index.html");
     assert.equal(dist.DefaultCacheBehavior.ViewerProtocolPolicy, "redirect-to-https");
-    const fnId = resource(prodTemplate, "AWS::CloudFront::Function", "CdnDirectoryIndex").id;
+    const index = resource(prodTemplate, "AWS::CloudFront::Function", "CdnDirectoryIndex");
+    const marker = resource(prodTemplate, "AWS::CloudFront::Function", "CdnDirectoryMarker");
     assert.deepEqual(dist.DefaultCacheBehavior.FunctionAssociations, [
-      { EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [fnId, "FunctionARN"] } },
+      { EventType: "viewer-request", FunctionARN: { "Fn::GetAtt": [index.id, "FunctionARN"] } },
+      { EventType: "viewer-response", FunctionARN: { "Fn::GetAtt": [marker.id, "FunctionARN"] } },
+    ]);
+    for (const fn of [index, marker]) assert.equal(fn.props.FunctionConfig.Runtime, "cloudfront-js-2.0");
+    // The deployed code is the files the local server runs.
+    assert.equal(index.props.FunctionCode, readFileSync(DIRECTORY_INDEX_SOURCE, "utf8"));
+    assert.equal(marker.props.FunctionCode, readFileSync(DIRECTORY_MARKER_SOURCE, "utf8"));
+    const kvs = resource(prodTemplate, "AWS::CloudFront::KeyValueStore", "CdnEdgeRules");
+    assert.deepEqual(index.props.FunctionConfig.KeyValueStoreAssociations, [
+      { KeyValueStoreARN: { "Fn::GetAtt": [kvs.id, "Arn"] } },
+    ]);
+    // S3 behind origin access control answers a missing key with 403 (404 only to who may list the bucket).
+    assert.deepEqual(dist.CustomErrorResponses, [
+      { ErrorCachingMinTTL: 60, ErrorCode: 403, ResponseCode: 404, ResponsePagePath: "/.sitesync/404.html" },
+      { ErrorCachingMinTTL: 60, ErrorCode: 404, ResponseCode: 404, ResponsePagePath: "/.sitesync/404.html" },
     ]);
     const oacId = resource(prodTemplate, "AWS::CloudFront::OriginAccessControl", "Cdn").id;
     assert.deepEqual(dist.Origins[0].OriginAccessControlId, { "Fn::GetAtt": [oacId, "Id"] });
@@ -501,6 +532,25 @@ the DLQ — nothing more`, () => {
       PlanListings: [
         own("PlanListings"),
         { Sid: "RunArtifacts", Effect: "Allow", Action: ["s3:GetObject", "s3:PutObject"], Resource: runs },
+        {
+          Sid: "ReadIndexForEdge",
+          Effect: "Allow",
+          Action: ["dynamodb:Query", "dynamodb:GetItem"],
+          Resource: getAtt(ids.table),
+        },
+        { Sid: "ReadErrorPageSource", Effect: "Allow", Action: "s3:GetObject", Resource: objects(ids.site) },
+        { Sid: "ListSite", Effect: "Allow", Action: "s3:ListBucket", Resource: getAtt(ids.site) },
+        { Sid: "WriteErrorPage", Effect: "Allow", Action: "s3:PutObject", Resource: objects(ids.site, "/.sitesync/*") },
+        {
+          Sid: "WriteEdgeRedirects",
+          Effect: "Allow",
+          Action: [
+            "cloudfront-keyvaluestore:DescribeKeyValueStore",
+            "cloudfront-keyvaluestore:ListKeys",
+            "cloudfront-keyvaluestore:UpdateKeys",
+          ],
+          Resource: getAtt(resource(prodTemplate, "AWS::CloudFront::KeyValueStore", "CdnEdgeRules").id),
+        },
       ],
       GenerateListings: [
         own("GenerateListings"),
@@ -512,11 +562,12 @@ the DLQ — nothing more`, () => {
           Resource: getAtt(ids.table),
         },
         {
-          Sid: "WriteListings",
+          Sid: "WriteListingsAndMarkers",
           Effect: "Allow",
-          Action: ["s3:PutObject", "s3:DeleteObject"],
-          Resource: objects(ids.site, "/*index.html"),
+          Action: ["s3:PutObject", "s3:DeleteObject", "s3:GetObject"],
+          Resource: objects(ids.site),
         },
+        { Sid: "ListSite", Effect: "Allow", Action: "s3:ListBucket", Resource: getAtt(ids.site) },
         {
           Sid: "ReadStagedPages",
           Effect: "Allow",
@@ -676,6 +727,9 @@ and PostSync invokes its five functions`, () => {
       ),
     );
     t.resourceCountIs("AWS::CloudFront::Distribution", 0);
+    // The functions and the key value store are made to be associated by hand (README, Deploying).
+    t.resourceCountIs("AWS::CloudFront::Function", 2);
+    t.resourceCountIs("AWS::CloudFront::KeyValueStore", 1);
     const statements = resource(t, "AWS::S3::BucketPolicy", "StorageSite").props.PolicyDocument.Statement;
     assert.deepEqual(statements[1], {
       Sid: "CloudFrontReadsSite",
