@@ -48,7 +48,7 @@ export function distributionFromTemplate(template: CfnTemplate, kvs?: KeyValueSt
   for (const association of behavior.FunctionAssociations ?? []) {
     const ref = (association.FunctionARN as { "Fn::GetAtt"?: [string, string] })["Fn::GetAtt"]?.[0];
     const fn = ref ? resources[ref] : undefined;
-    if (!fn || fn.Type !== "AWS::CloudFront::Function") throw new Error(`function association ${ref} not found`);
+    if (fn?.Type !== "AWS::CloudFront::Function") throw new Error(`function association ${ref} not found`);
     const props = fn.Properties as { FunctionCode: unknown; FunctionConfig: Record<string, unknown> };
     if (props.FunctionConfig.Runtime !== "cloudfront-js-2.0") {
       throw new Error(`${ref} runs on ${String(props.FunctionConfig.Runtime)}; the emulation is of cloudfront-js-2.0`);
