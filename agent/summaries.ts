@@ -31,6 +31,7 @@ export function formatSummary(r: SyncResult): string {
     `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ` +
       `${r.seconds.toFixed(1)} s, peak memory ${formatBytes(r.peakRssBytes)}`,
   );
+  lines.push(indexLine(r));
   const work = p.put + p.delete + p.resend + p.record;
   if (work === 0 && r.diff.settling > 0) {
     lines.push("  nothing to do yet: every change is still settling");
@@ -84,4 +85,13 @@ export function formatSummary(r: SyncResult): string {
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Where the run read the index: the host's replica (agent/replica/) and DynamoDB, directory by directory. */
+function indexLine(r: SyncResult): string {
+  const { fromReplica, fromIndex } = r.diff;
+  const read = `${fromIndex} read from DynamoDB`;
+  if (r.replica.unavailable !== undefined) return `  index     ${read} (no replica: ${r.replica.unavailable})`;
+  const afresh = r.replica.rebuilt !== undefined ? ` (replica made afresh: ${r.replica.rebuilt})` : "";
+  return `  index     ${fromReplica} directories from the host's replica, ${read}${afresh}`;
 }
