@@ -424,6 +424,49 @@ export async function readPublishedVersion(
   return res.Body as Readable;
 }
 
+/** An object as an origin answers a viewer (the local CloudFront, local/serve.ts): its headers and bytes. */
+export interface ServedObject {
+  /** 200, or the error status S3 answered (403, 404). */
+  status: number;
+  contentType?: string;
+  contentLength?: number;
+  etag?: string;
+  lastModified?: Date;
+  cacheControl?: string;
+  metadata: Record<string, string>;
+  /** Absent for a HEAD or an error. */
+  body?: Readable;
+}
+
+/** GET (or HEAD) of the object at `key`, answering 403 and 404 as a status instead of an error. */
+export async function serveSiteObject(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  method: "GET" | "HEAD",
+): Promise<ServedObject> {
+  try {
+    const res =
+      method === "HEAD"
+        ? await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))
+        : await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return {
+      status: 200,
+      ...(res.ContentType !== undefined ? { contentType: res.ContentType } : {}),
+      ...(res.ContentLength !== undefined ? { contentLength: res.ContentLength } : {}),
+      ...(res.ETag !== undefined ? { etag: res.ETag } : {}),
+      ...(res.LastModified !== undefined ? { lastModified: res.LastModified } : {}),
+      ...(res.CacheControl !== undefined ? { cacheControl: res.CacheControl } : {}),
+      metadata: res.Metadata ?? {},
+      ...("Body" in res && res.Body ? { body: res.Body as Readable } : {}),
+    };
+  } catch (err) {
+    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    if (status === 403 || status === 404) return { status, metadata: {} };
+    throw err;
+  }
+}
+
 function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e.name === "NotFound" || e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404;

@@ -13,7 +13,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
-import { GetObjectCommand, HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
+import { serveSiteObject } from "../aws/site-bucket.ts";
 import {
   type CloudFrontFunction,
   type FunctionEvent,
@@ -184,29 +185,19 @@ interface Fetched {
 }
 
 async function fetchObject(options: SiteServerOptions, key: string, method: string): Promise<Fetched> {
-  try {
-    const input = { Bucket: options.bucket, Key: key };
-    const res =
-      method === "HEAD"
-        ? await options.s3.send(new HeadObjectCommand(input))
-        : await options.s3.send(new GetObjectCommand(input));
-    const headers: Record<string, HeaderValue> = {};
-    const set = (name: string, value: unknown) => {
-      if (value !== undefined && value !== null) headers[name] = { value: String(value) };
-    };
-    set("content-type", res.ContentType);
-    set("content-length", res.ContentLength);
-    set("etag", res.ETag);
-    set("last-modified", res.LastModified?.toUTCString());
-    set("cache-control", res.CacheControl);
-    for (const [name, value] of Object.entries(res.Metadata ?? {})) set(`x-amz-meta-${name.toLowerCase()}`, value);
-    const body = "Body" in res ? (res.Body as Readable) : undefined;
-    return { status: 200, headers, ...(body ? { body } : {}) };
-  } catch (err) {
-    const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 403 || status === 404) return { status, headers: {} };
-    throw err;
-  }
+  const object = await serveSiteObject(options.s3, options.bucket, key, method === "HEAD" ? "HEAD" : "GET");
+  if (object.status !== 200) return { status: object.status, headers: {} };
+  const headers: Record<string, HeaderValue> = {};
+  const set = (name: string, value: unknown) => {
+    if (value !== undefined && value !== null) headers[name] = { value: String(value) };
+  };
+  set("content-type", object.contentType);
+  set("content-length", object.contentLength);
+  set("etag", object.etag);
+  set("last-modified", object.lastModified?.toUTCString());
+  set("cache-control", object.cacheControl);
+  for (const [name, value] of Object.entries(object.metadata)) set(`x-amz-meta-${name.toLowerCase()}`, value);
+  return { status: 200, headers, ...(object.body ? { body: object.body } : {}) };
 }
 
 function page404Drain(body: Readable | undefined): void {
