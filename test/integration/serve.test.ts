@@ -3,6 +3,9 @@
 // directory pages and markers, and published the tree's .htaccess rules to the edge.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { StartExecutionCommand } from "@aws-sdk/client-sfn";
+import { putRun } from "../../aws/index/runs.ts";
+import { newRunId } from "../../core/run-id.ts";
 import { writeEdgeRules } from "../../local/seed-edge-rules.ts";
 import { distributionFromTemplate, type SiteServer, startSiteServer } from "../../local/serve.ts";
 import { type Harness, startHarness, writeTree } from "../support/harness.ts";
@@ -86,5 +89,54 @@ describe("the site through the local CloudFront", () => {
     const matched = await get("/y/2024");
     assert.equal(matched.status, 302);
     assert.equal(matched.headers.get("location"), "/docs/2024.txt");
+  });
+});
+
+describe("rules that change in a run that sends nothing", () => {
+  let h: Harness;
+  let site: SiteServer;
+  after(async () => {
+    await site?.stop();
+    await h?.close();
+  });
+
+  test('PostSync started with {"runId", "edgeRules": true} publishes them and redoes the listings', async () => {
+    h = await startHarness();
+    const root = h.tempDir();
+    writeTree(root, { "index.html": "home", "docs/a.txt": "a", ".htaccess": "Redirect 301 /first /index.html" });
+    const config = h.config(root, { dotFiles: "include", exclude: ["**/.htaccess"] });
+    await writeEdgeRules(h.stack, root);
+    await h.waitForPostSync(await h.publish(config));
+    const distribution = distributionFromTemplate(h.stack.template, h.stack.postSync.keyValueStore ?? undefined);
+    site = await startSiteServer({ s3: h.stack.clients.s3, bucket: h.stack.definition.siteBucket, distribution });
+    const get = (path: string) => fetch(`${site.url}${path}`, { redirect: "manual" });
+    assert.equal((await get("/first")).status, 301);
+    assert.equal((await get("/docs/")).status, 200, "a listing");
+
+    // Only the .htaccess files change: the run sends nothing. The agent records the run as usual (here by
+    // hand: today's agent records no run that sends nothing) and starts its PostSync for the rules.
+    writeTree(root, { ".htaccess": "Redirect 301 /second /index.html", "docs/.htaccess": "Options -Indexes" });
+    await writeEdgeRules(h.stack, root);
+    const nothing = await h.publish(config);
+    assert.equal(nothing.plan.put + nothing.plan.delete, 0);
+    const runId = newRunId();
+    const now = new Date().toISOString();
+    await putRun(h.stack.clients.dynamodb, h.stack.definition.table, {
+      ...{ runId, status: "sent", prefix: "", started: now, finished: now },
+      ...{ sent: 0, messages: 0, changePages: 0, counts: {} },
+    });
+    const started = await h.stack.clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: h.stack.postSync.stateMachineArn,
+        name: runId,
+        input: JSON.stringify({ runId, edgeRules: true }),
+      }),
+    );
+    const done = await h.stack.postSync.server.waitForExecution(started.executionArn!, 120_000);
+    if (done.status !== "SUCCEEDED") throw new Error(`PostSync ${done.status}: ${done.error} ${done.cause}`);
+    assert.equal((await get("/first")).status, 404, "the removed rule is gone from the store");
+    assert.equal((await get("/second")).status, 301);
+    assert.equal((await get("/docs/")).status, 404, "Options -Indexes removed the listing");
+    assert.equal((await get("/docs/a.txt")).status, 200);
   });
 });
