@@ -10,10 +10,6 @@ import {
   ListKeysCommand,
   UpdateKeysCommand,
 } from "@aws-sdk/client-cloudfront-keyvaluestore";
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
-import { checkContract, parseContract } from "../core/contracts/contract.ts";
-import { type EdgeRules, edgeRulesContract } from "../core/edge-rules.ts";
-import { putJson } from "./version-store.ts";
 
 /** What PostSync needs of a key value store; the local stack has a store of its own behind the same port. */
 export interface KeyValueStoreService {
@@ -71,39 +67,4 @@ export async function syncKeyValueStore(
     etag = await store.update(etag, [], deletes.slice(i, i + UPDATE_BATCH));
   }
   return { put: puts.length, deleted: deletes.length };
-}
-
-// ---- the site's edge rules, in the version store beside the runs' artifacts ----
-
-/**
- * The agent writes the site's current rules here on every run, before it starts PostSync (its role may put
- * runs/*; rewritten each run, the object never reaches the version store's expiry); every PostSync reads
- * the newest. Absent (an agent that writes none): PostSync keeps the store and the listing policy as they
- * are and serves the default error page.
- */
-export const EDGE_RULES_KEY = "runs/edge/rules.json";
-/** The listing policy PostSync last applied, to find the directories whose listings a rule change affects. */
-export const LISTING_POLICY_KEY = "runs/edge/listing-policy.json";
-
-/** Writes the site's edge rules, checked against their contract first. */
-export async function putEdgeRules(s3: S3Client, versionBucket: string, rules: EdgeRules): Promise<void> {
-  checkContract(edgeRulesContract, rules, "the edge rules");
-  await putJson(s3, versionBucket, EDGE_RULES_KEY, rules);
-}
-
-/** The site's edge rules, or undefined when the agent wrote none. */
-export async function getEdgeRules(s3: S3Client, versionBucket: string): Promise<EdgeRules | undefined> {
-  const raw = await getOptionalJson(s3, versionBucket, EDGE_RULES_KEY);
-  return raw === undefined ? undefined : parseContract(edgeRulesContract, raw, EDGE_RULES_KEY);
-}
-
-export async function getOptionalJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
-  try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse(await res.Body!.transformToString("utf-8"));
-  } catch (err) {
-    const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
-    if (e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404) return undefined;
-    throw err;
-  }
 }

@@ -1,5 +1,5 @@
 // What the site's .htaccess files become at the edge and in PostSync: one JSON document (the contract
-// below), written by the agent on every run (aws/edge-store.ts, EDGE_RULES_KEY) and read by PostSync, which
+// below), written by the agent on every run (aws/edge-rules-store.ts, EDGE_RULES_KEY) and read by PostSync, which
 // turns it into CloudFront KeyValueStore entries (redirects), the site-wide error page, and the per-directory
 // listing policy (DirectoryIndex, Indexes).
 //

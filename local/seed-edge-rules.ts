@@ -5,7 +5,7 @@
 // also publishes them directly (publishEdgeNow), as the PostSync the agent starts for changed rules would.
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { putEdgeRules } from "../aws/edge-store.ts";
+import { putEdgeRules } from "../aws/edge-rules-store.ts";
 import { buildEdgeRules, type EdgeProblem } from "../core/edge-rules.ts";
 import { type HtaccessProblem, type ParsedHtaccess, parseHtaccess } from "../core/htaccess.ts";
 import { newRunId } from "../core/run-id.ts";

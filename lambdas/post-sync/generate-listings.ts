@@ -20,7 +20,7 @@
 // of entries costs several Queries, never one oversized read. The generated page is an index item marked
 // generated, so the agent treats a real index.html as replacing it and never deletes it as a site file.
 import { createHash } from "node:crypto";
-import { getEdgeRules } from "../../aws/edge-store.ts";
+import { getEdgeRules } from "../../aws/edge-rules-store.ts";
 import { getFile, getFiles, putListing, queryDirectory, removeListing } from "../../aws/index/files.ts";
 import {
   copyToSite,

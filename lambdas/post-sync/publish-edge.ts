@@ -8,13 +8,8 @@
 // An agent that wrote no rules leaves the store and the listing policy as they are and keeps the
 // default error page (the site's 404.html).
 import { createHash } from "node:crypto";
-import {
-  getEdgeRules,
-  getOptionalJson,
-  type KeyValueStoreService,
-  LISTING_POLICY_KEY,
-  syncKeyValueStore,
-} from "../../aws/edge-store.ts";
+import { getEdgeRules, getOptionalJson, LISTING_POLICY_KEY } from "../../aws/edge-rules-store.ts";
+import { type KeyValueStoreService, syncKeyValueStore } from "../../aws/edge-store.ts";
 import { getFile, queryDirectory } from "../../aws/index/files.ts";
 import { copyToSite, headSiteObject, MULTIPART_COPY, putSiteObject } from "../../aws/site-bucket.ts";
 import { putJson } from "../../aws/version-store.ts";
