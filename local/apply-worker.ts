@@ -24,6 +24,7 @@ const handler = createApplyHandler(applyDeps(env, clients, logger));
 parentPort!.on("message", (message: { id: number; event: SQSEvent }) => {
   handler(message.event).then(
     (response) => parentPort!.postMessage({ id: message.id, response }),
-    (err: unknown) => parentPort!.postMessage({ id: message.id, error: err instanceof Error ? err.message : String(err) }),
+    (err: unknown) =>
+      parentPort!.postMessage({ id: message.id, error: err instanceof Error ? err.message : String(err) }),
   );
 });

@@ -33,7 +33,9 @@ export function startApplyWorkers(
     else idle.push(env);
   };
   for (let i = 0; i < Math.max(1, count); i++) {
-    const env: Environment = { worker: new Worker(new URL("./apply-worker.ts", import.meta.url), { workerData: data }) };
+    const env: Environment = {
+      worker: new Worker(new URL("./apply-worker.ts", import.meta.url), { workerData: data }),
+    };
     env.worker.on("message", (message: { id: number; response?: SQSBatchResponse; error?: string }) => {
       const pending = env.pending;
       if (!pending || pending.id !== message.id) return;
