@@ -77,6 +77,8 @@ export async function openHostReplica(
       readGenerations(dynamodb, config.table, config.prefix),
       learnPublication(replica, dynamodb, config.table),
     ]);
+    // A fully applied first sync marks a million rows at once: out of the log before the diff reads them.
+    if (learnt.applied.length > 0) replica.checkpoint();
     const freshness = new Freshness(generations, replica.generations());
     const recorder = new ReplicaRecorder(replica, freshness.recorded);
     const report: ReplicaReport = {
