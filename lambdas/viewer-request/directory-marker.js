@@ -1,7 +1,8 @@
 // CloudFront Function (cloudfront-js-2.0), viewer response: "/docs" → 301 "/docs/" when docs is a
 // directory. PostSync writes a tiny marker object at the key "docs" for every directory "docs/" (no file
 // can have that key: a POSIX directory cannot hold a file and a folder of one name), whose metadata
-// x-amz-meta-sitesync-version is "directory" (a file's version is never that word). Decided by data, not by the name: "/LICENSE" is a file and is served.
+// x-amz-meta-sitesync-version is "directory" (a file's version is never that word). Decided by data, not
+// by the name: "/LICENSE" is a file and is served.
 // CloudFront runs viewer-response functions only when the origin answered below 400
 // (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html),
 // which is all this needs. The response is changed in place: its read-only headers (Content-Length, …)
