@@ -29,6 +29,8 @@ export interface ReplicaIdentity {
   epoch: string | undefined;
 }
 
+const COLUMN_TYPES: Record<string, string> = { sk: "sk TEXT NOT NULL", pending: "pending INTEGER NOT NULL" };
+
 // entries: every item of the directory partitions read or written, keyed as DynamoDB keys them; BINARY
 // order on UTF-8 text is DynamoDB's byte order, so a directory's rows come in the order the diff merges.
 // directories: the generation each directory's rows are current at; NULL when they may not be.
@@ -37,7 +39,7 @@ CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE directories (dir TEXT PRIMARY KEY, generation INTEGER) WITHOUT ROWID;
 CREATE TABLE entries (
   dir TEXT NOT NULL,
-  ${ENTRY_COLUMNS.map((c) => (c === "sk" ? "sk TEXT NOT NULL" : c === "pending" ? "pending INTEGER NOT NULL" : c)).join(",\n  ")},
+  ${ENTRY_COLUMNS.map((c) => COLUMN_TYPES[c] ?? c).join(",\n  ")},
   PRIMARY KEY (dir, sk)
 ) WITHOUT ROWID;
 CREATE INDEX entries_pending ON entries (run) WHERE pending = 1;
@@ -113,7 +115,8 @@ function mismatch(db: DatabaseSync, identity: ReplicaIdentity): string | undefin
   if (meta.schema !== want.schema) return `it has schema ${meta.schema ?? "unknown"}; this agent keeps ${want.schema}`;
   for (const field of ["table", "region", "endpoint", "prefix"] as const) {
     if (meta[field] !== want[field]) {
-      return `it copies another index (${field} ${JSON.stringify(meta[field])}, this run ${JSON.stringify(want[field])})`;
+      const [was, is] = [JSON.stringify(meta[field]), JSON.stringify(want[field])];
+      return `it copies another index (${field} ${was}, this run ${is})`;
     }
   }
   if (identity.epoch === undefined) return "the index has no epoch yet (a dry run does not make one)";
