@@ -31,7 +31,23 @@ export interface AwsClientConfig {
   maxAttempts?: number;
   /** Upper bound on concurrent sockets per client; matches the agent's I/O concurrency. */
   maxSockets?: number;
+  /**
+   * Told of every request the clients make, once per call whatever its retries: the tests that check each
+   * component's calls against its IAM policy (test/integration/least-privilege.test.ts) record through it.
+   */
+  onCall?: AwsCallListener;
 }
+
+/** One call as a client made it: the SDK's names for the client and the command, and the command's input. */
+export interface AwsCall {
+  client: string;
+  command: string;
+  input: Record<string, unknown>;
+  /** The HTTP status of a call the service refused (404 for a missing key), absent for a call that succeeded. */
+  errorStatus?: number;
+}
+
+export type AwsCallListener = (call: AwsCall) => void;
 
 export interface AwsClients {
   s3: S3Client;
@@ -58,33 +74,66 @@ function common(config: AwsClientConfig) {
   };
 }
 
+/**
+ * Adds the onCall listener to a client's middleware stack, at the initialize step: outside the retry loop,
+ * so one report per call however many attempts it took. Each client's stack is typed by its own commands;
+ * the listener reads only what all of them share (the context's names, the input), hence the casts.
+ */
+function observe<C extends { middlewareStack: { add(middleware: never, options: never): void } }>(
+  client: C,
+  onCall: AwsCallListener | undefined,
+): C {
+  if (!onCall) return client;
+  type Context = { clientName?: string; commandName?: string };
+  const listener =
+    <A extends { input: object }, R>(next: (args: A) => Promise<R>, context: Context) =>
+    async (args: A): Promise<R> => {
+      const call = { client: context.clientName ?? "?", command: context.commandName ?? "?", input: { ...args.input } };
+      try {
+        const out = await next(args);
+        onCall(call);
+        return out;
+      } catch (err) {
+        const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+        onCall(status === undefined ? call : { ...call, errorStatus: status });
+        throw err;
+      }
+    };
+  client.middlewareStack.add(listener as never, { step: "initialize", name: "sitesyncCallListener" } as never);
+  return client;
+}
+
 // One factory per service, so a bundle (the apply function) carries only the clients it uses.
 
 export function createS3Client(config: AwsClientConfig): S3Client {
-  return new S3Client({
+  const client = new S3Client({
     ...common(config),
     ...(config.endpoints?.s3 ? { endpoint: config.endpoints.s3, forcePathStyle: true } : {}),
   });
+  return observe(client, config.onCall);
 }
 
 export function createDynamoDbClient(config: AwsClientConfig): DynamoDBClient {
-  return new DynamoDBClient({
+  const client = new DynamoDBClient({
     ...common(config),
     ...(config.endpoints?.dynamodb ? { endpoint: config.endpoints.dynamodb } : {}),
   });
+  return observe(client, config.onCall);
 }
 
 export function createSqsClient(config: AwsClientConfig): SQSClient {
-  return new SQSClient({ ...common(config), ...(config.endpoints?.sqs ? { endpoint: config.endpoints.sqs } : {}) });
+  const endpoint = config.endpoints?.sqs ? { endpoint: config.endpoints.sqs } : {};
+  return observe(new SQSClient({ ...common(config), ...endpoint }), config.onCall);
 }
 
 export function createSfnClient(config: AwsClientConfig): SFNClient {
-  return new SFNClient({ ...common(config), ...(config.endpoints?.sfn ? { endpoint: config.endpoints.sfn } : {}) });
+  const endpoint = config.endpoints?.sfn ? { endpoint: config.endpoints.sfn } : {};
+  return observe(new SFNClient({ ...common(config), ...endpoint }), config.onCall);
 }
 
 /** CloudFront's API lives in us-east-1 whatever the stack's region. */
 export function createCloudFrontClient(config: AwsClientConfig): CloudFrontClient {
-  return new CloudFrontClient({ ...common({ ...config, region: "us-east-1" }) });
+  return observe(new CloudFrontClient({ ...common({ ...config, region: "us-east-1" }) }), config.onCall);
 }
 
 /**
@@ -92,7 +141,7 @@ export function createCloudFrontClient(config: AwsClientConfig): CloudFrontClien
  * the SDK its JavaScript implementation. The endpoint is global, derived from the store's ARN.
  */
 export function createKeyValueStoreClient(config: AwsClientConfig): CloudFrontKeyValueStoreClient {
-  return new CloudFrontKeyValueStoreClient({ ...common({ ...config, region: "us-east-1" }) });
+  return observe(new CloudFrontKeyValueStoreClient({ ...common({ ...config, region: "us-east-1" }) }), config.onCall);
 }
 
 export function createAwsClients(config: AwsClientConfig): AwsClients {

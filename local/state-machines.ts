@@ -6,8 +6,11 @@ import type { CfnTemplate } from "./template.ts";
 
 export type WorkflowName = "PostSync" | "Restore";
 
-/** Task handlers by the logical-id prefix of the Lambda function a Task invokes. */
-export type TaskHandlers = Record<string, (payload: unknown) => Promise<unknown>>;
+/**
+ * Task handlers by the logical-id prefix of the Lambda function a Task invokes; each is also told the ARN
+ * the Task invokes, as the state machine's role would be asked for it.
+ */
+export type TaskHandlers = Record<string, (payload: unknown, functionArn: string) => Promise<unknown>>;
 
 export type ExecutionResult =
   | { status: "SUCCEEDED"; output: unknown }
@@ -72,7 +75,7 @@ function taskOverrides(
         // The lambda:invoke integration wraps the function's answer as { Payload, StatusCode }.
         overrides[stateName] = (async (input: unknown) => {
           const payload = isInvoke ? ((input as { Payload?: unknown }).Payload ?? input) : input;
-          const output = await handler(payload);
+          const output = await handler(payload, fn);
           return (isInvoke ? { Payload: output, StatusCode: 200 } : output) as never;
         }) as (input: never) => Promise<never>;
       }

@@ -267,9 +267,9 @@ function withErrorValues(handlers: TaskHandlers): TaskHandlers {
   return Object.fromEntries(
     Object.entries(handlers).map(([prefix, handler]) => [
       prefix,
-      async (payload: unknown) => {
+      async (payload: unknown, functionArn: string) => {
         try {
-          return await handler(payload);
+          return await handler(payload, functionArn);
         } catch (err) {
           if (err instanceof Error) throw err;
           throw new Error(`the handler for ${prefix} threw a non-Error value: ${inspect(err)}`);

@@ -2,7 +2,15 @@
 // Step Functions endpoint, their Task states mapped to the real step handlers, CloudFront played by the
 // strict fake (the only one).
 import type { SFNClient } from "@aws-sdk/client-sfn";
-import { createSfnClient, type AwsClientConfig, type AwsClients } from "../aws/clients.ts";
+import type { InvalidationService } from "../aws/cdn.ts";
+import {
+  createAwsClients,
+  createSfnClient,
+  type AwsCall,
+  type AwsClientConfig,
+  type AwsClients,
+} from "../aws/clients.ts";
+import type { KeyValueStoreService } from "../aws/edge-store.ts";
 import { parseContract } from "../core/contracts/contract.ts";
 import { postSyncEnvironment } from "../core/contracts/post-sync-environment.ts";
 import { restoreEnvironment } from "../core/contracts/restore-environment.ts";
@@ -18,6 +26,12 @@ import { functionVariables, type CfnTemplate } from "./template.ts";
 export const LOCAL_DISTRIBUTION_ID = "ELOCALSITESYNC";
 export const LOCAL_KEY_VALUE_STORE_ARN = "arn:aws:cloudfront::000000000000:key-value-store/local-edge-rules";
 
+/**
+ * Told of every AWS call a component of the workflows makes, by the logical id of the resource whose role
+ * makes it: a step's Lambda function ("WorkflowsPostSyncAwaitRun…"), or a state machine invoking a step.
+ */
+export type ComponentCallListener = (component: string, call: AwsCall) => void;
+
 export interface LocalWorkflows {
   server: StepFunctionsServer;
   stateMachineArn: string;
@@ -32,7 +46,8 @@ export interface LocalWorkflows {
 /**
  * `references` maps the logical-id prefixes of the resources the local stack made to their local names
  * and URLs; each step's dependencies come from its function's environment in the template, parsed with its
- * contract and built as its Lambda entry builds them, with local clients.
+ * contract and built as its Lambda entry builds them, with local clients. With `onCall`, each step has
+ * clients of its own, as each function has in AWS, and every call is reported against that function.
  */
 export async function startLocalWorkflows(
   template: CfnTemplate,
@@ -40,6 +55,7 @@ export async function startLocalWorkflows(
   clients: AwsClients,
   clientConfig: AwsClientConfig,
   references: Record<string, string>,
+  onCall?: ComponentCallListener,
 ): Promise<LocalWorkflows> {
   const cloudFront =
     environment.distribution.kind === "none" ? null : new FakeCloudFront({ distributions: [LOCAL_DISTRIBUTION_ID] });
@@ -59,36 +75,49 @@ export async function startLocalWorkflows(
     variables("WorkflowsPostSyncAwaitRun"),
     "PostSync's environment",
   );
-  const steps = createPostSyncHandlers(
-    postSyncDeps(postSyncEnv, {
-      s3: clients.s3,
-      dynamodb: clients.dynamodb,
+  const stepClients: AwsClients[] = [];
+  const clientsOf = (component: string): AwsClients => {
+    if (!onCall) return clients;
+    const own = createAwsClients({ ...clientConfig, onCall: (call) => onCall(component, call) });
+    stepClients.push(own);
+    return own;
+  };
+  // Each Task state names its function by logical id; each function deploys one step.
+  const postSyncStep = (component: string, step: keyof ReturnType<typeof createPostSyncHandlers>) => {
+    const own = clientsOf(component);
+    const deps = postSyncDeps(postSyncEnv, {
+      s3: own.s3,
+      dynamodb: own.dynamodb,
       invalidations: () => {
         if (!cloudFront) throw new Error("the template names a distribution the local environment does not have");
-        return cloudFront;
+        return onCall ? reportedInvalidations(cloudFront, (call) => onCall(component, call)) : cloudFront;
       },
-      keyValueStore: () => {
+      keyValueStore: (storeArn) => {
         if (!keyValueStore) throw new Error("the template names a key value store the local environment does not have");
-        return keyValueStore;
+        return onCall
+          ? reportedKeyValueStore(keyValueStore, storeArn, (call) => onCall(component, call))
+          : keyValueStore;
       },
-    }),
-  );
-  // Task states name their function by logical id; each maps to the step that function deploys.
-  const handlers: TaskHandlers = {
-    WorkflowsPostSyncAwaitRun: steps.awaitRun,
-    WorkflowsPostSyncPlanListings: steps.planListings,
-    WorkflowsPostSyncGenerateListings: steps.generateListings,
-    WorkflowsPostSyncPlanInvalidations: steps.planInvalidations,
-    WorkflowsPostSyncInvalidate: steps.invalidate,
+    });
+    return createPostSyncHandlers(deps)[step];
   };
+  const invoked = (machine: string, taskHandlers: TaskHandlers) =>
+    onCall ? invokedBy(machine, taskHandlers, onCall) : taskHandlers;
+  const handlers: TaskHandlers = invoked(postSync.id, {
+    WorkflowsPostSyncAwaitRun: postSyncStep("WorkflowsPostSyncAwaitRun", "awaitRun"),
+    WorkflowsPostSyncPlanListings: postSyncStep("WorkflowsPostSyncPlanListings", "planListings"),
+    WorkflowsPostSyncGenerateListings: postSyncStep("WorkflowsPostSyncGenerateListings", "generateListings"),
+    WorkflowsPostSyncPlanInvalidations: postSyncStep("WorkflowsPostSyncPlanInvalidations", "planInvalidations"),
+    WorkflowsPostSyncInvalidate: postSyncStep("WorkflowsPostSyncInvalidate", "invalidate"),
+  });
   const restoreEnv = parseContract(restoreEnvironment, variables("WorkflowsRestoreStart"), "Restore's environment");
   // Restore starts PostSync through this very endpoint, which exists only once the server is up: its steps
   // are built then (no execution can start before).
-  let sfn: SFNClient | undefined;
-  let restoreSteps: ReturnType<typeof createRestoreHandlers> | undefined;
-  const restoreStep = (name: keyof NonNullable<typeof restoreSteps>) => (event: unknown) => {
-    if (!restoreSteps) throw new Error("the local Step Functions endpoint is not up yet");
-    return restoreSteps[name](event);
+  let restoreSteps: TaskHandlers | undefined;
+  const restoreStep = (component: string) => (event: unknown, functionArn: string) => {
+    const run = restoreSteps?.[component];
+    if (!run) throw new Error("the local Step Functions endpoint is not up yet");
+    return run(event, functionArn);
   };
   const server = await startStepFunctionsServer({
     machines: {
@@ -108,18 +137,31 @@ export async function startLocalWorkflows(
       },
       [arn(restore.id)]: {
         definition: restore.definition,
-        handlers: {
-          WorkflowsRestoreStart: restoreStep("start"),
-          WorkflowsRestoreSitePage: restoreStep("sitePage"),
-          WorkflowsRestoreHostPage: restoreStep("hostPage"),
-          WorkflowsRestoreFinish: restoreStep("finish"),
-        },
+        handlers: invoked(restore.id, {
+          WorkflowsRestoreStart: restoreStep("WorkflowsRestoreStart"),
+          WorkflowsRestoreSitePage: restoreStep("WorkflowsRestoreSitePage"),
+          WorkflowsRestoreHostPage: restoreStep("WorkflowsRestoreHostPage"),
+          WorkflowsRestoreFinish: restoreStep("WorkflowsRestoreFinish"),
+        }),
         retryIntervalOverrides: { StartRestore: 50, RestoreSitePage: 50, PlanHostPage: 50, Finish: 50 },
       },
     },
   });
-  sfn = createSfnClient({ ...clientConfig, endpoints: { ...clientConfig.endpoints, sfn: server.endpoint } });
-  restoreSteps = createRestoreHandlers(restoreDeps(restoreEnv, { ...clients, sfn }));
+  const sfnConfig = { ...clientConfig, endpoints: { ...clientConfig.endpoints, sfn: server.endpoint } };
+  const sfnClients: SFNClient[] = [];
+  const sfnOf = (component: string): SFNClient => {
+    const own = createSfnClient(onCall ? { ...sfnConfig, onCall: (call) => onCall(component, call) } : sfnConfig);
+    sfnClients.push(own);
+    return own;
+  };
+  const restoreStepOf = (component: string, step: keyof ReturnType<typeof createRestoreHandlers>) =>
+    createRestoreHandlers(restoreDeps(restoreEnv, { ...clientsOf(component), sfn: sfnOf(component) }))[step];
+  restoreSteps = {
+    WorkflowsRestoreStart: restoreStepOf("WorkflowsRestoreStart", "start"),
+    WorkflowsRestoreSitePage: restoreStepOf("WorkflowsRestoreSitePage", "sitePage"),
+    WorkflowsRestoreHostPage: restoreStepOf("WorkflowsRestoreHostPage", "hostPage"),
+    WorkflowsRestoreFinish: restoreStepOf("WorkflowsRestoreFinish", "finish"),
+  };
   return {
     server,
     stateMachineArn: arn(postSync.id),
@@ -128,7 +170,66 @@ export async function startLocalWorkflows(
     keyValueStore,
     stop: async () => {
       await server.stop();
-      sfn?.destroy();
+      for (const client of [...sfnClients, ...stepClients]) client.destroy();
+    },
+  };
+}
+
+/** The state machine's role invoking each Task's function, reported as the Lambda API call it is in AWS. */
+function invokedBy(machine: string, handlers: TaskHandlers, onCall: ComponentCallListener): TaskHandlers {
+  const report = (functionArn: string) =>
+    onCall(machine, { client: "LambdaClient", command: "InvokeCommand", input: { FunctionName: functionArn } });
+  return Object.fromEntries(
+    Object.entries(handlers).map(([prefix, handler]) => [
+      prefix,
+      (payload: unknown, functionArn: string) => {
+        report(functionArn);
+        return handler(payload, functionArn);
+      },
+    ]),
+  );
+}
+
+// The CloudFront fakes answer at the port, not over HTTP: their calls are reported as the adapters over the
+// SDK would send them (aws/cdn.ts, aws/edge-store.ts).
+
+function reportedInvalidations(service: InvalidationService, report: (call: AwsCall) => void): InvalidationService {
+  const call = (command: string, distributionId: string): AwsCall => ({
+    client: "CloudFrontClient",
+    command,
+    input: { DistributionId: distributionId },
+  });
+  return {
+    createInvalidation(input) {
+      report(call("CreateInvalidationCommand", input.distributionId));
+      return service.createInvalidation(input);
+    },
+    getInvalidation(input) {
+      report(call("GetInvalidationCommand", input.distributionId));
+      return service.getInvalidation(input);
+    },
+  };
+}
+
+function reportedKeyValueStore(
+  store: KeyValueStoreService,
+  storeArn: string,
+  report: (call: AwsCall) => void,
+): KeyValueStoreService {
+  const call = (command: string): AwsCall => ({
+    client: "CloudFrontKeyValueStoreClient",
+    command,
+    input: { KvsARN: storeArn },
+  });
+  return {
+    read() {
+      report(call("DescribeKeyValueStoreCommand"));
+      report(call("ListKeysCommand"));
+      return store.read();
+    },
+    update(etag, puts, deletes) {
+      report(call("UpdateKeysCommand"));
+      return store.update(etag, puts, deletes);
     },
   };
 }
