@@ -149,3 +149,45 @@ export class TaskGroup {
     this.check();
   }
 }
+
+/**
+ * Gathers single requests into batches for a bulk operation: a batch goes when it holds `max` items or
+ * `delayMs` after its first item, whichever comes first, so a caller awaiting its own answer never waits
+ * for items that will not come. Each item's promise settles with its slot of the batch's result.
+ */
+export class Batcher<T, R> {
+  readonly #max: number;
+  readonly #delayMs: number;
+  readonly #flush: (items: T[]) => Promise<R[]>;
+  #items: Array<{ item: T; resolve: (value: R) => void; reject: (error: unknown) => void }> = [];
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(max: number, delayMs: number, flush: (items: T[]) => Promise<R[]>) {
+    this.#max = Math.max(1, max);
+    this.#delayMs = delayMs;
+    this.#flush = flush;
+  }
+
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
+      this.#items.push({ item, resolve, reject });
+      if (this.#items.length >= this.#max) this.#send();
+      else this.#timer ??= setTimeout(() => this.#send(), this.#delayMs);
+    });
+  }
+
+  #send(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#items;
+    this.#items = [];
+    this.#flush(batch.map((b) => b.item)).then(
+      (results) => {
+        for (const [i, b] of batch.entries()) b.resolve(results[i]!);
+      },
+      (error: unknown) => {
+        for (const b of batch) b.reject(error);
+      },
+    );
+  }
+}

@@ -44,9 +44,12 @@ export class ReplicaRecorder {
   }
 
   /** A file's status recorded on its desired version (`stat` undefined: the version had moved on). */
-  recordStat(key: string, version: string, stat: FileStat | undefined, marks: GenerationMark[]): void {
+  recordStats(
+    stats: Array<{ key: string; version: string; stat: FileStat | undefined }>,
+    marks: GenerationMark[],
+  ): void {
     this.#count(marks);
-    if (stat) this.#replica.setStat(key, version, stat);
+    for (const { key, version, stat } of stats) if (stat) this.#replica.setStat(key, version, stat);
   }
 
   /** After the run's writes all succeeded: the generations the written directories are current at. */

@@ -139,19 +139,22 @@ export async function setDesiredStat(
   version: string,
   stat: { mtime: string; ctime?: string; ino?: string },
 ): Promise<boolean> {
-  return (await setDesiredStatMarked(ddb, table, key, version, stat)).done;
+  return (await setDesiredStats(ddb, table, [{ key, version, stat }])).done[0] ?? false;
 }
 
-/** setDesiredStat, with the marks of its directory's generation advances (for the host's replica). */
-export async function setDesiredStatMarked(
+/**
+ * setDesiredStat for many records at once, between one pair of advances of their directories' generations
+ * (a mass re-upload touches every file of a directory: two advances per directory, not per file); `done`
+ * in the records' order, and the marks, for the host's replica.
+ */
+export async function setDesiredStats(
   ddb: DynamoDBClient,
   table: string,
-  key: string,
-  version: string,
-  stat: { mtime: string; ctime?: string; ino?: string },
-): Promise<{ done: boolean; marks: GenerationMark[] }> {
-  const { value, marks } = await advancingGenerations(ddb, table, [splitKey(key).dir], () =>
-    updateIf(ddb, table, desiredStatUpdate(key, version, stat)),
+  records: Array<{ key: string; version: string; stat: { mtime: string; ctime?: string; ino?: string } }>,
+): Promise<{ done: boolean[]; marks: GenerationMark[] }> {
+  const dirs = records.map((r) => splitKey(r.key).dir);
+  const { value, marks } = await advancingGenerations(ddb, table, dirs, () =>
+    mapLimit(records, UPDATES_IN_FLIGHT, (r) => updateIf(ddb, table, desiredStatUpdate(r.key, r.version, r.stat))),
   );
   return { done: value, marks };
 }
