@@ -4,6 +4,8 @@ import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import type { AwsEndpoints } from "../aws/clients.ts";
 import type { ContentTypeRules } from "../core/content-type.ts";
+import { ALL_DOT_FILES, DEFAULT_DOT_FILES, type DotFilePolicy } from "../core/dot-files.ts";
+import { DEFAULT_DIRECTORY_INDEX, DEFAULT_ERROR_PAGE } from "../core/edge-rules.ts";
 import { ConfigError } from "../core/errors.ts";
 import { isKnownEncoding, normalisePrefix } from "../core/keys.ts";
 
@@ -31,7 +33,12 @@ export interface AgentConfig {
   /** Encoding for file names that are not valid UTF-8. */
   nameEncoding: string;
   exclude: string[];
-  dotFiles: "include" | "exclude";
+  /** Which dot files and folders are published (core/dot-files.ts); .ht* files and .sitesync/ never are. */
+  dotFiles: DotFilePolicy;
+  /** The site file served for a missing page, unless the root .htaccess names another (ErrorDocument 404). */
+  errorPage: string;
+  /** The pages tried for "/dir/", in order, unless an .htaccess says otherwise (DirectoryIndex). */
+  directoryIndex: string[];
   delete: boolean;
   deleteGuard: { maxShare: number; minFiles: number; minDirectoryFiles: number };
   /** An entry sent this long ago and still not applied is sent again (its message expired or died). */
@@ -62,7 +69,6 @@ const DEFAULTS = {
   retentionDays: 90,
   nameEncoding: "latin1",
   exclude: [] as string[],
-  dotFiles: "exclude" as const,
   delete: true,
   deleteGuard: { maxShare: 0.5, minFiles: 20, minDirectoryFiles: 100 },
   // Longer than PostSync waits for a run (30 minutes) and than a healthy apply backlog lasts.
@@ -112,6 +118,8 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     "nameEncoding",
     "exclude",
     "dotFiles",
+    "errorPage",
+    "directoryIndex",
     "delete",
     "deleteGuard",
     "contentTypes",
@@ -148,10 +156,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     );
   }
   const exclude = [...stringArray(o.exclude, source, "exclude"), ...(overrides.exclude ?? [])];
-  const dotFiles = o.dotFiles ?? DEFAULTS.dotFiles;
-  if (dotFiles !== "include" && dotFiles !== "exclude") {
-    throw new ConfigError(source, "dotFiles", 'must be "include" or "exclude"', '"exclude"');
-  }
+  const dotFiles = parseDotFiles(o.dotFiles, source);
   const del = overrides.delete ?? o.delete ?? DEFAULTS.delete;
   if (typeof del !== "boolean") throw new ConfigError(source, "delete", "must be true or false", "true");
 
@@ -189,6 +194,8 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     nameEncoding,
     exclude,
     dotFiles,
+    errorPage: parseErrorPage(o.errorPage, source),
+    directoryIndex: parseDirectoryIndex(o.directoryIndex, source),
     delete: del,
     deleteGuard: {
       maxShare: numberIn(guard, "deleteGuard.maxShare", source, DEFAULTS.deleteGuard.maxShare, 0, 1, "0.5", false),
@@ -281,6 +288,56 @@ function stringArray(value: unknown, source: string, field: string): string[] {
     throw new ConfigError(source, field, "must be an array of glob strings", '["**/*.tmp", "private/**"]');
   }
   return value as string[];
+}
+
+/**
+ * `"include"` and `"exclude"` are the settings of before `publish`: every dot name (but .ht* files and
+ * .sitesync/), or none — not even .well-known/. Absent: .well-known/ only.
+ */
+function parseDotFiles(value: unknown, source: string): DotFilePolicy {
+  const example = '{"publish": ["**/.well-known/**", ".nojekyll"]}';
+  if (value === undefined) return DEFAULT_DOT_FILES;
+  if (value === "include") return ALL_DOT_FILES;
+  if (value === "exclude") return { publish: [] };
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new ConfigError(source, "dotFiles", 'must be "include", "exclude" or {"publish": [globs]}', example);
+  }
+  for (const key of Object.keys(value)) {
+    if (key !== "publish") throw new ConfigError(source, `dotFiles.${key}`, "is not a known setting", example);
+  }
+  const publish = (value as { publish?: unknown }).publish;
+  if (!Array.isArray(publish) || !publish.every((v) => typeof v === "string" && v !== "")) {
+    throw new ConfigError(
+      source,
+      "dotFiles.publish",
+      "must be an array of globs over the site paths of the dot files and folders to publish",
+      '["**/.well-known/**"]',
+    );
+  }
+  return { publish: publish as string[] };
+}
+
+function parseErrorPage(value: unknown, source: string): string {
+  if (value === undefined) return DEFAULT_ERROR_PAGE;
+  const path = typeof value === "string" ? value : "";
+  if (path === "" || path.startsWith("/") || path.endsWith("/") || path.split("/").includes("..")) {
+    throw new ConfigError(source, "errorPage", "must be the site-relative path of a file", '"errors/404.html"');
+  }
+  return path;
+}
+
+function parseDirectoryIndex(value: unknown, source: string): string[] {
+  if (value === undefined) return DEFAULT_DIRECTORY_INDEX;
+  const names = (Array.isArray(value) ? value : []) as unknown[];
+  if (names.length === 0 || !names.every((v) => typeof v === "string" && /^[^/]+$/.test(v) && v !== "..")) {
+    throw new ConfigError(
+      source,
+      "directoryIndex",
+      "must be a list of file names, tried in order",
+      '["index.html", "index.htm"]',
+    );
+  }
+  return names as string[];
 }
 
 /** A nested settings object: must be an object if present, and may only hold the keys it knows. */

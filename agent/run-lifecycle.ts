@@ -29,6 +29,12 @@ export async function endSending(clients: AwsClients, table: string, runId: stri
   await finishRun(clients.dynamodb, table, runId, "sent", new Date().toISOString());
 }
 
+/**
+ * The planned-work reason a run's record counts (1) when the run stored changed edge rules (.htaccess):
+ * such a run gets a PostSync that publishes them, started with `edgeRules: true`, even if it sent nothing.
+ */
+export const EDGE_RULES_REASON = "edge:rules";
+
 export interface SettleOutcome {
   started: Array<{ runId: string; executionArn: string }>;
   /** Runs found dead mid-way, now recorded as interrupted. */
@@ -56,10 +62,15 @@ export async function settleRuns(
         outcome.interrupted.push(run.runId);
         logger.warn("an earlier run stopped before it finished; its PostSync is started now", { runId: run.runId });
       }
-      const needsPostSync = (run.sent > 0 || run.changePages > 0) && run.postSyncExecutionArn === undefined;
+      // Read from the record, not from the run in memory: a run that died before its PostSync started
+      // still gets one that publishes its rules.
+      const edgeRules = (run.counts[EDGE_RULES_REASON] ?? 0) > 0;
+      const needsPostSync =
+        (run.sent > 0 || run.changePages > 0 || edgeRules) && run.postSyncExecutionArn === undefined;
       if (needsPostSync && settings.postSyncStateMachineArn) {
         const arn = settings.postSyncStateMachineArn;
-        const executionArn = await startPostSync(clients.sfn, arn, run.runId).catch((err) => {
+        const input = { runId: run.runId, ...(edgeRules ? { edgeRules: true } : {}) };
+        const executionArn = await startPostSync(clients.sfn, arn, input).catch((err) => {
           throw new PostSyncStartError(`PostSync for run ${run.runId} could not be started: ${errorMessage(err)}`);
         });
         await setPostSyncStarted(clients.dynamodb, settings.table, run.runId, executionArn);

@@ -67,6 +67,14 @@ export function formatSummary(r: SyncResult): string {
     if (s.left.length > 0)
       lines.push(`  left      ${s.left.length} files changing or unreadable; the next run retries them`);
   }
+  lines.push(...edgeLines(r));
+  if (r.dotFiles.leftOut > 0) {
+    const shown = r.dotFiles.sample.slice(0, 3).join(", ");
+    lines.push(
+      `  dot files ${r.dotFiles.leftOut} left out (${shown}${r.dotFiles.leftOut > 3 ? ", …" : ""}; ` +
+        "a folder counts once; the dotFiles setting publishes them, --log-level debug lists them)",
+    );
+  }
   if (r.diff.unreadable.length > 0) lines.push(`  unreadable ${r.diff.unreadable.length} (kept as published)`);
   if (r.skipped.length > 0)
     lines.push(`  skipped   ${r.skipped.length} (links, special files, unusable names; --log-level debug lists them)`);
@@ -85,6 +93,28 @@ export function formatSummary(r: SyncResult): string {
     }
   }
   return `${lines.join("\n")}\n`;
+}
+
+/** Shown in full up to this many; the rest are in the log (and in --json). */
+const NOT_CARRIED_OVER_SHOWN = 20;
+
+/** The site's .htaccess files: what became of their rules, and every line not carried over. */
+function edgeLines(r: SyncResult): string[] {
+  const e = r.edge;
+  const fate = {
+    stored: "changed: stored, and PostSync publishes them to the edge",
+    unchanged: "unchanged",
+    kept: "NOT STORED: an .htaccess could not be read, so the rules stored before stay",
+    "would-store": "changed: a run would store them and start PostSync",
+  }[e.rules];
+  const lines = [`  .htaccess ${e.htaccessFiles} files read, ${e.redirects} redirects; rules ${fate}`];
+  for (const u of e.unreadable) lines.push(`  .htaccess UNREADABLE ${u.key}: ${u.reason}`);
+  for (const n of e.notCarriedOver.slice(0, NOT_CARRIED_OVER_SHOWN)) {
+    lines.push(`  .htaccess not carried over: ${n.source}${n.directive ? ` ${n.directive}` : ""}: ${n.reason}`);
+  }
+  const more = e.notCarriedOver.length - NOT_CARRIED_OVER_SHOWN;
+  if (more > 0) lines.push(`  .htaccess … and ${more} more not carried over (each logged as a warning)`);
+  return lines;
 }
 
 /** Where the run read the index: the host's replica (agent/replica/) and DynamoDB, directory by directory. */

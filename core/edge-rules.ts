@@ -33,10 +33,17 @@ export const EDGE_LIMITS = {
 
 /**
  * The bucket key of the error page PostSync keeps: a copy of the site's error page, or a plain page. The
- * distribution's custom error responses serve it; no site file can have this key unless dot files are
- * published and the site has a .sitesync folder (the agent must leave that name out).
+ * distribution's custom error responses serve it; no site file has this key: the agent never publishes a
+ * tree's .sitesync folder (core/dot-files.ts).
  */
 export const ERROR_PAGE_KEY = ".sitesync/404.html";
+
+/**
+ * The sitesync-version of a directory marker, the object PostSync keeps at "docs" for a directory docs/
+ * (lambdas/post-sync/generate-listings.ts): what the viewer-response function looks for, and what tells
+ * adoption that the object is the stack's own, not a site file.
+ */
+export const DIRECTORY_MARKER_VERSION = "directory";
 
 /** Directory pages tried in order when a directory has no DirectoryIndex of its own (Apache's mod_dir). */
 export const DEFAULT_DIRECTORY_INDEX = ["index.html", "index.htm"];

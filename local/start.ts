@@ -13,9 +13,10 @@ import { formatSummary } from "../agent/summaries.ts";
 import { formatBytes, runSync } from "../agent/sync/sync.ts";
 import { listSiteObjects, statSiteObject } from "../aws/site-bucket.ts";
 import { createLogger } from "../core/logger.ts";
-import { publishEdgeNow, writeEdgeRules } from "./seed-edge-rules.ts";
+import { newRunId } from "../core/run-id.ts";
+import { publishEdge } from "../lambdas/post-sync/publish-edge.ts";
 import { distributionFromTemplate, startSiteServer } from "./serve.ts";
-import { startLocalStack } from "./stack.ts";
+import { type LocalStack, startLocalStack } from "./stack.ts";
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { serve: { type: "boolean" } } });
@@ -24,12 +25,8 @@ const dataDir = resolve(process.env.SITESYNC_LOCAL_DIR ?? join(projectDir, ".loc
 const s3Port = Number(process.env.SITESYNC_LOCAL_S3_PORT ?? 4566);
 const dynamoPort = Number(process.env.SITESYNC_LOCAL_DYNAMODB_PORT ?? 4567);
 const sitePort = Number(process.env.SITESYNC_LOCAL_SITE_PORT ?? 8080);
-/**
- * Dot files: .well-known/ is published, .htaccess files are read for their rules and never published, and
- * the name of the error page's folder (.sitesync/) stays the stack's own. No settle window: nobody is
- * editing the sample site, whose files are as new as the checkout.
- */
-const AGENT_SETTINGS = { dotFiles: "include", exclude: ["**/.htaccess", ".sitesync/**"], settleSeconds: 0 };
+/** No settle window: nobody is editing the sample site, whose files are as new as the checkout. */
+const AGENT_SETTINGS = { settleSeconds: 0 };
 
 const logger = createLogger();
 mkdirSync(dataDir, { recursive: true });
@@ -58,8 +55,6 @@ try {
   );
   console.log(`Syncing ${siteDir} (the agent's config: ${configPath})\n`);
 
-  // The site's .htaccess rules, where the run's PostSync reads them (redirects, error page, listings).
-  const edge = await writeEdgeRules(stack, siteDir);
   const apply = stack.startApply();
   const result = await runSync(config, stack.clients, logger);
   process.stdout.write(formatSummary(result));
@@ -86,10 +81,7 @@ try {
     );
   }
   await apply.stop();
-  await publishEdgeNow(stack);
-  for (const u of edge.unsupported)
-    console.log(`  .htaccess  not carried over: ${u.file}:${u.line} ${u.directive}: ${u.reason}`);
-  for (const p of edge.problems) console.log(`  .htaccess  ${p.source}: ${p.reason}`);
+  await publishEdgeNow(stack, config.prefix);
   await report(stack);
   if (values.serve) {
     const distribution = distributionFromTemplate(stack.template, stack.postSync.keyValueStore ?? undefined);
@@ -112,6 +104,28 @@ try {
   await stack.stop();
 }
 process.exitCode = exitCode;
+
+/**
+ * The stored edge rules to the key value store and the error page, as PostSync's PlanListings does first.
+ * The local store lives in memory: a start whose run found the rules unchanged started no PostSync for
+ * them, and `--serve` would answer no redirects without this.
+ */
+async function publishEdgeNow(s: LocalStack, prefix: string): Promise<void> {
+  const d = s.definition;
+  const store = s.postSync.keyValueStore;
+  await publishEdge(
+    { runId: newRunId(), prefix },
+    {
+      s3: s.clients.s3,
+      dynamodb: s.clients.dynamodb,
+      siteBucket: d.siteBucket,
+      versionBucket: d.versionBucket,
+      table: d.table,
+      rules: d.publishRules,
+      ...(store ? { keyValueStore: store } : {}),
+    },
+  );
+}
 
 async function report(s: typeof stack): Promise<void> {
   const bucket = s.definition.siteBucket;

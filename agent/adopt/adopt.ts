@@ -455,6 +455,8 @@ export function formatAdoptSummary(r: AdoptResult): string {
   if (r.alreadyIndexed > 0)
     lines.push(`  indexed    ${r.alreadyIndexed} keys or files were already in the index (left to sync)`);
   if (r.kept > 0) lines.push(`  kept       ${r.kept} keys excluded, skipped or unreadable in the tree (never judged)`);
+  if (r.edgeMarkers > 0)
+    lines.push(`  markers    ${r.edgeMarkers} directory markers of the edge (PostSync's own) left alone`);
   if (r.repeated + r.recovered > 0) {
     lines.push(
       `  listing    ${r.repeated} keys listed twice (counted once), ` +

@@ -5,9 +5,15 @@
 // Policy for what is not a regular file or a directory: symbolic links are never followed (a link could
 // publish files from outside the tree, or loop) and are skipped, like sockets, FIFOs and devices; the
 // skip is counted and logged at debug level. A skipped name is absent as far as the site is concerned.
-import type { Dirent } from "node:fs";
-import { lstat, readdir } from "node:fs/promises";
+//
+// Dot names follow core/dot-files.ts. The one exception to "never read bytes": an `.htaccess` file is read
+// and parsed here (when the caller collects them), never published; only the parsed files are kept, so a
+// run holds the site's .htaccess rules and nothing else of the tree.
+import { constants, type Dirent } from "node:fs";
+import { lstat, open, readdir } from "node:fs/promises";
 import picomatch from "picomatch";
+import { type DotFilePolicy, dotFileRule } from "../../core/dot-files.ts";
+import { type ParsedHtaccess, parseHtaccess } from "../../core/htaccess.ts";
 import { compareUtf8, decodeName, joinKey, keyProblem, MAX_KEY_BYTES } from "../../core/keys.ts";
 import { mapLimit } from "../../core/concurrency.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
@@ -30,20 +36,35 @@ export type ScannedEntry =
 export interface ScanPolicy {
   nameEncoding: string;
   exclude: string[];
-  dotFiles: "include" | "exclude";
+  dotFiles: DotFilePolicy;
   /** lstat calls in flight within one directory. */
   fileConcurrency: number;
 }
 
 export interface ScanNotes {
   skipped: Array<{ key: string; reason: string }>;
+  /** Dot files and folders the dot-file policy leaves out (a folder counts once); absent: not counted. */
+  dotFiles?: { leftOut: number; sample: string[] };
+  /** The .htaccess files of the walked directories, parsed; absent: not read. */
+  htaccess?: { files: ParsedHtaccess[]; unreadable: Array<{ key: string; reason: string }> };
 }
+
+/** How many paths of dot files left out a run keeps to show at debug level. */
+export const DOT_FILE_SAMPLE = 20;
+
+export const HTACCESS = ".htaccess";
+/** Far above any hand-written .htaccess (and above what the edge could hold): a bigger one is not read. */
+export const MAX_HTACCESS_BYTES = 1024 * 1024;
 
 export type DirectoryScan = { ok: true; entries: ScannedEntry[] } | { ok: false; missing: boolean; reason: string };
 
-export function createExcluder(policy: ScanPolicy): (relPath: string, name: string) => boolean {
+/** Why a name is left out of the site: the dot-file policy ("never", "policy") or an `exclude` glob. */
+export type Exclusion = "never" | "policy" | "glob" | undefined;
+
+export function createExcluder(policy: ScanPolicy): (relPath: string, name: string) => Exclusion {
   const globs = policy.exclude.length > 0 ? picomatch(policy.exclude, { dot: true }) : () => false;
-  return (relPath, name) => (policy.dotFiles === "exclude" && name.startsWith(".")) || globs(relPath);
+  const dots = dotFileRule(policy.dotFiles);
+  return (relPath, name) => dots(relPath, name) ?? (globs(relPath) ? "glob" : undefined);
 }
 
 const SLASH = Buffer.from("/");
@@ -58,7 +79,7 @@ export async function scanDirectory(
   relDir: string,
   keyDir: string,
   policy: ScanPolicy,
-  excluded: (relPath: string, name: string) => boolean,
+  excluded: (relPath: string, name: string) => Exclusion,
   notes: ScanNotes,
 ): Promise<DirectoryScan> {
   let dirents: Dirent<Buffer>[];
@@ -74,11 +95,23 @@ export async function scanDirectory(
   }
   const seen = new Map<string, string>();
   const candidates: Array<{ name: string; path: Buffer; type: "file" | "dir" | "other" | "unknown" }> = [];
+  const reading: Array<Promise<void>> = [];
   for (const dirent of dirents) {
     const nameBytes = dirent.name as unknown as Buffer;
     const { name } = decodeName(nameBytes, policy.nameEncoding);
     const relPath = joinKey(relDir, name);
-    if (excluded(relPath, name)) continue;
+    if (name === HTACCESS && notes.htaccess && !dirent.isSymbolicLink() && !dirent.isDirectory()) {
+      reading.push(readHtaccess(Buffer.concat([dirPath, SLASH, nameBytes]), relDir, policy.nameEncoding, notes));
+      continue;
+    }
+    const exclusion = excluded(relPath, name);
+    if (exclusion) {
+      if (exclusion !== "glob" && notes.dotFiles) {
+        notes.dotFiles.leftOut += 1;
+        if (notes.dotFiles.sample.length < DOT_FILE_SAMPLE) notes.dotFiles.sample.push(relPath);
+      }
+      continue;
+    }
     const type = dirent.isFile()
       ? "file"
       : dirent.isDirectory()
@@ -142,9 +175,47 @@ export async function scanDirectory(
       };
     }
   });
+  await Promise.all(reading);
   const list = entries.filter((e): e is ScannedEntry => e !== undefined);
   list.sort((a, b) => compareUtf8(sortKey(a), sortKey(b)));
   return { ok: true, entries: list };
+}
+
+// As a staged file is read: never through a symbolic link swapped in, never blocking on a FIFO.
+const READ_FLAGS = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/**
+ * Reads and parses one .htaccess into `notes`. Its text is decoded as UTF-8, else with the names' encoding
+ * (an .htaccess is bytes to Apache, mostly ASCII). One that cannot be read is reported, never taken as empty:
+ * the run keeps the rules it stored before rather than drop that file's redirects.
+ */
+async function readHtaccess(path: Buffer, relDir: string, encoding: string, notes: ScanNotes): Promise<void> {
+  const key = joinKey(relDir, HTACCESS);
+  let text: string;
+  try {
+    const handle = await open(path, READ_FLAGS);
+    try {
+      const st = await handle.stat();
+      if (!st.isFile()) return; // not a regular file: nothing Apache would read, nothing to publish
+      if (st.size > MAX_HTACCESS_BYTES) {
+        notes.htaccess!.unreadable.push({ key, reason: `${st.size} bytes: larger than ${MAX_HTACCESS_BYTES}` });
+        return;
+      }
+      text = decodeName(await handle.readFile(), encoding).name;
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return; // gone since the listing: this run sees no such file
+    if (code === "ELOOP") {
+      notes.skipped.push({ key, reason: "symbolic link (never followed)" });
+      return;
+    }
+    notes.htaccess!.unreadable.push({ key, reason: `${code ?? "error"}: ${(err as Error).message}` });
+    return;
+  }
+  notes.htaccess!.files.push(parseHtaccess(text, relDir));
 }
 
 /**

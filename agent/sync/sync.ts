@@ -14,8 +14,17 @@ import { acquireLock } from "../lock.ts";
 import type { Logger } from "../../core/logger.ts";
 import { PlanWriter, readPlan, type PlanCounts, type PlanOp } from "./plan.ts";
 import { executePlan, planOptions, type PublishStats } from "./execute-plan.ts";
-import { beginRun, endSending, PostSyncStartError, removeStalePlans, RunStates, settleRuns } from "../run-lifecycle.ts";
+import {
+  beginRun,
+  EDGE_RULES_REASON,
+  endSending,
+  PostSyncStartError,
+  removeStalePlans,
+  RunStates,
+  settleRuns,
+} from "../run-lifecycle.ts";
 import type { ScanNotes } from "./scan.ts";
+import { type EdgeRulesReport, edgeRulesOfRun } from "./htaccess-rules.ts";
 import { openHostReplica, type ReplicaReport } from "../replica/host-replica.ts";
 
 export class SafetyGuardError extends Error {
@@ -37,6 +46,10 @@ export interface SyncResult {
   diff: DiffStats;
   publish?: PublishStats;
   skipped: ScanNotes["skipped"];
+  /** Dot files and folders the dot-file policy left out, and the first of their paths. */
+  dotFiles: NonNullable<ScanNotes["dotFiles"]>;
+  /** The site's .htaccess files: what was not carried over, and what became of the rules. */
+  edge: EdgeRulesReport;
   preview: PlanOp[];
   seconds: number;
   /** The PostSync execution this run started. */
@@ -86,7 +99,11 @@ async function syncLocked(
   const replica = await openHostReplica(config, clients, logger, { dryRun: options.dryRun === true });
   const planPath = join(config.stateDir, `plan-${runId}.jsonl`);
   const plan = new PlanWriter(planPath);
-  const notes: ScanNotes = { skipped: [] };
+  const notes: Required<ScanNotes> = {
+    skipped: [],
+    dotFiles: { leftOut: 0, sample: [] },
+    htaccess: { files: [], unreadable: [] },
+  };
   const deletions = new DeletionTally();
   logger.info(options.dryRun ? "planning (dry run)" : "scanning", { runId, root: config.root, prefix: config.prefix });
   try {
@@ -122,6 +139,8 @@ async function syncLocked(
       await plan.close();
     }
     for (const s of notes.skipped) logger.debug("skipped", s);
+    for (const path of notes.dotFiles.sample) logger.debug("dot file left out", { path });
+    const edge = edgeRulesOfRun(config, notes.htaccess, logger, { dryRun: options.dryRun === true });
     for (const u of diff.unreadable) logger.warn("unreadable: kept as published, never deleted", u);
 
     if (!config.delete) {
@@ -132,7 +151,10 @@ async function syncLocked(
 
     const counts = plan.counts;
     const preview = await previewPlan(planPath, options.showPlan ?? 20);
-    const base = { runId, plan: counts, diff, skipped: notes.skipped, preview, replica: replica.report };
+    const base = {
+      ...{ runId, plan: counts, diff, skipped: notes.skipped, preview, replica: replica.report },
+      ...{ dotFiles: notes.dotFiles, edge: edge.report },
+    };
     if (options.dryRun) {
       return { ...base, dryRun: true, seconds: (Date.now() - started) / 1000, peakRssBytes: peakRss() };
     }
@@ -145,12 +167,14 @@ async function syncLocked(
       sent: 0,
       messages: 0,
       changePages: 0,
-      counts: { ...counts.byReason },
+      counts: { ...counts.byReason, ...(edge.changed ? { [EDGE_RULES_REASON]: 1 } : {}) },
     };
     const work = counts.put + counts.record + counts.delete + counts.resend + counts.mkdir + counts.rmdir;
+    // Changed rules alone make a run too (sent 0), so that a PostSync publishes them.
+    const opened = work > 0 || edge.changed;
     let publish: PublishStats | undefined;
+    if (opened) await beginRun(clients, config.table, run);
     if (work > 0) {
-      await beginRun(clients, config.table, run);
       try {
         const publishing = {
           ...planOptions(config, runId),
@@ -169,16 +193,18 @@ async function syncLocked(
         throw err;
       }
       replica.settle();
-      await endSending(clients, config.table, runId);
     }
+    // Within the open run: if the agent dies from here on, the next run settles this one with its rules.
+    await edge.store(clients.s3);
+    if (opened) await endSending(clients, config.table, runId);
     const toSettle = [...open];
-    if (publish) {
+    if (opened) {
       toSettle.push({
         ...run,
         status: "sent",
-        sent: publish.entriesSent,
-        messages: publish.messagesSent,
-        changePages: publish.changePages,
+        sent: publish?.entriesSent ?? 0,
+        messages: publish?.messagesSent ?? 0,
+        changePages: publish?.changePages ?? 0,
       });
     }
     const settled = await settleRuns(clients, { ...config }, logger, toSettle);

@@ -31,7 +31,13 @@ import {
   siteObject,
 } from "../../aws/site-bucket.ts";
 import { getJson, listingPageKey, listingResultKey, putJson, readStagedBytes } from "../../aws/version-store.ts";
-import { defaultEdgeRules, directoryIndexFor, type EdgeRules, indexesEnabled } from "../../core/edge-rules.ts";
+import {
+  DIRECTORY_MARKER_VERSION,
+  defaultEdgeRules,
+  directoryIndexFor,
+  type EdgeRules,
+  indexesEnabled,
+} from "../../core/edge-rules.ts";
 import {
   listingOrder,
   renderListingFoot,
@@ -59,9 +65,6 @@ export interface GenerateListingsInput {
 }
 
 export type ListingOutcome = "written" | "unchanged" | "removed" | "real-page" | "empty" | "no-listing";
-
-/** The sitesync-version of a directory marker: what the viewer-response function looks for. */
-export const DIRECTORY_MARKER_VERSION = "directory";
 
 export async function generateListings(
   input: GenerateListingsInput,

@@ -237,7 +237,7 @@ export async function finishRestore(input: { restore: RestoreRequest; results: P
       changePages: restore.pages.length === 0 ? 0 : Math.max(...restore.pages) + 1,
       counts: { "restore:put": total.restored, "restore:delete": total.removed },
     });
-    postSyncExecutionArn = await startPostSync(deps.sfn, deps.postSyncStateMachineArn, restore.runId);
+    postSyncExecutionArn = await startPostSync(deps.sfn, deps.postSyncStateMachineArn, { runId: restore.runId });
   }
   return {
     runId: restore.runId,

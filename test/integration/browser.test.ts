@@ -1,10 +1,9 @@
 // The sample site in a real browser (Debian's chromium, driven by playwright-core) through the local
 // CloudFront (local/serve.ts): the home page, a generated listing followed to a file, the site's own 404
 // page with status 404, a redirect from the site's own .htaccess, .well-known/security.txt and an
-// extensionless file. A screenshot of each page visited goes to test/artifacts/ (ignored by git).
-//
-// How the .htaccess rules and the dot-file policy reach the run is the one part that changes when the
-// agent does it itself (see `publish` below): the rest of this test is what a visitor sees.
+// extensionless file. A screenshot of each page visited goes to test/artifacts/ (ignored by git). The site
+// is published by the agent alone, with the default configuration: it reads the .htaccess, publishes
+// .well-known/ and starts the PostSync that brings the rules to the edge.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -13,7 +12,6 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
-import { writeEdgeRules } from "../../local/seed-edge-rules.ts";
 import { distributionFromTemplate, type SiteServer, startSiteServer } from "../../local/serve.ts";
 import { type Harness, startHarness } from "../support/harness.ts";
 
@@ -44,17 +42,6 @@ function ensureChromium(): void {
   }
 }
 
-/**
- * Publishes the sample site as the agent does. Until the agent reads .htaccess files and publishes
- * .well-known/ by itself, its rules are stored before the run (writeEdgeRules) and the dot-file policy
- * is given in the configuration; with the agent doing both, this becomes `h.publish(h.config(siteDir))`.
- */
-async function publish(h: Harness): Promise<void> {
-  await writeEdgeRules(h.stack, siteDir);
-  const config = h.config(siteDir, { dotFiles: "include", exclude: ["**/.htaccess", ".sitesync/**"] });
-  await h.waitForPostSync(await h.publish(config));
-}
-
 describe("the sample site in a browser", { timeout: 600_000 }, () => {
   let h: Harness;
   let site: SiteServer;
@@ -65,7 +52,7 @@ describe("the sample site in a browser", { timeout: 600_000 }, () => {
   before(async () => {
     ensureChromium();
     h = await startHarness();
-    await publish(h);
+    await h.publish(h.config(siteDir));
     const distribution = distributionFromTemplate(h.stack.template, h.stack.postSync.keyValueStore ?? undefined);
     site = await startSiteServer({ s3: h.stack.clients.s3, bucket: h.stack.definition.siteBucket, distribution });
     profile = mkdtempSync(join(tmpdir(), "sitesync-chromium-"));

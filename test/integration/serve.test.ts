@@ -1,12 +1,10 @@
 // The site as a visitor gets it through the local server (local/serve.ts): the deployed functions and
-// error responses over the local bucket, after the agent published a tree and PostSync made its listings,
-// directory pages and markers, and published the tree's .htaccess rules to the edge.
+// error responses over the local bucket, after the agent published a tree — its .htaccess rules read and
+// stored, its dot files chosen by the default policy — and PostSync made its listings, directory pages and
+// markers, and published the rules to the edge.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { StartExecutionCommand } from "@aws-sdk/client-sfn";
-import { putRun } from "../../aws/index/runs.ts";
-import { newRunId } from "../../core/run-id.ts";
-import { writeEdgeRules } from "../../local/seed-edge-rules.ts";
+import { getRun } from "../../aws/index/runs.ts";
 import { distributionFromTemplate, type SiteServer, startSiteServer } from "../../local/serve.ts";
 import { type Harness, startHarness, writeTree } from "../support/harness.ts";
 
@@ -30,9 +28,7 @@ describe("the site through the local CloudFront", () => {
       "private/report.txt": "report",
       "docs/2024.txt": "a text",
     });
-    // What the agent will do in the run itself (README, ".htaccess"): the rules stored before PostSync.
-    await writeEdgeRules(h.stack, root);
-    const config = h.config(root, { dotFiles: "include", exclude: ["**/.htaccess"] });
+    const config = h.config(root);
     const result = await h.publish(config);
     await h.waitForPostSync(result);
     const distribution = distributionFromTemplate(h.stack.template, h.stack.postSync.keyValueStore ?? undefined);
@@ -100,43 +96,39 @@ describe("rules that change in a run that sends nothing", () => {
     await h?.close();
   });
 
-  test('PostSync started with {"runId", "edgeRules": true} publishes them and redoes the listings', async () => {
+  test('the run records itself (sent 0) and starts PostSync with {"runId", "edgeRules": true}', async () => {
     h = await startHarness();
     const root = h.tempDir();
     writeTree(root, { "index.html": "home", "docs/a.txt": "a", ".htaccess": "Redirect 301 /first /index.html" });
-    const config = h.config(root, { dotFiles: "include", exclude: ["**/.htaccess"] });
-    await writeEdgeRules(h.stack, root);
-    await h.waitForPostSync(await h.publish(config));
+    const config = h.config(root);
+    const first = await h.publish(config);
+    assert.equal(first.edge.rules, "stored");
     const distribution = distributionFromTemplate(h.stack.template, h.stack.postSync.keyValueStore ?? undefined);
     site = await startSiteServer({ s3: h.stack.clients.s3, bucket: h.stack.definition.siteBucket, distribution });
     const get = (path: string) => fetch(`${site.url}${path}`, { redirect: "manual" });
     assert.equal((await get("/first")).status, 301);
     assert.equal((await get("/docs/")).status, 200, "a listing");
 
-    // Only the .htaccess files change: the run sends nothing. The agent records the run as usual (here by
-    // hand: today's agent records no run that sends nothing) and starts its PostSync for the rules.
+    // Only the .htaccess files change: the run sends nothing, yet it is recorded and starts a PostSync.
     writeTree(root, { ".htaccess": "Redirect 301 /second /index.html", "docs/.htaccess": "Options -Indexes" });
-    await writeEdgeRules(h.stack, root);
-    const nothing = await h.publish(config);
-    assert.equal(nothing.plan.put + nothing.plan.delete, 0);
-    const runId = newRunId();
-    const now = new Date().toISOString();
-    await putRun(h.stack.clients.dynamodb, h.stack.definition.table, {
-      ...{ runId, status: "sent", prefix: "", started: now, finished: now },
-      ...{ sent: 0, messages: 0, changePages: 0, counts: {} },
-    });
-    const started = await h.stack.clients.sfn.send(
-      new StartExecutionCommand({
-        stateMachineArn: h.stack.postSync.stateMachineArn,
-        name: runId,
-        input: JSON.stringify({ runId, edgeRules: true }),
-      }),
-    );
-    const done = await h.stack.postSync.server.waitForExecution(started.executionArn!, 120_000);
-    if (done.status !== "SUCCEEDED") throw new Error(`PostSync ${done.status}: ${done.error} ${done.cause}`);
+    const rulesOnly = await h.publish(config);
+    assert.equal(rulesOnly.plan.put + rulesOnly.plan.delete, 0);
+    assert.equal(rulesOnly.publish, undefined, "nothing staged or sent");
+    assert.equal(rulesOnly.edge.rules, "stored");
+    assert.ok(rulesOnly.postSyncExecutionArn, "PostSync started for the rules");
+    const execution = await h.stack.postSync.server.waitForExecution(rulesOnly.postSyncExecutionArn, 1000);
+    assert.deepEqual(JSON.parse(execution.input), { runId: rulesOnly.runId, edgeRules: true });
+    const run = await getRun(h.stack.clients.dynamodb, h.stack.definition.table, rulesOnly.runId);
+    assert.equal(run?.sent, 0);
+    assert.equal(run?.status, "sent");
+    assert.equal(run?.postSyncExecutionArn, rulesOnly.postSyncExecutionArn);
     assert.equal((await get("/first")).status, 404, "the removed rule is gone from the store");
     assert.equal((await get("/second")).status, 301);
     assert.equal((await get("/docs/")).status, 404, "Options -Indexes removed the listing");
     assert.equal((await get("/docs/a.txt")).status, 200);
+
+    const again = await h.publish(config);
+    assert.equal(again.edge.rules, "unchanged");
+    assert.equal(again.postSyncExecutionArn, undefined, "unchanged rules start nothing");
   });
 });

@@ -225,9 +225,10 @@ an unchanged tree sends nothing and writes nothing`, async () => {
     const later = await h.publish({ ...config, exclude: [...config.exclude, "*.css"] });
     assert.equal(later.plan.delete, 1);
     assert.deepEqual(await h.listSiteFiles("excl/"), ["excl/index.html"]);
-    const withDots = await h.publish({ ...config, dotFiles: "include" });
-    assert.ok(withDots.plan.put >= 2, "dot files published when included");
-    assert.equal((await h.getObject("excl/.htaccess"))?.body.toString(), "secret");
+    const withDots = await h.publish({ ...config, dotFiles: { publish: ["**"] } });
+    assert.equal(withDots.plan.put, 2, "dot files published when included: .git/config and keep.css again");
+    assert.equal((await h.getObject("excl/.git/config"))?.body.toString(), "x");
+    assert.equal(await h.getObject("excl/.htaccess"), undefined, "an .htaccess never is");
   });
 
   test("entries indexed by a run that died before sending are sent by the next run", async () => {

@@ -50,7 +50,9 @@ describe("parseConfig: a minimal config gets the defaults", () => {
       stateDir: "/var/lib/sitesync",
       nameEncoding: "latin1",
       exclude: [],
-      dotFiles: "exclude",
+      dotFiles: { publish: ["**/.well-known/**"] },
+      errorPage: "404.html",
+      directoryIndex: ["index.html", "index.htm"],
       delete: true,
       deleteGuard: { maxShare: 0.5, minFiles: 20, minDirectoryFiles: 100 },
       resendAfterMinutes: 60,
@@ -69,7 +71,9 @@ describe("parseConfig: a minimal config gets the defaults", () => {
       retentionDays: 30,
       nameEncoding: "windows-1252",
       exclude: ["**/*.tmp"],
-      dotFiles: "include",
+      dotFiles: { publish: [".well-known/**", ".nojekyll"] },
+      errorPage: "errors/missing.html",
+      directoryIndex: ["default.htm"],
       delete: false,
       deleteGuard: { maxShare: 0.1, minFiles: 0 },
       settleSeconds: 0,
@@ -84,7 +88,9 @@ describe("parseConfig: a minimal config gets the defaults", () => {
     assert.equal(c.retentionDays, 30);
     assert.equal(c.nameEncoding, "windows-1252");
     assert.deepEqual(c.exclude, ["**/*.tmp"]);
-    assert.equal(c.dotFiles, "include");
+    assert.deepEqual(c.dotFiles, { publish: [".well-known/**", ".nojekyll"] });
+    assert.equal(c.errorPage, "errors/missing.html");
+    assert.deepEqual(c.directoryIndex, ["default.htm"]);
     assert.equal(c.delete, false);
     assert.deepEqual(c.deleteGuard, { maxShare: 0.1, minFiles: 0, minDirectoryFiles: 100 });
     assert.equal(c.settleSeconds, 0, "0 turns the settle window off");
@@ -202,7 +208,37 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
       why: "dotFiles misspelt",
       raw: { ...MINIMAL, dotFiles: "yes" },
       field: "dotFiles",
-      problem: /must be "include" or "exclude"/,
+      problem: /must be "include", "exclude" or \{"publish": \[globs\]\}/,
+    },
+    {
+      why: "dotFiles.publish a string",
+      raw: { ...MINIMAL, dotFiles: { publish: ".well-known/**" } },
+      field: "dotFiles.publish",
+      problem: /array of globs/,
+    },
+    {
+      why: "dotFiles with a misspelt setting",
+      raw: { ...MINIMAL, dotFiles: { publsh: [] } },
+      field: "dotFiles.publsh",
+      problem: /not a known setting/,
+    },
+    {
+      why: "errorPage an absolute path",
+      raw: { ...MINIMAL, errorPage: "/404.html" },
+      field: "errorPage",
+      problem: /site-relative path of a file/,
+    },
+    {
+      why: "directoryIndex a path",
+      raw: { ...MINIMAL, directoryIndex: ["docs/index.html"] },
+      field: "directoryIndex",
+      problem: /list of file names/,
+    },
+    {
+      why: "directoryIndex empty",
+      raw: { ...MINIMAL, directoryIndex: [] },
+      field: "directoryIndex",
+      problem: /list of file names/,
     },
     { why: "delete a string", raw: { ...MINIMAL, delete: "false" }, field: "delete", problem: /must be true or false/ },
     {
@@ -327,12 +363,21 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
 
   test("the message reads: file, field, problem, example", () => {
     assert.throws(() => parseConfig({ ...MINIMAL, dotFiles: "yes" }, SOURCE, BASE), {
-      message: `${SOURCE}: "dotFiles" must be "include" or "exclude" (for example: "exclude")`,
+      message:
+        `${SOURCE}: "dotFiles" must be "include", "exclude" or {"publish": [globs]} ` +
+        `(for example: {"publish": ["**/.well-known/**", ".nojekyll"]})`,
     });
   });
 
   test("an override does not hide a bad value elsewhere in the file", () => {
     assert.throws(() => parseConfig({ ...MINIMAL, delete: "no" }, SOURCE, BASE, { prefix: "x" }), ConfigError);
+  });
+});
+
+describe("parseConfig: dotFiles as configurations before publish globs wrote it", () => {
+  test('"include" publishes every dot name (.ht* files and .sitesync/ aside); "exclude" none', () => {
+    assert.deepEqual(parse({ dotFiles: "include" }).dotFiles, { publish: ["**"] });
+    assert.deepEqual(parse({ dotFiles: "exclude" }).dotFiles, { publish: [] });
   });
 });
 
