@@ -6,10 +6,10 @@ import { type EdgeRules, edgeRulesContract } from "../core/edge-rules.ts";
 import { putJson } from "./version-store.ts";
 
 /**
- * The agent writes the site's current rules here on every run, before it starts PostSync (its role may put
- * runs/*; rewritten each run, the object never reaches the version store's expiry); every PostSync reads
- * the newest. Absent (an agent that writes none): PostSync keeps the store and the listing policy as they
- * are and serves the default error page.
+ * The agent writes the site's rules here when they change, before it starts PostSync (its role may put
+ * runs/*, not read it), and again before the version store's expiry (agent/sync/htaccess-rules.ts); every
+ * PostSync reads the newest. Absent (an agent that writes none): PostSync keeps the store and the listing
+ * policy as they are and serves the default error page.
  */
 export const EDGE_RULES_KEY = "runs/edge/rules.json";
 /** The listing policy PostSync last applied, to find the directories whose listings a rule change affects. */

@@ -7,6 +7,7 @@ import { applyEnvironment } from "../../core/contracts/apply-environment.ts";
 import { parseContract, type Contract } from "../../core/contracts/contract.ts";
 import { awaitRunInput, awaitRunOutput } from "../../core/contracts/post-sync-await-run.ts";
 import { postSyncEnvironment } from "../../core/contracts/post-sync-environment.ts";
+import { postSyncStartInput } from "../../core/contracts/post-sync-start.ts";
 import { generateListingsInput, generateListingsOutput } from "../../core/contracts/post-sync-generate-listings.ts";
 import { invalidateInput, invalidateOutput } from "../../core/contracts/post-sync-invalidate.ts";
 import { planInvalidationsInput, planInvalidationsOutput } from "../../core/contracts/post-sync-plan-invalidations.ts";
@@ -94,6 +95,17 @@ const cases: Record<string, Case> = {
       ["a run id of another shape", { runId: "run-1" }, /^"runId": expected a run id .*, got "run-1"$/],
       ["final as a string", { runId: RUN, final: "yes" }, /^"final": expected true or false, got "yes"$/],
       ["no object at all", null, /^expected an object, got null$/],
+    ],
+  },
+  "PostSync's execution input": {
+    contract: postSyncStartInput,
+    accepts: [
+      ["a run", { runId: RUN }],
+      ["a run whose edge rules changed", { runId: RUN, edgeRules: true }],
+    ],
+    refuses: [
+      ["the flag as a string", { runId: RUN, edgeRules: "true" }, /^"edgeRules": expected true or false, got "true"$/],
+      ["a misspelt flag", { runId: RUN, edgeRule: true }, /has fields no writer sends: edgeRule/],
     ],
   },
   "PostSync AwaitRun output": {
