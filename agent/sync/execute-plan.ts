@@ -433,7 +433,7 @@ class PlanExecution {
       ctime: read.ctime,
       ino: read.ino,
       sha256: read.sha256,
-      contentType: contentTypeFor(op.key, contentTypes),
+      contentType: contentTypeFor(op.key, contentTypes, read),
       source,
     };
   }

@@ -8,12 +8,14 @@
 // within the settle window (mtime or ctime, at the read) is left too, unread. Every read digests the bytes
 // (SHA-256): the digest goes into the index and the manifest, so the apply handler can refuse bytes that are
 // not what was read, and a file uploaded again with the same bytes is recognised and not published again.
+// Its first bytes also say whether a name with no type of its own is text (core/content-type.ts).
 import { createHash } from "node:crypto";
 import { type BigIntStats, constants } from "node:fs";
 import { type FileHandle, open } from "node:fs/promises";
 import { type Readable, Transform } from "node:stream";
 import type { S3Client } from "@aws-sdk/client-s3";
 import { uploadStagedObject } from "../../aws/version-store-uploads.ts";
+import { type ContentSniff, looksLikeText, SNIFF_BYTES } from "../../core/content-type.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 
 export type ReadFailure = {
@@ -22,8 +24,8 @@ export type ReadFailure = {
   detail: string;
 };
 
-/** What a read saw: the file's status at the read and the SHA-256 (hex) of its bytes. */
-export interface ReadStat {
+/** What a read saw: the file's status at the read, the SHA-256 (hex) of its bytes, whether they look like text. */
+export interface ReadStat extends ContentSniff {
   size: number;
   mtime: string;
   ctime: string;
@@ -60,13 +62,14 @@ function sameStat(a: BigIntStats, b: BigIntStats): boolean {
   return a.size === b.size && a.mtimeNs === b.mtimeNs && a.ctimeNs === b.ctimeNs && a.ino === b.ino;
 }
 
-function readStat(st: BigIntStats, sha256: string): ReadStat {
+function readStat(st: BigIntStats, sha256: string, head: Uint8Array): ReadStat {
   return {
     size: Number(st.size),
     mtime: mtimeFromNs(st.mtimeNs),
     ctime: mtimeFromNs(st.ctimeNs),
     ino: st.ino.toString(),
     sha256,
+    looksText: looksLikeText(head),
   };
 }
 
@@ -90,7 +93,7 @@ export async function readStable(path: Buffer, maxBytes: number, settling?: Sett
       const bytes = await handle.readFile();
       const after = await handle.stat({ bigint: true });
       if (sameStat(before, after) && BigInt(bytes.length) === after.size) {
-        return { ok: true, bytes, ...readStat(after, createHash("sha256").update(bytes).digest("hex")) };
+        return { ok: true, bytes, ...readStat(after, createHash("sha256").update(bytes).digest("hex"), bytes) };
       }
     } catch (err) {
       return failure(err);
@@ -193,10 +196,12 @@ async function streamStable(
       // Bounded to the size seen before the read, which also tells the uploader how many parts to expect.
       const file = handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, Number(before.size) - 1) });
       const hash = createHash("sha256");
+      let head = Buffer.alloc(0);
       let read = 0n;
       const digesting = new Transform({
         transform(chunk: Buffer, _encoding, done) {
           hash.update(chunk);
+          if (head.length < SNIFF_BYTES) head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - head.length)]);
           read += BigInt(chunk.length);
           done(null, chunk);
         },
@@ -222,7 +227,9 @@ async function streamStable(
       } catch (err) {
         return failure(err);
       }
-      if (sameStat(before, after) && read === after.size) return { ok: true, ...readStat(after, hash.digest("hex")) };
+      if (sameStat(before, after) && read === after.size) {
+        return { ok: true, ...readStat(after, hash.digest("hex"), head) };
+      }
     } finally {
       await handle.close();
     }

@@ -50,6 +50,7 @@ describe("the site through the local CloudFront", () => {
   test("an extensionless file is a file; a directory without its slash is a 301 to it", async () => {
     const license = await get("/LICENSE");
     assert.equal(license.status, 200);
+    assert.equal(license.headers.get("content-type"), "text/plain; charset=utf-8", "its bytes are text");
     assert.equal(await license.text(), "MIT, more or less");
     const docs = await get("/docs?x=1");
     assert.equal(docs.status, 301);

@@ -1,7 +1,13 @@
 // Content-Type for a key (core/content-type.ts).
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { contentTypeFor, extensionOf, type ContentTypeRules } from "../../core/content-type.ts";
+import {
+  contentTypeFor,
+  extensionOf,
+  looksLikeText,
+  SNIFF_BYTES,
+  type ContentTypeRules,
+} from "../../core/content-type.ts";
 
 describe("contentTypeFor with default rules", () => {
   const rows: Array<{ key: string; expected: string; why: string }> = [
@@ -140,6 +146,52 @@ describe("contentTypeFor with configured rules", () => {
   for (const row of rows) {
     test(row.why, () => assert.equal(contentTypeFor(row.key, row.rules), row.expected));
   }
+});
+
+describe("contentTypeFor a name with no type of its own, from its first bytes", () => {
+  const text = { looksText: true };
+  const binary = { looksText: false };
+  const rows: Array<{ why: string; key: string; rules?: ContentTypeRules; sniff?: typeof text; expected: string }> = [
+    { why: "LICENSE as text", key: "LICENSE", sniff: text, expected: "text/plain; charset=utf-8" },
+    { why: "an unknown extension as text", key: "notes.qqqzzz", sniff: text, expected: "text/plain; charset=utf-8" },
+    { why: "binary bytes stay octet-stream", key: "bin/tool", sniff: binary, expected: "application/octet-stream" },
+    { why: "no bytes read (adoption): octet-stream", key: "LICENSE", expected: "application/octet-stream" },
+    { why: "a known type is never sniffed", key: "photo.jpg", sniff: text, expected: "image/jpeg" },
+    {
+      why: "a configured fallback wins over the sniff",
+      key: "LICENSE",
+      rules: { fallback: "application/x-custom" },
+      sniff: text,
+      expected: "application/x-custom",
+    },
+    { why: "charset null leaves it off", key: "README", rules: { charset: null }, sniff: text, expected: "text/plain" },
+    {
+      why: "Apple's app-site association file is JSON, as Apple requires",
+      key: ".well-known/apple-app-site-association",
+      sniff: text,
+      expected: "application/json; charset=utf-8",
+    },
+  ];
+  for (const row of rows) {
+    test(row.why, () => assert.equal(contentTypeFor(row.key, row.rules, row.sniff), row.expected));
+  }
+});
+
+describe("looksLikeText", () => {
+  const utf8 = (s: string) => Buffer.from(s, "utf8");
+  const cut = Buffer.concat([Buffer.alloc(SNIFF_BYTES - 1, 0x61), utf8("é")]);
+  const rows: Array<[string, Uint8Array, boolean]> = [
+    ["ASCII with tabs, newlines and CRLF", utf8("MIT License\r\n\tCopyright\n"), true],
+    ["UTF-8 beyond ASCII", utf8("Ærøskøbing — «texte» 日本"), true],
+    ["empty", new Uint8Array(0), true],
+    ["an escape sequence (coloured terminal output)", utf8("\u001b[31mred\u001b[0m"), true],
+    ["a character cut at the end of the sample", cut, true],
+    ["a NUL byte", utf8("abc\u0000def"), false],
+    ["another control character", utf8("abc\u0002def"), false],
+    ["Latin-1 text, not UTF-8", Buffer.from("caf\u00e9 cr\u00e8me", "latin1"), false],
+    ["a PNG header", Buffer.from("89504e470d0a1a0a0000000d49484452", "hex"), false],
+  ];
+  for (const [why, bytes, expected] of rows) test(why, () => assert.equal(looksLikeText(bytes), expected));
 });
 
 describe("extensionOf", () => {

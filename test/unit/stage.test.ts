@@ -48,6 +48,7 @@ describe("reading a file for staging", () => {
     assert.ok(read.ok);
     assert.equal(read.bytes.toString(), "hello");
     assert.equal(read.sha256, createHash("sha256").update("hello").digest("hex"));
+    assert.equal(read.looksText, true, "its first bytes are text");
     assert.deepEqual(
       { size: read.size, mtime: read.mtime, ctime: read.ctime, ino: read.ino },
       { size: 5, mtime: `${st.mtimeNs}`, ctime: `${st.ctimeNs}`, ino: `${st.ino}` },
@@ -61,6 +62,14 @@ describe("reading a file for staging", () => {
     assert.ok(digested.ok);
     assert.equal(digested.sha256, createHash("sha256").update(bytes).digest("hex"));
     assert.equal(digested.size, bytes.length);
+    assert.equal(digested.looksText, false, "random bytes are no text");
+  });
+
+  test("a large file's first bytes, as streamed, say whether it is text", async () => {
+    writeFileSync(join(dir, "big-log"), "a line of a log\n".repeat(300_000));
+    const digested = await digestLargeFile(path("big-log"));
+    assert.ok(digested.ok);
+    assert.equal(digested.looksText, true);
   });
 
   test("a file within the settle window is left unread, as settling", async () => {
