@@ -18,6 +18,7 @@ import { getFile } from "../../aws/index/files.ts";
 import { ERROR_PAGE_KEY } from "../../core/edge-rules.ts";
 import { type Logger, silentLogger } from "../../core/logger.ts";
 import { newRunId } from "../../core/run-id.ts";
+import { runCli } from "../support/cli.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
 /** A logger that keeps its warnings, as cron's mail or a log shipper would get them. */
@@ -203,6 +204,23 @@ describe("dot files", () => {
     assert.match(listing, /about\.html/, "the root's generated listing");
     assert.doesNotMatch(listing, /well-known/, "which shows no dot folder");
     assert.doesNotMatch((await h.getObject(".well-known/index.html"))?.body.toString() ?? "", /\.git|\.env/);
+  });
+
+  test("the command's summary says what was left out and what was not carried over, dry run or not", async () => {
+    const root = h.tempDir();
+    writeTree(root, { "index.html": "home", ".env": "SECRET=1", ".htaccess": "RewriteEngine On\n" });
+    const file = h.configFile(root, { prefix: "cli/" });
+    for (const args of [["--dry-run"], []]) {
+      const res = await runCli(["sync", "--config", file, ...args]);
+      assert.equal(res.code, 0, res.stderr);
+      assert.match(res.stdout, /dot files 1 left out \(\.env;/);
+      assert.match(res.stdout, /\.htaccess not carried over: \.htaccess:1 RewriteEngine: mod_rewrite/);
+      const fate = args.length > 0 ? "changed: a run would store them" : "changed: stored";
+      assert.match(res.stdout, new RegExp(`\\.htaccess 1 files read, 0 redirects; rules ${fate}`));
+      assert.match(res.stderr, /"msg":"\.htaccess: not carried over","source":"\.htaccess:1"/);
+    }
+    const server = h.stack.postSync.server;
+    for (const e of server.executions()) await server.waitForExecution(e.executionArn, 120_000);
   });
 
   test("the dotFiles setting widens (publish globs, include) and narrows (exclude) what is published", async () => {
