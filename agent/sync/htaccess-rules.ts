@@ -55,7 +55,7 @@ export function edgeRulesOfRun(
   config: AgentConfig,
   htaccess: NonNullable<ScanNotes["htaccess"]>,
   logger: Logger,
-  options: { dryRun: boolean; now?: Date },
+  options: { dryRun: boolean },
 ): RunEdgeRules {
   const { files, unreadable } = htaccess;
   const { rules, problems } = buildEdgeRules(files, {
@@ -77,7 +77,7 @@ export function edgeRulesOfRun(
   const sha256 = createHash("sha256").update(JSON.stringify(rules)).digest("hex");
   const statePath = join(config.stateDir, STATE_FILE);
   const last = readState(statePath, config.versionBucket);
-  const now = options.now ?? new Date();
+  const now = new Date();
   const changed = unreadable.length === 0 && last?.sha256 !== sha256;
   const ageDays = last ? (now.getTime() - Date.parse(last.stored)) / 86_400_000 : Number.POSITIVE_INFINITY;
   const refresh = unreadable.length === 0 && !changed && !(ageDays < config.retentionDays / 2);

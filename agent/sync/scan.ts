@@ -50,11 +50,11 @@ export interface ScanNotes {
 }
 
 /** How many paths of dot files left out a run keeps to show at debug level. */
-export const DOT_FILE_SAMPLE = 20;
+const DOT_FILE_SAMPLE = 20;
 
-export const HTACCESS = ".htaccess";
+const HTACCESS = ".htaccess";
 /** Far above any hand-written .htaccess (and above what the edge could hold): a bigger one is not read. */
-export const MAX_HTACCESS_BYTES = 1024 * 1024;
+const MAX_HTACCESS_BYTES = 1024 * 1024;
 
 export type DirectoryScan = { ok: true; entries: ScannedEntry[] } | { ok: false; missing: boolean; reason: string };
 
