@@ -77,14 +77,6 @@ export class AgentIdentity extends Construct {
           actions: ["s3:ListBucket"],
           resources: [storage.siteBucket.bucketArn],
         }),
-        // Staged bytes expire after the retention: a host restore must see NoSuchKey for them (and fall back
-        // to the published object), which S3 answers only to a caller that may list those keys.
-        new iam.PolicyStatement({
-          sid: "SeeExpiredVersions",
-          actions: ["s3:ListBucket"],
-          resources: [storage.versionBucket.bucketArn],
-          conditions: { StringLike: { "s3:prefix": ["packs/*", "objects/*"] } },
-        }),
         new iam.PolicyStatement({
           sid: "TakeRestorePlans",
           actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],

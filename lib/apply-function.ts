@@ -1,10 +1,9 @@
 // The apply function: consumes manifests from the queue and publishes them, and parks a manifest that can
 // never apply in the dead-letter queue. Bundled with esbuild from lambdas/apply/index.ts (ARM, Node.js 22),
 // carrying only the S3, DynamoDB and SQS clients it uses.
-import { Duration } from "aws-cdk-lib";
+import { Duration, Names } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import * as lambda from "aws-cdk-lib/aws-lambda";
-import { SqsEventSource } from "aws-cdk-lib/aws-lambda-event-sources";
 import * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import * as logs from "aws-cdk-lib/aws-logs";
 import { Construct } from "constructs";
@@ -34,14 +33,17 @@ export function bundling(): nodejs.BundlingOptions {
   };
 }
 
-/** The role of a function that writes its own logs and nothing else until statements are added. */
+/**
+ * The role of a function that writes its own logs and nothing else until statements are added. A log
+ * group's ARN ends in ":*" already (CloudFormation's Fn::GetAtt Arn), which covers its streams.
+ */
 export function functionRole(scope: Construct, id: string, logGroup: logs.ILogGroup): iam.Role {
   const role = new iam.Role(scope, id, { assumedBy: new iam.ServicePrincipal("lambda.amazonaws.com") });
   role.addToPolicy(
     new iam.PolicyStatement({
       sid: "WriteOwnLogs",
       actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
-      resources: [logGroup.logGroupArn, `${logGroup.logGroupArn}:*`],
+      resources: [logGroup.logGroupArn],
     }),
   );
   return role;
@@ -50,7 +52,7 @@ export function functionRole(scope: Construct, id: string, logGroup: logs.ILogGr
 export class ApplyFunction extends Construct {
   readonly fn: nodejs.NodejsFunction;
   readonly role: iam.Role;
-  readonly eventSource: SqsEventSource;
+  readonly eventSource: lambda.EventSourceMapping;
 
   constructor(scope: Construct, id: string, env: EnvironmentConfig, storage: Storage, queue: ManifestQueue) {
     super(scope, id);
@@ -112,12 +114,6 @@ export class ApplyFunction extends Construct {
       wildcardFinding(storage.siteBucket, "/*"),
       "The function publishes the site's own paths, which are any keys of the site bucket.",
     );
-    acknowledge(
-      this.role,
-      wildcardFinding(logGroup, ":*"),
-      "Lambda creates one log stream per container in the function's own log group.",
-    );
-
     this.fn = new nodejs.NodejsFunction(this, "Function", {
       entry: join(PROJECT_ROOT, "lambdas/apply/index.ts"),
       handler: "handler",
@@ -145,13 +141,24 @@ export class ApplyFunction extends Construct {
       "Node.js 22 (LTS until April 2027) is the runtime this release is built and tested for; " +
         "a runtime change is a deliberate release with its own tests.",
     );
-    this.eventSource = new SqsEventSource(queue.queue, {
+    // The mapping of CDK's SqsEventSource, without its grant: that one also gives ChangeMessageVisibility and
+    // GetQueueUrl, which Lambda's poller does not call. Same construct id, so the mapping keeps its logical id.
+    this.eventSource = this.fn.addEventSourceMapping(`SqsEventSource:${Names.nodeUniqueId(queue.queue.node)}`, {
+      eventSourceArn: queue.queue.queueArn,
       batchSize: env.apply.batchSize,
       maxBatchingWindow:
         env.apply.maxBatchingWindowSeconds > 0 ? Duration.seconds(env.apply.maxBatchingWindowSeconds) : undefined,
       maxConcurrency: env.apply.maxConcurrency,
       reportBatchItemFailures: true,
     });
-    this.fn.addEventSource(this.eventSource);
+    this.role.addToPolicy(
+      new iam.PolicyStatement({
+        sid: "PollManifests",
+        // What the event source mapping does with the function's role: read the queue's attributes when the
+        // mapping is made or changed, receive batches, delete what was processed.
+        actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        resources: [queue.queue.queueArn],
+      }),
+    );
   }
 }

@@ -55,6 +55,13 @@ export class PostSync extends Construct {
   ) {
     super(scope, id);
     const runs = storage.versionBucket.arnForObjects("runs/*");
+    // The edge rules and the listing policy (runs/edge/) are absent until the agent first writes them, which
+    // PostSync reads as "none" from NoSuchKey: S3 answers a missing key so only to a caller that may list.
+    const listVersions = new iam.PolicyStatement({
+      sid: "TellMissingEdgeRules",
+      actions: ["s3:ListBucket"],
+      resources: [storage.versionBucket.bucketArn],
+    });
     const statements: Record<PostSyncStep, iam.PolicyStatement[]> = {
       awaitRun: [
         new iam.PolicyStatement({
@@ -65,6 +72,7 @@ export class PostSync extends Construct {
       ],
       planListings: [
         new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
+        listVersions,
         // The edge rules (lambdas/post-sync/publish-edge.ts): the subtrees whose listing policy changed, the
         // error page's source in the index and in the bucket (any key a site names), the page itself.
         new iam.PolicyStatement({
@@ -104,9 +112,17 @@ export class PostSync extends Construct {
       ],
       generateListings: [
         new iam.PolicyStatement({ sid: "RunArtifacts", actions: ["s3:GetObject", "s3:PutObject"], resources: [runs] }),
+        listVersions,
+        // GetItem and BatchGetItem: who holds a key a listing, a marker or a rewrite copy would be written at.
         new iam.PolicyStatement({
           sid: "ReadAndRecordListings",
-          actions: ["dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+          actions: [
+            "dynamodb:Query",
+            "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
+            "dynamodb:PutItem",
+            "dynamodb:DeleteItem",
+          ],
           resources: [storage.table.tableArn],
         }),
         // Listings and directory pages at <dir>/index.html, directory markers at <dir> (any key a directory

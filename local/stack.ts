@@ -11,7 +11,7 @@ import { parseContract } from "../core/contracts/contract.ts";
 import { applyDeps, createApplyHandler, type SqsHandler } from "../lambdas/apply/handler.ts";
 import { startLocalServers, type LocalServers, type LocalServersOptions } from "./servers.ts";
 import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts";
-import { startLocalWorkflows, type LocalWorkflows } from "./workflows.ts";
+import { startLocalWorkflows, type ComponentCallListener, type LocalWorkflows } from "./workflows.ts";
 import {
   definitionFromTemplate,
   functionVariables,
@@ -57,6 +57,11 @@ export interface LocalStackOptions extends LocalServersOptions {
    */
   overrides?: Partial<StackDefinition>;
   logger?: Logger;
+  /**
+   * Gives the apply function (its handler and its event source) and each workflow step clients of their own,
+   * as each has in AWS, and reports every call they make under its logical id in the template.
+   */
+  onCall?: ComponentCallListener;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -78,7 +83,14 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       QueueDeadLetters: deadLetterQueueUrl,
       WorkflowsRestoreHostPlans: restoreQueueUrl,
     };
-    const postSync = await startLocalWorkflows(template, environment, clients, servers.clientConfig, references);
+    const postSync = await startLocalWorkflows(
+      template,
+      environment,
+      clients,
+      servers.clientConfig,
+      references,
+      options.onCall,
+    );
     // The SFN client can only point at the local endpoint once that endpoint exists.
     clients.sfn.destroy();
     clients.sfn = createSfnClient({
@@ -88,7 +100,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // The apply function's environment from the template, read with its contract, as its Lambda entry does.
     const applyVariables = functionVariables(template, "ApplyFunction", references, servers.region);
     const env = parseContract(applyEnvironment, applyVariables, "the apply function's environment");
-    const applyHandler = createApplyHandler(applyDeps(env, clients, logger));
+    const onCall = options.onCall;
+    const applyClients = onCall
+      ? createAwsClients({ ...servers.clientConfig, onCall: (call) => onCall("ApplyFunction", call) })
+      : clients;
+    const applyHandler = createApplyHandler(applyDeps(env, applyClients, logger));
     return {
       servers,
       clients,
@@ -105,7 +121,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           ? startApplyWorkers(startOptions.workers, applyVariables, servers.clientConfig)
           : undefined;
         const source = startSqsEventSource({
-          sqs: clients.sqs,
+          sqs: applyClients.sqs,
           queueUrl,
           queueArn,
           region: servers.region,
@@ -155,6 +171,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async stop() {
         await Promise.all(sources.map((s) => s.stop()));
         await postSync.stop();
+        if (applyClients !== clients) applyClients.destroy();
         clients.destroy();
         await servers.stop();
       },
