@@ -38,6 +38,7 @@ function templateHash(env: EnvironmentConfig): string {
   const hash = createHash("sha256").update(JSON.stringify(env));
   const sources = [
     ...readdirSync(join(projectDir, "lib")).map((f) => join(projectDir, "lib", f)),
+    join(projectDir, "cdk.json"),
     join(projectDir, "lambdas/viewer-request/directory-index.js"),
     join(projectDir, "lambdas/viewer-request/directory-marker.js"),
     join(projectDir, "node_modules/aws-cdk-lib/package.json"),
