@@ -24,10 +24,10 @@ export class ManifestSender {
 
   /**
    * Sends the entries as as many manifests as their size needs; resolves when SQS holds all of them, with
-   * the number of entries and messages this call sent.
+   * the number of entries and messages this call sent, and the sender's totals once it had.
    */
-  async send(entries: ManifestEntry[]): Promise<{ entries: number; messages: number }> {
-    if (entries.length === 0) return { entries: 0, messages: 0 };
+  async send(entries: ManifestEntry[]): Promise<SendCounts> {
+    if (entries.length === 0) return this.#counts(0, 0);
     const packed = packManifests(entries, { runId: this.#runId, prefix: this.#prefix, firstSeq: this.#nextSeq });
     this.#nextSeq += packed.length;
     const messages = packed.map(({ encoded }) => ({
@@ -42,6 +42,18 @@ export class ManifestSender {
     );
     this.entriesSent += entries.length;
     this.messagesSent += packed.length;
-    return { entries: entries.length, messages: packed.length };
+    return this.#counts(entries.length, packed.length);
   }
+
+  #counts(entries: number, messages: number): SendCounts {
+    return { entries, messages, totalEntries: this.entriesSent, totalMessages: this.messagesSent };
+  }
+}
+
+export interface SendCounts {
+  entries: number;
+  messages: number;
+  /** Everything this sender had seen SQS accept when this call ended, this call's messages included. */
+  totalEntries: number;
+  totalMessages: number;
 }

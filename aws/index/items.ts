@@ -390,10 +390,15 @@ export const openRunsQuery = (prefix: string): QuerySpec => ({
   ExpressionAttributeValues: { ":pk": S("open"), ":prefix": S(prefix) },
 });
 
-export const runSentUpdate = (runId: string, counts: { entries: number; messages: number }): UpdateSpec => ({
+/**
+ * Raises the run's sent counts to totals the sender had seen SQS accept, never lowers them. A SET of a
+ * total, not an ADD: a retried update whose first attempt landed (its answer lost) must not count twice.
+ */
+export const runSentUpdate = (runId: string, totals: { entries: number; messages: number }): UpdateSpec => ({
   Key: runKey(runId),
-  UpdateExpression: "ADD sent :e, messages :m",
-  ExpressionAttributeValues: { ":e": N(counts.entries), ":m": N(counts.messages) },
+  UpdateExpression: "SET sent = :e, messages = :m",
+  ConditionExpression: "attribute_not_exists(sent) OR sent < :e",
+  ExpressionAttributeValues: { ":e": N(totals.entries), ":m": N(totals.messages) },
 });
 
 /** Raises the page count to cover `page`, never lowers it. */

@@ -69,16 +69,17 @@ export async function listOpenRuns(ddb: DynamoDBClient, table: string, prefix: s
 }
 
 /**
- * Adds what one batch sent to the run's record as it goes, so a run that dies mid-way leaves counts that
- * PostSync can wait on (never more than was sent: the add follows SQS's acceptance).
+ * Records what the run has sent so far as it goes, so a run that dies mid-way leaves counts that PostSync
+ * can wait on (never more than was sent: the totals follow SQS's acceptance). Sends finish in any order:
+ * a total lower than the one recorded changes nothing.
  */
 export async function addRunSent(
   ddb: DynamoDBClient,
   table: string,
   runId: string,
-  counts: { entries: number; messages: number },
+  sent: { totalEntries: number; totalMessages: number },
 ): Promise<void> {
-  await updateItem(ddb, table, runSentUpdate(runId, counts));
+  await updateIf(ddb, table, runSentUpdate(runId, { entries: sent.totalEntries, messages: sent.totalMessages }));
 }
 
 /** Raises the run's page count to cover page `page` (pages are written concurrently, in any order). */
