@@ -1,7 +1,8 @@
 // The version store's multipart uploads of large staged files. Apart from version-store.ts so that the
 // Lambda bundles, which read the store but never upload to it like this, do not carry @aws-sdk/lib-storage.
+import { randomUUID } from "node:crypto";
 import type { Readable } from "node:stream";
-import type { S3Client } from "@aws-sdk/client-s3";
+import { HeadObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { Upload } from "@aws-sdk/lib-storage";
 
 const MiB = 1024 * 1024;
@@ -34,6 +35,8 @@ export async function uploadStagedObject(
   body: Readable,
   size: number,
 ): Promise<void> {
+  // Names this upload in the object it makes, so a lost answer can be told from another upload's object.
+  const uploadId = randomUUID();
   const upload = new Upload({
     client: s3,
     params: {
@@ -42,8 +45,30 @@ export async function uploadStagedObject(
       Body: body,
       ContentType: "application/octet-stream",
       ChecksumAlgorithm: "SHA256",
+      Metadata: { [UPLOAD_METADATA]: uploadId },
     },
     ...stagingUploadShape(size),
   });
-  await upload.done();
+  try {
+    await upload.done();
+  } catch (err) {
+    if (!(await completedAnyway(err, s3, bucket, key, uploadId))) throw err;
+  }
+}
+
+const UPLOAD_METADATA = "sitesync-upload";
+
+/**
+ * A CompleteMultipartUpload that S3 carried out but whose answer was lost is retried by the SDK, and the
+ * retry finds no such upload: if the object at the key is this upload's, it did complete. Anything else is
+ * the error it says it is.
+ */
+async function completedAnyway(err: unknown, s3: S3Client, bucket: string, key: string, uploadId: string) {
+  if ((err as Error).name !== "NoSuchUpload") return false;
+  try {
+    const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    return head.Metadata?.[UPLOAD_METADATA] === uploadId;
+  } catch {
+    return false;
+  }
 }
