@@ -10,6 +10,12 @@ export interface BackoffOptions {
 
 export const DEFAULT_BACKOFF: BackoffOptions = { attempts: 10, baseMs: 50, maxMs: 5_000 };
 
+/**
+ * For reading a response body whole: the SDK retried the request, but not a body the connection cut short.
+ * A few quick attempts; past them the caller's own retry (SQS redelivery, the state machine) takes over.
+ */
+export const BODY_READS: BackoffOptions = { attempts: 4, baseMs: 100, maxMs: 2_000 };
+
 export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF): number {
   const cap = Math.min(options.maxMs, options.baseMs * 2 ** attempt);
   return Math.floor(Math.random() * cap);
@@ -42,6 +48,21 @@ export async function drainWithBackoff<T>(
   }
 }
 
+/**
+ * Runs `call` again while it fails with a retryable error, backing off between attempts. For what the SDK
+ * cannot retry itself: reading a response body that the connection cut short.
+ */
+export async function retrying<T>(call: () => Promise<T>, options: BackoffOptions = DEFAULT_BACKOFF): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (!isRetryableAwsError(err) || attempt + 1 >= options.attempts) throw err;
+    }
+    await sleep(backoffDelay(attempt + 1, options));
+  }
+}
+
 /** True for errors worth retrying: throttling, 5xx, timeouts, dropped connections. */
 export function isRetryableAwsError(err: unknown): boolean {
   if (err instanceof RetryableError) return true;
@@ -49,8 +70,8 @@ export function isRetryableAwsError(err: unknown): boolean {
   if (e?.$retryable) return true;
   const status = e?.$metadata?.httpStatusCode;
   if (status !== undefined && (status >= 500 || status === 429)) return true;
-  const name = e?.name ?? e?.code ?? "";
-  return RETRYABLE_NAMES.test(name);
+  // Both: a connection cut mid-body is a plain Error whose code alone says ECONNRESET.
+  return RETRYABLE_NAMES.test(e?.name ?? "") || RETRYABLE_NAMES.test(e?.code ?? "");
 }
 
 const RETRYABLE_NAMES = new RegExp(

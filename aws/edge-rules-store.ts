@@ -1,9 +1,9 @@
 // The site's edge rules (core/edge-rules.ts) in the version store: the agent writes them, PostSync reads
 // them. Apart from aws/edge-store.ts so the agent's bundle carries no key value store client.
-import { GetObjectCommand, type S3Client } from "@aws-sdk/client-s3";
+import type { S3Client } from "@aws-sdk/client-s3";
 import { checkContract, parseContract } from "../core/contracts/contract.ts";
 import { type EdgeRules, edgeRulesContract } from "../core/edge-rules.ts";
-import { putJson } from "./version-store.ts";
+import { putJson, readText } from "./version-store.ts";
 
 /**
  * The agent writes the site's rules here when they change, before it starts PostSync (its role may put
@@ -29,8 +29,7 @@ export async function getEdgeRules(s3: S3Client, versionBucket: string): Promise
 
 export async function getOptionalJson(s3: S3Client, bucket: string, key: string): Promise<unknown> {
   try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse(await res.Body!.transformToString("utf-8"));
+    return JSON.parse(await readText(s3, bucket, key));
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
     if (e.name === "NoSuchKey" || e.$metadata?.httpStatusCode === 404) return undefined;

@@ -34,7 +34,7 @@ import type { DesiredPut } from "../core/index-record.ts";
 import { GENERATED_METADATA } from "../core/index-page.ts";
 import { mtimeToSeconds } from "../core/mtime.ts";
 import { COPY_OF_METADATA, copyOfValue } from "../core/publish-rules.ts";
-import { drainWithBackoff } from "./backoff.ts";
+import { BODY_READS, drainWithBackoff, retrying } from "./backoff.ts";
 
 /** Metadata carrying the index version an object was written for. */
 const VERSION_METADATA = "sitesync-version";
@@ -386,8 +386,11 @@ export async function readSitePage(
       const head = await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
       return { metadata: head.Metadata ?? {}, ...(head.ContentType ? { contentType: head.ContentType } : {}) };
     }
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    const body = Buffer.from(await res.Body!.transformToByteArray());
+    // Read again while the body is cut short: the SDK retries the request, not the body's stream.
+    const { res, body } = await retrying(async () => {
+      const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return { res, body: Buffer.from(await res.Body!.transformToByteArray()) };
+    }, BODY_READS);
     return { metadata: res.Metadata ?? {}, ...(res.ContentType ? { contentType: res.ContentType } : {}), body };
   } catch (err) {
     if (isNotFound(err)) return undefined;

@@ -8,6 +8,7 @@ import { Readable } from "node:stream";
 import { GetObjectCommand, PutObjectCommand, type S3Client } from "@aws-sdk/client-s3";
 import { PermanentError, RetryableError } from "../core/errors.ts";
 import { isPack, type BytesLocation } from "../core/index-record.ts";
+import { BODY_READS, retrying } from "./backoff.ts";
 
 // ---- keys ----
 
@@ -63,8 +64,10 @@ async function getStaged(s3: S3Client, bucket: string, source: BytesLocation) {
 /** A staged version's bytes in memory (for small objects such as a page). */
 export async function readStagedBytes(s3: S3Client, bucket: string, source: BytesLocation): Promise<Buffer> {
   if (isPack(source) && source.length === 0) return Buffer.alloc(0);
-  const res = await getStaged(s3, bucket, source);
-  return Buffer.from(await res.Body!.transformToByteArray());
+  return retrying(async () => {
+    const res = await getStaged(s3, bucket, source);
+    return Buffer.from(await res.Body!.transformToByteArray());
+  }, BODY_READS);
 }
 
 /** A staged version's bytes as a stream; the caller checks how many it got. */
@@ -151,15 +154,18 @@ export class PackReader {
     return this.#range(location.key, location.offset, location.offset + location.length);
   }
 
-  async #range(key: string, start: number, end: number): Promise<Buffer> {
-    const res = await this.#s3.send(
-      new GetObjectCommand({ Bucket: this.#bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
-    );
-    const body = Buffer.from(await res.Body!.transformToByteArray());
-    if (body.length !== end - start) {
-      throw new RetryableError(`staged bytes ${key} [${start}, ${end}) came back as ${body.length} bytes`);
-    }
-    return body;
+  /** One range, read again while its body is cut short: the SDK retries a request, not the body's stream. */
+  #range(key: string, start: number, end: number): Promise<Buffer> {
+    return retrying(async () => {
+      const res = await this.#s3.send(
+        new GetObjectCommand({ Bucket: this.#bucket, Key: key, Range: `bytes=${start}-${end - 1}` }),
+      );
+      const body = Buffer.from(await res.Body!.transformToByteArray());
+      if (body.length !== end - start) {
+        throw new RetryableError(`staged bytes ${key} [${start}, ${end}) came back as ${body.length} bytes`);
+      }
+      return body;
+    }, BODY_READS);
   }
 }
 
@@ -179,10 +185,17 @@ export async function putJson(s3: S3Client, bucket: string, key: string, value: 
   );
 }
 
+/** A small object's text, read again while its body is cut short. */
+export function readText(s3: S3Client, bucket: string, key: string): Promise<string> {
+  return retrying(async () => {
+    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return res.Body!.transformToString("utf-8");
+  }, BODY_READS);
+}
+
 export async function getJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
   try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    return JSON.parse(await res.Body!.transformToString("utf-8")) as T;
+    return JSON.parse(await readText(s3, bucket, key)) as T;
   } catch (err) {
     if ((err as Error).name === "NoSuchKey")
       throw new PermanentError(`run artifact s3://${bucket}/${key} does not exist`);
@@ -197,8 +210,7 @@ export async function getJson<T>(s3: S3Client, bucket: string, key: string): Pro
  */
 export async function getChangePage(s3: S3Client, bucket: string, runId: string, page: number): Promise<ChangePage> {
   try {
-    const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: changePageKey(runId, page) }));
-    return JSON.parse(await res.Body!.transformToString("utf-8")) as ChangePage;
+    return JSON.parse(await readText(s3, bucket, changePageKey(runId, page))) as ChangePage;
   } catch (err) {
     if ((err as Error).name === "NoSuchKey") return { puts: [], deletes: [] };
     throw err;
