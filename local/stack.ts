@@ -1,9 +1,10 @@
 // The whole deployment on one machine: real local servers, the resources a deployment creates, and the
 // apply handler driven the way Lambda's SQS event source drives it.
-import { createAwsClients, createSfnClient, type AwsClients } from "../aws/clients.ts";
+import { createAwsClients, createSfnClient, createSqsClient, type AwsCall, type AwsClients } from "../aws/clients.ts";
 import { getRun, getRunProgress } from "../aws/index/runs.ts";
 import { createBucket, createQueue, createTable } from "../aws/local-resources.ts";
 import { startApplyWorkers } from "./apply-workers.ts";
+import { startFaultProxies, type FaultOptions, type FaultProxies } from "./fault-proxy.ts";
 import { silentLogger, type Logger } from "../core/logger.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";
 import { applyEnvironment } from "../core/contracts/apply-environment.ts";
@@ -23,7 +24,12 @@ import {
 
 export interface LocalStack {
   servers: LocalServers;
+  /** The clients the handlers use: through the fault proxies when the stack has them. */
   clients: AwsClients;
+  /** Clients straight to the servers, never faulted: for a test's own setup and checks. */
+  directClients: AwsClients;
+  /** The fault-injecting proxies every client but the direct ones goes through; absent without `faults`. */
+  faults?: FaultProxies;
   definition: StackDefinition;
   queueUrl: string;
   queueArn: string;
@@ -62,6 +68,11 @@ export interface LocalStackOptions extends LocalServersOptions {
    * as each has in AWS, and reports every call they make under its logical id in the template.
    */
   onCall?: ComponentCallListener;
+  /**
+   * Puts a fault-injecting proxy (local/fault-proxy.ts) in front of each server: the handlers' clients and
+   * the agent's settings point at it. A share of 0 still proxies, for tests that hold or watch requests.
+   */
+  faults?: FaultOptions;
 }
 
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
@@ -69,11 +80,18 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const template = await synthesizeTemplate(environment);
   const definition = { ...definitionFromTemplate(template, environment), ...options.overrides };
   const servers = await startLocalServers(options);
-  const clients = createAwsClients(servers.clientConfig);
+  const directClients = createAwsClients(servers.clientConfig);
+  let faults: FaultProxies | undefined;
+  let clients = directClients;
   const logger = options.logger ?? silentLogger;
   const sources: SqsEventSource[] = [];
   try {
-    const { queueUrl, queueArn, deadLetterQueueUrl, restoreQueueUrl } = await createResources(clients, definition);
+    faults = options.faults ? await startFaultProxies(servers.endpoints, options.faults) : undefined;
+    const clientConfig = faults ? { ...servers.clientConfig, endpoints: faults.endpoints } : servers.clientConfig;
+    if (faults) clients = createAwsClients(clientConfig);
+    // Made without faults: a stack that failed to start would test nothing.
+    const resources = await createResources(directClients, definition);
+    const { queueUrl, queueArn, deadLetterQueueUrl, restoreQueueUrl } = resources;
     // What the template's references (logical-id prefixes) name on the local stack.
     const references = {
       StorageSite: definition.siteBucket,
@@ -87,27 +105,39 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       template,
       environment,
       clients,
-      servers.clientConfig,
+      clientConfig,
       references,
       options.onCall,
     );
     // The SFN client can only point at the local endpoint once that endpoint exists.
-    clients.sfn.destroy();
-    clients.sfn = createSfnClient({
-      ...servers.clientConfig,
-      endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint },
-    });
+    for (const c of new Set([clients, directClients])) {
+      c.sfn.destroy();
+      c.sfn = createSfnClient({
+        ...servers.clientConfig,
+        endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint },
+      });
+    }
     // The apply function's environment from the template, read with its contract, as its Lambda entry does.
     const applyVariables = functionVariables(template, "ApplyFunction", references, servers.region);
     const env = parseContract(applyEnvironment, applyVariables, "the apply function's environment");
     const onCall = options.onCall;
     const applyClients = onCall
-      ? createAwsClients({ ...servers.clientConfig, onCall: (call) => onCall("ApplyFunction", call) })
+      ? createAwsClients({ ...clientConfig, onCall: (call) => onCall("ApplyFunction", call) })
       : clients;
     const applyHandler = createApplyHandler(applyDeps(env, applyClients, logger));
+    // The event source mapping is Lambda's poller, with the function's role: its calls count as the function's,
+    // but it is not the product's code, so it polls around the faults.
+    const pollerSqs = faults
+      ? createSqsClient({
+          ...servers.clientConfig,
+          ...(onCall ? { onCall: (call: AwsCall) => onCall("ApplyFunction", call) } : {}),
+        })
+      : applyClients.sqs;
     return {
       servers,
       clients,
+      directClients,
+      ...(faults ? { faults } : {}),
       definition,
       queueUrl,
       queueArn,
@@ -118,10 +148,10 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       template,
       startApply(startOptions = {}) {
         const workers = startOptions.workers
-          ? startApplyWorkers(startOptions.workers, applyVariables, servers.clientConfig)
+          ? startApplyWorkers(startOptions.workers, applyVariables, clientConfig)
           : undefined;
         const source = startSqsEventSource({
-          sqs: applyClients.sqs,
+          sqs: pollerSqs,
           queueUrl,
           queueArn,
           region: servers.region,
@@ -143,8 +173,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       async waitForRun(runId, timeoutMs = 120_000) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
-          const run = await getRun(clients.dynamodb, definition.table, runId);
-          const progress = await getRunProgress(clients.dynamodb, definition.table, runId);
+          const run = await getRun(directClients.dynamodb, definition.table, runId);
+          const progress = await getRunProgress(directClients.dynamodb, definition.table, runId);
           if (run && run.status !== "running" && progress.applied >= run.sent) return;
           if (Date.now() > deadline) {
             throw new Error(
@@ -164,7 +194,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
           postSyncStateMachineArn: postSync.stateMachineArn,
           restoreQueueUrl,
           retentionDays: environment.retentionDays,
-          endpoints: { ...servers.endpoints, sfn: postSync.server.endpoint },
+          endpoints: { ...clientConfig.endpoints, sfn: postSync.server.endpoint },
           credentials: servers.credentials,
         };
       },
@@ -172,12 +202,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         await Promise.all(sources.map((s) => s.stop()));
         await postSync.stop();
         if (applyClients !== clients) applyClients.destroy();
-        clients.destroy();
+        if (pollerSqs !== applyClients.sqs) pollerSqs.destroy();
+        for (const c of new Set([clients, directClients])) c.destroy();
+        await faults?.stop();
         await servers.stop();
       },
     };
   } catch (err) {
-    clients.destroy();
+    for (const c of new Set([clients, directClients])) c.destroy();
+    await faults?.stop();
     await servers.stop();
     throw err;
   }

@@ -9,6 +9,7 @@ import { parseConfig, type AgentConfig } from "../../agent/config.ts";
 import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync/sync.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { startLocalStack, type LocalStack } from "../../local/stack.ts";
+import type { FaultOptions } from "../../local/fault-proxy.ts";
 import type { StackDefinition } from "../../local/template.ts";
 import { localEnvironment } from "../../local/template.ts";
 import type { EnvironmentConfig } from "../../lib/environment-config.ts";
@@ -44,12 +45,20 @@ export interface HarnessOptions {
   overrides?: Partial<StackDefinition>;
   /** Run the apply handler on the queue (default true); tests that deliver messages by hand turn it off. */
   apply?: boolean;
+  /** A fault-injecting proxy in front of the servers (see LocalStackOptions.faults); checks go around it. */
+  faults?: FaultOptions;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const environment = localEnvironment();
   options.environment?.(environment);
-  const stack = await startLocalStack({ environment, overrides: options.overrides ?? {} });
+  const stack = await startLocalStack({
+    environment,
+    overrides: options.overrides ?? {},
+    ...(options.faults ? { faults: options.faults } : {}),
+  });
+  // What a test reads back to check an outcome must not itself meet an injected fault.
+  const check = stack.directClients;
   const source = options.apply === false ? undefined : stack.startApply({ onError: () => {} });
   const temps: string[] = [];
   let stateCounter = 0;
@@ -103,9 +112,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const generated = await Promise.all(
         keys.map(async (key) => {
           if (!key.endsWith("index.html")) return false;
-          const head = await stack.clients.s3.send(
-            new HeadObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }),
-          );
+          const head = await check.s3.send(new HeadObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }));
           return head.Metadata?.generated === "true";
         }),
       );
@@ -121,9 +128,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     },
     async getObject(key) {
       try {
-        const res = await stack.clients.s3.send(
-          new GetObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }),
-        );
+        const res = await check.s3.send(new GetObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }));
         return {
           body: Buffer.from(await res.Body!.transformToByteArray()),
           ...(res.ContentType ? { contentType: res.ContentType } : {}),
@@ -139,7 +144,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       const keys: string[] = [];
       let token: string | undefined;
       do {
-        const page = await stack.clients.s3.send(
+        const page = await check.s3.send(
           new ListObjectsV2Command({ Bucket: stack.definition.siteBucket, Prefix: prefix, ContinuationToken: token }),
         );
         keys.push(...(page.Contents ?? []).map((o) => o.Key!));
@@ -148,7 +153,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return keys.sort();
     },
     async deadLetters() {
-      const res = await stack.clients.sqs.send(
+      const res = await check.sqs.send(
         new ReceiveMessageCommand({
           QueueUrl: stack.deadLetterQueueUrl,
           MaxNumberOfMessages: 10,

@@ -1,0 +1,190 @@
+// What a user checks after a sync, for tests that hurt the pipeline on purpose (faults, kills): the bucket
+// holds every file of the tree byte for byte and nothing else, and the index says exactly that. Everything
+// is read around any fault proxy (the stack's direct clients).
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { ScanCommand } from "@aws-sdk/client-dynamodb";
+import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { directoryEntry, type Item } from "../../aws/index/items.ts";
+import type { IndexFile } from "../../core/index-record.ts";
+import { rewriteCopies } from "../../core/publish-rules.ts";
+import type { LocalStack } from "../../local/stack.ts";
+
+export const md5 = (bytes: Buffer | string): string => createHash("md5").update(bytes).digest("hex");
+export const sha256 = (bytes: Buffer | string): string => createHash("sha256").update(bytes).digest("hex");
+
+/** Every regular file under `root`, by site path ("a/b.txt"), with its bytes. */
+export function readTree(root: string): Map<string, Buffer> {
+  const files = new Map<string, Buffer>();
+  for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
+    if (!entry.isFile()) continue;
+    const path = join(entry.parentPath, entry.name);
+    files.set(relative(root, path).split(sep).join("/"), readFileSync(path));
+  }
+  return files;
+}
+
+export interface SiteObject {
+  key: string;
+  size: number;
+  /** The ETag without quotes: the MD5 of the bytes for an object written by one PUT or copy. */
+  etag: string;
+}
+
+/** Every object under `prefix`, each listed exactly once (a listing that repeats or skips a key fails). */
+export async function listObjects(stack: LocalStack, prefix: string): Promise<Map<string, SiteObject>> {
+  const objects = new Map<string, SiteObject>();
+  let token: string | undefined;
+  do {
+    const page = await stack.directClients.s3.send(
+      new ListObjectsV2Command({ Bucket: stack.definition.siteBucket, Prefix: prefix, ContinuationToken: token }),
+    );
+    for (const o of page.Contents ?? []) {
+      assert.ok(!objects.has(o.Key!), `${o.Key} listed twice`);
+      objects.set(o.Key!, { key: o.Key!, size: o.Size ?? -1, etag: (o.ETag ?? "").replaceAll('"', "") });
+    }
+    token = page.NextContinuationToken;
+  } while (token);
+  return objects;
+}
+
+/** Every file record of the index under `prefix` (generated listings included, marked so). */
+export async function indexRecords(stack: LocalStack, prefix: string): Promise<Map<string, IndexFile>> {
+  const records = new Map<string, IndexFile>();
+  const segments = 4;
+  await Promise.all(
+    Array.from({ length: segments }, async (_, segment) => {
+      let start: Item | undefined;
+      do {
+        const page = await stack.directClients.dynamodb.send(
+          new ScanCommand({
+            TableName: stack.definition.table,
+            Segment: segment,
+            TotalSegments: segments,
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        );
+        for (const item of page.Items ?? []) {
+          if (!item.pk?.S?.startsWith("d#")) continue;
+          const entry = directoryEntry(item);
+          if (entry.kind === "file" && entry.file.key.startsWith(prefix)) records.set(entry.file.key, entry.file);
+        }
+        start = page.LastEvaluatedKey;
+      } while (start);
+    }),
+  );
+  return records;
+}
+
+export async function getObjectBytes(stack: LocalStack, key: string): Promise<Buffer | undefined> {
+  try {
+    const res = await stack.directClients.s3.send(
+      new GetObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }),
+    );
+    return Buffer.from(await res.Body!.transformToByteArray());
+  } catch (err) {
+    if ((err as Error).name === "NoSuchKey") return undefined;
+    throw err;
+  }
+}
+
+export interface SiteCheckOptions {
+  /**
+   * "get": every object is read and compared byte for byte; "etag": the listing's ETag (the bytes' MD5) is
+   * compared with the file's MD5, and only `read` keys are read whole — for trees too big to read each time.
+   */
+  compare: "get" | "etag";
+  read?: Iterable<string>;
+}
+
+export interface SiteCheck {
+  files: number;
+  copies: number;
+  listings: number;
+  objectsRead: number;
+}
+
+/**
+ * The bucket under `prefix` equals the tree (plus the rewrite copies the stack's rules make, PostSync's
+ * listings and directory markers), by content; the index holds each file at the version the bucket has, as
+ * published, with the tree's digest, and nothing else (no tombstone, no record without its file).
+ */
+export async function checkSiteEqualsTree(
+  stack: LocalStack,
+  root: string,
+  prefix: string,
+  options: SiteCheckOptions,
+): Promise<SiteCheck> {
+  const tree = readTree(root);
+  const [objects, records] = await Promise.all([listObjects(stack, prefix), indexRecords(stack, prefix)]);
+  const rules = stack.definition.publishRules;
+  // What each key must hold: its file's bytes, or for a rewrite copy its original's.
+  const expected = new Map<string, Buffer>();
+  let copies = 0;
+  for (const [rel, bytes] of tree) expected.set(prefix + rel, bytes);
+  for (const [rel, bytes] of tree) {
+    for (const copy of rewriteCopies(rel, prefix, rules)) {
+      if (expected.has(copy)) continue; // a real file keeps its key
+      expected.set(copy, bytes);
+      copies += 1;
+    }
+  }
+  // PostSync's listings, and their rewrite copies (a listing is copied like any file under a rule's prefix).
+  const listings = new Set<string>();
+  for (const record of records.values()) {
+    if (!record.generated) continue;
+    listings.add(record.key);
+    for (const copy of rewriteCopies(record.key.slice(prefix.length), prefix, rules)) listings.add(copy);
+  }
+  const directories = new Set<string>();
+  for (const key of objects.keys()) {
+    for (let slash = key.indexOf("/"); slash !== -1; slash = key.indexOf("/", slash + 1)) {
+      directories.add(key.slice(0, slash));
+    }
+  }
+  const extra = [...objects.keys()].filter(
+    (k) => !expected.has(k) && !listings.has(k) && !directories.has(k) && !k.startsWith(`${prefix}.sitesync/`),
+  );
+  assert.deepEqual(extra, [], "no object in the bucket that the tree does not have");
+  const missing = [...expected.keys()].filter((k) => !objects.has(k));
+  assert.deepEqual(missing.slice(0, 20), [], `every file is in the bucket (${missing.length} missing)`);
+
+  const read = new Set(options.compare === "get" ? expected.keys() : (options.read ?? []));
+  const wrong: string[] = [];
+  for (const [key, bytes] of expected) {
+    const object = objects.get(key)!;
+    if (object.size !== bytes.length || object.etag !== md5(bytes)) wrong.push(`${key}: size/etag`);
+  }
+  const toRead = [...read].filter((k) => expected.has(k));
+  for (let i = 0; i < toRead.length; i += 64) {
+    await Promise.all(
+      toRead.slice(i, i + 64).map(async (key) => {
+        const body = await getObjectBytes(stack, key);
+        if (!body?.equals(expected.get(key)!)) wrong.push(`${key}: bytes`);
+      }),
+    );
+  }
+  assert.deepEqual(wrong.slice(0, 20), [], `every object holds its file's bytes (${wrong.length} differ)`);
+
+  const unsettled: string[] = [];
+  for (const [key, record] of records) {
+    if (record.generated) continue;
+    const bytes = tree.get(key.slice(prefix.length));
+    if (!bytes) {
+      unsettled.push(`${key}: indexed (${record.desired.op}) but not in the tree`);
+      continue;
+    }
+    if (record.desired.op !== "put") unsettled.push(`${key}: a tombstone for a file that exists`);
+    else if (record.desired.sha256 !== undefined && record.desired.sha256 !== sha256(bytes))
+      unsettled.push(`${key}: indexed digest is not the file's`);
+    else if (record.desired.size !== bytes.length) unsettled.push(`${key}: indexed size is not the file's`);
+    if (record.published?.version !== record.desired.version) unsettled.push(`${key}: not published`);
+  }
+  const unindexed = [...tree.keys()].filter((rel) => !records.has(prefix + rel));
+  assert.deepEqual(unsettled.slice(0, 20), [], `the index equals the bucket (${unsettled.length} differ)`);
+  assert.deepEqual(unindexed.slice(0, 20), [], `every file is indexed (${unindexed.length} not)`);
+  return { files: tree.size, copies, listings: listings.size, objectsRead: toRead.length };
+}
