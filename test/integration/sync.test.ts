@@ -21,6 +21,7 @@ const SITE = {
   "feed.xml": "<rss/>",
   "files/report.pdf": "%PDF-1.4",
   LICENSE: "no extension",
+  "bin/tool": Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00]),
 };
 
 const EXPECTED_TYPES: Record<string, string> = {
@@ -35,7 +36,8 @@ const EXPECTED_TYPES: Record<string, string> = {
   "fonts/site.woff2": "font/woff2",
   "feed.xml": "application/xml; charset=utf-8",
   "files/report.pdf": "application/pdf",
-  LICENSE: "application/octet-stream",
+  LICENSE: "text/plain; charset=utf-8", // no type of its own, and its bytes are text
+  "bin/tool": "application/octet-stream", // nor this one, whose bytes are not
 };
 
 describe("sync on the local stack", () => {
