@@ -244,7 +244,6 @@ async function walkBucketAndTree(
     nameEncoding: config.nameEncoding,
     exclude: config.exclude,
     dotFiles: config.dotFiles,
-    fileConcurrency: config.concurrency.files,
   };
   const ctx: AdoptContext = {
     s3: clients.s3,

@@ -377,7 +377,6 @@ class Restore {
       nameEncoding: config.nameEncoding,
       exclude: config.exclude,
       dotFiles: config.dotFiles,
-      fileConcurrency: 1,
     });
     const startRel = splitKey(prefix).dir;
     const tally = new DeletionTally();

@@ -152,6 +152,12 @@ class PlanExecution {
   );
   readonly #statBatchesInFlight = new Limit(4);
   readonly #tasks = new TaskGroup();
+  /**
+   * Packs uploading or waiting to: each holds its bytes (up to pack.maxBytes) until uploaded. Bounded apart
+   * from #tasks, whose bound counts tasks, not bytes: when the store is slower than the disk, a hundred
+   * full packs could wait behind the uploads, and memory would grow with the tree.
+   */
+  readonly #packs = new TaskGroup();
   /** Directories given a history item in this run; each is registered once so restore can find it. */
   readonly #historyDirs = new Set<string>();
   #packNumber = 0;
@@ -185,6 +191,7 @@ class PlanExecution {
         this.#tasks.check();
         // Bound the work queued ahead of the network, so memory stays flat on huge plans.
         await this.#tasks.waitBelow(this.#options.concurrency.files * 4);
+        await this.#packs.waitBelow(this.#options.concurrency.uploads);
         this.#dispatch(op);
       }
       // Reads still in flight add to the current pack: wait for them before the last flush.
@@ -321,19 +328,19 @@ class PlanExecution {
     const full = this.#pack;
     this.#pack = this.#newPack();
     if (full.files.length === 0) return;
-    this.#tasks.add(
-      this.#uploads.run(async () => {
-        await uploadPack(this.#clients.s3, this.#options.versionBucket, full);
-        this.stats.packs += 1;
-        await this.#commit(
-          full.files.map((f) => ({
-            key: f.item.op.key,
-            desired: { ...f.item.desired, source: { key: full.key, offset: f.offset, length: f.length } },
-            published: f.item.op.published,
-          })),
-        );
-      }),
-    );
+    const upload = this.#uploads.run(async () => {
+      await uploadPack(this.#clients.s3, this.#options.versionBucket, full);
+      this.stats.packs += 1;
+      await this.#commit(
+        full.files.map((f) => ({
+          key: f.item.op.key,
+          desired: { ...f.item.desired, source: { key: full.key, offset: f.offset, length: f.length } },
+          published: f.item.op.published,
+        })),
+      );
+    });
+    this.#tasks.add(upload);
+    this.#packs.add(upload);
   }
 
   #flushDeletes(): void {

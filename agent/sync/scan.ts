@@ -1,5 +1,5 @@
 // Scanning one directory of the tree: names as bytes, decoded to keys, filtered by the exclude policy,
-// lstat'ed with bounded concurrency. File bytes are never read here: change is decided from size, mtime,
+// lstat'ed. File bytes are never read here: change is decided from size, mtime,
 // ctime and inode, all from the one lstat.
 //
 // Policy for what is not a regular file or a directory: symbolic links are never followed (a link could
@@ -9,13 +9,12 @@
 // Dot names follow core/dot-files.ts. The one exception to "never read bytes": an `.htaccess` file is read
 // and parsed here (when the caller collects them), never published; only the parsed files are kept, so a
 // run holds the site's .htaccess rules and nothing else of the tree.
-import { constants, type Dirent } from "node:fs";
-import { lstat, open, readdir } from "node:fs/promises";
+import { constants, type Dirent, lstatSync } from "node:fs";
+import { open, readdir } from "node:fs/promises";
 import picomatch from "picomatch";
 import { type DotFilePolicy, dotFileRule } from "../../core/dot-files.ts";
 import { type ParsedHtaccess, parseHtaccess } from "../../core/htaccess.ts";
 import { compareUtf8, decodeName, joinKey, keyProblem, MAX_KEY_BYTES } from "../../core/keys.ts";
-import { mapLimit } from "../../core/concurrency.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 
 export type ScannedEntry =
@@ -37,8 +36,6 @@ export interface ScanPolicy {
   nameEncoding: string;
   exclude: string[];
   dotFiles: DotFilePolicy;
-  /** lstat calls in flight within one directory. */
-  fileConcurrency: number;
 }
 
 export interface ScanNotes {
@@ -68,6 +65,8 @@ export function createExcluder(policy: ScanPolicy): (relPath: string, name: stri
 }
 
 const SLASH = Buffer.from("/");
+/** lstat calls between two turns of the event loop: a fraction of a millisecond each, in the cache. */
+const LSTAT_CHUNK = 256;
 
 /**
  * Lists one directory. `relDir` is the site-relative directory ("" at the root); `keyDir` the same
@@ -145,40 +144,58 @@ export async function scanDirectory(
     candidates.push({ name, path: Buffer.concat([dirPath, SLASH, nameBytes]), type });
   }
 
-  const entries = await mapLimit(candidates, policy.fileConcurrency, async (c): Promise<ScannedEntry | undefined> => {
-    if (c.type === "dir") return { kind: "dir", name: c.name, path: c.path };
-    try {
-      const st = await lstat(c.path, { bigint: true });
-      if (st.isFile()) {
-        const size = Number(st.size);
-        const times = { mtime: mtimeFromNs(st.mtimeNs), ctime: mtimeFromNs(st.ctimeNs) };
-        return { kind: "file", name: c.name, path: c.path, size, ...times, ino: st.ino.toString() };
-      }
-      if (st.isDirectory()) {
-        const problem = directoryProblem(joinKey(keyDir, c.name));
-        if (!problem) return { kind: "dir", name: c.name, path: c.path };
-        notes.skipped.push({ key: joinKey(relDir, c.name), reason: problem });
-        return undefined;
-      }
-      notes.skipped.push({ key: joinKey(relDir, c.name), reason: "not a regular file" });
-      return undefined;
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      // Gone between readdir and lstat: simply absent. Anything else: unreadable, never a delete.
-      if (code === "ENOENT") return undefined;
-      return {
-        kind: "unreadable",
-        name: c.name,
-        path: c.path,
-        isDir: false,
-        reason: `${code}: ${(err as Error).message}`,
-      };
-    }
-  });
+  const entries: Array<ScannedEntry | undefined> = [];
+  for (const [i, c] of candidates.entries()) {
+    // Other directories' readdirs, reads and uploads get their turn between chunks of lstat calls.
+    if (i > 0 && i % LSTAT_CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+    entries.push(lstatEntry(c, relDir, keyDir, notes));
+  }
+
   await Promise.all(reading);
   const list = entries.filter((e): e is ScannedEntry => e !== undefined);
   list.sort((a, b) => compareUtf8(sortKey(a), sortKey(b)));
   return { ok: true, entries: list };
+}
+
+/**
+ * One name of a directory, lstat'ed. Synchronously, on purpose: the inode is almost always in the kernel's
+ * cache, where an lstat costs a microsecond and a promise through libuv's thread pool ten times that
+ * (100,000 files: 0.9 s against 3.4 s here); a no-change run is nothing but these calls.
+ */
+function lstatEntry(
+  c: { name: string; path: Buffer; type: string },
+  relDir: string,
+  keyDir: string,
+  notes: ScanNotes,
+): ScannedEntry | undefined {
+  if (c.type === "dir") return { kind: "dir", name: c.name, path: c.path };
+  try {
+    const st = lstatSync(c.path, { bigint: true });
+    if (st.isFile()) {
+      const size = Number(st.size);
+      const times = { mtime: mtimeFromNs(st.mtimeNs), ctime: mtimeFromNs(st.ctimeNs) };
+      return { kind: "file", name: c.name, path: c.path, size, ...times, ino: st.ino.toString() };
+    }
+    if (st.isDirectory()) {
+      const problem = directoryProblem(joinKey(keyDir, c.name));
+      if (!problem) return { kind: "dir", name: c.name, path: c.path };
+      notes.skipped.push({ key: joinKey(relDir, c.name), reason: problem });
+      return undefined;
+    }
+    notes.skipped.push({ key: joinKey(relDir, c.name), reason: "not a regular file" });
+    return undefined;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    // Gone between readdir and lstat: simply absent. Anything else: unreadable, never a delete.
+    if (code === "ENOENT") return undefined;
+    return {
+      kind: "unreadable",
+      name: c.name,
+      path: c.path,
+      isDir: false,
+      reason: `${code}: ${(err as Error).message}`,
+    };
+  }
 }
 
 // As a staged file is read: never through a symbolic link swapped in, never blocking on a FIFO.

@@ -137,8 +137,11 @@ export class PackBuilder<T> {
     return packed;
   }
 
+  /** The pack's bytes, once: the files' own buffers are let go, so a pack is never held twice. */
   body(): Buffer {
-    return Buffer.concat(this.#chunks, this.bytes);
+    const body = Buffer.concat(this.#chunks, this.bytes);
+    this.#chunks.length = 0;
+    return body;
   }
 }
 

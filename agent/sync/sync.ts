@@ -119,7 +119,6 @@ async function syncLocked(
             nameEncoding: config.nameEncoding,
             exclude: config.exclude,
             dotFiles: config.dotFiles,
-            fileConcurrency: config.concurrency.files,
           },
           directoryConcurrency: config.concurrency.directories,
           runs: new RunStates(clients, config.table, config.resendAfterMinutes * 60_000, [...replica.runs, ...open]),
