@@ -43,6 +43,19 @@ describe("sitesync sync (command line)", () => {
     assert.match(second.stdout, /nothing to do/);
   });
 
+  test("an agent out of its heap exits 1 naming SITESYNC_HEAP_MB, and the next run completes", async () => {
+    const root = h.tempDir();
+    writeTree(root, siteFiles(5));
+    const config = h.configFile(root, { prefix: "heap/" });
+    const starved = await runCli(["sync", "--config", config], { env: { SITESYNC_HEAP_MB: "4" } });
+    assert.equal(starved.code, 1);
+    assert.match(starved.stderr, /more than its 4 MiB heap.*SITESYNC_HEAP_MB=16/);
+    const next = await runCli(["sync", "--config", config, "--json"]);
+    assert.equal(next.code, 0, next.stderr);
+    await settle(JSON.parse(next.stdout) as SyncResult);
+    assert.equal((await h.listSiteFiles("heap/")).length, 5);
+  });
+
   test("a second concurrent run exits 3 and changes nothing", async () => {
     const root = h.tempDir();
     writeTree(root, siteFiles(3));

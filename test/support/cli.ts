@@ -11,6 +11,10 @@ export const UNPRIVILEGED = { uid: 65534, gid: 65534 };
 export interface CliOptions {
   /** Run as an unprivileged user when this process is root (otherwise as this user, already unprivileged). */
   unprivileged?: boolean;
+  /** The script to run instead of bin/sitesync.ts: the single-file bundle bin/build-agent.ts makes. */
+  entry?: string;
+  /** Variables added to this process's environment. */
+  env?: Record<string, string>;
 }
 
 export function runCli(
@@ -19,7 +23,11 @@ export function runCli(
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const asUser = options.unprivileged && process.getuid?.() === 0 ? UNPRIVILEGED : {};
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"], ...asUser });
+    const child = spawn(process.execPath, [options.entry ?? CLI, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+      ...asUser,
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
