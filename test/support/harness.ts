@@ -10,6 +10,7 @@ import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync/syn
 import { silentLogger } from "../../core/logger.ts";
 import { startLocalStack, type LocalStack } from "../../local/stack.ts";
 import type { FaultOptions } from "../../local/fault-proxy.ts";
+import type { ComponentCallListener } from "../../local/workflows.ts";
 import type { StackDefinition } from "../../local/template.ts";
 import { localEnvironment } from "../../local/template.ts";
 import type { EnvironmentConfig } from "../../lib/environment-config.ts";
@@ -47,6 +48,8 @@ export interface HarnessOptions {
   apply?: boolean;
   /** A fault-injecting proxy in front of the servers (see LocalStackOptions.faults); checks go around it. */
   faults?: FaultOptions;
+  /** Told of every AWS call the handlers make (see LocalStackOptions.onCall). */
+  onCall?: ComponentCallListener;
 }
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
@@ -56,6 +59,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     environment,
     overrides: options.overrides ?? {},
     ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.onCall ? { onCall: options.onCall } : {}),
   });
   // What a test reads back to check an outcome must not itself meet an injected fault.
   const check = stack.directClients;

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { directoryEntry, type Item } from "../../aws/index/items.ts";
+import { directoryEntry, historyVersion, type Item } from "../../aws/index/items.ts";
 import type { IndexFile } from "../../core/index-record.ts";
 import { rewriteCopies } from "../../core/publish-rules.ts";
 import type { LocalStack } from "../../local/stack.ts";
@@ -50,9 +50,8 @@ export async function listObjects(stack: LocalStack, prefix: string): Promise<Ma
   return objects;
 }
 
-/** Every file record of the index under `prefix` (generated listings included, marked so). */
-export async function indexRecords(stack: LocalStack, prefix: string): Promise<Map<string, IndexFile>> {
-  const records = new Map<string, IndexFile>();
+/** Every item of the index, read with a parallel Scan. */
+async function scanIndex(stack: LocalStack, each: (item: Item) => void): Promise<void> {
   const segments = 4;
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
@@ -67,16 +66,34 @@ export async function indexRecords(stack: LocalStack, prefix: string): Promise<M
             ConsistentRead: true,
           }),
         );
-        for (const item of page.Items ?? []) {
-          if (!item.pk?.S?.startsWith("d#")) continue;
-          const entry = directoryEntry(item);
-          if (entry.kind === "file" && entry.file.key.startsWith(prefix)) records.set(entry.file.key, entry.file);
-        }
+        for (const item of page.Items ?? []) each(item);
         start = page.LastEvaluatedKey;
       } while (start);
     }),
   );
+}
+
+/** Every file record of the index under `prefix` (generated listings included, marked so). */
+export async function indexRecords(stack: LocalStack, prefix: string): Promise<Map<string, IndexFile>> {
+  const records = new Map<string, IndexFile>();
+  await scanIndex(stack, (item) => {
+    if (!item.pk?.S?.startsWith("d#")) return;
+    const entry = directoryEntry(item);
+    if (entry.kind === "file" && entry.file.key.startsWith(prefix)) records.set(entry.file.key, entry.file);
+  });
   return records;
+}
+
+/** Where the index's history says each staged version's bytes are: the version store keys it names. */
+export async function stagedSources(stack: LocalStack): Promise<Set<string>> {
+  const sources = new Set<string>();
+  await scanIndex(stack, (item) => {
+    const pk = item.pk?.S ?? "";
+    if (!pk.startsWith("h#")) return;
+    const { desired } = historyVersion(pk.slice(2), item);
+    if (desired.op === "put") sources.add(desired.source.key);
+  });
+  return sources;
 }
 
 export async function getObjectBytes(stack: LocalStack, key: string): Promise<Buffer | undefined> {
