@@ -36,6 +36,8 @@ export interface LocalStack {
   deadLetterQueueUrl: string;
   /** The apply function, built exactly as the Lambda entry builds it but with local clients. */
   applyHandler: SqsHandler;
+  /** The apply function's environment as the template gives it on this stack: to build the handler elsewhere. */
+  applyVariables: Record<string, unknown>;
   /**
    * Starts polling the manifest queue into the apply handler, as the event source mapping does. With
    * `workers`, each concurrent invocation runs in an execution environment of its own (a worker thread), as
@@ -143,6 +145,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       queueArn,
       deadLetterQueueUrl,
       applyHandler,
+      applyVariables,
       postSync,
       restoreQueueUrl,
       template,
