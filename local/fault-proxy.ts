@@ -232,8 +232,8 @@ export async function startFaultProxies(
         } else if (random() < state.share) {
           fault = FAULTS[Math.floor(random() * FAULTS.length)]!;
         }
-        const error = ERRORS[service][Math.floor(random() * ERRORS[service].length)]!;
         const answerError = (when: string) => {
+          const error = ERRORS[service][Math.floor(random() * ERRORS[service].length)]!;
           count(service, `${when} ${error.name}`);
           res.writeHead(error.status, { ...error.headers, "content-length": Buffer.byteLength(error.body) });
           res.end(error.body);

@@ -91,7 +91,9 @@ describe(`crash trials: the agent killed at random moments of a ${FILES}-file sy
     await agentProxy.stop();
   });
 
-  test("ten kills, each followed by a normal run that leaves everything whole", { timeout: 600_000 }, async (t) => {
+  // About a minute and a half at the default size; the full 20,000 files take far longer (docs/reliability.md).
+  const timeout = Math.max(600_000, FILES * 150);
+  test("ten kills, each followed by a normal run that leaves everything whole", { timeout }, async (t) => {
     const random = seededRandom(SEED);
     const root = h.tempDir();
     const stateDir = join(h.tempDir("sitesync-crash-state-"), "state");
