@@ -8,19 +8,22 @@ import { createLogger, type Level, type Logger } from "../core/logger.ts";
 import { CheckpointMismatchError } from "./adopt/adopt-checkpoint.ts";
 import { formatAdoptSummary, runAdopt } from "./adopt/adopt.ts";
 import { loadConfig, type AgentConfig, type CliOverrides } from "./config.ts";
+import { formatRedrive, runRedrive } from "./redrive.ts";
 import { LockHeldError } from "./lock.ts";
 import { RestoreTimeError, runHostRestore, type HostRestoreResult } from "./restore/restore-host.ts";
+import { formatStatus, readStatus } from "./status.ts";
 import { formatRestoreSummary, formatSummary } from "./summaries.ts";
 import { RootMissingError } from "./sync/diff.ts";
 import { runSync, SafetyGuardError } from "./sync/sync.ts";
 
-export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, guard: 4 } as const;
+export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, guard: 4, attention: 5 } as const;
 
 const EXIT_CODES = `
 Exit codes:
   0  done              1  failed (retry later; nothing half-published)
   2  bad usage/config  3  another run holds the lock
-  4  a safety guard stopped the run (empty tree, or too many deletions)`;
+  4  a safety guard stopped the run (empty tree, or too many deletions)
+  5  status only: something needs a person (dead letters, a failed workflow, a stuck run)`;
 
 /** Options every command takes. */
 interface CommonOptions {
@@ -42,6 +45,11 @@ interface RestoreOptions extends CommonOptions {
   asOf?: string;
   fromQueue?: boolean;
   delete?: boolean;
+}
+
+interface StatusOptions extends CommonOptions {
+  runs: number;
+  since: number;
 }
 
 interface AdoptOptions extends CommonOptions {
@@ -168,21 +176,81 @@ function buildProgram(done: (code: number) => void): Command {
       overridesFor(dir, options),
     ),
   );
+  configured(
+    program
+      .command("status")
+      .description(
+        "The last runs (files changed, sent, applied, PostSync and its invalidation paths), open runs, the " +
+          "queues' depth, PostSync and Restore executions running or failed, the index's size. Changes nothing.",
+      )
+      .addOption(new Option("--runs <n>", "how many of the newest runs to show").argParser(count).default(10))
+      .addOption(
+        new Option("--since <hours>", "report workflow executions that failed this recently")
+          .argParser(count)
+          .default(24),
+      )
+      .addHelpText(
+        "after",
+        "\nExits 5 when something needs a person: messages in the dead-letter queue, a PostSync or Restore that " +
+          "failed\nwithin --since, a run open longer than resendAfterMinutes, or an interrupted run not settled.",
+      ),
+  ).action((options: StatusOptions) =>
+    run(
+      options,
+      done,
+      async (config, clients) => {
+        const result = await readStatus(config, clients, { runs: options.runs, sinceHours: options.since });
+        return { result, human: formatStatus(result), code: result.attention.length > 0 ? EXIT.attention : EXIT.ok };
+      },
+      {},
+    ),
+  );
+
+  configured(
+    program
+      .command("redrive")
+      .description(
+        "Send the manifests in the dead-letter queue back to the manifest queue, once their cause is fixed " +
+          "(each message's attributes kept). Reports how many moved and failed; exits 1 if any failed.",
+      )
+      .option("-n, --dry-run", "count what would move, move nothing"),
+  ).action((options: CommonOptions) =>
+    run(
+      options,
+      done,
+      async (config, clients) => {
+        const result = await runRedrive(config, clients, {
+          dryRun: options.dryRun === true,
+          source: options.config ?? "",
+        });
+        const code = result.failed.length + result.notDeleted.length > 0 ? EXIT.failed : EXIT.ok;
+        return { result, human: formatRedrive(result), code };
+      },
+      {},
+    ),
+  );
   return program;
 }
 
-/** The options every command shares. */
-function common(command: Command): Command {
+/** The options of every command that reads a configuration file. */
+function configured(command: Command): Command {
   return command
     .option("-c, --config <file>", 'configuration file (JSON; see README "Agent configuration")')
-    .option("--exclude <glob>", "leave out matching site paths (repeatable; adds to the config's list)", collect)
-    .option("-n, --dry-run", "print the plan and change nothing")
-    .option("--force", "go past the mass-deletion guard")
     .option("--json", "print the result as JSON on stdout")
     .addOption(
       new Option("--log-level <level>", "how much to log").choices(["debug", "info", "warn", "error"]).default("info"),
     )
     .addHelpText("after", EXIT_CODES);
+}
+
+/** The options every command that works on the tree shares. */
+function common(command: Command): Command {
+  return configured(
+    command
+      .option("--exclude <glob>", "leave out matching site paths (repeatable; adds to the config's list)", collect)
+      .option("-n, --dry-run", "print the plan and change nothing")
+      .option("--force", "go past the mass-deletion guard"),
+  );
 }
 
 function overridesFor(dir: string | undefined, options: Partial<SyncOptions>): CliOverrides {
@@ -264,6 +332,12 @@ function restoreExitCode(result: HostRestoreResult): number {
 function seconds(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError("it must be a number of seconds");
+  return n;
+}
+
+function count(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("it must be a whole number from 1");
   return n;
 }
 

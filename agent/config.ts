@@ -25,6 +25,10 @@ export interface AgentConfig {
   retentionDays: number;
   /** The PostSync workflow the agent starts after a run that sent entries; absent → not started. */
   postSyncStateMachineArn?: string;
+  /** Where manifests that could not be applied wait (`status` counts them, `redrive` sends them back). */
+  deadLetterQueueUrl?: string;
+  /** The Restore workflow, for `status` to report its executions. */
+  restoreStateMachineArn?: string;
   /** Local stack only: service endpoints and static credentials. */
   endpoints?: AwsEndpoints;
   credentials?: { accessKeyId: string; secretAccessKey: string };
@@ -112,6 +116,8 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     "queueUrl",
     "restoreQueueUrl",
     "postSyncStateMachineArn",
+    "deadLetterQueueUrl",
+    "restoreStateMachineArn",
     "endpoints",
     "credentials",
     "stateDir",
@@ -252,34 +258,40 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   if (config.pack.largeFileBytes > config.pack.maxBytes) {
     throw new ConfigError(source, "pack.largeFileBytes", "must not exceed pack.maxBytes", String(config.pack.maxBytes));
   }
-  if (o.restoreQueueUrl !== undefined) {
-    if (typeof o.restoreQueueUrl !== "string" || !/^https?:\/\//.test(o.restoreQueueUrl)) {
-      throw new ConfigError(
-        source,
-        "restoreQueueUrl",
-        "must be a queue URL (the stack output RestoreQueueUrl)",
-        '"https://sqs.…/NAME"',
-      );
-    }
-    config.restoreQueueUrl = o.restoreQueueUrl;
-  }
-  if (o.postSyncStateMachineArn !== undefined) {
-    if (
-      typeof o.postSyncStateMachineArn !== "string" ||
-      !/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/.test(o.postSyncStateMachineArn)
-    ) {
-      throw new ConfigError(
-        source,
-        "postSyncStateMachineArn",
-        "must be a state machine ARN (the stack output PostSyncStateMachineArn)",
-        '"arn:aws:states:eu-west-1:123456789012:stateMachine:PostSync…"',
-      );
-    }
-    config.postSyncStateMachineArn = o.postSyncStateMachineArn;
-  }
+  const restoreQueueUrl = optionalQueueUrl(o, "restoreQueueUrl", "RestoreQueueUrl", source);
+  if (restoreQueueUrl) config.restoreQueueUrl = restoreQueueUrl;
+  const deadLetterQueueUrl = optionalQueueUrl(o, "deadLetterQueueUrl", "DeadLetterQueueUrl", source);
+  if (deadLetterQueueUrl) config.deadLetterQueueUrl = deadLetterQueueUrl;
+  const postSync = optionalStateMachineArn(o, "postSyncStateMachineArn", "PostSyncStateMachineArn", source);
+  if (postSync) config.postSyncStateMachineArn = postSync;
+  const restore = optionalStateMachineArn(o, "restoreStateMachineArn", "RestoreStateMachineArn", source);
+  if (restore) config.restoreStateMachineArn = restore;
   if (o.endpoints !== undefined) config.endpoints = parseEndpoints(o.endpoints, source);
   if (o.credentials !== undefined) config.credentials = parseCredentials(o.credentials, source);
   return config;
+}
+
+function optionalQueueUrl(o: Record<string, unknown>, field: string, output: string, source: string) {
+  const value = o[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^https?:\/\//.test(value)) {
+    throw new ConfigError(source, field, `must be a queue URL (the stack output ${output})`, '"https://sqs.…/NAME"');
+  }
+  return value;
+}
+
+function optionalStateMachineArn(o: Record<string, unknown>, field: string, output: string, source: string) {
+  const value = o[field];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || !/^arn:aws[\w-]*:states:[\w-]+:\d{12}:stateMachine:[\w-]+$/.test(value)) {
+    throw new ConfigError(
+      source,
+      field,
+      `must be a state machine ARN (the stack output ${output})`,
+      `"arn:aws:states:eu-west-1:123456789012:stateMachine:${output.replace(/StateMachineArn$/, "")}…"`,
+    );
+  }
+  return value;
 }
 
 function stringArray(value: unknown, source: string, field: string): string[] {

@@ -6,10 +6,13 @@ import {
   ChangeMessageVisibilityCommand,
   DeleteMessageBatchCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type DeleteMessageBatchCommandOutput,
   type Message,
+  type MessageAttributeValue,
+  type QueueAttributeName,
   type SendMessageBatchRequestEntry,
   type SQSClient,
 } from "@aws-sdk/client-sqs";
@@ -20,8 +23,8 @@ import { drainWithBackoff } from "./backoff.ts";
 
 export interface OutgoingMessage {
   body: string;
-  /** String message attributes. */
-  attributes?: Record<string, string>;
+  /** Message attributes: a string is a String attribute; a dead-lettered message's go back as they came. */
+  attributes?: Record<string, string | MessageAttributeValue>;
 }
 
 /** SQS takes at most ten messages in one SendMessageBatch. */
@@ -40,25 +43,43 @@ export async function sendMessages(
   messages: OutgoingMessage[],
   describe: (index: number) => string,
 ): Promise<void> {
+  const [refused] = await sendMessagesSettled(sqs, queueUrl, messages);
+  if (refused) throw new PermanentError(`SQS refused ${describe(refused.index)}: ${refused.reason}`);
+}
+
+export interface RefusedMessage {
+  index: number;
+  reason: string;
+}
+
+/**
+ * Sends `messages` as sendMessages does, but a message SQS refuses (a sender fault: it never will accept
+ * it) does not stop the others: resolves with the refused ones once SQS holds all the rest.
+ */
+export async function sendMessagesSettled(
+  sqs: SQSClient,
+  queueUrl: string,
+  messages: OutgoingMessage[],
+): Promise<RefusedMessage[]> {
+  const refused: RefusedMessage[] = [];
   await mapLimit(batches(messages), BATCHES_IN_FLIGHT, (batch) =>
     drainWithBackoff(
       batch,
       async (pending) => {
         const res = await sqs.send(new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending }));
-        const failed = res.Failed ?? [];
-        const refused = failed.find((f) => f.SenderFault);
-        if (refused) {
-          throw new PermanentError(
-            `SQS refused ${describe(Number(refused.Id))}: ${refused.Code} ${refused.Message ?? ""}`,
-          );
+        const settled = new Set((res.Successful ?? []).map((s) => s.Id));
+        for (const f of res.Failed ?? []) {
+          if (!f.SenderFault) continue;
+          refused.push({ index: Number(f.Id), reason: `${f.Code} ${f.Message ?? ""}`.trim() });
+          settled.add(f.Id);
         }
-        const sent = new Set((res.Successful ?? []).map((s) => s.Id));
-        // An entry the response names as neither sent nor failed is sent again: SQS must have it.
-        return pending.filter((entry) => !sent.has(entry.Id));
+        // An entry the response names as neither sent nor refused is sent again: SQS must have it.
+        return pending.filter((entry) => !settled.has(entry.Id));
       },
       `SendMessageBatch to ${queueUrl}`,
     ),
   );
+  return refused.sort((a, b) => a.index - b.index);
 }
 
 function batches(messages: OutgoingMessage[]): SendMessageBatchRequestEntry[][] {
@@ -79,7 +100,10 @@ function batches(messages: OutgoingMessage[]): SendMessageBatchRequestEntry[][] 
       ...(attributes.length > 0
         ? {
             MessageAttributes: Object.fromEntries(
-              attributes.map(([name, value]) => [name, { DataType: "String", StringValue: value }]),
+              attributes.map(([name, value]) => [
+                name,
+                typeof value === "string" ? { DataType: "String", StringValue: value } : value,
+              ]),
             ),
           }
         : {}),
@@ -134,4 +158,45 @@ export async function setVisibility(sqs: SQSClient, queueUrl: string, receipt: s
   await sqs.send(
     new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt, VisibilityTimeout: seconds }),
   );
+}
+
+export interface QueueDepth {
+  /** Messages waiting to be received (ApproximateNumberOfMessages). */
+  visible: number;
+  /** Messages received and not yet deleted or back (ApproximateNumberOfMessagesNotVisible). */
+  inFlight: number;
+}
+
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<QueueDepth> {
+  const res = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    }),
+  );
+  const attribute = (name: QueueAttributeName) => Number(res.Attributes?.[name] ?? "0");
+  return {
+    visible: attribute("ApproximateNumberOfMessages"),
+    inFlight: attribute("ApproximateNumberOfMessagesNotVisible"),
+  };
+}
+
+/**
+ * When the oldest of up to ten sampled messages was sent, without taking any: received with a visibility
+ * timeout of 0, so they stay visible (only their receive count grows). SQS samples its servers, so on a
+ * large queue this is the oldest of the sample, not of the queue: for a queue no consumer polls (a
+ * dead-letter queue) only. Undefined when the sample is empty.
+ */
+export async function sampleOldestSent(sqs: SQSClient, queueUrl: string): Promise<Date | undefined> {
+  const res = await sqs.send(
+    new ReceiveMessageCommand({
+      QueueUrl: queueUrl,
+      MaxNumberOfMessages: 10,
+      WaitTimeSeconds: 0,
+      VisibilityTimeout: 0,
+      MessageSystemAttributeNames: ["SentTimestamp"],
+    }),
+  );
+  const sent = (res.Messages ?? []).map((m) => Number(m.Attributes?.SentTimestamp)).filter(Number.isFinite);
+  return sent.length > 0 ? new Date(Math.min(...sent)) : undefined;
 }

@@ -1,6 +1,13 @@
 // The workflows (Step Functions): PostSync is started for a run by the agent and by the Restore workflow's
-// last step, always here, named after the run so that starting it twice is one execution.
-import { StartExecutionCommand, type SFNClient } from "@aws-sdk/client-sfn";
+// last step, always here, named after the run so that starting it twice is one execution. `status` reads
+// what the executions did.
+import {
+  DescribeExecutionCommand,
+  ListExecutionsCommand,
+  StartExecutionCommand,
+  type ExecutionStatus,
+  type SFNClient,
+} from "@aws-sdk/client-sfn";
 import { checkContract } from "../core/contracts/contract.ts";
 import { type PostSyncStartInput, postSyncStartInput } from "../core/contracts/post-sync-start.ts";
 
@@ -24,4 +31,47 @@ export async function startPostSync(
       return `${stateMachineArn.replace(":stateMachine:", ":execution:")}:${runId}`;
     throw err;
   }
+}
+
+export interface ExecutionSummary {
+  executionArn: string;
+  name: string;
+  status: string;
+  started: string;
+  stopped?: string;
+}
+
+/** The newest executions of a state machine in one status, at most `max`, newest first. */
+export async function listExecutions(
+  sfn: SFNClient,
+  stateMachineArn: string,
+  status: ExecutionStatus,
+  max: number,
+): Promise<ExecutionSummary[]> {
+  const res = await sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: status, maxResults: max }));
+  return (res.executions ?? []).map((e) => ({
+    executionArn: e.executionArn ?? "",
+    name: e.name ?? "",
+    status: e.status ?? status,
+    started: e.startDate?.toISOString() ?? "",
+    ...(e.stopDate ? { stopped: e.stopDate.toISOString() } : {}),
+  }));
+}
+
+export interface ExecutionResult {
+  status: string;
+  /** The execution's output, parsed, once it succeeded. */
+  output?: unknown;
+  /** Why it failed. */
+  error?: string;
+}
+
+export async function describeExecution(sfn: SFNClient, executionArn: string): Promise<ExecutionResult> {
+  const res = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+  const error = [res.error, res.cause].filter(Boolean).join(": ");
+  return {
+    status: res.status ?? "UNKNOWN",
+    ...(res.output ? { output: JSON.parse(res.output) as unknown } : {}),
+    ...(error ? { error } : {}),
+  };
 }

@@ -3,6 +3,7 @@
 // manifests, read back what a host restore needs, list the site bucket for adoption. An EC2 instance role
 // (no long-lived keys) or, for hosts outside AWS, an IAM user whose access key the operator creates and
 // rotates (README: "The agent's credentials").
+import { ArnFormat, Stack } from "aws-cdk-lib";
 import * as iam from "aws-cdk-lib/aws-iam";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type * as sqs from "aws-cdk-lib/aws-sqs";
@@ -10,7 +11,7 @@ import { Construct } from "constructs";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
 import type { Storage } from "./storage.ts";
-import { acknowledge, wildcardFinding } from "./nag.ts";
+import { acknowledge, executionsFinding, wildcardFinding } from "./nag.ts";
 
 export class AgentIdentity extends Construct {
   readonly role?: iam.Role;
@@ -24,10 +25,17 @@ export class AgentIdentity extends Construct {
     env: EnvironmentConfig,
     storage: Storage,
     queue: ManifestQueue,
-    postSync: sfn.IStateMachine,
+    postSync: sfn.StateMachine,
     restoreQueue: sqs.IQueue,
+    restore: sfn.IStateMachine,
   ) {
     super(scope, id);
+    const postSyncExecutions = Stack.of(this).formatArn({
+      service: "states",
+      resource: "execution",
+      resourceName: `${postSync.stateMachineName}:*`,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
     this.policy = new iam.ManagedPolicy(this, "Policy", {
       description: `sitesync ${env.name}: what the agent on the FTP host may do`,
       statements: [
@@ -36,13 +44,15 @@ export class AgentIdentity extends Construct {
           // GetItem reads the records of earlier runs (settling them, deciding re-sends) and the table's
           // epoch (PutItem makes it once); UpdateItem also advances the generations of the directories the
           // agent writes, Query reads them (the host's replica of the index, agent/replica/). An open run's
-          // marker is removed with BatchWriteItem, so the agent holds no single-item delete.
+          // marker is removed with BatchWriteItem, so the agent holds no single-item delete. DescribeTable gives
+          // `sitesync status` the index's approximate size.
           actions: [
             "dynamodb:Query",
             "dynamodb:GetItem",
             "dynamodb:BatchWriteItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",
+            "dynamodb:DescribeTable",
           ],
           resources: [storage.table.tableArn],
         }),
@@ -87,6 +97,30 @@ export class AgentIdentity extends Construct {
           actions: ["states:StartExecution"],
           resources: [postSync.stateMachineArn],
         }),
+        // `sitesync status` reads the queues' depth, samples the dead-letter queue's oldest message (received
+        // with no visibility timeout), and lists the workflows' running and failed executions; `sitesync
+        // redrive` moves dead letters back (SendManifests covers the send).
+        new iam.PolicyStatement({
+          sid: "ReadQueueDepth",
+          actions: ["sqs:GetQueueAttributes"],
+          resources: [queue.queue.queueArn, queue.deadLetterQueue.queueArn],
+        }),
+        new iam.PolicyStatement({
+          sid: "RedriveDeadLetters",
+          actions: ["sqs:ReceiveMessage", "sqs:DeleteMessage"],
+          resources: [queue.deadLetterQueue.queueArn],
+        }),
+        new iam.PolicyStatement({
+          sid: "ListWorkflowExecutions",
+          actions: ["states:ListExecutions"],
+          resources: [postSync.stateMachineArn, restore.stateMachineArn],
+        }),
+        // A run's PostSync result and invalidation count are in its execution's output.
+        new iam.PolicyStatement({
+          sid: "ReadPostSyncResults",
+          actions: ["states:DescribeExecution"],
+          resources: [postSyncExecutions],
+        }),
       ],
     });
     for (const prefix of ["packs", "objects", "runs"]) {
@@ -97,6 +131,11 @@ export class AgentIdentity extends Construct {
           "the wildcard is confined to that prefix of the version store.",
       );
     }
+    acknowledge(
+      this.policy,
+      executionsFinding(postSync),
+      "Executions are named after their run; status reads the PostSync result of the runs it reports.",
+    );
     acknowledge(
       this.policy,
       wildcardFinding(storage.siteBucket, "/*"),

@@ -55,6 +55,7 @@ export class SiteSyncStack extends Stack {
       this.queue,
       this.workflows.postSync.stateMachine,
       this.workflows.restore.restoreQueue,
+      this.workflows.restore.stateMachine,
     );
     const watchdog = new Watchdog(this, "Watchdog", env, this.storage);
     new Alarms(

@@ -384,6 +384,20 @@ export const openItem = (runId: string, prefix: string): Item => ({ ...openKey(r
 export const openDelete = (runId: string): WriteRequest => ({ DeleteRequest: { Key: openKey(runId) } });
 export const openRunId = (item: Item): string => item.sk?.S ?? "";
 
+export const openRunPrefix = (item: Item): string => item.prefix?.S ?? "";
+
+/** Every run record, in run id order: newest first when read backwards. */
+export const runsQuery = (): QuerySpec => ({
+  KeyConditionExpression: "pk = :pk",
+  ExpressionAttributeValues: { ":pk": S("runs") },
+});
+
+/** The open markers of every prefix. */
+export const allOpenRunsQuery = (): QuerySpec => ({
+  KeyConditionExpression: "pk = :pk",
+  ExpressionAttributeValues: { ":pk": S("open") },
+});
+
 export const openRunsQuery = (prefix: string): QuerySpec => ({
   KeyConditionExpression: "pk = :pk",
   FilterExpression: "prefix = :prefix",

@@ -7,6 +7,7 @@
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import {
   addCounter,
+  allOpenRunsQuery,
   changePagesUpdate,
   heartbeat,
   heartbeatItem,
@@ -15,6 +16,7 @@ import {
   openDelete,
   openItem,
   openRunId,
+  openRunPrefix,
   openRunsQuery,
   postSyncStartedUpdate,
   runCounterQuery,
@@ -23,8 +25,10 @@ import {
   runKey,
   runRecord,
   runSentUpdate,
+  runsQuery,
+  type QuerySpec,
 } from "./items.ts";
-import { batchWrite, getItem, putItem, queryAll, updateIf, updateItem } from "./table.ts";
+import { batchWrite, getItem, putItem, queryAll, queryLast, updateIf, updateItem } from "./table.ts";
 import type { Heartbeat, RunProgress, RunRecord } from "./records.ts";
 
 export async function putRun(ddb: DynamoDBClient, table: string, run: RunRecord): Promise<void> {
@@ -50,15 +54,27 @@ export async function closeRun(ddb: DynamoDBClient, table: string, runId: string
  * The runs of a prefix still open: not finished sending, or PostSync not started. A marker whose run
  * record is missing (the run died between the two writes) is returned as a running run with no record.
  */
-export async function listOpenRuns(ddb: DynamoDBClient, table: string, prefix: string): Promise<RunRecord[]> {
-  const ids = await queryAll(ddb, table, openRunsQuery(prefix), openRunId);
-  const runs = await Promise.all(ids.map((runId) => getRun(ddb, table, runId)));
+export function listOpenRuns(ddb: DynamoDBClient, table: string, prefix: string): Promise<RunRecord[]> {
+  return openRuns(ddb, table, openRunsQuery(prefix));
+}
+
+/** The open runs of every prefix, as listOpenRuns. */
+export function listAllOpenRuns(ddb: DynamoDBClient, table: string): Promise<RunRecord[]> {
+  return openRuns(ddb, table, allOpenRunsQuery());
+}
+
+async function openRuns(ddb: DynamoDBClient, table: string, query: QuerySpec): Promise<RunRecord[]> {
+  const markers = await queryAll(ddb, table, query, (item) => ({
+    runId: openRunId(item),
+    prefix: openRunPrefix(item),
+  }));
+  const runs = await Promise.all(markers.map(({ runId }) => getRun(ddb, table, runId)));
   return runs.map(
     (run, i) =>
       run ?? {
-        runId: ids[i]!,
+        runId: markers[i]!.runId,
         status: "running",
-        prefix,
+        prefix: markers[i]!.prefix,
         started: "",
         sent: 0,
         messages: 0,
@@ -66,6 +82,11 @@ export async function listOpenRuns(ddb: DynamoDBClient, table: string, prefix: s
         counts: {},
       },
   );
+}
+
+/** The newest `limit` runs of every prefix, newest first: run ids sort by their start time. */
+export async function listRecentRuns(ddb: DynamoDBClient, table: string, limit: number): Promise<RunRecord[]> {
+  return (await queryLast(ddb, table, runsQuery(), limit)).map(runRecord);
 }
 
 /**

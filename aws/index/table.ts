@@ -5,6 +5,7 @@ import {
   BatchGetItemCommand,
   BatchWriteItemCommand,
   DeleteItemCommand,
+  DescribeTableCommand,
   GetItemCommand,
   PutItemCommand,
   QueryCommand,
@@ -46,6 +47,19 @@ export async function queryAll<T>(
   const out: T[] = [];
   for await (const items of queryPages(ddb, table, spec, true)) out.push(...items.map(decode));
   return out;
+}
+
+/** The last `limit` items of a Query in sort key order (one call, strongly consistent), last first. */
+export async function queryLast(ddb: DynamoDBClient, table: string, spec: QuerySpec, limit: number): Promise<Item[]> {
+  const page = await ddb.send(
+    new QueryCommand({ TableName: table, ...spec, ConsistentRead: true, ScanIndexForward: false, Limit: limit }),
+  );
+  return page.Items ?? [];
+}
+
+/** The table's item count as DynamoDB reports it: refreshed about every six hours, so approximate. */
+export async function approximateItemCount(ddb: DynamoDBClient, table: string): Promise<number | undefined> {
+  return (await ddb.send(new DescribeTableCommand({ TableName: table }))).Table?.ItemCount;
 }
 
 export async function getItem(ddb: DynamoDBClient, table: string, key: Item): Promise<Item | undefined> {

@@ -11,7 +11,7 @@ import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { S3Client } from "@aws-sdk/client-s3";
 import type { SQSClient } from "@aws-sdk/client-sqs";
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from "aws-lambda";
-import { parkMessage } from "../../aws/dead-letter-queue.ts";
+import { PARKED_ATTRIBUTES, parkMessage } from "../../aws/dead-letter-queue.ts";
 import type { ApplyEnvironment } from "../../core/contracts/apply-environment.ts";
 import { errorMessage, PermanentError, RetryableError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
@@ -45,12 +45,7 @@ export function applyDeps(
 }
 
 /** The attributes a parked message carries beside its own, for the person who finds it in the queue. */
-export const PARKED_ATTRIBUTES = {
-  reason: "sitesync-reason",
-  error: "sitesync-error",
-  sourceMessageId: "sitesync-source-message-id",
-  receiveCount: "sitesync-receive-count",
-} as const;
+export { PARKED_ATTRIBUTES };
 
 // An attribute counts against the message's 256 KiB; the whole message is in the logs.
 const MAX_REASON_CHARS = 1_000;

@@ -448,6 +448,7 @@ the DLQ — nothing more`, () => {
         Effect: "Allow",
         Action: [
           "dynamodb:BatchWriteItem",
+          "dynamodb:DescribeTable",
           "dynamodb:GetItem",
           "dynamodb:PutItem",
           "dynamodb:Query",
@@ -481,6 +482,47 @@ the DLQ — nothing more`, () => {
         Effect: "Allow",
         Action: "states:StartExecution",
         Resource: { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id },
+      },
+      {
+        Sid: "ReadQueueDepth",
+        Effect: "Allow",
+        Action: "sqs:GetQueueAttributes",
+        Resource: [getAtt(ids.deadLetters), getAtt(ids.queue)],
+      },
+      {
+        Sid: "RedriveDeadLetters",
+        Effect: "Allow",
+        Action: ["sqs:DeleteMessage", "sqs:ReceiveMessage"],
+        Resource: getAtt(ids.deadLetters),
+      },
+      {
+        Sid: "ListWorkflowExecutions",
+        Effect: "Allow",
+        Action: "states:ListExecutions",
+        Resource: [
+          { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id },
+          { Ref: resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsRestore").id },
+        ],
+      },
+      {
+        Sid: "ReadPostSyncResults",
+        Effect: "Allow",
+        Action: "states:DescribeExecution",
+        Resource: {
+          "Fn::Join": [
+            "",
+            [
+              "arn:aws:states:eu-west-1:222222222222:execution:",
+              {
+                "Fn::GetAtt": [
+                  resource(prodTemplate, "AWS::StepFunctions::StateMachine", "WorkflowsPostSync").id,
+                  "Name",
+                ],
+              },
+              ":*",
+            ],
+          ],
+        },
       },
     ]);
     const role = resource(prodTemplate, "AWS::IAM::Role", "AgentRole").props;

@@ -14,7 +14,9 @@ import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import type { SQSEvent } from "aws-lambda";
 import { runAdopt } from "../../agent/adopt/adopt.ts";
 import { parseConfig, type AgentConfig } from "../../agent/config.ts";
+import { runRedrive } from "../../agent/redrive.ts";
 import { runHostRestore } from "../../agent/restore/restore-host.ts";
+import { readStatus } from "../../agent/status.ts";
 import { runSync, type SyncResult } from "../../agent/sync/sync.ts";
 import { createAwsClients, type AwsClients } from "../../aws/clients.ts";
 import { silentLogger } from "../../core/logger.ts";
@@ -258,6 +260,18 @@ describe("least privilege", () => {
 
     // A host restore of the adopted site reads the adopted objects themselves.
     await runHostRestore(adoptConfig, agent, silentLogger, { prefix: "", dir: tempDir(), delete: false });
+
+    // `sitesync status` with the dead letter waiting (it reads every source it reports), then `sitesync
+    // redrive` sends the dead letter back (the apply function parks it again: it is still not a manifest).
+    await apply.idle();
+    const status = await readStatus(main, agent, { runs: 5, sinceHours: 24 });
+    assert.ok(status.deadLetterQueue && status.deadLetterQueue.visible > 0, "status sees the dead letter");
+    assert.ok(
+      status.runs.some((run) => run.postSync?.status === "SUCCEEDED"),
+      "status reads PostSync's result",
+    );
+    const redriven = await runRedrive(main, agent, { dryRun: false, source: "test config" });
+    assert.ok(redriven.moved > 0 && redriven.failed.length === 0, "redrive moves the dead letter back");
 
     // The watchdog's scheduled look at the agents' last runs.
     const watchdog = createAwsClients({ ...stack.servers.clientConfig, onCall: recorder.for("WatchdogWatch") });

@@ -123,6 +123,7 @@ export function iamRequests(call: AwsCall, scope: ArnScope): IamRequest[] {
         case "UpdateItem":
         case "DeleteItem":
         case "Query":
+        case "DescribeTable":
           return one(`dynamodb:${command}`, tableArn(input.TableName, scope, input.IndexName));
         case "BatchGetItem":
         case "BatchWriteItem":
@@ -140,13 +141,17 @@ export function iamRequests(call: AwsCall, scope: ArnScope): IamRequest[] {
         DeleteMessage: "sqs:DeleteMessage",
         DeleteMessageBatch: "sqs:DeleteMessage",
         ChangeMessageVisibility: "sqs:ChangeMessageVisibility",
+        GetQueueAttributes: "sqs:GetQueueAttributes",
       };
       const action = actions[command];
       if (action) return one(action, queueArn(input.QueueUrl, scope));
       break;
     }
     case "SFNClient":
-      if (command === "StartExecution") return one("states:StartExecution", String(input.stateMachineArn));
+      if (command === "StartExecution" || command === "ListExecutions") {
+        return one(`states:${command}`, String(input.stateMachineArn));
+      }
+      if (command === "DescribeExecution") return one("states:DescribeExecution", String(input.executionArn));
       break;
     case "LambdaClient":
       if (command === "Invoke") return one("lambda:InvokeFunction", String(input.FunctionName));

@@ -163,6 +163,10 @@ export class TemplatePolicies {
     if (typeof v.Ref === "string") return this.#ref(v.Ref);
     const getAtt = v["Fn::GetAtt"] as [string, string] | undefined;
     if (getAtt) {
+      // A state machine's name is the last part of its ARN (an execution ARN is built from it).
+      if (getAtt[1] === "Name" && this.#type(getAtt[0]) === "AWS::StepFunctions::StateMachine") {
+        return this.#arnOf(getAtt[0]).split(":").pop();
+      }
       if (getAtt[1] !== "Arn") throw new Error(`unsupported Fn::GetAtt ${getAtt.join(".")}`);
       return this.#arnOf(getAtt[0]);
     }
