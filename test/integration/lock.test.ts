@@ -108,7 +108,10 @@ describe("the run lock", () => {
       try {
         acquireLock(${JSON.stringify(dir)}, "sync", silentLogger);
         process.stdout.write("won");
-        setTimeout(() => {}, 500);
+        // Held until every racer has tried (the test closes stdin): a winner that let go early would let
+        // a slow racer win after it, which is a lock doing its job, not a race.
+        process.stdin.resume();
+        process.stdin.on("end", () => process.exit(0));
       }
       catch (err) { process.stdout.write(err.name); }
     `;
@@ -119,16 +122,25 @@ describe("the run lock", () => {
         join(dir, "sitesync.lock"),
         JSON.stringify({ pid: 999_999, host: "h", started: "2026-01-01T00:00:00Z", command: "sync" }),
       );
+      const racers = Array.from({ length: 4 }, () =>
+        spawn(process.execPath, ["--input-type=module", "-e", script(dir)], { stdio: ["pipe", "pipe", "inherit"] }),
+      );
+      const exited = racers.map((child) => new Promise((resolve) => child.on("exit", resolve)));
+      // Each racer's outcome: "won" while it holds the lock, or the error it exited with.
       const outcomes = await Promise.all(
-        Array.from({ length: 4 }, () => {
-          const child = spawn(process.execPath, ["--input-type=module", "-e", script(dir)], {
-            stdio: ["ignore", "pipe", "inherit"],
-          });
+        racers.map((child) => {
           let out = "";
-          child.stdout!.on("data", (d) => (out += d));
-          return new Promise<string>((resolve) => child.on("exit", () => resolve(out)));
+          return new Promise<string>((resolve) => {
+            child.stdout!.on("data", (d) => {
+              out += d;
+              if (out === "won") resolve(out);
+            });
+            child.on("exit", () => resolve(out));
+          });
         }),
       );
+      for (const child of racers) child.stdin!.end();
+      await Promise.all(exited);
       assert.equal(outcomes.filter((o) => o === "won").length, 1, `round ${round}: ${outcomes.join(", ")}`);
       assert.equal(outcomes.filter((o) => o === "LockHeldError").length, 3);
       rmSync(dir, { recursive: true });
