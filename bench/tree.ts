@@ -7,6 +7,7 @@
 // something the peers should be charged for.
 import { existsSync, mkdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { seededRandom } from "../core/seeded-random.ts";
 
 export interface TreeInfo {
   root: string;
@@ -22,18 +23,6 @@ const SPEC_VERSION = 1;
 /** A fixed past mtime for every generated file, so size+mtime comparisons see the same tree on every run. */
 const BASE_MTIME_S = Date.UTC(2025, 0, 1) / 1000;
 const EXTENSIONS = ["html", "html", "html", "css", "js", "json", "svg", "txt", "png", "jpg"];
-
-/** mulberry32: tiny, fast and deterministic, which is all a generated tree needs. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * 10 sections × 10 areas (100 directories at level 2) × 9 topics (900 at level 3): 1,010 directories, and
@@ -79,7 +68,7 @@ export function ensureTree(benchDir: string, files: number, log: (line: string) 
   rmSync(markerPath, { force: true });
   rmSync(root, { recursive: true, force: true });
   const pool = contentPool();
-  const rand = prng(42);
+  const rand = seededRandom(42);
   const made = new Set<string>();
   plan.paths.forEach((rel, i) => {
     const size = sizeFor(i, rand);
@@ -104,7 +93,7 @@ export function ensureTree(benchDir: string, files: number, log: (line: string) 
 /** The tree's paths and total size, computed without touching the disk (the same PRNG sequence as generation). */
 function planTree(root: string, files: number): TreeInfo {
   const dirs = directories(files);
-  const rand = prng(42);
+  const rand = seededRandom(42);
   const paths: string[] = [];
   let bytes = 0;
   for (let i = 0; i < files; i++) {
@@ -124,7 +113,7 @@ function planTree(root: string, files: number): TreeInfo {
 /** 16 MiB of deterministic bytes that file contents are sliced from (fast, and no two files alike). */
 function contentPool(): Buffer {
   const pool = Buffer.allocUnsafe(16 * 1024 * 1024);
-  const rand = prng(7);
+  const rand = seededRandom(7);
   for (let i = 0; i < pool.length; i += 4) pool.writeUInt32LE(Math.floor(rand() * 4294967296), i);
   return pool;
 }
@@ -151,7 +140,7 @@ export function editOnePercent(tree: TreeInfo, round: number): number {
   let edited = 0;
   // One file in each run of 100, at a seeded random position: the same files in every round and every run,
   // spread over most directories (every 100th file would land in the few directories those files share).
-  const rand = prng(4242);
+  const rand = seededRandom(4242);
   for (let j = 0; j * 100 < tree.paths.length; j++) {
     const i = Math.min(tree.paths.length - 1, j * 100 + Math.floor(rand() * 100));
     const path = join(tree.root, tree.paths[i]!);

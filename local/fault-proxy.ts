@@ -9,6 +9,7 @@
 // request go by (its body included) through an interceptor.
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
+import { seededRandom } from "../core/seeded-random.ts";
 
 export type Service = "s3" | "sqs" | "dynamodb";
 export const SERVICES: readonly Service[] = ["s3", "sqs", "dynamodb"];
@@ -105,18 +106,6 @@ const ERRORS: Record<Service, ServiceError[]> = {
 /** Each fault, equally likely once a request is picked. */
 const FAULTS = ["before error", "before drop", "after error", "after drop", "after truncated"] as const;
 type Fault = (typeof FAULTS)[number];
-
-/** mulberry32: small, seedable, good enough to spread faults. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Hop-by-hop headers belong to one connection; the proxy makes its own. Expect is answered here (Node's
 // server sends 100 Continue itself), so the server is sent the body at once.

@@ -10,7 +10,7 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { getRun, getRunProgress } from "../../aws/index/runs.ts";
 import type { SyncResult } from "../../agent/sync/sync.ts";
-import { seededRandom } from "../../local/fault-proxy.ts";
+import { seededRandom } from "../../core/seeded-random.ts";
 import { runCli } from "../support/cli.ts";
 import { startHarness, type Harness } from "../support/harness.ts";
 import { checkSiteEqualsTree } from "../support/site-check.ts";
