@@ -8,6 +8,7 @@ import { createLogger, type Level, type Logger } from "../core/logger.ts";
 import { CheckpointMismatchError } from "./adopt/adopt-checkpoint.ts";
 import { formatAdoptSummary, runAdopt } from "./adopt/adopt.ts";
 import { loadConfig, type AgentConfig, type CliOverrides } from "./config.ts";
+import { DEFAULT_CONFIG_FILE, runInit } from "./init.ts";
 import { formatRedrive, runRedrive } from "./redrive.ts";
 import { LockHeldError } from "./lock.ts";
 import { RestoreTimeError, runHostRestore, type HostRestoreResult } from "./restore/restore-host.ts";
@@ -15,6 +16,8 @@ import { formatStatus, readStatus } from "./status.ts";
 import { formatRestoreSummary, formatSummary } from "./summaries.ts";
 import { RootMissingError } from "./sync/diff.ts";
 import { runSync, SafetyGuardError } from "./sync/sync.ts";
+import { runConfigFromStack } from "./stack-config.ts";
+import { StackOutputsError } from "../core/stack-config.ts";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, guard: 4, attention: 5 } as const;
 
@@ -229,7 +232,42 @@ function buildProgram(done: (code: number) => void): Command {
       {},
     ),
   );
+
+  program
+    .command("init")
+    .description("Write a starting agent configuration, its deployment fields empty for config --from-stack.")
+    .argument("[file]", "where to write it", DEFAULT_CONFIG_FILE)
+    .option("--force", "overwrite the file if it exists")
+    .action((file: string, options: { force?: boolean }) =>
+      operatorCommand(done, async () => runInit(file, options.force === true)),
+    );
+
+  program
+    .command("config")
+    .description("Fill the deployment's fields of the agent configuration from its stack's outputs (CloudFormation).")
+    .requiredOption("--from-stack <name>", "the deployed stack, e.g. sitesync-prod")
+    .option("--region <region>", "the stack's region (default: the file's region, else AWS_REGION or the profile's)")
+    .option("-c, --config <file>", "the configuration to update, or create", DEFAULT_CONFIG_FILE)
+    .action((options: { fromStack: string; region?: string; config: string }) =>
+      operatorCommand(done, () =>
+        runConfigFromStack({
+          stackName: options.fromStack,
+          file: options.config,
+          ...(options.region !== undefined ? { region: options.region } : {}),
+        }),
+      ),
+    );
   return program;
+}
+
+/** A command that sets the agent up rather than runs it: prints what it did, or why it could not. */
+async function operatorCommand(done: (code: number) => void, job: () => Promise<string>): Promise<void> {
+  try {
+    process.stdout.write(await job());
+    done(EXIT.ok);
+  } catch (err) {
+    done(reportFailure(err, createLogger({ level: "info" })));
+  }
 }
 
 /** The options of every command that reads a configuration file. */
@@ -309,7 +347,7 @@ function reportFailure(err: unknown, logger: Logger): number {
     return EXIT.usage;
   }
   const known: Array<[number, Array<new (...args: never[]) => Error>]> = [
-    [EXIT.usage, [ConfigError, CheckpointMismatchError, RestoreTimeError]],
+    [EXIT.usage, [ConfigError, CheckpointMismatchError, RestoreTimeError, StackOutputsError]],
     [EXIT.locked, [LockHeldError]],
     [EXIT.guard, [SafetyGuardError, RootMissingError]],
   ];

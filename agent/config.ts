@@ -8,6 +8,7 @@ import { ALL_DOT_FILES, DEFAULT_DOT_FILES, type DotFilePolicy } from "../core/do
 import { DEFAULT_DIRECTORY_INDEX, DEFAULT_ERROR_PAGE } from "../core/edge-rules.ts";
 import { ConfigError } from "../core/errors.ts";
 import { isKnownEncoding, normalisePrefix } from "../core/keys.ts";
+import { RESOURCE_FIELDS } from "../core/stack-config.ts";
 
 export interface AgentConfig {
   /** The tree to publish. */
@@ -66,7 +67,10 @@ export interface CliOverrides {
   exclude?: string[];
 }
 
-const DEFAULTS = {
+/** JSON has no comments: a top-level "//" (a string or a list of them) documents the file and is ignored. */
+export const NOTES_FIELD = "//";
+
+export const DEFAULTS = {
   prefix: "",
   region: "us-east-1",
   // The stack's retentionDays in the prod example (config/environments.json) and the README's costs.
@@ -107,6 +111,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   }
   const o = raw as Record<string, unknown>;
   const known = new Set([
+    NOTES_FIELD,
     "root",
     "prefix",
     "region",
@@ -140,6 +145,8 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
     if (!known.has(field))
       throw new ConfigError(source, field, `is not a known setting; the settings are ${[...known].join(", ")}`);
   }
+  checkNotes(o[NOTES_FIELD], source);
+  checkResourcesFilled(o, source);
   const str = (field: string, example: string, fallback?: string): string => {
     const value = o[field] ?? fallback;
     if (typeof value !== "string" || value === "")
@@ -269,6 +276,31 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   if (o.endpoints !== undefined) config.endpoints = parseEndpoints(o.endpoints, source);
   if (o.credentials !== undefined) config.credentials = parseCredentials(o.credentials, source);
   return config;
+}
+
+function checkNotes(value: unknown, source: string): void {
+  if (value === undefined || typeof value === "string") return;
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+    throw new ConfigError(source, NOTES_FIELD, "is a note: a string or a list of strings", '["why prefix is www/"]');
+  }
+}
+
+/**
+ * `sitesync init` writes the resource fields empty, for `config --from-stack` to fill: say so, naming them,
+ * rather than "must be a non-empty string" for the first.
+ */
+function checkResourcesFilled(o: Record<string, unknown>, source: string): void {
+  const empty = RESOURCE_FIELDS.filter((field) => o[field] === "");
+  const [first] = empty;
+  if (first === undefined) return;
+  const others = empty.length > 1 ? ` (as are ${empty.slice(1).join(", ")})` : "";
+  throw new ConfigError(
+    source,
+    first,
+    `is empty${others}: fill the deployment's fields from its stack outputs with ` +
+      `sitesync config --from-stack STACK -c ${source}`,
+    "sitesync config --from-stack sitesync-prod",
+  );
 }
 
 function optionalQueueUrl(o: Record<string, unknown>, field: string, output: string, source: string) {

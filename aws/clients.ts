@@ -7,6 +7,7 @@ import { SQSClient } from "@aws-sdk/client-sqs";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import { CloudFrontClient } from "@aws-sdk/client-cloudfront";
 import { CloudFrontKeyValueStoreClient } from "@aws-sdk/client-cloudfront-keyvaluestore";
+import { CloudFormationClient } from "@aws-sdk/client-cloudformation";
 import { NodeHttpHandler } from "@smithy/node-http-handler";
 import { Agent as HttpAgent } from "node:http";
 import { Agent as HttpsAgent } from "node:https";
@@ -57,10 +58,11 @@ export interface AwsClients {
   destroy(): void;
 }
 
-function common(config: AwsClientConfig) {
+/** Without a region (an operator's command only), the SDK finds one as the AWS CLI would. */
+function common(config: Omit<AwsClientConfig, "region"> & { region: string | undefined }) {
   const maxSockets = config.maxSockets ?? 64;
   return {
-    region: config.region,
+    ...(config.region ? { region: config.region } : {}),
     maxAttempts: config.maxAttempts ?? 8,
     // Not "adaptive": its client-side rate limiter cuts the send rate at every throttling error, so a few
     // scattered throttles slowed a bulk apply 24-fold (test/integration/service-faults.test.ts).
@@ -144,6 +146,16 @@ export function createCloudFrontClient(config: AwsClientConfig): CloudFrontClien
  */
 export function createKeyValueStoreClient(config: AwsClientConfig): CloudFrontKeyValueStoreClient {
   return observe(new CloudFrontKeyValueStoreClient({ ...common({ ...config, region: "us-east-1" }) }), config.onCall);
+}
+
+/**
+ * For `sitesync config --from-stack`, an operator's command: never among the agent's clients, and its
+ * region, when not given, is the operator's own (AWS_REGION, the profile), as the AWS CLI's would be.
+ */
+export function createCloudFormationClient(
+  config: Omit<AwsClientConfig, "region"> & { region: string | undefined },
+): CloudFormationClient {
+  return observe(new CloudFormationClient(common(config)), config.onCall);
 }
 
 export function createAwsClients(config: AwsClientConfig): AwsClients {
