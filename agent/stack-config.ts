@@ -40,7 +40,7 @@ export async function runConfigFromStack(options: ConfigFromStackOptions): Promi
         const change = typeof was === "string" && was !== "" && was !== values[field] ? `  (was ${was})` : "";
         return `  ${field.padEnd(width)}  ${values[field]}${change}`;
       }),
-      ...notes.map((n) => `  ${n.output}: ${n.value} (${n.use})`),
+      ...notes.map((n) => `  ${n.output} ${n.value}: ${n.use}`),
     ];
     try {
       parseConfig(filled, file, dirname(resolve(file)));
