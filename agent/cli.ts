@@ -8,6 +8,8 @@ import { createLogger, type Level, type Logger } from "../core/logger.ts";
 import { CheckpointMismatchError } from "./adopt/adopt-checkpoint.ts";
 import { formatAdoptSummary, runAdopt } from "./adopt/adopt.ts";
 import { loadConfig, type AgentConfig, type CliOverrides } from "./config.ts";
+import { outputMode, sharedStdio } from "./output-mode.ts";
+import { DEFAULT_PROGRESS_SECONDS, Progress } from "./progress.ts";
 import { DEFAULT_CONFIG_FILE, runInit } from "./init.ts";
 import { formatRedrive, runRedrive } from "./redrive.ts";
 import { LockHeldError } from "./lock.ts";
@@ -20,6 +22,12 @@ import { runConfigFromStack } from "./stack-config.ts";
 import { StackOutputsError } from "../core/stack-config.ts";
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, guard: 4, attention: 5 } as const;
+
+const OUTPUT_HELP = `
+Output: on a terminal, a summary for a person and, on stderr, a live progress line; stderr elsewhere
+(cron, a log file) gets JSON log lines and a {"msg":"progress"} line every --progress-interval seconds.
+--json, or stdout and stderr sharing one file or pipe (2>&1), makes stdout one JSON object and every log
+line JSON; a terminal carrying no JSON keeps text. agent/output-mode.ts has the decision table.`;
 
 const EXIT_CODES = `
 Exit codes:
@@ -34,7 +42,11 @@ interface CommonOptions {
   dryRun?: boolean;
   force?: boolean;
   json?: boolean;
-  logLevel: Level;
+  quiet?: boolean;
+  verbose?: boolean;
+  /** Explicit, it wins over --quiet and --verbose. */
+  logLevel?: Level;
+  progressInterval: number;
   exclude?: string[];
 }
 
@@ -102,14 +114,16 @@ function buildProgram(done: (code: number) => void): Command {
     run(
       options,
       done,
-      async (config, clients, logger) => {
+      async (config, clients, logger, progress) => {
         const result = await runSync(config, clients, logger, {
           dryRun: options.dryRun === true,
           force: options.force === true,
+          progress,
         });
         return { result, human: formatSummary(result) };
       },
       overridesFor(dir, options),
+      "sync",
     ),
   );
 
@@ -129,7 +143,7 @@ function buildProgram(done: (code: number) => void): Command {
     run(
       options,
       done,
-      async (config, clients, logger) => {
+      async (config, clients, logger, progress) => {
         if (options.fromQueue && (options.prefix !== undefined || options.asOf !== undefined)) {
           throw new UsageError("restore --from-queue takes the prefix and time from its plan: drop them");
         }
@@ -141,10 +155,12 @@ function buildProgram(done: (code: number) => void): Command {
           delete: options.delete === true,
           force: options.force === true,
           dryRun: options.dryRun === true,
+          progress,
         });
         return { result, human: formatRestoreSummary(result), code: restoreExitCode(result) };
       },
       overridesFor(undefined, { ...options, prefix: undefined }),
+      options.fromQueue ? "restore --from-queue" : "restore",
     ),
   );
 
@@ -163,7 +179,7 @@ function buildProgram(done: (code: number) => void): Command {
     run(
       options,
       done,
-      async (config, clients, logger) => {
+      async (config, clients, logger, progress) => {
         const interrupt = new AbortController();
         process.once("SIGINT", () => interrupt.abort());
         const result = await runAdopt(config, clients, logger, {
@@ -172,11 +188,13 @@ function buildProgram(done: (code: number) => void): Command {
           resume: options.resume === true,
           force: options.force === true,
           signal: interrupt.signal,
+          progress,
           ...(options.fudge !== undefined ? { fudgeSeconds: options.fudge } : {}),
         });
         return { result, human: formatAdoptSummary(result) };
       },
       overridesFor(dir, options),
+      "adopt",
     ),
   );
   configured(
@@ -274,11 +292,23 @@ async function operatorCommand(done: (code: number) => void, job: () => Promise<
 function configured(command: Command): Command {
   return command
     .option("-c, --config <file>", 'configuration file (JSON; see README "Agent configuration")')
-    .option("--json", "print the result as JSON on stdout")
+    .option("--json", "print the result as JSON on stdout (and log JSON lines where they share a stream)")
+    .addOption(new Option("-q, --quiet", "no summary or progress; log warnings and errors only").conflicts("verbose"))
+    .option("-v, --verbose", "log debug lines too")
     .addOption(
-      new Option("--log-level <level>", "how much to log").choices(["debug", "info", "warn", "error"]).default("info"),
+      new Option("--log-level <level>", "how much to log (default info; wins over --quiet and --verbose)").choices([
+        "debug",
+        "info",
+        "warn",
+        "error",
+      ]),
     )
-    .addHelpText("after", EXIT_CODES);
+    .addOption(
+      new Option("--progress-interval <seconds>", "between progress lines when stderr is not a terminal")
+        .argParser(seconds)
+        .default(DEFAULT_PROGRESS_SECONDS),
+    )
+    .addHelpText("after", OUTPUT_HELP + EXIT_CODES);
 }
 
 /** The options every command that works on the tree shares. */
@@ -301,7 +331,7 @@ function overridesFor(dir: string | undefined, options: Partial<SyncOptions>): C
   };
 }
 
-/** What a command did: its result (printed with --json), the same for a person, and its exit code. */
+/** What a command did: its result (printed as JSON), the same for a person, and its exit code. */
 interface Outcome {
   result: unknown;
   human: string;
@@ -315,10 +345,27 @@ interface Outcome {
 async function run(
   options: CommonOptions,
   done: (code: number) => void,
-  job: (config: AgentConfig, clients: AwsClients, logger: Logger) => Promise<Outcome>,
+  job: (config: AgentConfig, clients: AwsClients, logger: Logger, progress: Progress) => Promise<Outcome>,
   overrides: CliOverrides,
+  /** The command as its progress line names it; absent: a short command that shows no progress. */
+  command?: string,
 ): Promise<void> {
-  const logger = createLogger({ level: options.logLevel });
+  const mode = outputMode({
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    sharedStream: sharedStdio(),
+    json: options.json === true,
+    quiet: options.quiet === true,
+    verbose: options.verbose === true,
+  });
+  const logger = createLogger({ level: options.logLevel ?? mode.level, json: mode.logs === "json" });
+  const progress = new Progress({
+    command: command ?? "",
+    mode: command === undefined ? "off" : mode.progress,
+    logger,
+    intervalMs: options.progressInterval * 1000,
+    ...(process.stderr.columns ? { columns: process.stderr.columns } : {}),
+  });
   try {
     if (!options.config) throw new UsageError("--config FILE is required");
     const config = loadConfig(options.config, overrides);
@@ -329,8 +376,10 @@ async function run(
       maxSockets: config.concurrency.files * 2,
     });
     try {
-      const outcome = await job(config, clients, logger);
-      process.stdout.write(options.json ? `${JSON.stringify(outcome.result)}\n` : outcome.human);
+      progress.start();
+      const outcome = await job(config, clients, logger, progress).finally(() => progress.stop());
+      if (mode.result === "json") process.stdout.write(`${JSON.stringify(outcome.result)}\n`);
+      else if (mode.result === "human") process.stdout.write(outcome.human);
       done(outcome.code ?? EXIT.ok);
     } finally {
       clients.destroy();

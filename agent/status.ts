@@ -1,6 +1,7 @@
 // `sitesync status`: what the last runs did, what is stuck, and whether anything needs a person — read
 // from the index's run records and counters, the queues' attributes and the workflows' executions, never
 // changing any of them.
+import { columns } from "./output-columns.ts";
 import { listAllOpenRuns, getRunProgress, listRecentRuns } from "../aws/index/runs.ts";
 import type { RunRecord } from "../aws/index/records.ts";
 import { approximateItemCount } from "../aws/index/table.ts";
@@ -238,7 +239,7 @@ export function formatStatus(r: StatusReport): string {
   lines.push(`Last ${r.runs.length} run(s):`);
   if (r.runs.length > 0) {
     lines.push(
-      ...table([
+      ...columns([
         ["run", "prefix", "status", "started", "sending", "changed", "sent", "applied", "PostSync", "inval. paths"],
         ...r.runs.map((run) => [
           run.runId,
@@ -280,15 +281,4 @@ export function formatStatus(r: StatusReport): string {
   if (r.attention.length === 0) lines.push("Nothing needs attention.");
   else lines.push("Needs attention:", ...r.attention.map((a) => `  - ${a}`));
   return `${lines.join("\n")}\n`;
-}
-
-/** Rows as columns padded to their widest cell. */
-function table(rows: string[][]): string[] {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  return rows.map((row) =>
-    row
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join("  ")
-      .trimEnd(),
-  );
 }

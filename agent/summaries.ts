@@ -1,6 +1,7 @@
 // What a command prints on a terminal when it is done: the human summary of a sync or a restore (adopt's
 // lives beside it in agent/adopt/). --json prints the result objects instead.
 import type { HostRestoreResult } from "./restore/restore-host.ts";
+import { columns } from "./output-columns.ts";
 import { formatBytes, type SyncResult } from "./sync/sync.ts";
 
 export function formatRestoreSummary(r: HostRestoreResult): string {
@@ -29,7 +30,7 @@ export function formatSummary(r: SyncResult): string {
   lines.push(title);
   lines.push(
     `  scanned   ${r.diff.files} files (${formatBytes(r.diff.bytes)}) in ${r.diff.directories} directories, ` +
-      `${r.seconds.toFixed(1)} s, peak memory ${formatBytes(r.peakRssBytes)}`,
+      `${r.seconds.toFixed(1)} s, peak memory ${formatBytes(r.peakRssBytes)} (the agent's process)`,
   );
   lines.push(indexLine(r));
   const work = p.put + p.delete + p.resend + p.record;
@@ -80,17 +81,14 @@ export function formatSummary(r: SyncResult): string {
     lines.push(`  skipped   ${r.skipped.length} (links, special files, unusable names; --log-level debug lists them)`);
   if (r.dryRun && r.preview.length > 0) {
     lines.push("  plan (first entries):");
-    for (const op of r.preview) {
-      const what =
-        op.op === "put"
-          ? `put     ${op.key}  (${op.reason}, ${op.size} B)`
-          : op.op === "delete"
-            ? `delete  ${op.key}`
-            : op.op === "resend"
-              ? `resend  ${op.key}`
-              : "";
-      if (what) lines.push(`    ${what}`);
-    }
+    const rows = r.preview.flatMap((op): string[][] =>
+      op.op === "put"
+        ? [[op.op, op.key, `(${op.reason}, ${op.size} B)`]]
+        : op.op === "delete" || op.op === "resend"
+          ? [[op.op, op.key]]
+          : [],
+    );
+    lines.push(...columns(rows).map((row) => `    ${row}`));
   }
   return `${lines.join("\n")}\n`;
 }

@@ -19,7 +19,9 @@ interface AgentThreadData {
   argv: string[];
   stdoutIsTTY: boolean;
   stderrIsTTY: boolean;
-  columns?: number;
+  stdoutColumns?: number;
+  /** The progress line's terminal (stderr) may be a terminal while stdout is piped. */
+  stderrColumns?: number;
 }
 
 if (isMainThread) {
@@ -28,7 +30,8 @@ if (isMainThread) {
     argv: process.argv.slice(2),
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
-    ...(process.stdout.columns ? { columns: process.stdout.columns } : {}),
+    ...(process.stdout.columns ? { stdoutColumns: process.stdout.columns } : {}),
+    ...(process.stderr.columns ? { stderrColumns: process.stderr.columns } : {}),
   };
   const agent = new Worker(new URL(import.meta.url), {
     workerData: data,
@@ -54,8 +57,8 @@ if (isMainThread) {
   const data = workerData as AgentThreadData;
   // The streams of a worker are pipes to the main thread: say what the real ones are, so output is for a
   // person on a terminal and JSON lines elsewhere, as without the worker.
-  Object.assign(process.stdout, { isTTY: data.stdoutIsTTY, columns: data.columns });
-  Object.assign(process.stderr, { isTTY: data.stderrIsTTY, columns: data.columns });
+  Object.assign(process.stdout, { isTTY: data.stdoutIsTTY, columns: data.stdoutColumns });
+  Object.assign(process.stderr, { isTTY: data.stderrIsTTY, columns: data.stderrColumns });
   parentPort?.on("message", (signal: string) => {
     if (process.listenerCount(signal) > 0) process.emit(signal as NodeJS.Signals, signal as NodeJS.Signals);
     else process.exit(130);

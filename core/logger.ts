@@ -1,5 +1,5 @@
-// Structured logging: JSON lines when stdout is not a terminal (cron mails, log shippers), readable lines
-// and a live progress line when it is.
+// Structured logging: JSON lines when the stream is not a terminal (cron mails, log shippers), readable
+// lines and a live progress line when it is (agent/output-mode.ts decides for the agent).
 export type Level = "debug" | "info" | "warn" | "error";
 
 export interface Logger {
@@ -7,7 +7,10 @@ export interface Logger {
   info(msg: string, fields?: Record<string, unknown>): void;
   warn(msg: string, fields?: Record<string, unknown>): void;
   error(msg: string, fields?: Record<string, unknown>): void;
-  /** A transient status line on a terminal; ignored otherwise (the final summary is logged instead). */
+  /**
+   * A transient status line on a terminal, redrawn in place ("" clears it); ignored otherwise (the agent's
+   * JSON progress lines are info lines: agent/progress.ts).
+   */
   progress(line: string): void;
 }
 
@@ -16,21 +19,16 @@ const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 
 export interface LoggerOptions {
   level?: Level;
   json?: boolean;
-  stream?: NodeJS.WriteStream;
+  /** Where lines go (default stderr); a file stream has no isTTY, so it gets JSON lines. */
+  stream?: { write(text: string): unknown; isTTY?: boolean };
 }
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const stream = options.stream ?? process.stderr;
   const json = options.json ?? !stream.isTTY;
   const min = ORDER[options.level ?? "info"];
-  let progressShown = false;
-
-  const clearProgress = () => {
-    if (progressShown) {
-      stream.write("\r\x1b[2K");
-      progressShown = false;
-    }
-  };
+  /** The progress line on the terminal now, drawn again under each log line so it stays last. */
+  let progressLine = "";
 
   const write = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
@@ -38,10 +36,10 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       stream.write(`${JSON.stringify({ time: new Date().toISOString(), level, msg, ...fields })}\n`);
       return;
     }
-    clearProgress();
     const extra = fields && Object.keys(fields).length > 0 ? ` ${formatFields(fields)}` : "";
     const tag = level === "info" ? "" : `${level.toUpperCase()}: `;
-    stream.write(`${tag}${msg}${extra}\n`);
+    const clear = progressLine ? "\r\x1b[2K" : "";
+    stream.write(`${clear}${tag}${msg}${extra}\n${progressLine}`);
   };
 
   return {
@@ -50,9 +48,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     warn: (m, f) => write("warn", m, f),
     error: (m, f) => write("error", m, f),
     progress(line) {
-      if (json) return;
+      if (json || line === progressLine) return;
       stream.write(`\r\x1b[2K${line}`);
-      progressShown = true;
+      progressLine = line;
     },
   };
 }

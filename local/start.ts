@@ -1,16 +1,21 @@
 // `npm start`: the main job on the local stack. Starts the local servers (state under .local/), creates
 // the deployment's resources, syncs the bundled sample site with the real agent, applies the manifests
 // with the real handler as Lambda's event source would, and reports what was published.
-//   node local/start.ts [--serve] [DIR]
-//   --serve   keep the servers running afterwards and serve the site as the deployed CloudFront would, on
-//             http://127.0.0.1:8080/ (SITESYNC_LOCAL_SITE_PORT), until Ctrl-C
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
+//   node local/start.ts [--serve] [--verbose] [DIR]
+//   --serve    keep the servers running afterwards and serve the site as the deployed CloudFront would, on
+//              http://127.0.0.1:8080/ (SITESYNC_LOCAL_SITE_PORT), until Ctrl-C
+//   --verbose  the servers' and the apply handler's log lines on stderr, not in .local/logs/servers.log
+// The agent runs as cron runs it: `sitesync sync` in a process of its own (bin/sitesync.ts), so its memory
+// figure is its own, not the servers', and its progress line and logs are not mixed with theirs.
+import { spawn } from "node:child_process";
+import { createWriteStream, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../agent/config.ts";
+import { padEnd } from "../agent/output-columns.ts";
 import { formatSummary } from "../agent/summaries.ts";
-import { formatBytes, runSync } from "../agent/sync/sync.ts";
+import { formatBytes, type SyncResult } from "../agent/sync/sync.ts";
 import { listSiteObjects, statSiteObject } from "../aws/site-bucket.ts";
 import { createLogger } from "../core/logger.ts";
 import { newRunId } from "../core/run-id.ts";
@@ -19,7 +24,10 @@ import { distributionFromTemplate, startSiteServer } from "./serve.ts";
 import { type LocalStack, startLocalStack } from "./stack.ts";
 
 const projectDir = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { serve: { type: "boolean" } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { serve: { type: "boolean" }, verbose: { type: "boolean", short: "v" } },
+});
 const siteDir = resolve(positionals[0] ?? join(projectDir, "examples/site"));
 const dataDir = resolve(process.env.SITESYNC_LOCAL_DIR ?? join(projectDir, ".local"));
 const s3Port = Number(process.env.SITESYNC_LOCAL_S3_PORT ?? 4566);
@@ -28,14 +36,16 @@ const sitePort = Number(process.env.SITESYNC_LOCAL_SITE_PORT ?? 8080);
 /** No settle window: nobody is editing the sample site, whose files are as new as the checkout. */
 const AGENT_SETTINGS = { settleSeconds: 0 };
 
-const logger = createLogger();
-mkdirSync(dataDir, { recursive: true });
-// The handler's per-message lines would drown the summary; its warnings and errors still show.
+const logsDir = join(dataDir, "logs");
+mkdirSync(logsDir, { recursive: true });
+const serversLog = join(logsDir, "servers.log");
+const agentLog = join(logsDir, "agent.log");
+// The handler's per-message lines would drown the summary: they go to a file unless asked for.
 const stack = await startLocalStack({
   dataDir: join(dataDir, "servers"),
   s3Port,
   dynamoPort,
-  logger: createLogger({ level: "warn" }),
+  logger: values.verbose ? createLogger() : createLogger({ stream: createWriteStream(serversLog), json: true }),
 });
 let exitCode = 0;
 try {
@@ -53,10 +63,11 @@ try {
   console.log(
     `Local stack: S3 and SQS at ${stack.servers.endpoints.s3}, DynamoDB at ${stack.servers.endpoints.dynamodb}`,
   );
-  console.log(`Syncing ${siteDir} (the agent's config: ${configPath})\n`);
+  const logs = values.verbose ? "" : `; the servers' and apply handler's logs: ${shown(serversLog)}`;
+  console.log(`Syncing ${siteDir} (the agent's config: ${shown(configPath)}${logs})\n`);
 
   const apply = stack.startApply();
-  const result = await runSync(config, stack.clients, logger);
+  const result = await runAgent(["sync", "--config", configPath]);
   process.stdout.write(formatSummary(result));
   if ((result.publish?.entriesSent ?? 0) > 0) {
     const started = Date.now();
@@ -98,12 +109,58 @@ try {
     await site.stop();
   }
 } catch (err) {
-  logger.error((err as Error).message);
+  console.error(`npm start: ${(err as Error).message}`);
   exitCode = 1;
 } finally {
   await stack.stop();
 }
 process.exitCode = exitCode;
+
+/**
+ * Runs the agent as cron would, in a process of its own, and returns its result (its --json output). On a
+ * terminal its progress line and its log lines show on stderr as they happen; elsewhere (or piped) they
+ * go to .local/logs/agent.log, and only the reason of a failure is shown.
+ */
+async function runAgent(args: string[]): Promise<SyncResult> {
+  const live = process.stderr.isTTY === true || values.verbose === true;
+  const agent = spawn(
+    process.execPath,
+    [
+      "--disable-warning=ExperimentalWarning",
+      join(projectDir, "bin/sitesync.ts"),
+      ...args,
+      "--json",
+      ...(values.verbose ? ["--verbose"] : []),
+    ],
+    { stdio: ["ignore", "pipe", live ? "inherit" : openSync(agentLog, "w")] },
+  );
+  let stdout = "";
+  agent.stdout?.on("data", (chunk) => (stdout += chunk));
+  const code = await new Promise<number | null>((resolvePromise, reject) => {
+    agent.on("error", reject);
+    agent.on("close", resolvePromise);
+  });
+  if (code === 0) return JSON.parse(stdout) as SyncResult;
+  const why = live ? "" : `: ${failureOf(readFileSync(agentLog, "utf8"))} (its log: ${shown(agentLog)})`;
+  throw new Error(`the agent exited with code ${code}${why}`);
+}
+
+/** The error lines of an agent's JSON log, as text. */
+function failureOf(log: string): string {
+  const errors = log
+    .split("\n")
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { level: string; msg: string })
+    .filter((line) => line.level === "error")
+    .map((line) => line.msg);
+  return errors.join("; ") || log.trim().split("\n").at(-1) || "no log";
+}
+
+/** A path as the person who typed `npm start` can use it: relative to the project when inside it. */
+function shown(path: string): string {
+  const rel = relative(projectDir, path);
+  return rel.startsWith("..") ? path : rel;
+}
 
 /**
  * The stored edge rules to the key value store and the error page, as PostSync's PlanListings does first.
@@ -146,7 +203,7 @@ async function report(s: typeof stack): Promise<void> {
   console.log(`\nPublished: ${count} objects, ${formatBytes(bytes)} in s3://${bucket}`);
   for (const key of sample.slice(0, 6)) {
     const head = await statSiteObject(s.clients.s3, bucket, key);
-    console.log(`  ${key.padEnd(48)} ${head?.contentType}`);
+    console.log(`  ${padEnd(key, 48)} ${head?.contentType}`);
   }
   const endpoint = s.servers.endpoints.s3;
   const credentials = "AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local";
@@ -154,5 +211,5 @@ async function report(s: typeof stack): Promise<void> {
 To look at the bucket, keep the servers running with \`npm start -- --serve\`, then in another terminal:
   ${credentials} aws --endpoint-url ${endpoint} --region us-east-1 s3 ls s3://${bucket}/ --recursive
   curl -s ${endpoint}/${bucket}/index.html | head
-State lives in .local/ (delete it to start over). Run \`npm start\` again: it finds nothing to do.`);
+State lives in ${shown(dataDir)}/ (delete it to start over). Run \`npm start\` again: it finds nothing to do.`);
 }

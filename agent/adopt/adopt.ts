@@ -32,6 +32,7 @@ import {
 import { DEFAULT_FUDGE_SECONDS } from "./adopt-rules.ts";
 import type { AgentConfig } from "../config.ts";
 import { acquireLock } from "../lock.ts";
+import type { Progress } from "../progress.ts";
 import { PlanWriter } from "../sync/plan.ts";
 import { executePlan, planOptions } from "../sync/execute-plan.ts";
 import { createExcluder, type ScanNotes } from "../sync/scan.ts";
@@ -54,6 +55,8 @@ export interface AdoptOptions {
   concurrency?: number;
   /** Stops the adoption between directories; the checkpoint keeps what was finished. */
   signal?: AbortSignal;
+  /** Told the counters as the adoption goes (agent/progress.ts). */
+  progress?: Progress;
 }
 
 export interface AdoptDeletion {
@@ -91,7 +94,6 @@ export class AdoptInterruptedError extends RetryableError {
 }
 
 const ORPHAN_SAMPLE = 20;
-const PROGRESS_EVERY_MS = 250;
 
 export async function runAdopt(
   config: AgentConfig,
@@ -142,7 +144,7 @@ async function adoptLocked(
     prefix: config.prefix,
     root: config.root,
   });
-  await walkBucketAndTree(config, clients, logger, options, { runId, checkpoint, done, findings, started });
+  await walkBucketAndTree(config, clients, logger, options, { runId, checkpoint, done, findings });
   const { totals } = findings;
   if (totals.repeated > 0 || totals.recovered > 0) {
     logger.warn(
@@ -235,10 +237,9 @@ async function walkBucketAndTree(
     checkpoint: Checkpoint<AdoptCounts> | undefined;
     done: Map<string, JobRecord[]>;
     findings: Findings;
-    started: number;
   },
 ): Promise<void> {
-  const { runId, checkpoint, done, findings, started } = state;
+  const { runId, checkpoint, done, findings } = state;
   const dryRun = options.dryRun === true;
   const policy = {
     nameEncoding: config.nameEncoding,
@@ -260,18 +261,15 @@ async function walkBucketAndTree(
     requestConcurrency: 8,
   };
   const { totals } = findings;
-  const seconds = () => (Date.now() - started) / 1000;
-  let lastProgress = 0;
-  const progress = () => {
-    if (Date.now() - lastProgress < PROGRESS_EVERY_MS) return;
-    lastProgress = Date.now();
-    logger.progress(
-      `adopt: ${totals.directories} directories, ${totals.listed} keys ` +
-        `(${Math.round(totals.listed / Math.max(seconds(), 0.001))}/s); ` +
-        `matched ${totals.matched}, to upload ${totals.unmatched}, ` +
-        `orphans ${totals.orphans}, generated ${totals.generated}`,
-    );
-  };
+  options.progress?.phase(`listing ${config.siteBucket}`, { appliedLabel: "adopted" });
+  const progress = (relDir: string) =>
+    options.progress?.update({
+      filesScanned: totals.files,
+      directoriesScanned: totals.directories,
+      changes: totals.unmatched + totals.orphans,
+      applied: totals.matched,
+      current: `${relDir}/`,
+    });
   const work = async (job: AdoptJob, enqueue: (job: AdoptJob) => void): Promise<void> => {
     const finished = done.get(job.relDir);
     if (finished) {
@@ -292,7 +290,7 @@ async function walkBucketAndTree(
     for (const u of outcome.unreadable) logger.warn("unreadable: its keys are kept, never judged", u);
     findings.unreadable.push(...outcome.unreadable);
     for (const child of outcome.children) enqueue(child);
-    progress();
+    progress(job.relDir);
   };
   try {
     await runPool([{ relDir: "", path: Buffer.from(config.root) }], options.concurrency, work, options.signal);
@@ -321,7 +319,7 @@ async function deleteOrphans(
     return;
   }
   if (guard && !options.force) throw new SafetyGuardError(guard);
-  result.deletion = await queueDeletes(config, clients, logger, checkpoint!);
+  result.deletion = await queueDeletes(config, clients, logger, checkpoint!, options.progress);
 }
 
 function writeOrphanList(stateDir: string, checkpoint: Checkpoint<AdoptCounts>): string {
@@ -373,6 +371,7 @@ async function queueDeletes(
   clients: AwsClients,
   logger: Logger,
   checkpoint: Checkpoint<AdoptCounts>,
+  progress: Progress | undefined,
 ): Promise<AdoptDeletion> {
   const runId = newRunId();
   const planPath = join(config.stateDir, `plan-${runId}.jsonl`);
@@ -400,8 +399,9 @@ async function queueDeletes(
     };
     await beginRun(clients, config.table, run);
     logger.info("queueing orphan keys for deletion", { runId, keys: plan.counts.delete });
+    progress?.phase("queueing deletions", { current: "" });
     const stats = await executePlan(clients, planPath, planOptions(config, runId), logger, (p) =>
-      logger.progress(`queued ${p.deletes}/${plan.counts.delete} deletions`),
+      progress?.update({ manifestsSent: p.messagesSent, entriesSent: p.entriesSent }),
     );
     await endSending(clients, config.table, runId);
     const deletion: AdoptDeletion = {

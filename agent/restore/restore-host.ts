@@ -29,6 +29,7 @@ import { Limit } from "../../core/concurrency.ts";
 import { acquireLock } from "../lock.ts";
 import { createExcluder } from "../sync/scan.ts";
 import { SafetyGuardError } from "../sync/sync.ts";
+import type { Progress } from "../progress.ts";
 import { TreeDirectory, UnsafeKeyError, type WriteStepHook } from "./tree-writer.ts";
 
 export interface HostRestoreOptions {
@@ -45,6 +46,8 @@ export interface HostRestoreOptions {
   force?: boolean;
   dryRun?: boolean;
   onWriteStep?: WriteStepHook;
+  /** Told the counters as the restore goes (agent/progress.ts). */
+  progress?: Progress;
 }
 
 export interface HostRestoreResult {
@@ -180,8 +183,10 @@ class Restore {
   }
 
   async fromIndex(asOf: string | undefined): Promise<void> {
+    this.options.progress?.phase("reading the index");
     const files = await targetFiles(this.config, this.clients, this.options.prefix, asOf);
     this.result.files = files.length;
+    this.options.progress?.phase("restoring", { applied: 0, toApply: files.length, appliedLabel: "restored" });
     await this.restoreAll(files, this.config.prefix + this.options.prefix);
     if (this.options.delete) await this.removeExtraFiles(this.options.prefix);
   }
@@ -218,6 +223,7 @@ class Restore {
           if (part === undefined) continue;
           const { restoreId, page } = part;
           this.logger.info("applying a restore plan part", { restoreId, page, part: part.part });
+          this.options.progress?.update({ phase: `plan page ${page + 1}/${part.pages}`, appliedLabel: "restored" });
           await this.applyPlanMessage(part);
           if (keep) continue;
           await deletePlanMessage(sqs, queueUrl, message.ReceiptHandle!);
@@ -292,7 +298,7 @@ class Restore {
         this.logger.error("could not restore a file", { key: file.key, reason, error: (err as Error)?.name });
       }
     } finally {
-      this.logger.progress(`restored ${++this.done}/${this.result.files}`);
+      this.options.progress?.update({ applied: ++this.done, current: rel });
     }
   }
 

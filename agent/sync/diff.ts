@@ -47,7 +47,8 @@ export interface DiffOptions {
   settleSeconds?: number;
   /** The host's replica of the index; absent: every directory is read from DynamoDB. */
   index?: IndexSource;
-  onProgress?: (stats: DiffStats) => void;
+  /** After each directory, with the counts so far and the directory's site path. */
+  onProgress?: (stats: DiffStats, relDir: string) => void;
 }
 
 export interface DiffStats {
@@ -387,7 +388,7 @@ export async function diffTree(
 
   await runPool([{ relDir: "", path: options.root } as Job], options.directoryConcurrency, async (job, enqueue) => {
     await processDirectory(job, enqueue);
-    options.onProgress?.(stats);
+    options.onProgress?.(stats, job.relDir);
   });
   return stats;
 }

@@ -252,6 +252,7 @@ class PlanExecution {
         if (await this.#sameContent(op, result)) return;
         this.stats.staged += 1;
         this.stats.stagedBytes += result.size;
+        this.#onProgress(this.stats);
         const desired = this.#desiredPut(op, result, { key: this.#pack.key, offset: 0, length: result.size });
         this.#pack.add({ op, desired }, result.bytes);
         const limits = this.#options.pack;
@@ -282,6 +283,7 @@ class PlanExecution {
         this.stats.staged += 1;
         this.stats.largeObjects += 1;
         this.stats.stagedBytes += result.size;
+        this.#onProgress(this.stats);
         await this.#commit([{ key: op.key, desired: this.#desiredPut(op, result, { key }), published: op.published }]);
       }),
     );

@@ -12,6 +12,7 @@ import type { AgentConfig } from "../config.ts";
 import { diffTree, type DiffStats } from "./diff.ts";
 import { acquireLock } from "../lock.ts";
 import type { Logger } from "../../core/logger.ts";
+import type { Progress } from "../progress.ts";
 import { PlanWriter, readPlan, type PlanCounts, type PlanOp } from "./plan.ts";
 import { executePlan, planOptions, type PublishStats } from "./execute-plan.ts";
 import {
@@ -37,6 +38,8 @@ export interface SyncOptions {
   force?: boolean;
   /** How many planned operations a dry run lists. */
   showPlan?: number;
+  /** Told the counters as the run goes (agent/progress.ts). */
+  progress?: Progress;
 }
 
 export interface SyncResult {
@@ -106,6 +109,7 @@ async function syncLocked(
   };
   const deletions = new DeletionTally();
   logger.info(options.dryRun ? "planning (dry run)" : "scanning", { runId, root: config.root, prefix: config.prefix });
+  options.progress?.phase("scanning");
   try {
     let diff: DiffStats;
     try {
@@ -124,11 +128,13 @@ async function syncLocked(
           runs: new RunStates(clients, config.table, config.resendAfterMinutes * 60_000, [...replica.runs, ...open]),
           settleSeconds: config.settleSeconds,
           ...(replica.source ? { index: replica.source } : {}),
-          onProgress: (s) =>
-            logger.progress(
-              `scanned ${s.directories} directories, ${s.files} files; ` +
-                `planned ${plan.counts.put} uploads, ${plan.counts.delete} deletions`,
-            ),
+          onProgress: (s, dir) =>
+            options.progress?.update({
+              filesScanned: s.files,
+              directoriesScanned: s.directories,
+              changes: plan.counts.put + plan.counts.delete + plan.counts.resend,
+              current: `${dir}/`,
+            }),
         },
         plan,
         notes,
@@ -179,11 +185,14 @@ async function syncLocked(
           ...planOptions(config, runId),
           ...(replica.recorder ? { replica: replica.recorder } : {}),
         };
+        options.progress?.phase("staging and sending", { filesToStage: counts.put, current: "" });
         publish = await executePlan(clients, planPath, publishing, logger, (p) =>
-          logger.progress(
-            `staged ${p.staged}/${counts.put} files (${formatBytes(p.stagedBytes)}), ` +
-              `sent ${p.entriesSent} entries in ${p.messagesSent} messages`,
-          ),
+          options.progress?.update({
+            filesStaged: p.staged,
+            bytesStaged: p.stagedBytes,
+            manifestsSent: p.messagesSent,
+            entriesSent: p.entriesSent,
+          }),
         );
       } catch (err) {
         // The run stays open and "running": the next run re-sends whatever this one indexed but did not
@@ -193,6 +202,7 @@ async function syncLocked(
       }
       replica.settle();
     }
+    options.progress?.phase("finishing");
     // Within the open run: if the agent dies from here on, the next run settles this one with its rules.
     await edge.store(clients.s3);
     if (opened) await endSending(clients, config.table, runId);
