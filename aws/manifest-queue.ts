@@ -28,7 +28,12 @@ export class ManifestSender {
    */
   async send(entries: ManifestEntry[]): Promise<SendCounts> {
     if (entries.length === 0) return this.#counts(0, 0);
-    const packed = packManifests(entries, { runId: this.#runId, prefix: this.#prefix, firstSeq: this.#nextSeq });
+    const packed = packManifests(entries, {
+      runId: this.#runId,
+      prefix: this.#prefix,
+      firstSeq: this.#nextSeq,
+      sent: new Date().toISOString(),
+    });
     this.#nextSeq += packed.length;
     const messages = packed.map(({ encoded }) => ({
       body: encoded.body,

@@ -12,6 +12,11 @@ export interface Logger {
    * JSON progress lines are info lines: agent/progress.ts).
    */
   progress(line: string): void;
+  /**
+   * A record for machines (a CloudWatch embedded metric line), written as a JSON line whatever the level
+   * where lines are JSON, for a log shipper to carry; never shown to a person. Loggers without it drop it.
+   */
+  metric?(msg: string, record: Record<string, unknown>): void;
 }
 
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -51,6 +56,9 @@ export function createLogger(options: LoggerOptions = {}): Logger {
       if (json || line === progressLine) return;
       stream.write(`\r\x1b[2K${line}`);
       progressLine = line;
+    },
+    metric(msg, record) {
+      if (json) stream.write(`${JSON.stringify({ time: new Date().toISOString(), level: "info", msg, ...record })}\n`);
     },
   };
 }

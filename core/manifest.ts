@@ -73,11 +73,19 @@ export const DEFAULT_MANIFEST_LIMITS: ManifestLimits = { maxEntries: 100, maxBod
  */
 export function packManifests(
   entries: ManifestEntry[],
-  header: { runId: string; prefix: string; firstSeq: number },
+  header: { runId: string; prefix: string; firstSeq: number; sent?: string },
   limits: ManifestLimits = DEFAULT_MANIFEST_LIMITS,
 ): Array<{ manifest: Manifest; encoded: EncodedManifest }> {
   // A bad entry stops the sender here, rather than sending a message every delivery would refuse.
-  const all = { v: MANIFEST_VERSION, runId: header.runId, seq: header.firstSeq, prefix: header.prefix, entries };
+  const sent = header.sent === undefined ? {} : { sent: header.sent };
+  const all = {
+    v: MANIFEST_VERSION,
+    runId: header.runId,
+    seq: header.firstSeq,
+    prefix: header.prefix,
+    ...sent,
+    entries,
+  };
   checkContract(manifestContract, all, `the manifests of run ${header.runId}`);
   const out: Array<{ manifest: Manifest; encoded: EncodedManifest }> = [];
   let seq = header.firstSeq;
@@ -90,6 +98,7 @@ export function packManifests(
         runId: header.runId,
         seq,
         prefix: header.prefix,
+        ...sent,
         entries: entries.slice(start, start + count),
       };
       const encoded = encodeManifest(manifest);

@@ -10,6 +10,7 @@ import { Construct } from "constructs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ApplyVariables } from "../core/contracts/apply-environment.ts";
+import { METRICS_NAMESPACE, SERVICES, type Service } from "../core/metric-names.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
 import type { Storage } from "./storage.ts";
@@ -32,6 +33,15 @@ export function bundling(): nodejs.BundlingOptions {
     externalModules: [],
   };
 }
+
+/**
+ * Powertools' own settings for a function, from the names its metrics and the dashboard share: the code
+ * passes them too, so a Powertools Metrics or Logger made without options still agrees with the alarms.
+ */
+export const powertoolsVariables = (service: Service) => ({
+  POWERTOOLS_SERVICE_NAME: service,
+  POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+});
 
 /**
  * The role of a function that writes its own logs and nothing else until statements are added. A log
@@ -127,12 +137,16 @@ export class ApplyFunction extends Construct {
       depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
       bundling: bundling(),
       environment: {
-        SITE_BUCKET: storage.siteBucket.bucketName,
-        VERSION_BUCKET: storage.versionBucket.bucketName,
-        INDEX_TABLE: storage.table.tableName,
-        PUBLISH_RULES: JSON.stringify(env.publishRules),
-        DEAD_LETTER_QUEUE_URL: queue.deadLetterQueue.queueUrl,
-      } satisfies ApplyVariables,
+        ...powertoolsVariables(SERVICES.apply),
+        ...({
+          SITE_BUCKET: storage.siteBucket.bucketName,
+          VERSION_BUCKET: storage.versionBucket.bucketName,
+          INDEX_TABLE: storage.table.tableName,
+          PUBLISH_RULES: JSON.stringify(env.publishRules),
+          DEAD_LETTER_QUEUE_URL: queue.deadLetterQueue.queueUrl,
+          SITESYNC_ENVIRONMENT: env.name,
+        } satisfies ApplyVariables),
+      },
       description: `sitesync ${env.name}: applies manifests from the queue to the site bucket`,
     });
     acknowledge(

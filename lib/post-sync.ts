@@ -9,6 +9,7 @@ import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { IDistribution, IKeyValueStore } from "aws-cdk-lib/aws-cloudfront";
 import { Construct } from "constructs";
 import type { PostSyncVariables } from "../core/contracts/post-sync-environment.ts";
+import { SERVICES } from "../core/metric-names.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { Storage } from "./storage.ts";
 import {
@@ -171,6 +172,7 @@ export class PostSync extends Construct {
       INVALIDATION: JSON.stringify({ collapseAbove: env.postSync.collapseAbove, maxPaths: env.postSync.maxPaths }),
       ...(distribution ? { DISTRIBUTION_ID: distribution.distributionId } : {}),
       ...(keyValueStore ? { KEY_VALUE_STORE_ARN: keyValueStore.keyValueStoreArn } : {}),
+      SITESYNC_ENVIRONMENT: env.name,
     } satisfies PostSyncVariables;
     const runsWildcard = {
       [wildcardFinding(storage.versionBucket, "/runs/*")]:
@@ -178,6 +180,7 @@ export class PostSync extends Construct {
     };
     this.functions = createStepFunctions(this, {
       entry: "lambdas/post-sync/index.ts",
+      service: SERVICES.postSync,
       environment,
       description: `sitesync ${env.name}: PostSync step`,
       steps: {

@@ -8,6 +8,7 @@ import * as sqs from "aws-cdk-lib/aws-sqs";
 import type * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import { Construct } from "constructs";
 import type { RestoreVariables } from "../core/contracts/restore-environment.ts";
+import { SERVICES } from "../core/metric-names.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { ManifestQueue } from "./manifest-queue.ts";
 import { acknowledge } from "./nag.ts";
@@ -62,6 +63,7 @@ export class Restore extends Construct {
     });
     this.functions = createStepFunctions(this, {
       entry: "lambdas/restore/index.ts",
+      service: SERVICES.restore,
       description: `sitesync ${env.name}: Restore step`,
       environment: {
         VERSION_BUCKET: storage.versionBucket.bucketName,

@@ -4,6 +4,7 @@ import type { Construct } from "constructs";
 import { AgentIdentity } from "./agent-identity.ts";
 import { Alarms } from "./alarms.ts";
 import { ApplyFunction } from "./apply-function.ts";
+import { Dashboard } from "./dashboard.ts";
 import { SiteDistribution } from "./distribution.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import { ManifestQueue } from "./manifest-queue.ts";
@@ -58,13 +59,22 @@ export class SiteSyncStack extends Stack {
       this.workflows.restore.stateMachine,
     );
     const watchdog = new Watchdog(this, "Watchdog", env, this.storage);
-    new Alarms(
+    const alarms = new Alarms(
       this,
       "Alarms",
+      env.name,
       this.queue,
       [this.workflows.postSync.stateMachine, this.workflows.restore.stateMachine],
       watchdog.alarms,
       env.alarmEmail,
+    );
+    new Dashboard(
+      this,
+      "Dashboard",
+      env,
+      this.queue,
+      { postSync: this.workflows.postSync.stateMachine, restore: this.workflows.restore.stateMachine },
+      alarms.alarms,
     );
 
     // What the agent's configuration file needs (README: "Agent configuration").

@@ -9,6 +9,7 @@ import * as iam from "aws-cdk-lib/aws-iam";
 import type * as nodejs from "aws-cdk-lib/aws-lambda-nodejs";
 import { Construct } from "constructs";
 import type { WatchdogVariables } from "../core/contracts/watchdog-environment.ts";
+import { handlerDimensions, METRICS_NAMESPACE, SERVICES, WATCHDOG_METRICS } from "../core/metric-names.ts";
 import type { EnvironmentConfig } from "./environment-config.ts";
 import type { Storage } from "./storage.ts";
 import { createStepFunctions } from "./workflow-functions.ts";
@@ -24,6 +25,7 @@ export class Watchdog extends Construct {
     super(scope, id);
     this.function = createStepFunctions(this, {
       entry: "lambdas/watchdog/index.ts",
+      service: SERVICES.watchdog,
       environment: { INDEX_TABLE: storage.table.tableName, SITESYNC_ENVIRONMENT: env.name } satisfies WatchdogVariables,
       description: `sitesync ${env.name}: watchdog`,
       steps: {
@@ -50,9 +52,9 @@ export class Watchdog extends Construct {
           `The agent has not finished a run for more than ${env.agent.noRunAlarmMinutes} minutes: the host is down, ` +
           "cron stopped, or a run is stuck holding the lock. Nothing is being published.",
         metric: new cloudwatch.Metric({
-          namespace: "sitesync",
-          metricName: "MinutesSinceLastRun",
-          dimensionsMap: { service: "watchdog", Environment: env.name },
+          namespace: METRICS_NAMESPACE,
+          metricName: WATCHDOG_METRICS.minutesSinceLastRun.name,
+          dimensionsMap: handlerDimensions(SERVICES.watchdog, env.name),
           period: Duration.minutes(WATCH_EVERY_MINUTES),
           statistic: "Maximum",
         }),

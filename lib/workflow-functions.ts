@@ -8,7 +8,8 @@ import * as logs from "aws-cdk-lib/aws-logs";
 import * as sfn from "aws-cdk-lib/aws-stepfunctions";
 import type { Construct } from "constructs";
 import { join } from "node:path";
-import { bundling, functionRole, PROJECT_ROOT } from "./apply-function.ts";
+import type { Service } from "../core/metric-names.ts";
+import { bundling, functionRole, powertoolsVariables, PROJECT_ROOT } from "./apply-function.ts";
 import { acknowledge, wildcardFinding } from "./nag.ts";
 
 export interface StepSpec {
@@ -20,7 +21,14 @@ export interface StepSpec {
 
 export function createStepFunctions<S extends string>(
   scope: Construct,
-  options: { entry: string; steps: Record<S, StepSpec>; environment: Record<string, string>; description: string },
+  options: {
+    entry: string;
+    /** The Powertools service name of the entry's functions: their logs' and metrics' `service`. */
+    service: Service;
+    steps: Record<S, StepSpec>;
+    environment: Record<string, string>;
+    description: string;
+  },
 ): Record<S, nodejs.NodejsFunction> {
   const fns = {} as Record<S, nodejs.NodejsFunction>;
   for (const step of Object.keys(options.steps) as S[]) {
@@ -42,7 +50,7 @@ export function createStepFunctions<S extends string>(
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: join(PROJECT_ROOT, "package-lock.json"),
       bundling: bundling(),
-      environment: options.environment,
+      environment: { ...powertoolsVariables(options.service), ...options.environment },
       description: `${options.description}: ${step}`,
     });
     acknowledge(

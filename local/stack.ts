@@ -110,6 +110,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clientConfig,
       references,
       options.onCall,
+      logger,
     );
     // The SFN client can only point at the local endpoint once that endpoint exists.
     for (const c of new Set([clients, directClients])) {

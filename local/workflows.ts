@@ -12,9 +12,12 @@ import {
 } from "../aws/clients.ts";
 import type { KeyValueStoreService } from "../aws/edge-store.ts";
 import { parseContract } from "../core/contracts/contract.ts";
+import { silentLogger, type Logger } from "../core/logger.ts";
+import { SERVICES } from "../core/metric-names.ts";
 import { postSyncEnvironment } from "../core/contracts/post-sync-environment.ts";
 import { restoreEnvironment } from "../core/contracts/restore-environment.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";
+import { loggedMetrics } from "../lambdas/metrics.ts";
 import { createPostSyncHandlers, postSyncDeps } from "../lambdas/post-sync/handlers.ts";
 import { createRestoreHandlers, restoreDeps } from "../lambdas/restore/handlers.ts";
 import { FakeCloudFront } from "./fake-cloudfront.ts";
@@ -56,6 +59,7 @@ export async function startLocalWorkflows(
   clientConfig: AwsClientConfig,
   references: Record<string, string>,
   onCall?: ComponentCallListener,
+  logger: Logger = silentLogger,
 ): Promise<LocalWorkflows> {
   const cloudFront =
     environment.distribution.kind === "none" ? null : new FakeCloudFront({ distributions: [LOCAL_DISTRIBUTION_ID] });
@@ -83,22 +87,29 @@ export async function startLocalWorkflows(
     return own;
   };
   // Each Task state names its function by logical id; each function deploys one step.
+  // The steps' metric lines go to the stack's log, as the handlers' Powertools lines go to theirs in AWS.
+  const metrics = loggedMetrics(SERVICES.postSync, postSyncEnv.SITESYNC_ENVIRONMENT, logger);
   const postSyncStep = (component: string, step: keyof ReturnType<typeof createPostSyncHandlers>) => {
     const own = clientsOf(component);
-    const deps = postSyncDeps(postSyncEnv, {
-      s3: own.s3,
-      dynamodb: own.dynamodb,
-      invalidations: () => {
-        if (!cloudFront) throw new Error("the template names a distribution the local environment does not have");
-        return onCall ? reportedInvalidations(cloudFront, (call) => onCall(component, call)) : cloudFront;
+    const deps = postSyncDeps(
+      postSyncEnv,
+      {
+        s3: own.s3,
+        dynamodb: own.dynamodb,
+        invalidations: () => {
+          if (!cloudFront) throw new Error("the template names a distribution the local environment does not have");
+          return onCall ? reportedInvalidations(cloudFront, (call) => onCall(component, call)) : cloudFront;
+        },
+        keyValueStore: (storeArn) => {
+          if (!keyValueStore)
+            throw new Error("the template names a key value store the local environment does not have");
+          return onCall
+            ? reportedKeyValueStore(keyValueStore, storeArn, (call) => onCall(component, call))
+            : keyValueStore;
+        },
       },
-      keyValueStore: (storeArn) => {
-        if (!keyValueStore) throw new Error("the template names a key value store the local environment does not have");
-        return onCall
-          ? reportedKeyValueStore(keyValueStore, storeArn, (call) => onCall(component, call))
-          : keyValueStore;
-      },
-    });
+      metrics,
+    );
     return createPostSyncHandlers(deps)[step];
   };
   const invoked = (machine: string, taskHandlers: TaskHandlers) =>

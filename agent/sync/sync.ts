@@ -27,6 +27,7 @@ import {
 import type { ScanNotes } from "./scan.ts";
 import { type EdgeRulesReport, edgeRulesOfRun } from "./htaccess-rules.ts";
 import { openHostReplica, type ReplicaReport } from "../replica/host-replica.ts";
+import { runMetrics } from "../run-metrics.ts";
 
 export class SafetyGuardError extends Error {
   override readonly name = "SafetyGuardError";
@@ -54,6 +55,8 @@ export interface SyncResult {
   /** The site's .htaccess files: what was not carried over, and what became of the rules. */
   edge: EdgeRulesReport;
   preview: PlanOp[];
+  /** From the start to the end of the scan and diff. */
+  scanSeconds: number;
   seconds: number;
   /** The PostSync execution this run started. */
   postSyncExecutionArn?: string;
@@ -143,6 +146,7 @@ async function syncLocked(
     } finally {
       await plan.close();
     }
+    const scanSeconds = (Date.now() - started) / 1000;
     for (const s of notes.skipped) logger.debug("skipped", s);
     for (const path of notes.dotFiles.sample) logger.debug("dot file left out", { path });
     const edge = edgeRulesOfRun(config, notes.htaccess, logger, { dryRun: options.dryRun === true });
@@ -157,7 +161,7 @@ async function syncLocked(
     const counts = plan.counts;
     const preview = await previewPlan(planPath, options.showPlan ?? 20);
     const base = {
-      ...{ runId, plan: counts, diff, skipped: notes.skipped, preview, replica: replica.report },
+      ...{ runId, plan: counts, diff, scanSeconds, skipped: notes.skipped, preview, replica: replica.report },
       ...{ dotFiles: notes.dotFiles, edge: edge.report },
     };
     if (options.dryRun) {
@@ -226,7 +230,7 @@ async function syncLocked(
     const own = settled.failed.find((f) => f.runId === runId);
     if (own) throw new PostSyncStartError(`run ${runId} was sent, but ${own.error}; the next run starts it`);
     const postSync = settled.started.find((s) => s.runId === runId)?.executionArn;
-    return {
+    const result: SyncResult = {
       ...base,
       dryRun: false,
       ...(publish ? { publish } : {}),
@@ -235,6 +239,8 @@ async function syncLocked(
       seconds: (Date.now() - started) / 1000,
       peakRssBytes: peakRss(),
     };
+    logger.metric?.("run metrics", runMetrics(result, new Date()));
+    return result;
   } finally {
     replica.close();
     rmSync(planPath, { force: true });

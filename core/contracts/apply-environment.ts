@@ -11,6 +11,8 @@ export const applyEnvironment = z.object({
   PUBLISH_RULES: publishRulesVariable,
   /** Where a manifest that can never apply is parked at once, rather than after every retry. */
   DEAD_LETTER_QUEUE_URL: nonEmpty("the manifest dead-letter queue's URL"),
+  /** The deployment environment's name: the Environment dimension of the function's metrics. */
+  SITESYNC_ENVIRONMENT: nonEmpty("the deployment environment's name"),
 });
 
 export type ApplyEnvironment = z.output<typeof applyEnvironment>;

@@ -54,6 +54,11 @@ export const manifest = z.object({
   seq: count,
   /** The site's key prefix in the bucket; rewrite rules are relative to it. */
   prefix: z.string(),
+  /**
+   * When the sender sent the message, its entries' bytes already staged: the apply function's lag metric
+   * starts here. Optional: a message from an older sender applies all the same, without a lag sample.
+   */
+  sent: z.optional(z.iso.datetime({ error: "expected when the message was sent, such as 2026-11-25T09:00:00.000Z" })),
   entries: z.array(manifestEntry),
 });
 

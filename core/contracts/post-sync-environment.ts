@@ -17,6 +17,8 @@ export const postSyncEnvironment = z.object({
   DISTRIBUTION_ID: z.optional(nonEmpty("a CloudFront distribution id")),
   /** The key value store of the .htaccess redirects; absent without a distribution. */
   KEY_VALUE_STORE_ARN: z.optional(nonEmpty("a CloudFront key value store ARN")),
+  /** The deployment environment's name: the Environment dimension of the functions' metrics. */
+  SITESYNC_ENVIRONMENT: nonEmpty("the deployment environment's name"),
 });
 
 export type PostSyncEnvironment = z.output<typeof postSyncEnvironment>;

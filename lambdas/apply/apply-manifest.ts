@@ -35,6 +35,8 @@ export interface ApplyDeps extends SiteDeps {
   now?: () => Date;
   /** When staged objects are copied in parts (default: above 5 GiB, what one CopyObject can copy). */
   multipartCopy?: MultipartCopyOptions;
+  /** Told what became of the message's entries when they were tried, failed ones included: the metrics. */
+  onEntries?: (counts: Record<EntryOutcome, number>, failed: number) => void;
 }
 
 export type EntryOutcome = "published" | "deleted" | "superseded" | "done";
@@ -74,6 +76,7 @@ export async function applyManifest(manifest: Manifest, deps: ApplyDeps): Promis
       errors.push({ key: entry.key, error });
     }
   });
+  deps.onEntries?.(counts, errors.length);
   if (errors.length > 0) {
     const first = errors[0]!;
     const message =

@@ -15,12 +15,16 @@ import { PARKED_ATTRIBUTES, parkMessage } from "../../aws/dead-letter-queue.ts";
 import type { ApplyEnvironment } from "../../core/contracts/apply-environment.ts";
 import { errorMessage, PermanentError, RetryableError } from "../../core/errors.ts";
 import type { Logger } from "../../core/logger.ts";
-import { decodeManifest } from "../../core/manifest.ts";
-import { applyManifest, type ApplyDeps } from "./apply-manifest.ts";
+import { decodeManifest, type Manifest } from "../../core/manifest.ts";
+import { APPLY_METRICS, SERVICES } from "../../core/metric-names.ts";
+import { loggedMetrics, type Figures, type MetricsPublisher } from "../metrics.ts";
+import { applyManifest, type ApplyDeps, type EntryOutcome } from "./apply-manifest.ts";
 
 export interface ApplyHandlerDeps extends ApplyDeps {
   sqs: SQSClient;
   deadLetterQueueUrl: string;
+  /** Where each invocation's figures go: entries published, deleted, stale and failed, and the apply lag. */
+  metrics: MetricsPublisher;
 }
 
 export type SqsHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -30,6 +34,7 @@ export function applyDeps(
   env: ApplyEnvironment,
   clients: { s3: S3Client; dynamodb: DynamoDBClient; sqs: SQSClient },
   logger: Logger,
+  metrics: MetricsPublisher = loggedMetrics(SERVICES.apply, env.SITESYNC_ENVIRONMENT, logger),
 ): ApplyHandlerDeps {
   return {
     s3: clients.s3,
@@ -41,6 +46,7 @@ export function applyDeps(
     rules: env.PUBLISH_RULES,
     deadLetterQueueUrl: env.DEAD_LETTER_QUEUE_URL,
     logger,
+    metrics,
   };
 }
 
@@ -51,12 +57,18 @@ export { PARKED_ATTRIBUTES };
 const MAX_REASON_CHARS = 1_000;
 
 export function createApplyHandler(deps: ApplyHandlerDeps): SqsHandler {
-  const handleRecord = async (record: SQSRecord): Promise<void> => {
+  const handleRecord = async (record: SQSRecord, tally: InvocationTally): Promise<void> => {
     const receiveCount = record.attributes.ApproximateReceiveCount;
     const log = withFields(deps.logger, { messageId: record.messageId });
     try {
       const manifest = decodeManifest(record.body, record.messageAttributes?.encoding?.stringValue, record.messageId);
-      const outcome = await applyManifest(manifest, { ...deps, logger: withFields(log, { runId: manifest.runId }) });
+      const outcome = await applyManifest(manifest, {
+        ...deps,
+        logger: withFields(log, { runId: manifest.runId }),
+        onEntries: (counts, failed) => tally.entries(counts, failed),
+      });
+      // A redelivery of a message applied before is not published now: its lag was sampled then.
+      if (outcome.counted) tally.applied(manifest, Date.now());
       log.info("manifest applied", {
         runId: manifest.runId,
         seq: manifest.seq,
@@ -75,13 +87,59 @@ export function createApplyHandler(deps: ApplyHandlerDeps): SqsHandler {
     }
   };
 
-  // A processor per invocation: it holds the batch's state, and the local stack invokes concurrently.
-  return (event, context) =>
-    processPartialResponse(event, handleRecord, new BatchProcessor(EventType.SQS), {
-      ...(context ? { context } : {}),
-      // Every record failing is still a partial response, so that one failure path serves every batch.
-      throwOnFullBatchFailure: false,
-    });
+  // A processor and a tally per invocation: they hold the batch's state, and the local stack invokes
+  // concurrently. The figures go out once, whatever the batch's outcome.
+  return async (event, context) => {
+    const tally = new InvocationTally();
+    try {
+      return await processPartialResponse(
+        event,
+        (record: SQSRecord) => handleRecord(record, tally),
+        new BatchProcessor(EventType.SQS),
+        {
+          ...(context ? { context } : {}),
+          // Every record failing is still a partial response, so that one failure path serves every batch.
+          throwOnFullBatchFailure: false,
+        },
+      );
+    } finally {
+      deps.metrics.publish(tally.figures());
+    }
+  };
+}
+
+/** What one invocation did to its entries, and how long its manifests took from the agent to the site. */
+class InvocationTally {
+  readonly #counts: Record<EntryOutcome | "failed", number> = {
+    published: 0,
+    deleted: 0,
+    superseded: 0,
+    done: 0,
+    failed: 0,
+  };
+  readonly #lagSeconds: number[] = [];
+
+  entries(counts: Record<EntryOutcome, number>, failed: number): void {
+    for (const outcome of Object.keys(counts) as EntryOutcome[]) this.#counts[outcome] += counts[outcome];
+    this.#counts.failed += failed;
+  }
+
+  /** A manifest from an agent that stamps when it sent (older ones do not) gives one lag sample. */
+  applied(manifest: Manifest, now: number): void {
+    if (manifest.sent === undefined) return;
+    // A host clock ahead of AWS's would make the lag negative: it is at least zero.
+    this.#lagSeconds.push(Math.max(0, (now - Date.parse(manifest.sent)) / 1000));
+  }
+
+  figures(): Figures {
+    return [
+      [APPLY_METRICS.published, this.#counts.published],
+      [APPLY_METRICS.deleted, this.#counts.deleted],
+      [APPLY_METRICS.stale, this.#counts.superseded],
+      [APPLY_METRICS.failed, this.#counts.failed],
+      ...this.#lagSeconds.map((lag): Figures[number] => [APPLY_METRICS.lag, lag]),
+    ];
+  }
 }
 
 async function park(record: SQSRecord, err: PermanentError, deps: ApplyHandlerDeps, log: Logger): Promise<void> {

@@ -3,11 +3,13 @@
 import type { SQSBatchResponse, SQSEvent } from "aws-lambda";
 import { createDynamoDbClient, createS3Client, createSqsClient } from "../../aws/clients.ts";
 import { applyEnvironment } from "../../core/contracts/apply-environment.ts";
+import { SERVICES } from "../../core/metric-names.ts";
 import { lambdaEntry } from "../entry.ts";
+import { metricsPublisher } from "../metrics.ts";
 import { applyDeps, createApplyHandler } from "./handler.ts";
 
 const entry = lambdaEntry({
-  service: "apply",
+  service: SERVICES.apply,
   environment: applyEnvironment,
   build: (env, log) => {
     const clientConfig = { region: env.AWS_REGION };
@@ -16,7 +18,9 @@ const entry = lambdaEntry({
       dynamodb: createDynamoDbClient(clientConfig),
       sqs: createSqsClient(clientConfig),
     };
-    return createApplyHandler(applyDeps(env, clients, log));
+    // Standard output, beside the Powertools logger's lines, where CloudWatch Logs extracts the metrics.
+    const metrics = metricsPublisher({ service: SERVICES.apply, environment: env.SITESYNC_ENVIRONMENT });
+    return createApplyHandler(applyDeps(env, clients, log, metrics));
   },
 });
 

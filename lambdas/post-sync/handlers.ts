@@ -12,7 +12,9 @@ import { invalidateInput, invalidateOutput } from "../../core/contracts/post-syn
 import { planInvalidationsInput, planInvalidationsOutput } from "../../core/contracts/post-sync-plan-invalidations.ts";
 import { planListingsInput, planListingsOutput } from "../../core/contracts/post-sync-plan-listings.ts";
 import { BadInputError } from "../../core/errors.ts";
+import { POST_SYNC_METRICS } from "../../core/metric-names.ts";
 import { runStep, step } from "../entry.ts";
+import type { MetricsPublisher } from "../metrics.ts";
 import { awaitRun } from "./await-run.ts";
 import { generateListings } from "./generate-listings.ts";
 import { sendInvalidation } from "./invalidate.ts";
@@ -26,6 +28,8 @@ export interface PostSyncDeps extends SiteDeps {
   cdn?: { service: InvalidationService; distributionId: string };
   /** The edge's key value store (the .htaccess redirects); absent without a distribution. */
   keyValueStore?: KeyValueStoreService;
+  /** Where the Invalidate step's figure goes: the paths it sent to CloudFront. */
+  metrics: MetricsPublisher;
 }
 
 /** The steps' dependencies from their environment; the Lambda entry and the local stack both build them so. */
@@ -37,6 +41,7 @@ export function postSyncDeps(
     invalidations: () => InvalidationService;
     keyValueStore?: (arn: string) => KeyValueStoreService;
   },
+  metrics: MetricsPublisher,
 ): PostSyncDeps {
   const distributionId = env.DISTRIBUTION_ID;
   const storeArn = env.KEY_VALUE_STORE_ARN;
@@ -48,6 +53,7 @@ export function postSyncDeps(
     table: env.INDEX_TABLE,
     rules: env.PUBLISH_RULES,
     invalidation: env.INVALIDATION,
+    metrics,
     ...(distributionId ? { cdn: { service: clients.invalidations(), distributionId } } : {}),
     ...(storeArn && clients.keyValueStore ? { keyValueStore: clients.keyValueStore(storeArn) } : {}),
   };
@@ -83,9 +89,15 @@ export const postSyncSteps = {
   invalidate: step({
     input: invalidateInput,
     output: invalidateOutput,
-    run: (input, deps: PostSyncDeps) => {
+    run: async (input, deps: PostSyncDeps) => {
       if (!deps.cdn) throw new BadInputError("this environment has no CloudFront distribution to invalidate");
-      return sendInvalidation(input, { ...deps, cdn: deps.cdn.service, distributionId: deps.cdn.distributionId });
+      const sent = await sendInvalidation(input, {
+        ...deps,
+        cdn: deps.cdn.service,
+        distributionId: deps.cdn.distributionId,
+      });
+      deps.metrics.publish([[POST_SYNC_METRICS.invalidationPaths, sent.paths]]);
+      return sent;
     },
   }),
 };

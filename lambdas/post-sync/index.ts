@@ -9,20 +9,26 @@ import {
 } from "../../aws/clients.ts";
 import { cloudFrontKeyValueStore } from "../../aws/edge-store.ts";
 import { postSyncEnvironment } from "../../core/contracts/post-sync-environment.ts";
+import { SERVICES } from "../../core/metric-names.ts";
 import { lambdaEntry } from "../entry.ts";
+import { metricsPublisher } from "../metrics.ts";
 import { postSyncDeps, postSyncSteps } from "./handlers.ts";
 
 const entry = lambdaEntry({
-  service: "post-sync",
+  service: SERVICES.postSync,
   environment: postSyncEnvironment,
   build: (env) => {
     const clientConfig = { region: env.AWS_REGION };
-    return postSyncDeps(env, {
-      s3: createS3Client(clientConfig),
-      dynamodb: createDynamoDbClient(clientConfig),
-      invalidations: () => cloudFrontInvalidations(createCloudFrontClient(clientConfig)),
-      keyValueStore: (arn) => cloudFrontKeyValueStore(createKeyValueStoreClient(clientConfig), arn),
-    });
+    return postSyncDeps(
+      env,
+      {
+        s3: createS3Client(clientConfig),
+        dynamodb: createDynamoDbClient(clientConfig),
+        invalidations: () => cloudFrontInvalidations(createCloudFrontClient(clientConfig)),
+        keyValueStore: (arn) => cloudFrontKeyValueStore(createKeyValueStoreClient(clientConfig), arn),
+      },
+      metricsPublisher({ service: SERVICES.postSync, environment: env.SITESYNC_ENVIRONMENT }),
+    );
   },
 });
 

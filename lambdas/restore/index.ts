@@ -2,11 +2,12 @@
 // entry wrapper.
 import { createDynamoDbClient, createS3Client, createSfnClient, createSqsClient } from "../../aws/clients.ts";
 import { restoreEnvironment } from "../../core/contracts/restore-environment.ts";
+import { SERVICES } from "../../core/metric-names.ts";
 import { lambdaEntry } from "../entry.ts";
 import { restoreDeps, restoreSteps } from "./handlers.ts";
 
 const entry = lambdaEntry({
-  service: "restore",
+  service: SERVICES.restore,
   environment: restoreEnvironment,
   build: (env) => {
     const clientConfig = { region: env.AWS_REGION };

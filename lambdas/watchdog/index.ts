@@ -1,16 +1,15 @@
 // Lambda entry of the watchdog (an EventBridge schedule), through the one entry wrapper: read the agents'
 // last runs, publish the longest silence as the MinutesSinceLastRun metric in CloudWatch embedded metric
 // format.
-import { Metrics, MetricUnit } from "@aws-lambda-powertools/metrics";
 import { createDynamoDbClient } from "../../aws/clients.ts";
 import { watchdogEnvironment } from "../../core/contracts/watchdog-environment.ts";
+import { SERVICES, WATCHDOG_METRICS } from "../../core/metric-names.ts";
 import { lambdaEntry } from "../entry.ts";
+import { metricsPublisher } from "../metrics.ts";
 import { watchAgents, type WatchResult } from "./watch.ts";
 
-export const METRICS_NAMESPACE = "sitesync";
-
 const entry = lambdaEntry({
-  service: "watchdog",
+  service: SERVICES.watchdog,
   environment: watchdogEnvironment,
   build: (env) => ({
     dynamodb: createDynamoDbClient({ region: env.AWS_REGION }),
@@ -29,8 +28,7 @@ export const watch = entry.event<unknown, WatchResult>(async (_event, deps) => {
 /** Writes the metric line (nothing when no agent ever finished a run: a new deployment is not an alarm). */
 export function publishSilence(result: WatchResult, environment: string): void {
   if (result.minutesSinceLastRun === undefined) return;
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: "watchdog" });
-  metrics.addDimension("Environment", environment);
-  metrics.addMetric("MinutesSinceLastRun", MetricUnit.Count, result.minutesSinceLastRun);
-  metrics.publishStoredMetrics();
+  metricsPublisher({ service: SERVICES.watchdog, environment }).publish([
+    [WATCHDOG_METRICS.minutesSinceLastRun, result.minutesSinceLastRun],
+  ]);
 }

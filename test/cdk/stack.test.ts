@@ -42,7 +42,8 @@ describe("resources of an environment (prod)", () => {
       "AWS::SNS::Topic": 1,
       "AWS::SNS::TopicPolicy": 1,
       "AWS::SNS::Subscription": 1,
-      "AWS::CloudWatch::Alarm": 6,
+      "AWS::CloudWatch::Alarm": 8,
+      "AWS::CloudWatch::Dashboard": 1,
       "AWS::CloudFront::Distribution": 1,
       "AWS::CloudFront::OriginAccessControl": 1,
       "AWS::CloudFront::Function": 2,
@@ -142,8 +143,12 @@ dead letters after maxReceiveCount`, () => {
     assert.equal(fn.props.Timeout, prod.apply.timeoutSeconds);
     assert.equal(fn.props.MemorySize, prod.apply.memoryMb);
     const vars = fn.props.Environment.Variables;
-    const names = ["DEAD_LETTER_QUEUE_URL", "INDEX_TABLE", "PUBLISH_RULES", "SITE_BUCKET", "VERSION_BUCKET"];
+    const names = [
+      ...["DEAD_LETTER_QUEUE_URL", "INDEX_TABLE", "POWERTOOLS_METRICS_NAMESPACE", "POWERTOOLS_SERVICE_NAME"],
+      ...["PUBLISH_RULES", "SITESYNC_ENVIRONMENT", "SITE_BUCKET", "VERSION_BUCKET"],
+    ];
     assert.deepEqual(Object.keys(vars).sort(), names);
+    assert.equal(vars.SITESYNC_ENVIRONMENT, "prod");
     assert.deepEqual(JSON.parse(vars.PUBLISH_RULES), prod.publishRules);
     const deadLetters = resource(prodTemplate, "AWS::SQS::Queue", "QueueDeadLetters").id;
     assert.deepEqual(vars.DEAD_LETTER_QUEUE_URL, { Ref: deadLetters });
@@ -324,10 +329,11 @@ keys, the custom domain`, () => {
     });
   });
 
-  test("alarms: dead letters, oldest manifest age, each workflow's failures, a silent agent, all to the topic", () => {
+  test(`alarms: dead letters, oldest manifest age, apply lag, failed files, each workflow's failures, a silent \
+agent, all to the topic`, () => {
     const topicId = resource(prodTemplate, "AWS::SNS::Topic", "AlarmsTopic").id;
     const alarms = prodTemplate.findResources("AWS::CloudWatch::Alarm");
-    assert.equal(Object.keys(alarms).length, 6);
+    assert.equal(Object.keys(alarms).length, 8);
     for (const alarm of Object.values(alarms) as Array<{ Properties: { AlarmActions: unknown[] } }>) {
       assert.deepEqual(alarm.Properties.AlarmActions, [{ Ref: topicId }]);
     }

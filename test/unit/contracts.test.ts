@@ -46,6 +46,7 @@ const apply = {
   INDEX_TABLE: "index",
   PUBLISH_RULES: '{"rewrites": [{"from": "docs", "to": ["v2/docs/"]}], "cacheControl": []}',
   DEAD_LETTER_QUEUE_URL: "https://sqs.eu-west-1.amazonaws.com/123456789012/dlq",
+  SITESYNC_ENVIRONMENT: "prod",
 };
 const postSync = {
   AWS_REGION: "eu-west-1",
@@ -55,6 +56,7 @@ const postSync = {
   PUBLISH_RULES: "{}",
   INVALIDATION: '{"collapseAbove": 10, "maxPaths": 100}',
   DISTRIBUTION_ID: "E2EXAMPLE",
+  SITESYNC_ENVIRONMENT: "prod",
 };
 const noRules = { rewrites: [], cacheControl: [] };
 const invalidation = { collapseAbove: 10, maxPaths: 100 };
