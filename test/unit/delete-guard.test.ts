@@ -44,6 +44,12 @@ const rows: Array<{ why: string; plan: DeletePlan; allowed: boolean; reason?: Re
     reason: /delete 450 of 450 files under media\/ \(100\.0%\): a whole directory vanishing/,
   },
   {
+    why: "a top-level directory of exactly minDirectoryFiles vanishing: refused, naming the settings",
+    plan: plan(1000, 100, { media: [100, 100], docs: [900, 0] }),
+    allowed: false,
+    reason: /under media\/ \(100\.0%\): .* \(deleteGuard\.minDirectoryFiles 100, maxShare 50\.0%\)$/,
+  },
+  {
     why: "a small top-level directory vanishing: allowed (below minDirectoryFiles)",
     plan: plan(1000, 99, { old: [99, 99], docs: [901, 0] }),
     allowed: true,
@@ -68,6 +74,16 @@ describe("mass-deletion guard: judgeDeletions", () => {
       if (!verdict.allowed && row.reason) assert.match(verdict.reason, row.reason);
     });
   }
+
+  test("of several vanishing directories the message names the first by name, whatever the counting order", () => {
+    const counted = ["zeta", "media", "alpha", "docs"];
+    for (const order of [counted, [...counted].reverse(), ["media", "zeta", "docs", "alpha"]]) {
+      const directories = Object.fromEntries(order.map((d): [string, [number, number]] => [d, [200, 200]]));
+      const verdict = judgeDeletions(plan(2000, 800, { ...directories, big: [1200, 0] }), SETTINGS);
+      assert.equal(verdict.allowed, false);
+      if (!verdict.allowed) assert.match(verdict.reason, /files under alpha\//);
+    }
+  });
 
   test("the tally counts per top-level directory and can take its deletions back", () => {
     const tally = new DeletionTally();
