@@ -6,10 +6,14 @@
 // Protocol: one JSON line per message. On start it prints {"type":"ready", ...}; then it reads commands on
 // stdin ({"id", "cmd", ...}) and answers each with {"id", "ok", ...} on stdout. Logs go to stderr. It stops
 // when told to, or when stdin closes (the bench died), so it never outlives the bench.
+//
+// The soak (bench/soak.ts) starts it with `--faults SHARE:SEED` (the fault proxies in front of the servers, for
+// the agent, the apply handler and PostSync) and `--visibility-timeout S`; the bench starts it without.
 import dc from "node:diagnostics_channel";
 import type { IncomingMessage, Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
+import { parseArgs } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { createLogger } from "../core/logger.ts";
 import { startLocalStack } from "../local/stack.ts";
@@ -23,6 +27,7 @@ const counters: Counters = {
   dynamodbOps: {},
   applyErrors: 0,
   invalidationPaths: 0,
+  faults: 0,
   rssBytes: 0,
 };
 const ports = { fauxqs: -1, dynamodb: -1 };
@@ -102,12 +107,21 @@ const snapshot = (): Counters => ({
   s3WritesByBucket: { ...counters.s3WritesByBucket },
   dynamodbOps: { ...counters.dynamodbOps },
   invalidationPaths: stack.postSync.cloudFront?.allPaths().length ?? 0,
+  faults: stack.faults?.total() ?? 0,
   rssBytes: process.memoryUsage().rss,
 });
 
 const send = (message: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(message)}\n`);
 
-const stack = await startLocalStack({ logger: createLogger({ level: "warn" }) });
+const { values: args } = parseArgs({
+  options: { faults: { type: "string" }, "visibility-timeout": { type: "string" } },
+});
+const [share, seed] = (args.faults ?? "").split(":").map(Number);
+const stack = await startLocalStack({
+  logger: createLogger({ level: "warn" }),
+  ...(args.faults ? { faults: { share: share!, seed: seed! } } : {}),
+  overrides: args["visibility-timeout"] ? { visibilityTimeoutSeconds: Number(args["visibility-timeout"]) } : {},
+});
 ports.fauxqs = Number(new URL(stack.servers.endpoints.s3).port);
 ports.dynamodb = Number(new URL(stack.servers.endpoints.dynamodb).port);
 // Each concurrent invocation in an execution environment of its own, as Lambda runs them (the deployed maximum
@@ -133,6 +147,9 @@ send({
   settings: stack.agentSettings(),
   s3Endpoint: stack.servers.endpoints.s3,
   siteBucket: stack.definition.siteBucket,
+  // For checks that must not meet an injected fault: the servers themselves, and what the bucket's keys follow.
+  directEndpoints: stack.servers.endpoints,
+  publishRules: stack.definition.publishRules,
 });
 
 const lines = createInterface({ input: process.stdin });

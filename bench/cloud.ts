@@ -3,6 +3,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { dirname, join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import type { PublishRules } from "../core/publish-rules.ts";
+import type { FaultOptions } from "../local/fault-proxy.ts";
 import { profileFlags } from "./profile.ts";
 import type { Command, Counters, WaitResult } from "./protocol.ts";
 
@@ -15,6 +17,9 @@ export interface CloudSide {
   settings: Record<string, unknown>;
   s3Endpoint: string;
   siteBucket: string;
+  /** The servers' own endpoints, around any fault proxy (settings point at the proxies when there are faults). */
+  directEndpoints: { s3: string; sqs: string; dynamodb: string };
+  publishRules: PublishRules;
   /** Resolves once every entry of the run has been applied, and then its PostSync execution (if named) has ended. */
   waitForRun(runId: string, postSyncExecutionArn: string | undefined, timeoutMs: number): Promise<WaitResult>;
   counters(): Promise<Counters>;
@@ -26,11 +31,22 @@ const ENTRY = join(dirname(fileURLToPath(import.meta.url)), "cloud-side.ts");
 
 type Distribute<T> = T extends unknown ? Omit<T, "id"> : never;
 
-export async function startCloudSide(): Promise<CloudSide> {
+export interface CloudSideOptions {
+  /** Fault proxies in front of the servers, for every client but the checks' (the soak). */
+  faults?: FaultOptions;
+  /** The manifest queue's visibility timeout instead of the deployed one (a failed batch waits it out). */
+  visibilityTimeoutSeconds?: number;
+}
+
+export async function startCloudSide(options: CloudSideOptions = {}): Promise<CloudSide> {
+  const args = [
+    ...(options.faults ? ["--faults", `${options.faults.share}:${options.faults.seed}`] : []),
+    ...(options.visibilityTimeoutSeconds ? ["--visibility-timeout", String(options.visibilityTimeoutSeconds)] : []),
+  ];
   // A generous heap: dynalite keeps the whole index (and its history items) in memory.
   const child = spawn(
     process.execPath,
-    ["--disable-warning=ExperimentalWarning", "--max-old-space-size=6144", ...profileFlags("cloud"), ENTRY],
+    ["--disable-warning=ExperimentalWarning", "--max-old-space-size=6144", ...profileFlags("cloud"), ENTRY, ...args],
     {
       stdio: ["pipe", "pipe", "pipe"],
     },
@@ -78,6 +94,8 @@ export async function startCloudSide(): Promise<CloudSide> {
     settings: start.settings as Record<string, unknown>,
     s3Endpoint: start.s3Endpoint as string,
     siteBucket: start.siteBucket as string,
+    directEndpoints: start.directEndpoints as CloudSide["directEndpoints"],
+    publishRules: start.publishRules as PublishRules,
     waitForRun: async (runId, postSyncExecutionArn, timeoutMs) =>
       (await ask({
         cmd: "wait",

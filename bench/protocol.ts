@@ -20,6 +20,8 @@ export interface Counters {
   applyErrors: number;
   /** Paths sent to (the fake) CloudFront in invalidations, so far. */
   invalidationPaths: number;
+  /** Faults the fault proxies injected (0 without them: the bench runs without). */
+  faults: number;
   rssBytes: number;
 }
 

@@ -90,7 +90,12 @@ export async function runSitesync(cloud: CloudSide, configPath: string, timeoutM
       continue;
     }
     if (run.code !== 0) throw new Error(`sitesync sync exited ${run.code}: ${run.stderr.trim().slice(-2000)}`);
-    if (run.stderr.trim() !== "") process.stderr.write(`  (agent warnings) ${run.stderr.trim().slice(-1000)}\n`);
+    const warnings = run.stderr
+      .split("\n")
+      .filter((line) => line.trim() !== "" && !line.includes('"level":"info"'))
+      .join("\n");
+    // The run's metrics line (info, always written) is not a warning.
+    if (warnings !== "") process.stderr.write(`  (agent warnings) ${warnings.slice(-1000)}\n`);
     const result = JSON.parse(run.stdout) as SyncResult;
     const agentSeconds = failures.length === 0 ? run.seconds : exited;
     if ((result.publish?.entriesSent ?? 0) === 0) {
@@ -150,6 +155,7 @@ export function subtract(after: Counters, before: Counters): Counters {
     dynamodbOps: minus(after.dynamodbOps, before.dynamodbOps),
     applyErrors: after.applyErrors - before.applyErrors,
     invalidationPaths: after.invalidationPaths - before.invalidationPaths,
+    faults: after.faults - before.faults,
     rssBytes: after.rssBytes,
   };
 }

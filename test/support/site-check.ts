@@ -1,30 +1,49 @@
-// What a user checks after a sync, for tests that hurt the pipeline on purpose (faults, kills): the bucket
-// holds every file of the tree byte for byte and nothing else, and the index says exactly that. Everything
-// is read around any fault proxy (the stack's direct clients).
+// What a user checks after a sync, for tests that hurt the pipeline on purpose (faults, kills) and for the
+// soak (bench/soak.ts): the bucket holds every file of the tree byte for byte and nothing else, and the index
+// says exactly that. Everything is read around any fault proxy (the stack's direct clients).
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { ScanCommand } from "@aws-sdk/client-dynamodb";
 import { GetObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import type { AwsClients } from "../../aws/clients.ts";
 import { directoryEntry, historyVersion, type Item } from "../../aws/index/items.ts";
 import type { IndexFile } from "../../core/index-record.ts";
 import { rewriteCopies } from "../../core/publish-rules.ts";
-import type { LocalStack } from "../../local/stack.ts";
+import type { StackDefinition } from "../../local/template.ts";
 
 export const md5 = (bytes: Buffer | string): string => createHash("md5").update(bytes).digest("hex");
 export const sha256 = (bytes: Buffer | string): string => createHash("sha256").update(bytes).digest("hex");
 
-/** Every regular file under `root`, by site path ("a/b.txt"), with its bytes. */
-export function readTree(root: string): Map<string, Buffer> {
-  const files = new Map<string, Buffer>();
+/**
+ * Where the checks read: the servers straight (a LocalStack, or the soak's clients to a cloud-side process)
+ * and the names the stack gave its bucket and table.
+ */
+export interface SiteStore {
+  directClients: Pick<AwsClients, "s3" | "dynamodb">;
+  definition: Pick<StackDefinition, "siteBucket" | "table" | "publishRules">;
+}
+
+/** A file of the tree as the checks compare it: its size and digests (not its bytes: trees can be large). */
+export interface FileDigest {
+  size: number;
+  md5: string;
+  sha256: string;
+}
+
+/** Every regular file under `root`, by site path ("a/b.txt"), with its size and digests; one file read at a time. */
+export function digestTree(root: string): Map<string, FileDigest> {
+  const files = new Map<string, FileDigest>();
   for (const entry of readdirSync(root, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile()) continue;
     const path = join(entry.parentPath, entry.name);
-    files.set(relative(root, path).split(sep).join("/"), readFileSync(path));
+    files.set(relative(root, path).split(sep).join("/"), digestOf(readFileSync(path)));
   }
   return files;
 }
+
+export const digestOf = (bytes: Buffer): FileDigest => ({ size: bytes.length, md5: md5(bytes), sha256: sha256(bytes) });
 
 export interface SiteObject {
   key: string;
@@ -34,7 +53,7 @@ export interface SiteObject {
 }
 
 /** Every object under `prefix`, each listed exactly once (a listing that repeats or skips a key fails). */
-export async function listObjects(stack: LocalStack, prefix: string): Promise<Map<string, SiteObject>> {
+export async function listObjects(stack: SiteStore, prefix: string): Promise<Map<string, SiteObject>> {
   const objects = new Map<string, SiteObject>();
   let token: string | undefined;
   do {
@@ -51,7 +70,7 @@ export async function listObjects(stack: LocalStack, prefix: string): Promise<Ma
 }
 
 /** Every item of the index, read with a parallel Scan. */
-async function scanIndex(stack: LocalStack, each: (item: Item) => void): Promise<void> {
+async function scanIndex(stack: SiteStore, each: (item: Item) => void): Promise<void> {
   const segments = 4;
   await Promise.all(
     Array.from({ length: segments }, async (_, segment) => {
@@ -74,7 +93,7 @@ async function scanIndex(stack: LocalStack, each: (item: Item) => void): Promise
 }
 
 /** Every file record of the index under `prefix` (generated listings included, marked so). */
-export async function indexRecords(stack: LocalStack, prefix: string): Promise<Map<string, IndexFile>> {
+export async function indexRecords(stack: SiteStore, prefix: string): Promise<Map<string, IndexFile>> {
   const records = new Map<string, IndexFile>();
   await scanIndex(stack, (item) => {
     if (!item.pk?.S?.startsWith("d#")) return;
@@ -85,7 +104,7 @@ export async function indexRecords(stack: LocalStack, prefix: string): Promise<M
 }
 
 /** Where the index's history says each staged version's bytes are: the version store keys it names. */
-export async function stagedSources(stack: LocalStack): Promise<Set<string>> {
+export async function stagedSources(stack: SiteStore): Promise<Set<string>> {
   const sources = new Set<string>();
   await scanIndex(stack, (item) => {
     const pk = item.pk?.S ?? "";
@@ -96,7 +115,7 @@ export async function stagedSources(stack: LocalStack): Promise<Set<string>> {
   return sources;
 }
 
-export async function getObjectBytes(stack: LocalStack, key: string): Promise<Buffer | undefined> {
+export async function getObjectBytes(stack: SiteStore, key: string): Promise<Buffer | undefined> {
   try {
     const res = await stack.directClients.s3.send(
       new GetObjectCommand({ Bucket: stack.definition.siteBucket, Key: key }),
@@ -110,7 +129,7 @@ export async function getObjectBytes(stack: LocalStack, key: string): Promise<Bu
 
 export interface SiteCheckOptions {
   /**
-   * "get": every object is read and compared byte for byte; "etag": the listing's ETag (the bytes' MD5) is
+   * "get": every object is read and its SHA-256 compared with the file's; "etag": the listing's ETag (the bytes' MD5) is
    * compared with the file's MD5, and only `read` keys are read whole — for trees too big to read each time.
    */
   compare: "get" | "etag";
@@ -124,28 +143,44 @@ export interface SiteCheck {
   objectsRead: number;
 }
 
+/** What differs between the bucket, the index and the tree: every list empty when they agree. */
+export interface SiteDivergences {
+  /** Objects the tree does not have (nor a listing, a directory marker or the stack's own page). */
+  extra: string[];
+  /** Files (and rewrite copies) with no object. */
+  missing: string[];
+  /** Objects whose size, ETag or bytes are not their file's. */
+  wrong: string[];
+  /** Index records that are not the tree's file as published: tombstones, other digests, unpublished. */
+  unsettled: string[];
+  /** Files with no index record. */
+  unindexed: string[];
+}
+
+export const divergenceCount = (d: SiteDivergences): number =>
+  d.extra.length + d.missing.length + d.wrong.length + d.unsettled.length + d.unindexed.length;
+
 /**
- * The bucket under `prefix` equals the tree (plus the rewrite copies the stack's rules make, PostSync's
- * listings and directory markers), by content; the index holds each file at the version the bucket has, as
- * published, with the tree's digest, and nothing else (no tombstone, no record without its file).
+ * Compares the bucket under `prefix` with the tree (plus the rewrite copies the stack's rules make, PostSync's
+ * listings and directory markers), by content, and the index with both: each file at the version the bucket
+ * has, as published, with the tree's digest, and nothing else (no tombstone, no record without its file).
  */
-export async function checkSiteEqualsTree(
-  stack: LocalStack,
-  root: string,
+export async function siteDivergences(
+  stack: SiteStore,
+  tree: Map<string, FileDigest>,
   prefix: string,
   options: SiteCheckOptions,
-): Promise<SiteCheck> {
-  const tree = readTree(root);
+): Promise<SiteCheck & { divergences: SiteDivergences }> {
   const [objects, records] = await Promise.all([listObjects(stack, prefix), indexRecords(stack, prefix)]);
   const rules = stack.definition.publishRules;
   // What each key must hold: its file's bytes, or for a rewrite copy its original's.
-  const expected = new Map<string, Buffer>();
+  const expected = new Map<string, FileDigest>();
   let copies = 0;
-  for (const [rel, bytes] of tree) expected.set(prefix + rel, bytes);
-  for (const [rel, bytes] of tree) {
+  for (const [rel, digest] of tree) expected.set(prefix + rel, digest);
+  for (const [rel, digest] of tree) {
     for (const copy of rewriteCopies(rel, prefix, rules)) {
       if (expected.has(copy)) continue; // a real file keeps its key
-      expected.set(copy, bytes);
+      expected.set(copy, digest);
       copies += 1;
     }
   }
@@ -165,43 +200,60 @@ export async function checkSiteEqualsTree(
   const extra = [...objects.keys()].filter(
     (k) => !expected.has(k) && !listings.has(k) && !directories.has(k) && !k.startsWith(`${prefix}.sitesync/`),
   );
-  assert.deepEqual(extra, [], "no object in the bucket that the tree does not have");
   const missing = [...expected.keys()].filter((k) => !objects.has(k));
-  assert.deepEqual(missing.slice(0, 20), [], `every file is in the bucket (${missing.length} missing)`);
 
   const read = new Set(options.compare === "get" ? expected.keys() : (options.read ?? []));
   const wrong: string[] = [];
-  for (const [key, bytes] of expected) {
-    const object = objects.get(key)!;
-    if (object.size !== bytes.length || object.etag !== md5(bytes)) wrong.push(`${key}: size/etag`);
+  for (const [key, digest] of expected) {
+    const object = objects.get(key);
+    if (object && (object.size !== digest.size || object.etag !== digest.md5)) wrong.push(`${key}: size/etag`);
   }
-  const toRead = [...read].filter((k) => expected.has(k));
+  const toRead = [...read].filter((k) => objects.has(k) && expected.has(k));
   for (let i = 0; i < toRead.length; i += 64) {
     await Promise.all(
       toRead.slice(i, i + 64).map(async (key) => {
         const body = await getObjectBytes(stack, key);
-        if (!body?.equals(expected.get(key)!)) wrong.push(`${key}: bytes`);
+        if (!body || sha256(body) !== expected.get(key)!.sha256) wrong.push(`${key}: bytes`);
       }),
     );
   }
-  assert.deepEqual(wrong.slice(0, 20), [], `every object holds its file's bytes (${wrong.length} differ)`);
 
   const unsettled: string[] = [];
   for (const [key, record] of records) {
     if (record.generated) continue;
-    const bytes = tree.get(key.slice(prefix.length));
-    if (!bytes) {
+    const digest = tree.get(key.slice(prefix.length));
+    if (!digest) {
       unsettled.push(`${key}: indexed (${record.desired.op}) but not in the tree`);
       continue;
     }
     if (record.desired.op !== "put") unsettled.push(`${key}: a tombstone for a file that exists`);
-    else if (record.desired.sha256 !== undefined && record.desired.sha256 !== sha256(bytes))
+    else if (record.desired.sha256 !== undefined && record.desired.sha256 !== digest.sha256)
       unsettled.push(`${key}: indexed digest is not the file's`);
-    else if (record.desired.size !== bytes.length) unsettled.push(`${key}: indexed size is not the file's`);
+    else if (record.desired.size !== digest.size) unsettled.push(`${key}: indexed size is not the file's`);
     if (record.published?.version !== record.desired.version) unsettled.push(`${key}: not published`);
   }
   const unindexed = [...tree.keys()].filter((rel) => !records.has(prefix + rel));
-  assert.deepEqual(unsettled.slice(0, 20), [], `the index equals the bucket (${unsettled.length} differ)`);
-  assert.deepEqual(unindexed.slice(0, 20), [], `every file is indexed (${unindexed.length} not)`);
-  return { files: tree.size, copies, listings: listings.size, objectsRead: toRead.length };
+  return {
+    files: tree.size,
+    copies,
+    listings: listings.size,
+    objectsRead: toRead.length,
+    divergences: { extra, missing, wrong, unsettled, unindexed },
+  };
+}
+
+/** The same comparison, for tests: each kind of difference fails with the first few named. */
+export async function checkSiteEqualsTree(
+  stack: SiteStore,
+  root: string,
+  prefix: string,
+  options: SiteCheckOptions,
+): Promise<SiteCheck> {
+  const { divergences: d, ...check } = await siteDivergences(stack, digestTree(root), prefix, options);
+  assert.deepEqual(d.extra, [], "no object in the bucket that the tree does not have");
+  assert.deepEqual(d.missing.slice(0, 20), [], `every file is in the bucket (${d.missing.length} missing)`);
+  assert.deepEqual(d.wrong.slice(0, 20), [], `every object holds its file's bytes (${d.wrong.length} differ)`);
+  assert.deepEqual(d.unsettled.slice(0, 20), [], `the index equals the bucket (${d.unsettled.length} differ)`);
+  assert.deepEqual(d.unindexed.slice(0, 20), [], `every file is indexed (${d.unindexed.length} not)`);
+  return check;
 }
