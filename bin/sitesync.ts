@@ -7,6 +7,7 @@
 // the tree (430 MiB RSS at 100,000 files). A heap cap is a start-up flag that a cron line or `node
 // sitesync.mjs` would have to repeat; a worker's resourceLimits set it from here, in the same process
 // (so the process's RSS is the agent's), with the terminal and signals passed through as below.
+import { enableCompileCache } from "node:module";
 import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
 
 /**
@@ -25,6 +26,9 @@ interface AgentThreadData {
 }
 
 if (isMainThread) {
+  // V8's compiled code of the agent, kept between runs (in the system's temporary folder, per Node version):
+  // the worker then starts without compiling the bundle again, a second or more of a cron run on a busy host.
+  enableCompileCache();
   const heapMb = Number(process.env.SITESYNC_HEAP_MB ?? DEFAULT_HEAP_MB);
   const data: AgentThreadData = {
     argv: process.argv.slice(2),
