@@ -1,7 +1,7 @@
-// The benchmark's "cloud side", a process of its own: the local servers (fauxqs for S3 and SQS, dynalite for
-// DynamoDB, in memory, loopback only) and the apply handler driven as Lambda's event source drives it. The agent
-// and the peer tools run as separate processes against it, as they would against AWS, so on two cores each
-// side gets its own event loop and neither one's CPU time is billed to the other.
+// The benchmark's "cloud side": the local servers (fauxqs for S3, another for SQS, dynalite for DynamoDB, each
+// in a child process of its own, in memory, loopback only) and the apply handler driven as Lambda's event source
+// drives it, from this process. The agent and the peer tools run as separate processes against it, as they
+// would against AWS, so each side gets its own event loop and neither one's CPU time is billed to the other.
 //
 // Protocol: one JSON line per message. On start it prints {"type":"ready", ...}; then it reads commands on
 // stdin ({"id", "cmd", ...}) and answers each with {"id", "ok", ...} on stdout. Logs go to stderr. It stops
@@ -9,107 +9,42 @@
 //
 // The soak (bench/soak.ts) starts it with `--faults SHARE:SEED` (the fault proxies in front of the servers, for
 // the agent, the apply handler and PostSync) and `--visibility-timeout S`; the bench starts it without.
-import dc from "node:diagnostics_channel";
-import type { IncomingMessage, Server } from "node:http";
-import type { AddressInfo } from "node:net";
 import { createInterface } from "node:readline";
 import { parseArgs } from "node:util";
 import { CreateBucketCommand } from "@aws-sdk/client-s3";
 import { createLogger } from "../core/logger.ts";
 import { startLocalStack } from "../local/stack.ts";
-import { S3_WRITE_OPS, type Command, type Counters, type WaitResult } from "./protocol.ts";
+import type { Command, Counters, ServerCounters, WaitResult } from "./protocol.ts";
 
-const counters: Counters = {
-  s3: {},
-  s3WritesByBucket: {},
-  sqs: 0,
-  dynamodb: 0,
-  dynamodbOps: {},
-  applyErrors: 0,
-  invalidationPaths: 0,
-  faults: 0,
-  rssBytes: 0,
+let applyErrors = 0;
+
+const add = (into: Record<string, number>, from: Record<string, number>) => {
+  for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 };
-const ports = { fauxqs: -1, dynamodb: -1 };
 
-// Every request either server receives, counted where it arrives: the agent runs in another process, so an SDK
-// middleware could not see its requests, and a proxy in between would slow everything it measures.
-dc.subscribe("http.server.request.start", (message) => {
-  const { request, server } = message as { request: IncomingMessage; server: Server };
-  const port = portOf(server);
-  if (port === ports.dynamodb) {
-    counters.dynamodb++;
-    const op = String(request.headers["x-amz-target"] ?? "unknown").replace(/^DynamoDB_\d+\./, "");
-    counters.dynamodbOps[op] = (counters.dynamodbOps[op] ?? 0) + 1;
-  } else if (port === ports.fauxqs) {
-    if (String(request.headers["x-amz-target"] ?? "").startsWith("AmazonSQS")) {
-      counters.sqs++;
-      return;
-    }
-    const { op, bucket } = classifyS3(request);
-    counters.s3[op] = (counters.s3[op] ?? 0) + 1;
-    if (S3_WRITE_OPS.includes(op)) counters.s3WritesByBucket[bucket] = (counters.s3WritesByBucket[bucket] ?? 0) + 1;
+/** The servers' counts (each server process counts what it receives) and the apply's, at this moment. */
+async function snapshot(): Promise<Counters> {
+  const counters: Counters = {
+    s3: {},
+    s3WritesByBucket: {},
+    sqs: 0,
+    dynamodb: 0,
+    dynamodbOps: {},
+    applyErrors,
+    invalidationPaths: stack.postSync.cloudFront?.allPaths().length ?? 0,
+    faults: stack.faults?.total() ?? 0,
+    rssBytes: process.memoryUsage().rss,
+  };
+  for (const server of (await stack.servers.observe()) as ServerCounters[]) {
+    add(counters.s3, server.s3);
+    add(counters.s3WritesByBucket, server.s3WritesByBucket);
+    add(counters.dynamodbOps, server.dynamodbOps);
+    counters.sqs += server.sqs;
+    counters.dynamodb += server.dynamodb;
+    counters.rssBytes += server.rssBytes;
   }
-});
-
-// server.address() is a system call; per request it showed up in profiles of this very process.
-const serverPorts = new WeakMap<Server, number>();
-function portOf(server: Server): number | undefined {
-  let port = serverPorts.get(server);
-  if (port === undefined) {
-    port = (server.address() as AddressInfo | null)?.port;
-    if (port !== undefined) serverPorts.set(server, port);
-  }
-  return port;
+  return counters;
 }
-
-/** Names the S3 operation of a path-style request from its method, path, query and copy-source header. */
-function classifyS3(request: IncomingMessage): { op: string; bucket: string } {
-  const url = request.url ?? "/";
-  const q = url.indexOf("?");
-  const path = q === -1 ? url : url.slice(0, q);
-  const query = new URLSearchParams(q === -1 ? "" : url.slice(q + 1));
-  const slash = path.indexOf("/", 1);
-  const bucket = decodeURIComponent(slash === -1 ? path.slice(1) : path.slice(1, slash));
-  const hasKey = slash !== -1 && slash < path.length - 1;
-  const copy = request.headers["x-amz-copy-source"] !== undefined;
-  const op = (() => {
-    switch (request.method) {
-      case "PUT":
-        if (!hasKey) return "BucketOperation";
-        if (query.has("uploadId")) return copy ? "UploadPartCopy" : "UploadPart";
-        return copy ? "CopyObject" : "PutObject";
-      case "POST":
-        if (hasKey && query.has("uploads")) return "CreateMultipartUpload";
-        if (hasKey && query.has("uploadId")) return "CompleteMultipartUpload";
-        if (!hasKey && query.has("delete")) return "DeleteObjects";
-        return "OtherPost";
-      case "DELETE":
-        if (hasKey && query.has("uploadId")) return "AbortMultipartUpload";
-        return hasKey ? "DeleteObject" : "BucketOperation";
-      case "HEAD":
-        return hasKey ? "HeadObject" : "HeadBucket";
-      case "GET":
-        if (hasKey) return "GetObject";
-        return query.has("list-type") || query.size === 0 || query.has("prefix") || query.has("delimiter")
-          ? "ListObjects"
-          : "BucketOperation";
-      default:
-        return `Other${request.method}`;
-    }
-  })();
-  return { op, bucket };
-}
-
-const snapshot = (): Counters => ({
-  ...counters,
-  s3: { ...counters.s3 },
-  s3WritesByBucket: { ...counters.s3WritesByBucket },
-  dynamodbOps: { ...counters.dynamodbOps },
-  invalidationPaths: stack.postSync.cloudFront?.allPaths().length ?? 0,
-  faults: stack.faults?.total() ?? 0,
-  rssBytes: process.memoryUsage().rss,
-});
 
 const send = (message: Record<string, unknown>) => process.stdout.write(`${JSON.stringify(message)}\n`);
 
@@ -117,19 +52,20 @@ const { values: args } = parseArgs({
   options: { faults: { type: "string" }, "visibility-timeout": { type: "string" } },
 });
 const [share, seed] = (args.faults ?? "").split(":").map(Number);
+// S3, SQS and DynamoDB each in a process of its own: a million objects' heap and one service's load then stall
+// neither the other services nor the apply, and each counts the requests it receives.
 const stack = await startLocalStack({
   logger: createLogger({ level: "warn" }),
+  processes: { observer: new URL("./request-counter.ts", import.meta.url).href },
   ...(args.faults ? { faults: { share: share!, seed: seed! } } : {}),
   overrides: args["visibility-timeout"] ? { visibilityTimeoutSeconds: Number(args["visibility-timeout"]) } : {},
 });
-ports.fauxqs = Number(new URL(stack.servers.endpoints.s3).port);
-ports.dynamodb = Number(new URL(stack.servers.endpoints.dynamodb).port);
 // Each concurrent invocation in an execution environment of its own, as Lambda runs them (the deployed maximum
 // concurrency): the apply then shares the machine's cores instead of the servers' event loop.
 const apply = stack.startApply({
   workers: stack.definition.maxConcurrency,
   onError: (err) => {
-    counters.applyErrors++;
+    applyErrors++;
     process.stderr.write(`cloud side: apply invocation failed: ${String(err)}\n`);
   },
 });
@@ -168,7 +104,7 @@ async function handle(command: Command): Promise<Record<string, unknown>> {
     case "wait": {
       const started = Date.now();
       await stack.waitForRun(command.runId, command.timeoutMs);
-      const result: WaitResult = { appliedMs: Date.now() - started, appliedCounters: snapshot() };
+      const result: WaitResult = { appliedMs: Date.now() - started, appliedCounters: await snapshot() };
       if (command.postSyncExecutionArn) {
         const execution = await stack.postSync.server.waitForExecution(command.postSyncExecutionArn, command.timeoutMs);
         result.postSyncMs = Date.now() - started;
@@ -183,7 +119,7 @@ async function handle(command: Command): Promise<Record<string, unknown>> {
       return { ...result };
     }
     case "counters":
-      return { counters: snapshot() };
+      return { counters: await snapshot() };
     case "bucket":
       await stack.clients.s3.send(new CreateBucketCommand({ Bucket: command.name }));
       return {};

@@ -7,6 +7,16 @@ export type Command =
   | { id: number; cmd: "bucket"; name: string }
   | { id: number; cmd: "stop" };
 
+/** What one server process counted (bench/request-counter.ts). */
+export interface ServerCounters {
+  s3: Record<string, number>;
+  s3WritesByBucket: Record<string, number>;
+  sqs: number;
+  dynamodb: number;
+  dynamodbOps: Record<string, number>;
+  rssBytes: number;
+}
+
 export interface Counters {
   /** S3 requests by operation, as read off the wire (so retries count). */
   s3: Record<string, number>;
@@ -22,6 +32,7 @@ export interface Counters {
   invalidationPaths: number;
   /** Faults the fault proxies injected (0 without them: the bench runs without). */
   faults: number;
+  /** The cloud side's memory: its own process and the server processes together. */
   rssBytes: number;
 }
 

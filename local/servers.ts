@@ -5,6 +5,7 @@ import { join } from "node:path";
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildApp, type BuildAppOptions } from "fauxqs";
+import { startServerProcess, type ServerProcessOptions } from "./server-process.ts";
 import type { AwsClientConfig } from "../aws/clients.ts";
 import { acquireLock } from "../agent/lock.ts";
 import { silentLogger } from "../core/logger.ts";
@@ -16,6 +17,12 @@ export interface LocalServersOptions {
   s3Port?: number;
   /** Port for DynamoDB; 0 picks a free port. */
   dynamoPort?: number;
+  /**
+   * Runs S3, SQS and DynamoDB each in a process of its own (local/server-process.ts) instead of in this one.
+   * For large trees: three event loops and three heaps instead of one, so a million objects' GC and one
+   * service's load do not stall the others. In memory only.
+   */
+  processes?: ServerProcessOptions;
 }
 
 export interface LocalServers {
@@ -23,6 +30,8 @@ export interface LocalServers {
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   clientConfig: AwsClientConfig;
+  /** What each server process's observer module reports (empty when the servers run in this process). */
+  observe(): Promise<unknown[]>;
   stop(): Promise<void>;
 }
 
@@ -32,6 +41,7 @@ const REGION = "us-east-1";
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
 
 export async function startLocalServers(options: LocalServersOptions = {}): Promise<LocalServers> {
+  if (options.processes) return startServerProcesses(options.processes);
   const dataDir = options.dataDir;
   const dir = (name: string) => (dataDir === undefined ? undefined : join(dataDir, name));
   // Two servers on one data directory would corrupt it, and dynalite only finds its LevelDB locked at the first
@@ -60,6 +70,7 @@ export async function startLocalServers(options: LocalServersOptions = {}): Prom
     region: REGION,
     credentials: CREDENTIALS,
     clientConfig: { region: REGION, endpoints, credentials: CREDENTIALS },
+    observe: async () => [],
     stop() {
       stopping ??= Promise.allSettled([fauxqs.close(), closeDynalite(dynalite)]).then((results) => {
         lock?.release();
@@ -106,12 +117,12 @@ async function loadFauxqsInternals(): Promise<FauxqsInternals> {
   return internals as FauxqsInternals;
 }
 
-interface FauxqsOnLoopback {
+export interface FauxqsOnLoopback {
   server: Server;
   close(): Promise<void>;
 }
 
-async function startFauxqsOnLoopback(port: number, dataDir: string | undefined): Promise<FauxqsOnLoopback> {
+export async function startFauxqsOnLoopback(port: number, dataDir: string | undefined): Promise<FauxqsOnLoopback> {
   const { SqsStore, SnsStore, S3Store, PersistenceManager } = await loadFauxqsInternals();
   const stores = { sqsStore: new SqsStore(), snsStore: new SnsStore(), s3Store: new S3Store() };
   const persistence = dataDir === undefined ? undefined : new PersistenceManager(dataDir);
@@ -145,7 +156,7 @@ interface DynaliteOptions {
 const requireCjs = createRequire(import.meta.url);
 const dynaliteFactory = requireCjs("dynalite") as (options: DynaliteOptions) => Server;
 
-async function startDynaliteOnLoopback(port: number, path: string | undefined): Promise<Server> {
+export async function startDynaliteOnLoopback(port: number, path: string | undefined): Promise<Server> {
   // Tables are ACTIVE at once: the product waits for ACTIVE anyway, and tests should not pay 500 ms per table.
   const server = dynaliteFactory({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   await new Promise<void>((resolve, reject) => {
@@ -158,7 +169,7 @@ async function startDynaliteOnLoopback(port: number, path: string | undefined): 
   return server;
 }
 
-function closeDynalite(server: Server): Promise<void> {
+export function closeDynalite(server: Server): Promise<void> {
   return new Promise((resolve, reject) => {
     // dynalite's close() also closes its LevelDB, which must happen before another process opens the same path.
     server.close((err?: Error) => (err ? reject(err) : resolve()));
@@ -167,6 +178,23 @@ function closeDynalite(server: Server): Promise<void> {
   });
 }
 
-function portOf(server: Server): number {
+async function startServerProcesses(options: ServerProcessOptions): Promise<LocalServers> {
+  const children = await Promise.all(
+    (["s3", "sqs", "dynamodb"] as const).map((service) => startServerProcess(service, options)),
+  );
+  const [s3, sqs, dynamodb] = children.map((c) => `http://${HOST}:${c.port}`) as [string, string, string];
+  const endpoints = { s3, sqs, dynamodb };
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoints,
+    region: REGION,
+    credentials: CREDENTIALS,
+    clientConfig: { region: REGION, endpoints, credentials: CREDENTIALS },
+    observe: () => Promise.all(children.map((c) => c.observe())),
+    stop: () => (stopping ??= Promise.all(children.map((c) => c.stop())).then(() => undefined)),
+  };
+}
+
+export function portOf(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
