@@ -81,29 +81,39 @@ export function formatDuration(seconds: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
-/** The live line, fitted to `columns` by display width (a wrapped line cannot be redrawn in place). */
+/**
+ * The live line, fitted to `columns` by display width (a wrapped line cannot be redrawn in place): what
+ * does not fit goes, least telling first — the name worked on, counts of a phase that is over, changes,
+ * manifests — so the current phase's count and its ETA stay; a line still too wide is cut at its end.
+ */
 export function renderProgress(s: ProgressState, now: number, columns?: number): string {
-  const parts = [`${s.command} ${s.phase}`];
+  const parts: Array<{ text: string; keep: number }> = [{ text: `${s.command} ${s.phase}`, keep: 100 }];
   if (s.filesScanned > 0 || s.directoriesScanned > 0) {
     const rate = scanRate(s, now);
-    parts.push(`${count(s.filesScanned)} files scanned${rate !== undefined ? ` (${count(rate)}/s)` : ""}`);
+    const text = `${count(s.filesScanned)} files scanned${rate !== undefined ? ` (${count(rate)}/s)` : ""}`;
+    parts.push({ text, keep: s.scanSeconds === undefined ? 90 : 20 });
   }
-  if (s.changes !== undefined) parts.push(`${count(s.changes)} changes`);
+  if (s.changes !== undefined) parts.push({ text: `${count(s.changes)} changes`, keep: 40 });
   if (s.filesToStage !== undefined || s.filesStaged > 0) {
     const of = s.filesToStage !== undefined ? `/${count(s.filesToStage)}` : "";
-    parts.push(`staged ${count(s.filesStaged)}${of} (${formatBytes(s.bytesStaged)})`);
+    parts.push({ text: `staged ${count(s.filesStaged)}${of} (${formatBytes(s.bytesStaged)})`, keep: 80 });
   }
-  if (s.manifestsSent > 0) parts.push(`sent ${count(s.manifestsSent)} manifests`);
+  if (s.manifestsSent > 0) parts.push({ text: `sent ${count(s.manifestsSent)} manifests`, keep: 50 });
   if (s.applied !== undefined) {
     const of = s.toApply !== undefined ? `/${count(s.toApply)}` : "";
-    parts.push(`${s.appliedLabel ?? "applied"} ${count(s.applied)}${of}`);
+    parts.push({ text: `${s.appliedLabel ?? "applied"} ${count(s.applied)}${of}`, keep: 85 });
   }
   const eta = etaSeconds(s, now);
-  if (eta !== undefined) parts.push(`ETA ${formatDuration(eta)}`);
-  const line = parts.join(" · ");
-  if (columns === undefined) return s.current ? `${line} · ${s.current}` : line;
+  if (eta !== undefined) parts.push({ text: `ETA ${formatDuration(eta)}`, keep: 95 });
+  const join = () => parts.map((p) => p.text).join(" · ");
+  if (columns === undefined) return s.current ? `${join()} · ${s.current}` : join();
   // The last column stays free: writing into it wraps the cursor on some terminals.
   const room = columns - 1;
+  while (displayWidth(join()) > room && parts.length > 1) {
+    const least = parts.reduce((min, p) => (p.keep < min.keep ? p : min));
+    parts.splice(parts.indexOf(least), 1);
+  }
+  const line = join();
   const left = room - displayWidth(line) - 3;
   if (s.current && left >= 8) return `${line} · ${fitFromEnd(s.current, left)}`;
   return fitFromStart(line, room);

@@ -10,7 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { getFile } from "../../aws/index/files.ts";
-import type { DesiredPut } from "../../aws/index/records.ts";
+import type { DesiredPut } from "../../core/index-record.ts";
 import type { SyncResult } from "../../agent/sync/sync.ts";
 import { displayWidth } from "../../agent/output-columns.ts";
 import { hostPlanPage } from "../../core/host-plan.ts";

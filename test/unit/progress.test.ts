@@ -74,6 +74,30 @@ describe("progress line", () => {
     assert.equal(renderProgress(s, at(10)), "restore restoring · restored 10/100,000 · ETA 27:46:30");
   });
 
+  test("on a narrow terminal the ETA and the current phase's count stay; a finished phase's counts go", () => {
+    const s = state({
+      phase: "staging and sending",
+      phaseStarted: at(10),
+      filesScanned: 2000,
+      scanSeconds: 10,
+      changes: 400,
+      filesToStage: 400,
+      filesStaged: 100,
+      bytesStaged: 3 * 1024 * 1024,
+      manifestsSent: 2,
+      current: "docs/",
+    });
+    assert.equal(
+      renderProgress(s, at(30), 90),
+      "sync staging and sending · staged 100/400 (3.0 MiB) · sent 2 manifests · ETA 1:00",
+    );
+    assert.equal(
+      renderProgress(s, at(30), 80),
+      "sync staging and sending · staged 100/400 (3.0 MiB) · ETA 1:00 · docs/",
+    );
+    assert.equal(renderProgress(s, at(30), 40), "sync staging and sending · ETA 1:00");
+  });
+
   test("no ETA before any work is done, once it is all done, or when the total is unknown", () => {
     assert.equal(etaSeconds(state({ filesToStage: 10, filesStaged: 0 }), at(5)), undefined);
     assert.equal(etaSeconds(state({ filesToStage: 10, filesStaged: 10 }), at(5)), undefined);
@@ -92,10 +116,12 @@ describe("progress line", () => {
     // The last column stays free; the 10 wide characters of the name take 20 columns.
     assert.equal(displayWidth(line), 74);
     assert.equal(line.length, 64);
-    // Much narrower: the name goes, the rest is cut at the width.
-    const narrow = renderProgress(s, at(1), 30);
-    assert.equal(narrow, "sync scanning · 9 files scan…");
-    assert.equal(displayWidth(narrow), 29);
+    // Narrower: the changes go, then the scan's count (which leaves room for the name); narrower still: cut.
+    assert.equal(renderProgress(s, at(1), 40), "sync scanning · 9 files scanned (9/s)");
+    assert.equal(renderProgress(s, at(1), 30), "sync scanning · …のフォルダ/");
+    const narrow = renderProgress(s, at(1), 10);
+    assert.equal(narrow, "sync sca…");
+    assert.equal(displayWidth(narrow), 9);
   });
 
   test("JSON fields carry the same counters", () => {
