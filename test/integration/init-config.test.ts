@@ -9,7 +9,12 @@ import { join } from "node:path";
 import type { SyncResult } from "../../agent/sync/sync.ts";
 import { RESOURCE_FIELDS, STACK_OUTPUTS } from "../../core/stack-config.ts";
 import { runCli } from "../support/cli.ts";
-import { startDescribeStacksStub, type DescribeStacksStub } from "../support/describe-stacks-stub.ts";
+import {
+  type DescribeStacksStub,
+  localStackOutputs,
+  operatorEnvironment,
+  startDescribeStacksStub,
+} from "../support/describe-stacks-stub.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
 
 const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8")) as Record<string, unknown>;
@@ -21,31 +26,13 @@ describe("sitesync init and sitesync config --from-stack", () => {
 
   before(async () => {
     h = await startHarness();
-    const s = h.stack.agentSettings() as Record<string, string>;
-    // The outputs lib/sitesync-stack.ts gives a deployment, with this local stack's resources as values.
-    const outputs = {
-      Region: s.region!,
-      SiteBucket: s.siteBucket!,
-      VersionBucket: s.versionBucket!,
-      IndexTable: s.table!,
-      ManifestQueueUrl: s.queueUrl!,
-      DeadLetterQueueUrl: s.deadLetterQueueUrl!,
-      PostSyncStateMachineArn: s.postSyncStateMachineArn!,
-      RestoreStateMachineArn: s.restoreStateMachineArn!,
-      RestoreQueueUrl: s.restoreQueueUrl!,
-      AgentUser: "sitesync-local-agent",
-    };
+    const region = h.stack.agentSettings().region as string;
     stub = await startDescribeStacksStub([
-      { name: "sitesync-local", outputs },
-      { name: "sitesync-old", status: "UPDATE_ROLLBACK_COMPLETE", outputs: { Region: s.region!, SiteBucket: "b" } },
+      { name: "sitesync-local", outputs: localStackOutputs(h.stack) },
+      { name: "sitesync-old", status: "UPDATE_ROLLBACK_COMPLETE", outputs: { Region: region, SiteBucket: "b" } },
     ]);
     // The operator's own credentials and region, as the AWS CLI would find them; fake, as the stub is.
-    operator = {
-      AWS_ENDPOINT_URL_CLOUDFORMATION: stub.endpoint,
-      AWS_ACCESS_KEY_ID: "operator",
-      AWS_SECRET_ACCESS_KEY: "operator-secret",
-      AWS_REGION: s.region!,
-    };
+    operator = operatorEnvironment(stub, region);
   });
   after(async () => {
     await stub?.close();
@@ -91,7 +78,7 @@ describe("sitesync init and sitesync config --from-stack", () => {
     const root = join(dir, "site");
     writeTree(root, { "index.html": "<h1>hello</h1>", "pages/a.html": "a", "pages/b.txt": "b" });
     const s = h.stack.agentSettings();
-    const edited = {
+    const edited: Record<string, unknown> = {
       ...readJson(file),
       root: "site",
       stateDir: "state",

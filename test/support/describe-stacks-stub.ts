@@ -7,6 +7,7 @@
 // the agent's own runs against it: the configuration it fills then drives a real sync on the local stack.
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { LocalStack } from "../../local/stack.ts";
 
 export interface StubStack {
   name: string;
@@ -19,6 +20,33 @@ export interface DescribeStacksStub {
   /** The StackName of every DescribeStacks received, in order. */
   requests: string[];
   close(): Promise<void>;
+}
+
+/** The outputs lib/sitesync-stack.ts gives a deployment, with the local stack's resources as their values. */
+export function localStackOutputs(stack: LocalStack): Record<string, string> {
+  const s = stack.agentSettings() as Record<string, string>;
+  return {
+    Region: s.region!,
+    SiteBucket: s.siteBucket!,
+    VersionBucket: s.versionBucket!,
+    IndexTable: s.table!,
+    ManifestQueueUrl: s.queueUrl!,
+    DeadLetterQueueUrl: s.deadLetterQueueUrl!,
+    PostSyncStateMachineArn: s.postSyncStateMachineArn!,
+    RestoreStateMachineArn: s.restoreStateMachineArn!,
+    RestoreQueueUrl: s.restoreQueueUrl!,
+    AgentUser: "sitesync-local-agent",
+  };
+}
+
+/** What an operator's environment gives `config --from-stack`: the stub's address, fake credentials, a region. */
+export function operatorEnvironment(stub: DescribeStacksStub, region: string): Record<string, string> {
+  return {
+    AWS_ENDPOINT_URL_CLOUDFORMATION: stub.endpoint,
+    AWS_ACCESS_KEY_ID: "operator",
+    AWS_SECRET_ACCESS_KEY: "operator-secret",
+    AWS_REGION: region,
+  };
 }
 
 const NS = "http://cloudformation.amazonaws.com/doc/2010-05-15/";
