@@ -20,6 +20,8 @@ describe("poison manifests are parked at once; retryable failures are retried", 
       },
       // Fast redelivery for the test; still longer than the template's 1 s batching window plus a handler run.
       overrides: { visibilityTimeoutSeconds: 3 },
+      // The poison manifests these tests send end in the dead-letter queue, as they should.
+      expect: { deadLetters: true },
     });
   });
   after(() => h.close());

@@ -124,6 +124,8 @@ describe("the event source retries only failed messages and parks poison in the 
       },
       // Fast redelivery for the test; still longer than the template's 1 s batching window plus a handler run.
       overrides: { visibilityTimeoutSeconds: 3 },
+      // The poison manifest ends in the dead-letter queue, as it should.
+      expect: { deadLetters: true },
     });
   });
   after(() => h.close());

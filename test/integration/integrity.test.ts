@@ -21,7 +21,8 @@ describe("integrity: one SHA-256 per file from the read to the site object", () 
   let h: Harness;
 
   before(async () => {
-    h = await startHarness({ apply: false });
+    // The manifest whose bytes were damaged is parked in the dead-letter queue, as it should be.
+    h = await startHarness({ apply: false, expect: { deadLetters: true } });
   });
   after(() => h.close());
 

@@ -4,9 +4,10 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync, utimesSync } from "node:
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { GetObjectCommand, HeadObjectCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { ReceiveMessageCommand } from "@aws-sdk/client-sqs";
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from "@aws-sdk/client-sqs";
 import { parseConfig, type AgentConfig } from "../../agent/config.ts";
 import { runSync, type SyncOptions, type SyncResult } from "../../agent/sync/sync.ts";
+import { getRunProgress, listRecentRuns } from "../../aws/index/runs.ts";
 import { silentLogger } from "../../core/logger.ts";
 import { startLocalStack, type LocalStack } from "../../local/stack.ts";
 import type { FaultOptions } from "../../local/fault-proxy.ts";
@@ -50,7 +51,16 @@ export interface HarnessOptions {
   faults?: FaultOptions;
   /** Told of every AWS call the handlers make (see LocalStackOptions.onCall). */
   onCall?: ComponentCallListener;
+  /**
+   * What the test provokes on purpose. Otherwise close() fails the test when the apply handler's event source
+   * reported an error (a handler that threw, a delete that failed), a message waits in the dead-letter queue,
+   * or, while the harness runs the apply handler, an entry a run sent is not applied or a manifest still waits.
+   */
+  expect?: { handlerErrors?: boolean; deadLetters?: boolean; unapplied?: boolean };
 }
+
+// How long close() waits for the apply handler to finish what the test's runs sent.
+const SETTLE_MS = 30_000;
 
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const environment = localEnvironment();
@@ -63,7 +73,11 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   });
   // What a test reads back to check an outcome must not itself meet an injected fault.
   const check = stack.directClients;
-  const source = options.apply === false ? undefined : stack.startApply({ onError: () => {} });
+  const handlerErrors: string[] = [];
+  const source =
+    options.apply === false
+      ? undefined
+      : stack.startApply({ onError: (err) => handlerErrors.push(err instanceof Error ? err.message : String(err)) });
   const temps: string[] = [];
   let stateCounter = 0;
   const settings = () => stack.agentSettings();
@@ -168,11 +182,69 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       return (res.Messages ?? []).map((m) => m.Body ?? "");
     },
     async close() {
-      await source?.stop();
-      await stack.stop();
-      for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+      let problems: string[];
+      try {
+        problems = await leftovers();
+      } finally {
+        await source?.stop();
+        await stack.stop();
+        for (const dir of temps) rmSync(dir, { recursive: true, force: true });
+      }
+      if (problems.length > 0) {
+        const err = new Error(`the test left what it did not expect (HarnessOptions.expect): ${problems.join("; ")}`);
+        // Node 22's runner reports a failed after() hook of a describe() yet counts no failure, and the run
+        // passes; an error thrown outside the hook is counted (an uncaughtException after the test ended).
+        setImmediate(() => {
+          throw err;
+        });
+        throw err;
+      }
     },
   };
+  /** What went wrong unnoticed: each a sentence, none when the test expects it. */
+  async function leftovers(): Promise<string[]> {
+    const expect = options.expect ?? {};
+    const problems: string[] = [];
+    if (source && !expect.unapplied) problems.push(...(await unapplied()));
+    if (!expect.handlerErrors && handlerErrors.length > 0) {
+      problems.push(`${handlerErrors.length} apply handler errors (first: ${handlerErrors[0]})`);
+    }
+    if (!expect.deadLetters) {
+      const count = await queueDepth(stack.deadLetterQueueUrl);
+      if (count > 0) problems.push(`${count} messages dead-lettered`);
+    }
+    return problems;
+  }
+
+  /** Entries sent and not applied, and manifests still queued, once the handler had time to apply them. */
+  async function unapplied(): Promise<string[]> {
+    const deadline = Date.now() + SETTLE_MS;
+    for (;;) {
+      const problems: string[] = [];
+      const waiting = await queueDepth(stack.queueUrl);
+      if (waiting > 0) problems.push(`${waiting} manifests still on the queue`);
+      for (const run of await listRecentRuns(check.dynamodb, stack.definition.table, 1000)) {
+        const { applied } = await getRunProgress(check.dynamodb, stack.definition.table, run.runId);
+        if (applied < run.sent) problems.push(`run ${run.runId}: ${applied} of ${run.sent} entries applied`);
+      }
+      if (problems.length === 0 || Date.now() > deadline) return problems;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  async function queueDepth(queueUrl: string): Promise<number> {
+    const { Attributes } = await check.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+      }),
+    );
+    return (
+      Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
+  }
+
   return harness;
 }
 
