@@ -28,10 +28,12 @@ const builtinsThroughRequire: Plugin = {
   name: "builtins-through-require",
   setup(b) {
     const cjs = createRequire(import.meta.url);
-    b.onResolve({ filter: /^(node:)?https?$/ }, (args) => ({
-      path: args.path.replace(/^node:/, ""),
-      namespace: "builtin-through-require",
-    }));
+    b.onResolve({ filter: /^(node:)?https?$/ }, (args) =>
+      // The module below's own require() is the real built-in.
+      args.namespace === "builtin-through-require"
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^node:/, ""), namespace: "builtin-through-require" },
+    );
     b.onLoad({ filter: /.*/, namespace: "builtin-through-require" }, (args) => {
       const module = cjs(`node:${args.path}`) as Record<string, unknown>;
       // Only plain values: a getter would be read here, at load, which is what this plugin avoids.
