@@ -49,10 +49,25 @@ export function isKnownEncoding(label: string): boolean {
   }
 }
 
-/** Orders strings by their UTF-8 bytes: the order of S3 listings and of DynamoDB sort keys. */
+/**
+ * Orders strings by their UTF-8 bytes: the order of S3 listings and of DynamoDB sort keys. UTF-8 byte order is
+ * code point order, which is UTF-16 code unit order except where a surrogate is involved (a code point above
+ * U+FFFF, or a lone surrogate, which UTF-8 writes as U+FFFD): only then are the bytes compared. A scan sorts
+ * every directory with this, so it must not allocate: two Buffers per comparison were ~40 per file.
+ */
 export function compareUtf8(a: string, b: string): number {
   if (a === b) return 0;
-  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x === y) continue;
+    if ((x & 0xf800) === 0xd800 || (y & 0xf800) === 0xd800) {
+      return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+    }
+    return x - y;
+  }
+  return a.length - b.length;
 }
 
 /** Normalises a configured key prefix: no leading slash, exactly one trailing slash, or "" for the root. */

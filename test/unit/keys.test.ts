@@ -12,6 +12,7 @@ import {
   prefixDir,
   splitKey,
 } from "../../core/keys.ts";
+import { seededRandom } from "../../core/seeded-random.ts";
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
 const utf8 = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
@@ -169,6 +170,30 @@ describe("compareUtf8 orders like UTF-8 bytes (S3 and DynamoDB order)", () => {
       assert.equal(Math.sign(compareUtf8(row.b, row.a)), -row.sign || 0);
     });
   }
+
+  test("it agrees with comparing the UTF-8 bytes on 20,000 seeded random pairs (astral, BMP, lone surrogates)", () => {
+    const random = seededRandom(20261202);
+    const ranges = [
+      [0x20, 0x7e],
+      [0x80, 0x7ff],
+      [0xd000, 0xd7ff],
+      [0xd800, 0xdfff],
+      [0xe000, 0xffff],
+      [0x10000, 0x10ffff],
+    ] as const;
+    const char = () => {
+      const [lo, hi] = ranges[Math.floor(random() * ranges.length)]!;
+      return String.fromCodePoint(lo + Math.floor(random() * (hi - lo + 1)));
+    };
+    // Shared beginnings, so the pairs differ deep inside as well as at the start.
+    const word = (stem: string) => stem + Array.from({ length: Math.floor(random() * 4) }, char).join("");
+    for (let i = 0; i < 20_000; i++) {
+      const stem = Array.from({ length: Math.floor(random() * 3) }, char).join("");
+      const [a, b] = [word(stem), word(stem)];
+      const expected = Math.sign(Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8")));
+      assert.equal(Math.sign(compareUtf8(a, b)), expected, `${JSON.stringify(a)} vs ${JSON.stringify(b)}`);
+    }
+  });
 
   test("sorting with it matches sorting the UTF-8 bytes", () => {
     const names = ["a0", "a.txt", "a/", "😀", "\uffff", "\u00e9", "e\u0301", "Z", "a", "日本", "\u007f", "~"];
