@@ -297,8 +297,8 @@ function checkResourcesFilled(o: Record<string, unknown>, source: string): void 
   throw new ConfigError(
     source,
     first,
-    `is empty${others}: fill the deployment's fields from its stack outputs with ` +
-      `sitesync config --from-stack STACK -c ${source}`,
+    `must be a non-empty string, and is empty${others}: fill the deployment's fields from its stack ` +
+      `outputs with sitesync config --from-stack STACK -c ${source}`,
     "sitesync config --from-stack sitesync-prod",
   );
 }

@@ -58,7 +58,10 @@ describe("sitesync init and sitesync config --from-stack", () => {
 
     const unfilled = await runCli(["sync", "--config", file]);
     assert.equal(unfilled.code, 2);
-    assert.match(unfilled.stderr, /sitesync\.json: \\?"region\\?" is empty .*siteBucket.*config --from-stack/);
+    assert.match(
+      unfilled.stderr,
+      /sitesync\.json: \\?"region\\?" must be a non-empty string, and is empty .*siteBucket.*config --from-stack/,
+    );
 
     writeFileSync(file, JSON.stringify({ ...config, prefix: "mine/" }));
     const again = await runCli(["init", file]);
@@ -116,7 +119,7 @@ describe("sitesync init and sitesync config --from-stack", () => {
     assert.equal(status.code, 0, `${status.stdout}${status.stderr}`);
   });
 
-  test("config --from-stack: a missing stack and a stack without the outputs exit 2; no file → one is made", async () => {
+  test("config --from-stack: a missing stack, or one without the outputs, exits 2; no file: one is made", async () => {
     const dir = h.tempDir();
     const file = join(dir, "sitesync.json");
     const nope = await runCli(["config", "--from-stack", "sitesync-nope", "-c", file], { env: operator });

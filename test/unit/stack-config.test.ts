@@ -141,13 +141,14 @@ describe("the starting configuration and the parser", () => {
       why: "init's file as written: the first empty field, the others and the fix",
       raw: startingConfig(SOURCE),
       field: "region",
-      message: /"region" is empty \(as are siteBucket, .*restoreQueueUrl\): .*sitesync config --from-stack STACK -c /,
+      message:
+        /"region" must be a non-empty string, and is empty \(as are siteBucket, .*restoreQueueUrl\): .*--from-stack/,
     },
     {
       why: "one optional field left empty",
       raw: { ...withStackValues(startingConfig(SOURCE), VALUES), restoreStateMachineArn: "" },
       field: "restoreStateMachineArn",
-      message: /"restoreStateMachineArn" is empty: .*--from-stack.*\(for example: /,
+      message: /"restoreStateMachineArn" must be a non-empty string, and is empty: .*--from-stack.*\(for example: /,
     },
     {
       why: "a note that is not text",
