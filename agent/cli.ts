@@ -27,7 +27,8 @@ const OUTPUT_HELP = `
 Output: on a terminal, a summary for a person and, on stderr, a live progress line; stderr elsewhere
 (cron, a log file) gets JSON log lines and a {"msg":"progress"} line every --progress-interval seconds.
 --json, or stdout and stderr sharing one file or pipe (2>&1), makes stdout one JSON object and every log
-line JSON; a terminal carrying no JSON keeps text. agent/output-mode.ts has the decision table.`;
+line JSON; a terminal carrying no JSON keeps text. agent/output-mode.ts has the decision table.
+`;
 
 const EXIT_CODES = `
 Exit codes:
