@@ -38,12 +38,9 @@ const groups: Record<string, Group> = {
     testFiles: ["test/unit/lock-mutants.test.ts"],
   },
   restore: {
-    mutate: ["core/restore-rules.ts", "agent/restore/**/*.ts"],
-    testFiles: [
-      "test/unit/restore-rules.test.ts",
-      "test/unit/tree-writer.test.ts",
-      "test/integration/restore-host.test.ts",
-    ],
+    // agent/restore/restore-host.ts is left out: its tests start the local stack, minutes per mutant here.
+    mutate: ["core/restore-rules.ts", "agent/restore/tree-writer.ts"],
+    testFiles: unit(["restore-rules", "tree-writer", "tree-writer-mutants"]),
   },
   // The pure logic deciding what is published, deleted, retried and trusted.
   core: {
@@ -77,17 +74,19 @@ const groups: Record<string, Group> = {
       "run-id",
     ]),
   },
+  // The retry classification and the apply handler's conditional index writes. The other adapters' tests
+  // start the whole local stack (tens of seconds a run on a shared machine): too slow to run per mutant.
   aws: {
-    mutate: ["aws/**/*.ts"],
+    mutate: [
+      "aws/backoff.ts",
+      "aws/index/items.ts:295-313",
+      "aws/index/table.ts:115-127",
+      "aws/index/files.ts:184-192",
+    ],
     testFiles: [
       "test/unit/backoff.test.ts",
-      "test/unit/site-bucket.test.ts",
-      "test/unit/stage.test.ts",
-      "test/unit/index-replica.test.ts",
-      "test/integration/index-replica.test.ts",
-      "test/integration/staging.test.ts",
-      "test/integration/delivery.test.ts",
-      "test/integration/run-lifecycle.test.ts",
+      "test/unit/backoff-mutants.test.ts",
+      "test/integration/index-conditions.test.ts",
     ],
   },
 };

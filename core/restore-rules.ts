@@ -84,6 +84,7 @@ export function parseIsoTime(text: string): Date | undefined {
   if (fields.some((v, i) => v !== [year, month, day, hour, minute, second][i])) return undefined;
   const zone = m[8]!;
   const sign = zone[0] === "-" ? -1 : 1;
+  // Stryker disable next-line ConditionalExpression,StringLiteral: equivalent, "Z" alone also comes to 0 minutes
   const offsetMinutes = zone === "Z" ? 0 : sign * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4)));
   const millis = Math.floor(Number(`0${m[7] ?? ""}`) * 1000);
   return new Date(wall.getTime() + millis - offsetMinutes * 60_000);

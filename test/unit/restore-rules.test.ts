@@ -40,6 +40,12 @@ describe("versionAsOf", () => {
     assert.equal(versionAsOf(versions, "2025-12-31T00:00:00.000Z"), undefined));
   test("after a delete: the delete", () =>
     assert.equal(versionAsOf(versions, "2026-02-01T00:00:00.000Z")?.desired.op, "delete"));
+  test("the latest by time, in whatever order the versions come", () =>
+    assert.equal(versionAsOf([...versions].reverse(), "2026-01-02T12:00:00.000Z")?.desired.version, "b"));
+  test("of versions staged at the same instant, the one recorded last", () => {
+    const at = "2026-01-01T00:00:00.000Z";
+    assert.equal(versionAsOf([v(put("x"), at), v(put("y"), at)], at)?.desired.version, "y");
+  });
 });
 
 describe("decideRestore", () => {
@@ -73,6 +79,32 @@ describe("decideRestore", () => {
       decideRestore(v(put("a"), "2026-01-01T00:00:00.000Z"), current(put("b")), "2026-02-01T00:00:00.000Z").action,
       "unrestorable",
     ));
+  test("staged within the retention window, or exactly at its start, and changed since: put it back", () => {
+    for (const at of ["2026-02-01T00:00:00.000Z", "2026-02-01T00:00:00.001Z"]) {
+      const decision = decideRestore(v(put("a"), at), current(put("b")), "2026-02-01T00:00:00.000Z");
+      assert.deepEqual(decision, { action: "put", target: put("a") });
+    }
+  });
+  test("each unrestorable version says why", () => {
+    assert.deepEqual(decideRestore(v(put("a", ""), "t"), current(put("b"))), {
+      action: "unrestorable",
+      reason: "version a was adopted from the bucket and never staged; its bytes are gone",
+    });
+    assert.deepEqual(
+      decideRestore(v(put("a"), "2026-01-01T00:00:00.000Z"), current(put("b")), "2026-02-01T00:00:00.000Z"),
+      {
+        action: "unrestorable",
+        reason: "version a was staged at 2026-01-01T00:00:00.000Z, before the retention window; its bytes have expired",
+      },
+    );
+  });
+  test("same bytes means the same staged location and mtime; adopted versions never share bytes", () => {
+    const at = v(put("a"), "t");
+    assert.equal(decideRestore(at, current({ ...put("a", "packs/other.pack"), version: "r" })).action, "put");
+    assert.equal(decideRestore(at, current({ ...put("a"), version: "r", mtime: "2" })).action, "put");
+    const adopted = v(put("a", ""), "t");
+    assert.equal(decideRestore(adopted, current({ ...put("a", ""), version: "r" })).action, "unrestorable");
+  });
   test("staged before the retention window and still current: nothing", () =>
     assert.equal(
       decideRestore(v(put("a"), "2026-01-01T00:00:00.000Z"), current(put("a")), "2026-02-01T00:00:00.000Z").action,
@@ -110,6 +142,8 @@ describe("parseIsoTime: ISO 8601 with a zone, nothing else", () => {
     "2026-11-25T09:00:00+24:00",
     "2026-13-01T00:00:00Z",
     " 2026-11-25T09:00:00Z",
+    "2026-11-25T09:00:00Z ",
+    "2026-11-25T09:00:00Zjunk",
     "",
   ];
   for (const text of invalid)
