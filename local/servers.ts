@@ -36,6 +36,12 @@ export interface LocalServers {
 }
 
 const HOST = "127.0.0.1";
+/**
+ * How long an idle keep-alive connection stays open. Node's default (5 s) races the SDK's reuse of an idle
+ * socket: on a busy machine a request written as the server closes fails with "socket hang up", and enough of
+ * them spend the SDK's retry quota, so a first sync of 20,000 files saw entries fail. Stopping closes them all.
+ */
+const KEEP_ALIVE_MS = 10 * 60_000;
 const REGION = "us-east-1";
 // The local servers accept any signature; static values keep the SDK away from the default provider chain.
 const CREDENTIALS = { accessKeyId: "local", secretAccessKey: "local" };
@@ -142,6 +148,7 @@ export async function startFauxqsOnLoopback(port: number, dataDir: string | unde
     await app.close();
     throw err;
   }
+  app.server.keepAliveTimeout = KEEP_ALIVE_MS;
   return { server: app.server, close: () => app.close() };
 }
 
@@ -159,6 +166,7 @@ const dynaliteFactory = requireCjs("dynalite") as (options: DynaliteOptions) => 
 export async function startDynaliteOnLoopback(port: number, path: string | undefined): Promise<Server> {
   // Tables are ACTIVE at once: the product waits for ACTIVE anyway, and tests should not pay 500 ms per table.
   const server = dynaliteFactory({ ...(path ? { path } : {}), createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, HOST, () => {
