@@ -60,6 +60,9 @@ export interface AgentConfig {
   pack: { maxBytes: number; maxFiles: number; largeFileBytes: number };
 }
 
+/** Leaves room under S3's 1,024-byte key limit for the site's own paths. */
+const MAX_PREFIX_BYTES = 256;
+
 export interface CliOverrides {
   root?: string;
   prefix?: string;
@@ -156,6 +159,14 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   const root = overrides.root ?? str("root", '"/srv/ftp/site"');
   const prefixRaw = overrides.prefix ?? (o.prefix === undefined ? DEFAULTS.prefix : o.prefix);
   if (typeof prefixRaw !== "string") throw new ConfigError(source, "prefix", "must be a string", '"www/"');
+  const prefix = normalisePrefix(prefixRaw);
+  // Browsers and CloudFront resolve "." and ".." in a path: the site would be published where no URL reaches.
+  const dotted = prefix.split("/").some((segment) => segment === "." || segment === "..");
+  if (dotted || Buffer.byteLength(prefix) > MAX_PREFIX_BYTES) {
+    const got = JSON.stringify(prefixRaw.slice(0, 80));
+    const rule = `must be a path of at most ${MAX_PREFIX_BYTES} bytes with no "." or ".." segment`;
+    throw new ConfigError(source, "prefix", `${rule}, not ${got}`, '"www/"');
+  }
   const queueUrl = str("queueUrl", '"https://sqs.eu-west-1.amazonaws.com/123456789012/sitesync-prod-manifests"');
   if (!/^https?:\/\//.test(queueUrl))
     throw new ConfigError(source, "queueUrl", "must be a queue URL", '"https://sqs.…/NAME"');
@@ -196,7 +207,7 @@ export function parseConfig(raw: unknown, source: string, baseDir: string, overr
   );
   const config: AgentConfig = {
     root: resolve(baseDir, root),
-    prefix: normalisePrefix(prefixRaw),
+    prefix,
     region: str("region", '"eu-west-1"', DEFAULTS.region),
     siteBucket: str("siteBucket", '"example-com-site"'),
     versionBucket: str("versionBucket", '"example-com-versions"'),

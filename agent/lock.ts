@@ -44,7 +44,7 @@ export function acquireLock(stateDir: string, command: string, logger: Logger, w
   } catch (err) {
     db?.close();
     const code = sqliteCode(err);
-    if (code === SQLITE_BUSY) throw new LockHeldError(heldMessage(path, readOwner(path), warnMinutes));
+    if (code === SQLITE_BUSY) throw new LockHeldError(heldMessage(path, ownerOf(readNote(path)), warnMinutes));
     if (code === SQLITE_NOTADB) {
       throw new LockHeldError(
         `${dbPath} is not a sitesync lock (it is not an SQLite database): if no sitesync is running, remove it`,
@@ -52,8 +52,10 @@ export function acquireLock(stateDir: string, command: string, logger: Logger, w
     }
     throw err;
   }
-  const previous = readOwner(path);
-  if (previous) {
+  const previous = readNote(path);
+  if (previous === "foreign") {
+    logger.warn("replacing a lock note that is not a sitesync note (no lock is held): it held no pid", { path });
+  } else if (previous) {
     logger.warn("taking over a stale lock: its process is gone", { path, previous });
   }
   const me: LockOwner = { pid: process.pid, host: hostname(), started: new Date().toISOString(), command };
@@ -79,6 +81,13 @@ export function acquireLock(stateDir: string, command: string, logger: Logger, w
 function heldMessage(path: string, owner: LockOwner | undefined, warnMinutes: number): string {
   if (!owner) return `another sitesync process holds ${path}; this run stops`;
   const who = `another sitesync ${owner.command} (pid ${owner.pid} on ${owner.host}, since ${owner.started})`;
+  if (owner.host !== hostname()) {
+    // Only a state directory shared over NFS lets a process on another host hold this lock.
+    return (
+      `${who} holds ${path}; this run stops. That host shares this state directory: the next run goes ahead ` +
+      `once that run ends (if it is stuck, stop it on ${owner.host})`
+    );
+  }
   const minutes = (Date.now() - Date.parse(owner.started)) / 60_000;
   if (minutes > warnMinutes) {
     return (
@@ -89,11 +98,20 @@ function heldMessage(path: string, owner: LockOwner | undefined, warnMinutes: nu
   return `${who} holds ${path}; this run stops`;
 }
 
-function readOwner(path: string): LockOwner | undefined {
+/** The note naming the holder: absent, a sitesync note, or "foreign" (something else wrote the file). */
+function readNote(path: string): LockOwner | "foreign" | undefined {
+  let text: string;
   try {
-    const o = JSON.parse(readFileSync(path, "utf8")) as LockOwner;
-    return Number.isInteger(o.pid) ? o : undefined;
+    text = readFileSync(path, "utf8");
   } catch {
     return undefined;
   }
+  try {
+    const o = JSON.parse(text) as LockOwner;
+    return Number.isInteger(o?.pid) ? o : "foreign";
+  } catch {
+    return "foreign";
+  }
 }
+
+const ownerOf = (note: LockOwner | "foreign" | undefined) => (note === "foreign" ? undefined : note);

@@ -78,7 +78,7 @@ export function formatSummary(r: SyncResult): string {
   }
   if (r.diff.unreadable.length > 0) lines.push(`  unreadable ${r.diff.unreadable.length} (kept as published)`);
   if (r.skipped.length > 0)
-    lines.push(`  skipped   ${r.skipped.length} (links, special files, unusable names; --log-level debug lists them)`);
+    lines.push(`  skipped   ${r.skipped.length} (links, special files, unusable names; each logged as a warning)`);
   if (r.dryRun && r.preview.length > 0) {
     lines.push("  plan (first entries):");
     const rows = r.preview.flatMap((op): string[][] =>

@@ -186,10 +186,17 @@ export interface RunSummary {
 //  status "running"                         | crashed    (this agent holds the lock: no run of it is alive)
 //  finished less than resendAfter ago       | in-flight
 //  finished at least resendAfter ago        | overdue
+//  finished at least resendAfter from now   | overdue    (the clock went back: how long ago is unknown)
+//
+// A finish time ahead of this host's clock means a clock went backwards (this host's, or the one of the host
+// that ran it). Counting its distance either way, as the settle window does, keeps a skew of minutes harmless
+// and never lets a clock set back by days hold an unapplied entry for days: it is re-sent at once, which apply
+// takes as often as it comes, and the re-send moves the record to this run, whose finish time is this clock's,
+// so it is re-sent once, not at every run.
 export function runState(run: RunSummary | undefined, nowMs: number, resendAfterMs: number): RunState {
   if (!run) return "overdue";
   if (run.status === "running" || run.finished === undefined) return "crashed";
   const finished = Date.parse(run.finished);
   if (Number.isNaN(finished)) return "overdue";
-  return nowMs - finished >= resendAfterMs ? "overdue" : "in-flight";
+  return Math.abs(nowMs - finished) >= resendAfterMs ? "overdue" : "in-flight";
 }

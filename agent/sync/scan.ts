@@ -3,8 +3,9 @@
 // ctime and inode, all from the one lstat.
 //
 // Policy for what is not a regular file or a directory: symbolic links are never followed (a link could
-// publish files from outside the tree, or loop) and are skipped, like sockets, FIFOs and devices; the
-// skip is counted and logged at debug level. A skipped name is absent as far as the site is concerned.
+// publish files from outside the tree, or loop) and are skipped, like sockets, FIFOs and devices. Every skip
+// is reported with what the entry is and what to do about it (SKIP_REASONS), as are names that cannot be
+// keys. A skipped name is absent as far as the site is concerned.
 //
 // Dot names follow core/dot-files.ts. The one exception to "never read bytes": an `.htaccess` file is read
 // and parsed here (when the caller collects them), never published; only the parsed files are kept, so a
@@ -86,11 +87,7 @@ export async function scanDirectory(
     dirents = await readdir(dirPath, { encoding: "buffer", withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    return {
-      ok: false,
-      missing: code === "ENOENT" || code === "ENOTDIR",
-      reason: `${code ?? "error"}: ${(err as Error).message}`,
-    };
+    return { ok: false, missing: code === "ENOENT" || code === "ENOTDIR", reason: unreadableReason(err) };
   }
   const seen = new Map<string, string>();
   const candidates: Array<{ name: string; path: Buffer; type: "file" | "dir" | "other" | "unknown" }> = [];
@@ -121,15 +118,12 @@ export async function scanDirectory(
             ? "other"
             : "unknown";
     if (type === "other") {
-      notes.skipped.push({
-        key: relPath,
-        reason: dirent.isSymbolicLink() ? "symbolic link (never followed)" : "not a regular file",
-      });
+      notes.skipped.push({ key: relPath, reason: specialReason(dirent) });
       continue;
     }
     const problem = type === "dir" ? directoryProblem(joinKey(keyDir, name)) : keyProblem(joinKey(keyDir, name));
     if (problem) {
-      notes.skipped.push({ key: relPath, reason: problem });
+      notes.skipped.push({ key: relPath, reason: `${problem}: ${RENAME}` });
       continue;
     }
     const earlier = seen.get(name);
@@ -179,10 +173,10 @@ function lstatEntry(
     if (st.isDirectory()) {
       const problem = directoryProblem(joinKey(keyDir, c.name));
       if (!problem) return { kind: "dir", name: c.name, path: c.path };
-      notes.skipped.push({ key: joinKey(relDir, c.name), reason: problem });
+      notes.skipped.push({ key: joinKey(relDir, c.name), reason: `${problem}: ${RENAME}` });
       return undefined;
     }
-    notes.skipped.push({ key: joinKey(relDir, c.name), reason: "not a regular file" });
+    notes.skipped.push({ key: joinKey(relDir, c.name), reason: specialReason(st) });
     return undefined;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
@@ -193,7 +187,7 @@ function lstatEntry(
       name: c.name,
       path: c.path,
       isDir: false,
-      reason: `${code}: ${(err as Error).message}`,
+      reason: unreadableReason(err),
     };
   }
 }
@@ -226,7 +220,7 @@ async function readHtaccess(path: Buffer, relDir: string, encoding: string, note
     const code = (err as NodeJS.ErrnoException).code;
     if (code === "ENOENT") return; // gone since the listing: this run sees no such file
     if (code === "ELOOP") {
-      notes.skipped.push({ key, reason: "symbolic link (never followed)" });
+      notes.skipped.push({ key, reason: SKIP_REASONS.link });
       return;
     }
     notes.htaccess!.unreadable.push({ key, reason: `${code ?? "error"}: ${(err as Error).message}` });
@@ -245,6 +239,34 @@ function directoryProblem(dirKey: string): string | undefined {
   if (bytes + 2 <= MAX_KEY_BYTES) return undefined;
   return `directory path is ${bytes} bytes of UTF-8: no file in it fits S3's ${MAX_KEY_BYTES}-byte key limit`;
 }
+
+/** What each kind of skipped entry is, and what to do about it: the whole of its warning. */
+export const SKIP_REASONS = {
+  link:
+    "a symbolic link, never followed (it could loop or reach outside the tree): " +
+    "put the file or folder itself in the tree, or exclude the link",
+  socket: "a socket, not a file: never published; move it out of the tree or exclude it",
+  fifo: "a FIFO (named pipe), not a file: never published; move it out of the tree or exclude it",
+  device: "a device, not a file: never published; move it out of the tree or exclude it",
+} as const;
+
+const RENAME = "never published; rename it or move it higher in the tree";
+
+function specialReason(entry: { isSymbolicLink(): boolean; isSocket(): boolean; isFIFO(): boolean }): string {
+  if (entry.isSymbolicLink()) return SKIP_REASONS.link;
+  if (entry.isSocket()) return SKIP_REASONS.socket;
+  return entry.isFIFO() ? SKIP_REASONS.fifo : SKIP_REASONS.device;
+}
+
+/** Why an entry could not be read, and the usual fix when it is a permission. */
+function unreadableReason(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why = `${code ?? "error"}: ${(err as Error).message}`;
+  return code === "EACCES" || code === "EPERM" ? `${why}; ${PERMISSION_FIX}` : why;
+}
+
+/** What to do about a file or folder the agent may not read. */
+export const PERMISSION_FIX = "let the user sitesync runs as read it (chmod or chown), or exclude it";
 
 export function sortKey(entry: ScannedEntry): string {
   return entry.kind === "dir" || (entry.kind === "unreadable" && entry.isDir) ? `${entry.name}/` : entry.name;

@@ -17,6 +17,7 @@ import type { S3Client } from "@aws-sdk/client-s3";
 import { uploadStagedObject } from "../../aws/version-store-uploads.ts";
 import { type ContentSniff, looksLikeText, SNIFF_BYTES } from "../../core/content-type.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
+import { PERMISSION_FIX } from "./scan.ts";
 
 export type ReadFailure = {
   ok: false;
@@ -50,6 +51,14 @@ const UNSTABLE: ReadFailure = {
   reason: "unstable",
   detail: `still changing after ${READ_ATTEMPTS} reads; left for the next run`,
 };
+
+const VANISHED: ReadFailure = {
+  ok: false,
+  reason: "vanished",
+  detail: "deleted or moved since the scan, before it could be read; the next run takes the tree as it is then",
+};
+
+const NOT_A_FILE: ReadFailure = { ok: false, reason: "vanished", detail: "no longer a regular file" };
 
 const SETTLING: ReadFailure = {
   ok: false,
@@ -87,7 +96,7 @@ export async function readStable(path: Buffer, maxBytes: number, settling?: Sett
     }
     try {
       const before = await handle.stat({ bigint: true });
-      if (!before.isFile()) return { ok: false, reason: "vanished", detail: "no longer a regular file" };
+      if (!before.isFile()) return NOT_A_FILE;
       if (before.size > BigInt(maxBytes)) return { ok: false, reason: "grew", detail: `now ${before.size} bytes` };
       if (settles(before, settling)) return SETTLING;
       const bytes = await handle.readFile();
@@ -106,10 +115,12 @@ export async function readStable(path: Buffer, maxBytes: number, settling?: Sett
 
 function failure(err: unknown): ReadFailure {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === "ENOENT") return { ok: false, reason: "vanished", detail: "deleted before it could be read" };
+  if (code === "ENOENT") return VANISHED;
   if (code === "ELOOP")
     return { ok: false, reason: "vanished", detail: "replaced by a symbolic link, which is never followed" };
-  return { ok: false, reason: "unreadable", detail: `${code ?? "error"}: ${(err as Error).message}` };
+  const detail = `${code ?? "error"}: ${(err as Error).message}`;
+  const permission = code === "EACCES" || code === "EPERM";
+  return { ok: false, reason: "unreadable", detail: permission ? `${detail}; ${PERMISSION_FIX}` : detail };
 }
 
 export interface PackedFile<T> {
@@ -194,7 +205,7 @@ async function streamStable(
       } catch (err) {
         return failure(err);
       }
-      if (!before.isFile()) return { ok: false, reason: "vanished", detail: "no longer a regular file" };
+      if (!before.isFile()) return NOT_A_FILE;
       if (settles(before, settling)) return SETTLING;
       // Bounded to the size seen before the read, which also tells the uploader how many parts to expect.
       const file = handle.createReadStream({ autoClose: false, start: 0, end: Math.max(0, Number(before.size) - 1) });

@@ -147,7 +147,7 @@ async function syncLocked(
       await plan.close();
     }
     const scanSeconds = (Date.now() - started) / 1000;
-    for (const s of notes.skipped) logger.debug("skipped", s);
+    for (const s of notes.skipped) logger.warn("skipped: not published", s);
     for (const path of notes.dotFiles.sample) logger.debug("dot file left out", { path });
     const edge = edgeRulesOfRun(config, notes.htaccess, logger, { dryRun: options.dryRun === true });
     for (const u of diff.unreadable) logger.warn("unreadable: kept as published, never deleted", u);

@@ -636,6 +636,16 @@ describe("change detection: runState(record, now, resendAfter)", () => {
       expected: "overdue",
     },
     {
+      why: "finished a few minutes ahead of this clock (skew between hosts): in flight",
+      run: { status: "sent", finished: "2026-12-02T12:05:00Z" },
+      expected: "in-flight",
+    },
+    {
+      why: "finished a day ahead of this clock (the clock went back): overdue, never held for a day",
+      run: { status: "sent", finished: "2026-12-03T12:00:00Z" },
+      expected: "overdue",
+    },
+    {
       why: "a finish time that is not a time: overdue",
       run: { status: "sent", finished: "yesterday" },
       expected: "overdue",
