@@ -261,7 +261,7 @@ async function walkBucketAndTree(
     requestConcurrency: 8,
   };
   const { totals } = findings;
-  options.progress?.phase(`listing ${config.siteBucket}`, { appliedLabel: "adopted" });
+  options.progress?.phase("listing", { appliedLabel: "adopted" });
   const progress = (relDir: string) =>
     options.progress?.update({
       filesScanned: totals.files,

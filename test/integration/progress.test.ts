@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { closeSync, mkdirSync, openSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { PutObjectCommand } from "@aws-sdk/client-s3";
 import { SendMessageCommand } from "@aws-sdk/client-sqs";
 import { getFile } from "../../aws/index/files.ts";
 import type { DesiredPut } from "../../core/index-record.ts";
@@ -141,6 +142,25 @@ describe("progress and output modes (command line)", () => {
     const all = jsonLines(run.output);
     assert.ok(all.some((l) => l.msg === "progress"));
     assert.equal((all.at(-1) as unknown as SyncResult).plan.put, 31);
+  });
+
+  test("adopt on a terminal: files scanned, changes found, files adopted", async () => {
+    const root = h.tempDir();
+    const files = siteFiles(40);
+    writeTree(root, files);
+    // What another tool did: each file put into the bucket under the prefix, after it was written.
+    for (const [rel, Body] of Object.entries(files)) {
+      const put = { Bucket: h.stack.definition.siteBucket, Key: `ad/${rel}`, Body };
+      await h.stack.clients.s3.send(new PutObjectCommand(put));
+    }
+    const run = await runInTerminal(["adopt", "--config", h.configFile(root, { prefix: "ad/" })]);
+    assert.equal(run.code, 0, run.output);
+    const shown = redraws(run.output);
+    assert.ok(
+      shown.some((l) => /^adopt listing · [\d,]+ files scanned.* · \d+ changes · adopted \d+/.test(l)),
+      shown.join("\n"),
+    );
+    for (const line of lines(run.output)) assert.ok(!line.trimStart().startsWith("{"), `JSON: ${line}`);
   });
 
   test("restore --from-queue on a terminal: the plan's page and the files restored so far", async () => {
