@@ -92,6 +92,15 @@ describe("conditional index writes of the apply handler", () => {
     assert.equal(await removeTombstone(ddb, TABLE, "docs/d.html", "v4"), false, "already gone");
   });
 
+  test("a failure other than the condition is an error, not a refusal", async () => {
+    await assert.rejects(markPublished(ddb, "no-such-table", "docs/a.html", published("v1")), {
+      name: "ResourceNotFoundException",
+    });
+    await assert.rejects(removeTombstone(ddb, "no-such-table", "docs/a.html", "v1"), {
+      name: "ResourceNotFoundException",
+    });
+  });
+
   test("a put of the same version id is never removed as a tombstone", async () => {
     await desire("docs/e.html", put("v5"));
     assert.equal(await removeTombstone(ddb, TABLE, "docs/e.html", "v5"), false);

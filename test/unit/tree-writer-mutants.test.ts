@@ -187,6 +187,22 @@ describe("tree writer: a directory replaced under its name", () => {
     rmSync(base, { recursive: true });
   });
 
+  test("by path: a directory removed meanwhile is refused too", async () => {
+    const { base, target } = fresh();
+    mkdirSync(join(target, "a"));
+    const root = await TreeDirectory.open(target, {
+      anchored: false,
+      onWriteStep: (step) => (step === "written" ? renameSync(join(target, "a"), join(target, "a-held")) : undefined),
+    });
+    assert.equal(
+      await refusal(writeInto(root, ["a", "f.txt"], "x")),
+      `${join(target, "a")} was moved or replaced during the restore`,
+    );
+    assert.equal(existsSync(join(target, "a")), false);
+    await root.close();
+    rmSync(base, { recursive: true });
+  });
+
   test("by default where /proc exists, names resolve through the directory held", { skip: !hasProc }, async () => {
     const { base, target } = fresh();
     mkdirSync(join(target, "a"));
