@@ -111,7 +111,7 @@ describe("progress and output modes (command line)", () => {
     for (const line of lines(restore.output)) assert.ok(!line.trimStart().startsWith("{"), `JSON: ${line}`);
   });
 
-  test("off a terminal with --json: one JSON result on stdout, JSON lines with periodic progress on stderr", async () => {
+  test("off a terminal with --json: one JSON result on stdout, JSON lines with progress lines on stderr", async () => {
     const root = h.tempDir();
     writeTree(root, siteFiles(40));
     const config = h.configFile(root, { prefix: "pipes/" });
