@@ -50,6 +50,7 @@ const groups: Record<string, Group> = {
       "backoff",
       "batcher",
       "change-detection",
+      "concurrency-mutants",
       "dot-files",
       "host-plan",
       "index-page",
