@@ -15,6 +15,7 @@ import { formatRedrive, runRedrive } from "./redrive.ts";
 import { LockHeldError } from "./lock.ts";
 import { RestoreTimeError, runHostRestore, type HostRestoreResult } from "./restore/restore-host.ts";
 import { formatStatus, readStatus } from "./status.ts";
+import { runMetrics } from "./run-metrics.ts";
 import { formatRestoreSummary, formatSummary } from "./summaries.ts";
 import { RootMissingError } from "./sync/diff.ts";
 import { runSync, SafetyGuardError } from "./sync/sync.ts";
@@ -121,6 +122,7 @@ function buildProgram(done: (code: number) => void): Command {
           force: options.force === true,
           progress,
         });
+        if (!result.dryRun) logger.metric?.("run metrics", runMetrics(result, new Date()));
         return { result, human: formatSummary(result) };
       },
       overridesFor(dir, options),

@@ -3,7 +3,7 @@
 // `{"msg":"progress",...}` log line every few seconds. Rendering is pure: counters and a time in, text out.
 import type { Logger } from "../core/logger.ts";
 import { fitFromEnd, fitFromStart, displayWidth } from "./output-columns.ts";
-import { formatBytes } from "./sync/sync.ts";
+import { formatBytes } from "../core/format-bytes.ts";
 
 export interface ProgressState {
   /** The command, as typed: "sync", "adopt", "restore", "restore --from-queue". */

@@ -2,7 +2,8 @@
 // lives beside it in agent/adopt/). --json prints the result objects instead.
 import type { HostRestoreResult } from "./restore/restore-host.ts";
 import { columns } from "./output-columns.ts";
-import { formatBytes, type SyncResult } from "./sync/sync.ts";
+import { formatBytes } from "../core/format-bytes.ts";
+import type { SyncResult } from "./sync/sync.ts";
 
 export function formatRestoreSummary(r: HostRestoreResult): string {
   const lines = [

@@ -27,7 +27,6 @@ import {
 import type { ScanNotes } from "./scan.ts";
 import { type EdgeRulesReport, edgeRulesOfRun } from "./htaccess-rules.ts";
 import { openHostReplica, type ReplicaReport } from "../replica/host-replica.ts";
-import { runMetrics } from "../run-metrics.ts";
 
 export class SafetyGuardError extends Error {
   override readonly name = "SafetyGuardError";
@@ -239,7 +238,6 @@ async function syncLocked(
       seconds: (Date.now() - started) / 1000,
       peakRssBytes: peakRss(),
     };
-    logger.metric?.("run metrics", runMetrics(result, new Date()));
     return result;
   } finally {
     replica.close();
@@ -285,14 +283,3 @@ async function previewPlan(planPath: string, limit: number): Promise<PlanOp[]> {
 }
 
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
-
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
-}
