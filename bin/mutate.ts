@@ -42,11 +42,17 @@ const groups: Record<string, Group> = {
     mutate: ["core/restore-rules.ts", "agent/restore/tree-writer.ts"],
     testFiles: unit(["restore-rules", "tree-writer", "tree-writer-mutants"]),
   },
+  // Two names on disk that decode to one key: one kept, the other reported.
+  scan: {
+    mutate: ["agent/sync/scan.ts:129-138"],
+    testFiles: unit(["scan-mutants"]),
+  },
   // The pure logic deciding what is published, deleted, retried and trusted.
   core: {
     mutate: coreSafety,
     testFiles: unit([
       "apply-rules",
+      "apply-rules-mutants",
       "backoff",
       "batcher",
       "change-detection",
