@@ -59,6 +59,7 @@ const groups: Record<string, Group> = {
       "concurrency-mutants",
       "dot-files",
       "host-plan",
+      "host-plan-mutants",
       "index-page",
       "keys",
       "manifest",
