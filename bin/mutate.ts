@@ -47,6 +47,11 @@ const groups: Record<string, Group> = {
     mutate: ["agent/sync/scan.ts:129-138"],
     testFiles: unit(["scan-mutants"]),
   },
+  // A file that changes while it is read: read again, or left for the next run; never published as read.
+  stage: {
+    mutate: ["agent/sync/stage.ts:69-124"],
+    testFiles: unit(["stage", "stage-mutants"]),
+  },
   // The pure logic deciding what is published, deleted, retried and trusted.
   core: {
     mutate: coreSafety,
