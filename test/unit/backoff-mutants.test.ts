@@ -2,7 +2,7 @@
 // another attempt, and a batch whose entries keep failing ends in an error, never with entries dropped.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { backoffDelay, drainWithBackoff, isRetryableAwsError, retrying } from "../../aws/backoff.ts";
+import { BODY_READS, backoffDelay, drainWithBackoff, isRetryableAwsError, retrying } from "../../aws/backoff.ts";
 import { PermanentError, RetryableError } from "../../core/errors.ts";
 
 const named = (name: string) => Object.assign(new Error("x"), { name });
@@ -152,12 +152,40 @@ describe("drainWithBackoff", () => {
     t.mock.method(Math, "random", () => 0.9999999);
     const slow = { attempts: 3, baseMs: 400, maxMs: 10_000 };
     let started = Date.now();
-    await drainWithBackoff(["a"], async () => [], "a batch", slow);
-    assert.ok(Date.now() - started < 700, "no wait before the first attempt");
+    await drainWithBackoff(["a"], async () => [], "a batch", { ...slow, baseMs: 3_000 });
+    assert.ok(Date.now() - started < 1_500, "no wait before the first attempt");
     started = Date.now();
     let calls = 0;
     await drainWithBackoff(["a"], async (p) => (calls++ === 0 ? p : []), "a batch", slow);
     assert.ok(Date.now() - started >= 790, "a wait of up to baseMs * 2 before the second");
+  });
+});
+
+describe("the default budgets", () => {
+  test("a drain gives up after 10 attempts; a body is read at most 4 times", async (t) => {
+    t.mock.method(Math, "random", () => 0);
+    let calls = 0;
+    await assert.rejects(
+      drainWithBackoff(
+        ["a"],
+        async (pending) => {
+          calls++;
+          return pending;
+        },
+        "a batch",
+      ),
+      /a batch: 1 item\(s\) still failing after 10 attempts/,
+    );
+    assert.equal(calls, 10);
+    calls = 0;
+    await assert.rejects(
+      retrying(async () => {
+        calls++;
+        throw coded("ECONNRESET");
+      }, BODY_READS),
+      { code: "ECONNRESET" },
+    );
+    assert.equal(calls, 4);
   });
 });
 
