@@ -117,8 +117,10 @@ interface RunFigures {
   kind: "first sync" | "edits" | "edits + mass touch";
   files: number;
   edits?: EditCounts;
-  /** Puts and deletes the agent planned. */
+  /** Entries the agent sent to be applied: new bytes, deletions (and re-sends). */
   changed: number;
+  /** Files the agent read and digested: a mass touch makes it read every file, to find the bytes unchanged. */
+  read: number;
   /** Agent start to every entry applied, the queue drained and PostSync ended. */
   seconds: number;
   agentSeconds: number;
@@ -187,7 +189,8 @@ try {
       kind: run === 1 ? "first sync" : touch ? "edits + mass touch" : "edits",
       files: tree.live.size,
       ...(edits ? { edits } : {}),
-      changed: done.result.plan.put + done.result.plan.delete,
+      changed: done.result.publish?.entriesSent ?? 0,
+      read: done.result.plan.put,
       seconds: (Date.now() - started) / 1000,
       agentSeconds: done.agentSeconds,
       agentPeakRssBytes: done.result.peakRssBytes,
@@ -238,7 +241,8 @@ function runLine(r: RunFigures): string {
       `(${e.filesMoved} files) renamed, ${e.created} new${e.touched ? `, ${count(e.touched)} touched` : ""}`
     : "first sync";
   return (
-    `run ${String(r.run).padStart(2)}/${runs}  files ${count(r.files)}  changed ${count(r.changed)}  ` +
+    `run ${String(r.run).padStart(2)}/${runs}  files ${count(r.files)}  changed ${count(r.changed)}` +
+    `${r.read > r.changed ? ` (${count(r.read)} read)` : ""}  ` +
     `${r.seconds.toFixed(1)} s (agent ${r.agentSeconds.toFixed(1)} s)  agent peak RSS ${mib(r.agentPeakRssBytes)}  ` +
     `faults so far ${count(r.faults)}  DLQ ${r.deadLetters}` +
     `${r.retried ? `  agent re-run ${r.retried}×` : ""}${r.postSync && r.postSync !== "SUCCEEDED" ? `  PostSync ${r.postSync}` : ""}` +
