@@ -4,7 +4,18 @@
 // first status and the read, is where these tests change the file.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { appendFileSync, chmodSync, mkdtempSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
+import {
+  appendFileSync,
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
 import { createHash } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,6 +80,43 @@ describe("readStable: a file that changes while read", () => {
     assert.ok(result.ok);
     assert.equal(result.bytes.toString(), "first");
     assert.equal(result.size, 5);
+    done();
+  });
+
+  test("the settle check is asked about the file's own mtime and ctime, in nanoseconds", async () => {
+    const { path, done } = tree();
+    const st = statSync(path, { bigint: true });
+    let asked: unknown;
+    await readStable(Buffer.from(path), 1_000_000, (times) => {
+      asked = times;
+      return false;
+    });
+    assert.deepEqual(asked, { mtime: st.mtimeNs.toString(), ctime: st.ctimeNs.toString() });
+    done();
+  });
+
+  test("no file is left open, whatever the outcome", { skip: !existsSync("/proc/self/fd") }, async () => {
+    const { dir, path, done } = tree();
+    const open = () => readdirSync("/proc/self/fd").length;
+    const before = open();
+    await readStable(Buffer.from(path), 1_000_000);
+    await readStable(Buffer.from(path), 1);
+    await readStable(Buffer.from(dir), 10);
+    await readStable(Buffer.from(path), 1_000_000, () => true);
+    await readStable(Buffer.from(path), 1_000_000, () => {
+      appendFileSync(path, "+");
+      return false;
+    });
+    assert.equal(open(), before);
+    done();
+  });
+
+  test("any other failure is unreadable, with its code and message", async () => {
+    const { dir, done } = tree();
+    const result = await readStable(Buffer.from(join(dir, "n".repeat(300))), 10);
+    assert.equal(result.ok, false);
+    assert.ok(!result.ok && result.reason === "unreadable", JSON.stringify(result));
+    assert.match(result.detail, /^ENAMETOOLONG: ENAMETOOLONG: name too long, open '.+'$/);
     done();
   });
 
