@@ -351,10 +351,10 @@ nothing changed`, async () => {
 
   test(`a clock that went backwards: a file dated in the future is published once; its date set back is a \
 change, never skipped; no run publishes it again and again`, async () => {
-    const { root, config, prefix } = await site("clock", { "future.html": "from the future" }, { settleSeconds: 2 });
+    const { root, config, prefix } = await site("clock", { "future.html": "from the future" }, { settleSeconds: 1 });
     const tomorrow = new Date(Date.now() + 86_400_000);
     utimesSync(join(root, "future.html"), tomorrow, tomorrow);
-    await new Promise((resolve) => setTimeout(resolve, 2100)); // past the settle window of the tree's ctimes
+    await new Promise((resolve) => setTimeout(resolve, 1100)); // past the settle window of the tree's ctimes
     const first = await agentSync(h, agent, config);
     ok(first);
     assert.equal(first.result!.diff.settling, 0, "a date a day ahead does not hold the file back");
@@ -367,7 +367,7 @@ change, never skipped; no run publishes it again and again`, async () => {
     const lastWeek = new Date(Date.now() - 7 * 86_400_000);
     writeFileSync(join(root, "future.html"), "saved after the clock was put right");
     utimesSync(join(root, "future.html"), lastWeek, lastWeek);
-    await new Promise((resolve) => setTimeout(resolve, 2100));
+    await new Promise((resolve) => setTimeout(resolve, 1100));
     const earlier = await agentSync(h, agent, config);
     ok(earlier);
     assert.equal(earlier.result!.plan.put, 1, "an older date is a change too");
