@@ -34,8 +34,9 @@ describe("status and redrive", () => {
   });
   after(() => h.close());
 
-  test("status reports the run, its PostSync, the dead letter; exit 5 says a person is needed", async () => {
+  test("status reports the run, its PostSync, the dead letter; exit 5 says a person is needed", async (t) => {
     const human = await runCli(["status", "--config", configFile]);
+    t.diagnostic(`sitesync status, exit ${human.code}:\n${human.stdout}`);
     assert.equal(human.code, 5, human.stderr);
     assert.match(human.stdout, /Dead-letter queue: 1 message\(s\), oldest sent \d+ min ago/);
     assert.match(human.stdout, /Needs attention:\n {2}- 1 manifest message\(s\) in the dead-letter queue/);
