@@ -149,6 +149,10 @@ describe("parseConfig: CLI overrides win", () => {
     assert.equal(parseConfig(noRoot, SOURCE, BASE, { root: "/mnt/other" }).root, "/mnt/other");
   });
 
+  test("an override is held to the file's rules", () => {
+    assert.throws(() => parse({}, { prefix: "../other-site/" }), /"prefix" must be a path of at most 256 bytes/);
+  });
+
   test("no overrides: the file's values stand", () => {
     const c = parse({ prefix: "www/", delete: false, exclude: ["a"] }, {});
     assert.deepEqual([c.prefix, c.delete, c.exclude], ["www/", false, ["a"]]);
@@ -183,6 +187,12 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
     },
     { why: "stateDir missing", raw: without("stateDir"), field: "stateDir", problem: /non-empty string/ },
     { why: "region empty", raw: { ...MINIMAL, region: "" }, field: "region", problem: /non-empty string/ },
+    {
+      why: "region null, not read as absent",
+      raw: { ...MINIMAL, region: null },
+      field: "region",
+      problem: /non-empty/,
+    },
     { why: "retentionDays zero", raw: { ...MINIMAL, retentionDays: 0 }, field: "retentionDays", problem: /1 to 3650/ },
     { why: "retentionDays 7.5", raw: { ...MINIMAL, retentionDays: 7.5 }, field: "retentionDays", problem: /whole/ },
     { why: "prefix not a string", raw: { ...MINIMAL, prefix: ["www/"] }, field: "prefix", problem: /must be a string/ },
@@ -320,6 +330,12 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
       problem: /must be an object/,
     },
     {
+      why: "endpoints a list",
+      raw: { ...MINIMAL, endpoints: ["http://127.0.0.1:4566"] },
+      field: "endpoints",
+      problem: /must be an object/,
+    },
+    {
       why: "endpoints for a service the agent does not use",
       raw: { ...MINIMAL, endpoints: { lambda: "http://x" } },
       field: "endpoints.lambda",
@@ -353,6 +369,13 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
       why: "an unknown top-level field (a typo)",
       raw: { ...MINIMAL, prefx: "www/" },
       field: "prefx",
+      problem: /not a known setting/,
+      example: false,
+    },
+    {
+      why: "a misspelt required field: the misspelling, not the field it leaves missing",
+      raw: { ...without("root"), rooot: "/srv/ftp/site" },
+      field: "rooot",
       problem: /not a known setting/,
       example: false,
     },
