@@ -245,7 +245,8 @@ function runLine(r: RunFigures): string {
     `${r.read > r.changed ? ` (${count(r.read)} read)` : ""}  ` +
     `${r.seconds.toFixed(1)} s (agent ${r.agentSeconds.toFixed(1)} s)  agent peak RSS ${mib(r.agentPeakRssBytes)}  ` +
     `faults so far ${count(r.faults)}  DLQ ${r.deadLetters}` +
-    `${r.retried ? `  agent re-run ${r.retried}×` : ""}${r.postSync && r.postSync !== "SUCCEEDED" ? `  PostSync ${r.postSync}` : ""}` +
+    (r.retried ? `  agent re-run ${r.retried}×` : "") +
+    (r.postSync && r.postSync !== "SUCCEEDED" ? `  PostSync ${r.postSync}` : "") +
     `  [${what}]`
   );
 }

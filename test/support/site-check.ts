@@ -129,8 +129,8 @@ export async function getObjectBytes(stack: SiteStore, key: string): Promise<Buf
 
 export interface SiteCheckOptions {
   /**
-   * "get": every object is read and its SHA-256 compared with the file's; "etag": the listing's ETag (the bytes' MD5) is
-   * compared with the file's MD5, and only `read` keys are read whole — for trees too big to read each time.
+   * "get": every object is read and its SHA-256 compared with the file's; "etag": the listing's ETag (the bytes'
+   * MD5) is compared with the file's MD5, and only `read` keys are read whole — for trees too big to read each time.
    */
   compare: "get" | "etag";
   read?: Iterable<string>;
