@@ -7,7 +7,7 @@ import { ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sd
 import { encodeManifest } from "../../core/manifest.ts";
 import { PARKED_ATTRIBUTES } from "../../lambdas/apply/handler.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
-import { sendPoisonManifest } from "../support/poison.ts";
+import { deadLetters, sendPoisonManifest } from "../support/poison.ts";
 
 describe("poison manifests are parked at once; retryable failures are retried", () => {
   let h: Harness;
@@ -35,25 +35,6 @@ describe("poison manifests are parked at once; retryable failures are retried", 
       }),
     );
     return sent.MessageId!;
-  }
-
-  /** The messages in the DLQ that `wanted` picks, once `count` are there (or the time is up); left in place. */
-  async function deadLetters(count: number, timeoutMs: number, wanted: (m: Message) => boolean): Promise<Message[]> {
-    const found = new Map<string, Message>();
-    const deadline = Date.now() + timeoutMs;
-    while (found.size < count && Date.now() < deadline) {
-      const res = await h.stack.clients.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: h.stack.deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: 0,
-          MessageAttributeNames: ["All"],
-        }),
-      );
-      for (const m of (res.Messages ?? []).filter(wanted)) found.set(m.MessageId!, m);
-    }
-    return [...found.values()];
   }
 
   test("not JSON, breaking the manifest contract, or never indexable: in the DLQ after one delivery", async () => {
@@ -115,7 +96,7 @@ describe("poison manifests are parked at once; retryable failures are retried", 
     let dead: Message[];
     try {
       // Well within one visibility timeout (3 s): a redrive by SQS could not have happened yet.
-      dead = await deadLetters(poison.length, 2_500, (m) => poison.some((p) => p.body === m.Body));
+      dead = await deadLetters(h.stack, poison.length, 2_500, (m) => poison.some((p) => p.body === m.Body));
       await source.idle();
     } finally {
       await source.stop();
@@ -156,7 +137,7 @@ describe("poison manifests are parked at once; retryable failures are retried", 
     });
     let dead: Message[];
     try {
-      dead = await deadLetters(1, 20_000, (m) => m.Body === poison.body);
+      dead = await deadLetters(h.stack, 1, 20_000, (m) => m.Body === poison.body);
     } finally {
       await source.stop();
     }

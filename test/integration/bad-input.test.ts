@@ -16,7 +16,7 @@ import { createServer, type Server } from "node:net";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
-import { CreateQueueCommand, ReceiveMessageCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import { CreateQueueCommand, SendMessageCommand, type Message } from "@aws-sdk/client-sqs";
 import { getFile } from "../../aws/index/files.ts";
 import { PARKED_ATTRIBUTES } from "../../lambdas/apply/handler.ts";
 import { startFaultProxies, type FaultProxies } from "../../local/fault-proxy.ts";
@@ -29,6 +29,7 @@ import {
   type AgentRun,
 } from "../support/bad-input.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
+import { deadLetters } from "../support/poison.ts";
 
 const LOCK = join(dirname(fileURLToPath(import.meta.url)), "../../agent/lock.ts");
 
@@ -443,23 +444,10 @@ with its reason; the run beside them publishes everything; the next run re-sends
     const run = await agentSync(h, agent, config);
     ok(run);
 
-    const parked = new Map<string, Message>();
-    const deadline = Date.now() + 30_000;
-    while (parked.size < 2 && Date.now() < deadline) {
-      const res = await h.stack.clients.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: h.stack.deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: 0,
-          MessageAttributeNames: ["All"],
-        }),
-      );
-      for (const m of res.Messages ?? []) {
-        const source = m.MessageAttributes?.[PARKED_ATTRIBUTES.sourceMessageId]?.StringValue;
-        if (source) parked.set(source, m);
-      }
-    }
+    const sourceOf = (m: Message) => m.MessageAttributes?.[PARKED_ATTRIBUTES.sourceMessageId]?.StringValue;
+    const parked = new Map(
+      (await deadLetters(h.stack, 2, 30_000, (m) => sourceOf(m) !== undefined)).map((m) => [sourceOf(m)!, m]),
+    );
     const reason = (id: string) => parked.get(id)?.MessageAttributes?.[PARKED_ATTRIBUTES.reason]?.StringValue ?? "";
     assert.match(reason(notJson), new RegExp(`^message ${notJson}: body is not JSON; expected a sitesync manifest$`));
     assert.match(reason(foreign), new RegExp(`^message ${foreign}: .+`));

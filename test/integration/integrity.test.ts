@@ -7,12 +7,13 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { ReceiveMessageCommand, type Message } from "@aws-sdk/client-sqs";
+import type { Message } from "@aws-sdk/client-sqs";
 import { getFile } from "../../aws/index/files.ts";
 import type { IndexFile } from "../../core/index-record.ts";
 import { decodeManifest } from "../../core/manifest.ts";
 import { PARKED_ATTRIBUTES } from "../../lambdas/apply/handler.ts";
 import { startHarness, writeTree, type Harness } from "../support/harness.ts";
+import { deadLetters } from "../support/poison.ts";
 
 const sha256 = (bytes: Buffer | string, encoding: "hex" | "base64" = "hex") =>
   createHash("sha256").update(bytes).digest(encoding);
@@ -37,29 +38,18 @@ describe("integrity: one SHA-256 per file from the read to the site object", () 
     return Buffer.from(await res.Body!.transformToByteArray());
   }
 
+  /** The parked manifest of run `runId`, once it is in the dead-letter queue (or undefined past the time). */
   async function deadLetter(runId: string, timeoutMs: number): Promise<Message | undefined> {
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const res = await h.stack.clients.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: h.stack.deadLetterQueueUrl,
-          MaxNumberOfMessages: 10,
-          WaitTimeSeconds: 1,
-          VisibilityTimeout: 0,
-          MessageAttributeNames: ["All"],
-        }),
-      );
-      const found = (res.Messages ?? []).find((m) => {
-        const encoding = m.MessageAttributes?.encoding?.StringValue;
-        try {
-          return decodeManifest(m.Body ?? "", encoding, m.MessageId ?? "").runId === runId;
-        } catch {
-          return false;
-        }
-      });
-      if (found) return found;
-    }
-    return undefined;
+    const ofRun = (m: Message) => {
+      try {
+        return (
+          decodeManifest(m.Body ?? "", m.MessageAttributes?.encoding?.StringValue, m.MessageId ?? "").runId === runId
+        );
+      } catch {
+        return false;
+      }
+    };
+    return (await deadLetters(h.stack, 1, timeoutMs, ofRun))[0];
   }
 
   test("the digest travels with the file: index, manifest, pack PUT and site PUT", async () => {

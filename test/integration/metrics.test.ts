@@ -7,28 +7,18 @@ import { mkdtempSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { SyncResult } from "../../agent/sync/sync.ts";
+import type { EmfRecord } from "../../core/emf.ts";
 import { createLogger } from "../../core/logger.ts";
 import { startLocalStack, type LocalStack } from "../../local/stack.ts";
 import type { SqsEventSource } from "../../local/sqs-event-source.ts";
 import { runCli } from "../support/cli.ts";
 import { writeTree } from "../support/harness.ts";
 
-type Emf = Record<string, unknown> & {
-  _aws: {
-    Timestamp: number;
-    CloudWatchMetrics: Array<{
-      Namespace: string;
-      Dimensions: string[][];
-      Metrics: Array<{ Name: string; Unit: string }>;
-    }>;
-  };
-};
-
 /** The EMF records among JSON log lines, each checked as CloudWatch would before extracting it. */
-function emfRecords(lines: string[], msg: string): Emf[] {
+function emfRecords(lines: string[], msg: string): EmfRecord[] {
   const records = lines
     .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as Emf & { msg?: string })
+    .map((line) => JSON.parse(line) as EmfRecord & { msg?: string })
     .filter((r) => r.msg === msg);
   for (const r of records) {
     assert.equal(typeof r._aws.Timestamp, "number");
@@ -43,9 +33,9 @@ function emfRecords(lines: string[], msg: string): Emf[] {
   return records;
 }
 
-const values = (records: Emf[], name: string): number[] =>
+const values = (records: EmfRecord[], name: string): number[] =>
   records.flatMap((r) => (name in r ? [r[name]].flat() : [])) as number[];
-const sum = (records: Emf[], name: string) => values(records, name).reduce((a, b) => a + b, 0);
+const sum = (records: EmfRecord[], name: string) => values(records, name).reduce((a, b) => a + b, 0);
 
 describe("metrics of a sync on the local stack", () => {
   let stack: LocalStack;

@@ -1,6 +1,6 @@
 // A manifest that can never apply: the index desires it, but its staged bytes do not exist. Every
 // delivery tries and fails, which is what redrive to the dead-letter queue is for.
-import { SendMessageBatchCommand } from "@aws-sdk/client-sqs";
+import { ReceiveMessageCommand, SendMessageBatchCommand, type Message } from "@aws-sdk/client-sqs";
 import { writeIndex } from "../../aws/index/files.ts";
 import { encodeManifest, type Manifest } from "../../core/manifest.ts";
 import type { LocalStack } from "../../local/stack.ts";
@@ -46,4 +46,28 @@ export async function sendPoisonManifest(stack: LocalStack, prefix = "bad/"): Pr
     }),
   );
   return { body: encoded.body, key };
+}
+
+/** The messages in the DLQ that `wanted` picks, once `count` are there (or the time is up); left in place. */
+export async function deadLetters(
+  stack: LocalStack,
+  count: number,
+  timeoutMs: number,
+  wanted: (m: Message) => boolean,
+): Promise<Message[]> {
+  const found = new Map<string, Message>();
+  const deadline = Date.now() + timeoutMs;
+  while (found.size < count && Date.now() < deadline) {
+    const res = await stack.clients.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: stack.deadLetterQueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 1,
+        VisibilityTimeout: 0,
+        MessageAttributeNames: ["All"],
+      }),
+    );
+    for (const m of (res.Messages ?? []).filter(wanted)) found.set(m.MessageId!, m);
+  }
+  return [...found.values()];
 }
