@@ -64,7 +64,6 @@ const groups: Record<string, Group> = {
       "concurrency-mutants",
       "dot-files",
       "host-plan",
-      "host-plan-mutants",
       "index-page",
       "keys",
       "manifest",
