@@ -40,7 +40,7 @@ const groups: Record<string, Group> = {
   restore: {
     // agent/restore/restore-host.ts is left out: its tests start the local stack, minutes per mutant here.
     mutate: ["core/restore-rules.ts", "agent/restore/tree-writer.ts"],
-    testFiles: unit(["restore-rules", "tree-writer", "tree-writer-mutants"]),
+    testFiles: unit(["restore-rules", "tree-writer"]),
   },
   // Two names on disk that decode to one key: one kept, the other reported.
   scan: {
