@@ -25,10 +25,11 @@ import { StackOutputsError } from "../core/stack-config.ts";
 export const EXIT = { ok: 0, failed: 1, usage: 2, locked: 3, guard: 4, attention: 5 } as const;
 
 const OUTPUT_HELP = `
-Output: on a terminal, a summary for a person and, on stderr, a live progress line; stderr elsewhere
-(cron, a log file) gets JSON log lines and a {"msg":"progress"} line every --progress-interval seconds.
---json, or stdout and stderr sharing one file or pipe (2>&1), makes stdout one JSON object and every log
-line JSON; a terminal carrying no JSON keeps text. agent/output-mode.ts has the decision table.
+Output: a terminal gets text, anything else JSON, each stream judged on its own. On a terminal: a summary
+for a person on stdout and a live progress line on stderr. Off one: stdout gets the result as one JSON
+object, stderr JSON log lines and a {"msg":"progress"} line every --progress-interval seconds; one file
+for both (cron's 2>&1) carries JSON only. --json and --text choose the result's form wherever it goes.
+agent/output-mode.ts has the decision table.
 `;
 
 const EXIT_CODES = `
@@ -44,6 +45,7 @@ interface CommonOptions {
   dryRun?: boolean;
   force?: boolean;
   json?: boolean;
+  text?: boolean;
   quiet?: boolean;
   verbose?: boolean;
   /** Explicit, it wins over --quiet and --verbose. */
@@ -295,7 +297,12 @@ async function operatorCommand(done: (code: number) => void, job: () => Promise<
 function configured(command: Command): Command {
   return command
     .option("-c, --config <file>", 'configuration file (JSON; see README "Agent configuration")')
-    .option("--json", "print the result as JSON on stdout (and log JSON lines where they share a stream)")
+    .addOption(
+      new Option("--json", "print the result as one JSON object (the default when stdout is not a terminal)").conflicts(
+        "text",
+      ),
+    )
+    .option("--text", "print the result as text for a person, even when stdout is not a terminal")
     .addOption(new Option("-q, --quiet", "no summary or progress; log warnings and errors only").conflicts("verbose"))
     .option("-v, --verbose", "log debug lines too")
     .addOption(
@@ -358,6 +365,7 @@ async function run(
     stderrIsTTY: process.stderr.isTTY === true,
     sharedStream: sharedStdio(),
     json: options.json === true,
+    text: options.text === true,
     quiet: options.quiet === true,
     verbose: options.verbose === true,
   });

@@ -9,7 +9,10 @@ export interface OutputFacts {
   stderrIsTTY: boolean;
   /** stdout and stderr are one file, pipe or terminal (`2>&1`, cron mailing both). */
   sharedStream: boolean;
+  /** `--json`: the result as one JSON object, wherever stdout goes. */
   json: boolean;
+  /** `--text`: the result as text for a person, wherever stdout goes (`sitesync status --text | mail`). */
+  text: boolean;
   quiet: boolean;
   verbose: boolean;
 }
@@ -27,29 +30,33 @@ export interface OutputMode {
 /**
  * The decision table ("-": either). stdout and stderr are shared when they are one file, pipe or terminal.
  *
- * | --json | stdout TTY | shared | stderr TTY | result | logs  | progress |
+ * | flag   | stdout TTY | shared | stderr TTY | result | logs  | progress |
  * |--------|------------|--------|------------|--------|-------|----------|
- * | no     | -          | no     | yes        | human  | human | live     |
- * | no     | -          | no     | no         | human  | json  | json     |
- * | no     | yes        | yes    | yes        | human  | human | live     |
- * | no     | no         | yes    | no         | json   | json  | json     |
- * | yes    | -          | no     | yes        | json   | human | live     |
- * | yes    | -          | no     | no         | json   | json  | json     |
- * | yes    | -          | yes    | -          | json   | json  | json     |
+ * | none   | yes        | -      | yes        | human  | human | live     |
+ * | none   | yes        | no     | no         | human  | json  | json     |
+ * | none   | no         | no     | yes        | json   | human | live     |
+ * | none   | no         | -      | no         | json   | json  | json     |
+ * | --json | -          | no     | yes        | json   | human | live     |
+ * | --json | -          | no     | no         | json   | json  | json     |
+ * | --json | -          | yes    | -          | json   | json  | json     |
+ * | --text | -          | no     | yes        | human  | human | live     |
+ * | --text | -          | no     | no         | human  | json  | json     |
+ * | --text | -          | yes    | -          | human  | human | off (live on a terminal) |
  *
- * --quiet: a human result is not printed (a JSON one still is), no progress, level warn; --verbose: level
- * debug. An explicit --log-level wins over both. A stream that carries JSON carries only JSON (`2>&1` into
- * cron's mail or a log file); a terminal that carries no JSON gets text; stdout in a pipe of its own keeps
- * the human summary (what `sitesync sync | mail` and the tests read) while stderr beside it logs JSON lines.
+ * A terminal gets text, anything else JSON lines, each stream judged on its own; a stream shared by both
+ * (`2>&1` into cron's mail or a log file) carries the result's format only, so it never holds text and JSON
+ * together. --quiet: a human result is not printed (a JSON one still is), no progress, level warn;
+ * --verbose: level debug. An explicit --log-level wins over both.
  */
 export function outputMode(f: OutputFacts): OutputMode {
-  const jsonResult = f.json || (f.sharedStream && !f.stdoutIsTTY);
-  const logs = f.stderrIsTTY && !(f.sharedStream && jsonResult) ? "human" : "json";
+  const humanResult = f.text || (!f.json && f.stdoutIsTTY);
+  const logs = f.sharedStream ? (humanResult ? "human" : "json") : f.stderrIsTTY ? "human" : "json";
+  const progress = logs === "json" ? "json" : f.stderrIsTTY ? "live" : "off";
   return {
-    result: jsonResult ? "json" : f.quiet ? "none" : "human",
+    result: humanResult ? (f.quiet ? "none" : "human") : "json",
     logs,
     level: f.verbose ? "debug" : f.quiet ? "warn" : "info",
-    progress: f.quiet ? "off" : logs === "human" ? "live" : "json",
+    progress: f.quiet ? "off" : progress,
   };
 }
 

@@ -38,9 +38,13 @@ describe("sitesync sync (command line)", () => {
     assert.equal(result.plan.put, 30);
     await settle(result);
     assert.equal((await h.listSiteFiles("cli/")).length, 30);
+    // Off a terminal, with no flag, the result is JSON; --text asks for the summary a terminal shows.
     const second = await runCli(["sync", "--config", config]);
     assert.equal(second.code, 0, second.stderr);
-    assert.match(second.stdout, /nothing to do/);
+    assert.equal((JSON.parse(second.stdout) as SyncResult).plan.put, 0);
+    const third = await runCli(["sync", "--config", config, "--text"]);
+    assert.equal(third.code, 0, third.stderr);
+    assert.match(third.stdout, /nothing to do/);
   });
 
   test("an agent out of its heap exits 1 naming SITESYNC_HEAP_MB, and the next run completes", async () => {

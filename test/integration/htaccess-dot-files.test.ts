@@ -211,7 +211,7 @@ describe("dot files", () => {
     writeTree(root, { "index.html": "home", ".env": "SECRET=1", ".htaccess": "RewriteEngine On\n" });
     const file = h.configFile(root, { prefix: "cli/" });
     for (const args of [["--dry-run"], []]) {
-      const res = await runCli(["sync", "--config", file, ...args]);
+      const res = await runCli(["sync", "--config", file, "--text", ...args]);
       assert.equal(res.code, 0, res.stderr);
       assert.match(res.stdout, /dot files 1 left out \(\.env;/);
       assert.match(res.stdout, /\.htaccess not carried over: \.htaccess:1 RewriteEngine: mod_rewrite/);

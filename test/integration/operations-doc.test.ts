@@ -87,10 +87,22 @@ describe("docs/operations.md, as written", () => {
     let command = line;
     for (const [from, to] of Object.entries(paths)) command = command.replaceAll(from, to);
     command = command.replaceAll(DOC_TIME, asOf);
-    const script = `sitesync() { "$SITESYNC_NODE" "$SITESYNC_CLI" "$@"; }\n${command}`;
+    // A `sitesync` line of the page is typed at a terminal, where the result is text; here stdout is a pipe,
+    // so the function asks for the terminal's form (--text) unless the line asks for JSON. Cron's and
+    // systemd's lines run as written: off a terminal, JSON.
+    const typed = line.startsWith("sitesync ") ? "1" : "";
+    const script = [
+      "sitesync() {",
+      '  case "$SITESYNC_TYPED:$1" in',
+      '    1:sync|1:restore|1:adopt|1:status|1:redrive) [[ " $* " == *" --json "* ]] || set -- "$@" --text;;',
+      "  esac",
+      '  "$SITESYNC_NODE" "$SITESYNC_CLI" "$@"',
+      "}",
+      command,
+    ].join("\n");
     return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
       const child = spawn("bash", ["-c", script], {
-        env: { ...process.env, ...env, SITESYNC_NODE: process.execPath, SITESYNC_CLI: CLI },
+        env: { ...process.env, ...env, SITESYNC_NODE: process.execPath, SITESYNC_CLI: CLI, SITESYNC_TYPED: typed },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let stdout = "";
@@ -222,7 +234,7 @@ describe("docs/operations.md, as written", () => {
         // move is SQS's, tested in apply-dead-letters.test.ts; here it would take maxReceiveCount timeouts).
         await sendPoisonManifest({ ...h.stack, queueUrl: h.stack.deadLetterQueueUrl });
         assert.equal((await h.deadLetters()).length, 1);
-        const status = await runCli(["status", "--config", paths["/etc/sitesync/prod.json"]!]);
+        const status = await runCli(["status", "--config", paths["/etc/sitesync/prod.json"]!, "--text"]);
         assert.equal(status.code, 5, status.stderr);
         assert.match(status.stdout, /Needs attention:\n {2}- 1 manifest message\(s\) in the dead-letter queue/);
         const res = await run(line);

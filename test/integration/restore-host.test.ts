@@ -172,7 +172,7 @@ describe("restore the host tree", () => {
     assert.equal(refused.code, 4, refused.stderr);
     assert.match(refused.stderr, /holds no files.*--force/s);
     assert.ok(existsSync(join(root, "drafts/x.txt")), "nothing removed");
-    const plain = await runCli(["restore", "--config", configPath, "--prefix", "drafts/"]);
+    const plain = await runCli(["restore", "--config", configPath, "--prefix", "drafts/", "--text"]);
     assert.equal(plain.code, 0, plain.stderr);
     assert.match(plain.stdout, /no files under "drafts\/"/, "an empty restore says so");
     const forced = await runCli(["restore", "--config", configPath, "--prefix", "drafts/", "--delete", "--force"]);
@@ -350,7 +350,7 @@ describe("restore the host tree", () => {
       const target = h.tempDir();
       writeTree(target, { "docs/stray.txt": "extra" });
 
-      const partial = await runCli(["restore", "--config", configPath, "--from-queue", "--delete", target]);
+      const partial = await runCli(["restore", "--config", configPath, "--from-queue", "--delete", "--text", target]);
       assert.equal(partial.code, 1, partial.stderr);
       assert.match(partial.stdout, /1 of 2 pages/);
       assert.equal(readFileSync(join(target, "docs/a.txt"), "utf8"), "A", "what arrived is applied");

@@ -35,7 +35,7 @@ describe("status and redrive", () => {
   after(() => h.close());
 
   test("status reports the run, its PostSync, the dead letter; exit 5 says a person is needed", async (t) => {
-    const human = await runCli(["status", "--config", configFile]);
+    const human = await runCli(["status", "--config", configFile, "--text"]);
     t.diagnostic(`sitesync status, exit ${human.code}:\n${human.stdout}`);
     assert.equal(human.code, 5, human.stderr);
     assert.match(human.stdout, /Dead-letter queue: 1 message\(s\), oldest sent \d+ min ago/);
@@ -74,7 +74,7 @@ describe("status and redrive", () => {
     await h.stack.directClients.s3.send(
       new PutObjectCommand({ Bucket: h.stack.definition.versionBucket, Key: "packs/missing.pack", Body: "fix" }),
     );
-    const redrive = await runCli(["redrive", "--config", configFile]);
+    const redrive = await runCli(["redrive", "--config", configFile, "--text"]);
     assert.equal(redrive.code, 0, redrive.stderr);
     assert.match(redrive.stdout, /1 moved back to the manifest queue, 0 failed/);
     assert.deepEqual(await h.deadLetters(), []);
@@ -87,7 +87,7 @@ describe("status and redrive", () => {
     }
     assert.equal(object?.body.toString(), "fix", "the redriven manifest is applied");
 
-    const status = await runCli(["status", "--config", configFile]);
+    const status = await runCli(["status", "--config", configFile, "--text"]);
     assert.equal(status.code, 0, status.stdout);
     assert.match(status.stdout, /Nothing needs attention\./);
   });

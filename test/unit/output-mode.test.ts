@@ -4,7 +4,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { type OutputFacts, type OutputMode, outputMode } from "../../agent/output-mode.ts";
 
-const plain = { json: false, quiet: false, verbose: false };
+const plain = { json: false, text: false, quiet: false, verbose: false };
 const tty = (stdout: boolean, stderr: boolean, shared: boolean) => ({
   stdoutIsTTY: stdout,
   stderrIsTTY: stderr,
@@ -18,19 +18,19 @@ const rows: Array<{ why: string; facts: OutputFacts; mode: OutputMode }> = [
     mode: { result: "human", logs: "human", level: "info", progress: "live" },
   },
   {
-    why: "stdout piped (| less), stderr a terminal: summary text in the pipe, live progress on the terminal",
-    facts: { ...tty(false, true, false), ...plain },
-    mode: { result: "human", logs: "human", level: "info", progress: "live" },
-  },
-  {
     why: "stdout a terminal, stderr to a file: text on the terminal, JSON lines in the file",
     facts: { ...tty(true, false, false), ...plain },
     mode: { result: "human", logs: "json", level: "info", progress: "json" },
   },
   {
-    why: "two pipes of their own (a test, a supervisor): summary text on stdout, JSON lines on stderr",
+    why: "stdout piped (| jq), stderr a terminal: the JSON result in the pipe, live progress on the terminal",
+    facts: { ...tty(false, true, false), ...plain },
+    mode: { result: "json", logs: "human", level: "info", progress: "live" },
+  },
+  {
+    why: "two pipes of their own (a supervisor): JSON on both",
     facts: { ...tty(false, false, false), ...plain },
-    mode: { result: "human", logs: "json", level: "info", progress: "json" },
+    mode: { result: "json", logs: "json", level: "info", progress: "json" },
   },
   {
     why: "one file or pipe for both (cron, 2>&1): all JSON lines",
@@ -51,6 +51,21 @@ const rows: Array<{ why: string; facts: OutputFacts; mode: OutputMode }> = [
     why: "--json, two pipes: JSON on both",
     facts: { ...tty(false, false, false), ...plain, json: true },
     mode: { result: "json", logs: "json", level: "info", progress: "json" },
+  },
+  {
+    why: "--text into a pipe (| mail), stderr a terminal: the summary text in the pipe, live progress",
+    facts: { ...tty(false, true, false), ...plain, text: true },
+    mode: { result: "human", logs: "human", level: "info", progress: "live" },
+  },
+  {
+    why: "--text, two pipes: the summary text on stdout, JSON lines on stderr",
+    facts: { ...tty(false, false, false), ...plain, text: true },
+    mode: { result: "human", logs: "json", level: "info", progress: "json" },
+  },
+  {
+    why: "--text into one file for both (2>&1): text only, no progress lines",
+    facts: { ...tty(false, false, true), ...plain, text: true },
+    mode: { result: "human", logs: "human", level: "info", progress: "off" },
   },
   {
     why: "--quiet on a terminal: no summary, no progress, warnings and errors",
@@ -75,7 +90,7 @@ const rows: Array<{ why: string; facts: OutputFacts; mode: OutputMode }> = [
   {
     why: "--verbose off a terminal: debug JSON lines",
     facts: { ...tty(false, false, false), ...plain, verbose: true },
-    mode: { result: "human", logs: "json", level: "debug", progress: "json" },
+    mode: { result: "json", logs: "json", level: "debug", progress: "json" },
   },
 ];
 
@@ -89,12 +104,16 @@ describe("output mode", () => {
     for (const stdoutIsTTY of bools)
       for (const stderrIsTTY of bools)
         for (const sharedStream of bools)
-          for (const json of bools)
+          for (const [json, text] of [
+            [false, false],
+            [true, false],
+            [false, true],
+          ] as const)
             for (const quiet of bools)
               for (const verbose of bools) {
                 // One stream is one file: a terminal on one side is a terminal on the other.
                 if (sharedStream && stdoutIsTTY !== stderrIsTTY) continue;
-                const facts = { stdoutIsTTY, stderrIsTTY, sharedStream, json, quiet, verbose };
+                const facts = { stdoutIsTTY, stderrIsTTY, sharedStream, json, text, quiet, verbose };
                 const mode = outputMode(facts);
                 const what = JSON.stringify(facts);
                 if (sharedStream && mode.result !== "none") {
@@ -104,6 +123,10 @@ describe("output mode", () => {
                 if (mode.progress === "live") assert.equal(mode.logs, "human", what);
                 if (mode.progress === "json") assert.equal(mode.logs, "json", what);
                 if (json) assert.equal(mode.result, "json", what);
+                if (!json && !text && mode.result !== "none") {
+                  assert.equal(mode.result, stdoutIsTTY ? "human" : "json", `a terminal gets text, else JSON: ${what}`);
+                }
+                if (!stderrIsTTY && !sharedStream) assert.equal(mode.logs, "json", `logs off a terminal: ${what}`);
               }
   });
 });
