@@ -177,8 +177,7 @@ const directoryIndex = z._default(
 const isMimeType = (value: string) => /^[\w.+-]+\/[\w.+-]+/.test(value);
 
 const contentTypes: z.ZodMiniType<ContentTypeRules> = z._default(
-  // Not strict, as before the schema: a setting it does not know is ignored.
-  z.object(
+  z.strictObject(
     {
       overrides: z.optional(
         whole(
@@ -189,7 +188,11 @@ const contentTypes: z.ZodMiniType<ContentTypeRules> = z._default(
       charset: z.optional(z.nullable(z.string(says("must be a string or null", '"utf-8"')))),
       fallback: z.optional(text(isMimeType, "must be a MIME type", '"application/octet-stream"')),
     },
-    says("must be an object", '{"overrides": {"map": "application/json"}, "charset": "utf-8"}'),
+    objectSays(
+      "is not a contentTypes setting (overrides, charset, fallback)",
+      "must be an object",
+      '{"overrides": {"map": "application/json"}, "charset": "utf-8"}',
+    ),
   ),
   {},
 );
@@ -203,10 +206,9 @@ const endpoints = z.strictObject(
 );
 
 const credentials = whole(
-  // Not strict, as before the schema: other fields are ignored.
-  z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }),
+  z.strictObject({ accessKeyId: z.string(), secretAccessKey: z.string() }),
   says(
-    "must have accessKeyId and secretAccessKey (local stack only; in AWS use the instance role)",
+    "must have accessKeyId and secretAccessKey and nothing else (local stack only; in AWS use the instance role)",
     '{"accessKeyId": "local", "secretAccessKey": "local"}',
   ),
 );

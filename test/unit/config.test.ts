@@ -324,6 +324,12 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
       problem: /MIME type/,
     },
     {
+      why: "contentTypes with a misspelt setting",
+      raw: { ...MINIMAL, contentTypes: { overide: { map: "application/json" } } },
+      field: "contentTypes.overide",
+      problem: /not a contentTypes setting/,
+    },
+    {
       why: "endpoints not an object",
       raw: { ...MINIMAL, endpoints: "http://localhost" },
       field: "endpoints",
@@ -352,6 +358,12 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
       raw: { ...MINIMAL, credentials: { accessKeyId: "local" } },
       field: "credentials",
       problem: /accessKeyId and secretAccessKey/,
+    },
+    {
+      why: "credentials with a field the agent would not use",
+      raw: { ...MINIMAL, credentials: { accessKeyId: "local", secretAccessKey: "local", sessionToken: "t" } },
+      field: "credentials",
+      problem: /and nothing else/,
     },
     {
       why: "settleSeconds negative",
