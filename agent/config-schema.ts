@@ -206,9 +206,11 @@ const endpoints = z.strictObject(
 );
 
 const credentials = whole(
-  z.strictObject({ accessKeyId: z.string(), secretAccessKey: z.string() }),
+  // Not strict: the SDK marks a credentials object it was given (`$source`), and a configuration written
+  // from one carries the mark; a misspelt field already leaves a required one missing.
+  z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }),
   says(
-    "must have accessKeyId and secretAccessKey and nothing else (local stack only; in AWS use the instance role)",
+    "must have accessKeyId and secretAccessKey (local stack only; in AWS use the instance role)",
     '{"accessKeyId": "local", "secretAccessKey": "local"}',
   ),
 );

@@ -360,10 +360,10 @@ describe("parseConfig: each bad field is rejected naming the file, the field and
       problem: /accessKeyId and secretAccessKey/,
     },
     {
-      why: "credentials with a field the agent would not use",
-      raw: { ...MINIMAL, credentials: { accessKeyId: "local", secretAccessKey: "local", sessionToken: "t" } },
+      why: "credentials with a misspelt field",
+      raw: { ...MINIMAL, credentials: { accessKeyId: "local", secretAccesKey: "local" } },
       field: "credentials",
-      problem: /and nothing else/,
+      problem: /accessKeyId and secretAccessKey/,
     },
     {
       why: "settleSeconds negative",
