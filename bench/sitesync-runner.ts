@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SyncResult } from "../agent/sync/sync.ts";
+import { DEFAULT_HEAP_MB, HEAP_FLAG } from "../agent/heap.ts";
 import type { CloudSide, Counters } from "./cloud.ts";
 import { profileFlags } from "./profile.ts";
 import { runTimed } from "./timed.ts";
@@ -67,6 +68,9 @@ export async function runSitesync(cloud: CloudSide, configPath: string, timeoutM
       process.execPath,
       [
         "--disable-warning=ExperimentalWarning",
+        // As the installed command starts it (docs/operations.md): the heap capped at start-up, the agent in
+        // the main thread.
+        `${HEAP_FLAG}=${DEFAULT_HEAP_MB}`,
         ...profileFlags("agent"),
         CLI,
         "sync",

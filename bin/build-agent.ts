@@ -1,5 +1,5 @@
 // `npm run build:agent`: the agent as one ES module file, for an FTP host that has Node.js 22 and nothing
-// else — no npm, no build tools, no node_modules. Copy dist/sitesync.mjs and run `node sitesync.mjs sync …`.
+// else — no npm, no build tools, no node_modules. Copy dist/sitesync.mjs and run `./sitesync.mjs sync …`.
 //
 //   node bin/build-agent.ts [--out FILE]      (default dist/sitesync.mjs)
 //

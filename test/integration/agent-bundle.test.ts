@@ -20,13 +20,18 @@ const SITE = {
 };
 
 /** Runs a command without blocking this process, whose event loop serves the local stack. */
-function run(args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = { ...process.env };
+function run(
+  args: string[],
+  cwd: string,
+  command = process.execPath,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  // `env` in the bundle's first line finds this Node.js first.
+  const env: NodeJS.ProcessEnv = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
   // Nothing may reach the project's modules: no preloads, no module search path.
   delete env.NODE_OPTIONS;
   delete env.NODE_PATH;
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -77,8 +82,9 @@ describe("the single-file agent bundle", () => {
     assert.equal(page?.contentType, "text/html; charset=utf-8");
 
     // The bundle keeps the host's replica of the index (node:sqlite, inside Node): the next run decides
-    // every directory from it, reading none from DynamoDB.
-    const again = await run(["sitesync.mjs", "sync", "--config", config, "--json"], host);
+    // every directory from it, reading none from DynamoDB. This one runs the file itself, as the installed
+    // command does: its first line starts Node with the heap cap, and the agent runs in the main thread.
+    const again = await run(["sync", "--config", config, "--json"], host, join(host, "sitesync.mjs"));
     assert.equal(again.code, 0, again.stderr);
     const second = JSON.parse(again.stdout) as SyncResult;
     assert.equal(second.replica.rebuilt, undefined);
