@@ -13,6 +13,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../agent/config.ts";
+import { DEFAULT_HEAP_MB, HEAP_FLAG } from "../agent/heap.ts";
 import { padEnd } from "../agent/output-columns.ts";
 import { formatSummary } from "../agent/summaries.ts";
 import type { SyncResult } from "../agent/sync/sync.ts";
@@ -128,6 +129,8 @@ async function runAgent(args: string[]): Promise<SyncResult> {
     process.execPath,
     [
       "--disable-warning=ExperimentalWarning",
+      // Started as the installed command starts it: the heap capped as Node starts, the agent in the main thread.
+      `${HEAP_FLAG}=${DEFAULT_HEAP_MB}`,
       join(projectDir, "bin/sitesync.ts"),
       ...args,
       "--json",
