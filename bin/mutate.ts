@@ -35,7 +35,7 @@ const groups: Record<string, Group> = {
   lock: {
     mutate: ["agent/lock.ts"],
     // test/integration/lock.test.ts (holders in other processes, races) takes too long to run per mutant.
-    testFiles: ["test/unit/lock-mutants.test.ts"],
+    testFiles: ["test/unit/lock.test.ts"],
   },
   restore: {
     // agent/restore/restore-host.ts is left out: its tests start the local stack, minutes per mutant here.
@@ -45,23 +45,22 @@ const groups: Record<string, Group> = {
   // Two names on disk that decode to one key: one kept, the other reported.
   scan: {
     mutate: ["agent/sync/scan.ts:129-138"],
-    testFiles: unit(["scan-mutants"]),
+    testFiles: unit(["scan"]),
   },
   // A file that changes while it is read: read again, or left for the next run; never published as read.
   stage: {
     mutate: ["agent/sync/stage.ts:69-124"],
-    testFiles: unit(["stage", "stage-mutants"]),
+    testFiles: unit(["stage"]),
   },
   // The pure logic deciding what is published, deleted, retried and trusted.
   core: {
     mutate: coreSafety,
     testFiles: unit([
       "apply-rules",
-      "apply-rules-mutants",
       "backoff",
       "batcher",
       "change-detection",
-      "concurrency-mutants",
+      "concurrency",
       "dot-files",
       "host-plan",
       "index-page",
@@ -95,11 +94,7 @@ const groups: Record<string, Group> = {
       "aws/index/table.ts:115-127",
       "aws/index/files.ts:184-192",
     ],
-    testFiles: [
-      "test/unit/backoff.test.ts",
-      "test/unit/backoff-mutants.test.ts",
-      "test/integration/index-conditions.test.ts",
-    ],
+    testFiles: ["test/unit/backoff.test.ts", "test/integration/index-conditions.test.ts"],
   },
 };
 

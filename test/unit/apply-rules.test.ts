@@ -1,5 +1,7 @@
 // The apply handler's decision tables of core/apply-rules.ts: per entry, and what the bucket should hold
-// at a key (the version check that repairs a killed handler's late write).
+// at a key (the version check that repairs a killed handler's late write), originals not indexed included;
+// and which readings of the index want the same object at a key: a write made for one serves the other only
+// when both want that very object.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import {
@@ -233,6 +235,13 @@ describe("apply rules: wantAt(record, originals) — what the bucket should hold
   for (const row of rows) {
     test(row.why, () => assert.deepEqual(wantAt(row.record, row.originals), row.expected));
   }
+
+  test("no record, originals not indexed are passed over: absent, else the listing or the live original's copy", () => {
+    assert.deepEqual(wantAt(undefined, [undefined]), { kind: "absent" });
+    assert.deepEqual(wantAt(undefined, [undefined, { ...listing, key: ORIGINAL }]), { kind: "listing" });
+    const original = asOriginal(desiredPut(V1));
+    assert.deepEqual(wantAt(undefined, [undefined, original]), { kind: "copy", of: original });
+  });
 });
 
 describe("apply rules: holdsWant(want, head) — is the object a HEAD found the one the index wants", () => {
@@ -282,9 +291,26 @@ describe("apply rules: holdsWant(want, head) — is the object a HEAD found the 
 });
 
 describe("apply rules: sameWant and isRealFile", () => {
+  const file = (v: string, key = KEY): Want => ({ kind: "file", file: { ...desiredPut(v), key } as PutFile });
+  const copy = (v: string, of = ORIGINAL): Want => ({ kind: "copy", of: { ...desiredPut(v), key: of } as PutFile });
+  const rows: Array<[string, Want, Want, boolean]> = [
+    ["the same file version", file(V1), file(V1), true],
+    ["another version", file(V1), file(V2), false],
+    ["another key", file(V1), file(V1, ORIGINAL), false],
+    ["the same copy", copy(V1), copy(V1), true],
+    ["a copy of another version", copy(V1), copy(V2), false],
+    ["a copy of another key", copy(V1), copy(V1, KEY), false],
+    ["a file and a copy of it", file(V1), copy(V1, KEY), false],
+    ["a copy and the file", copy(V1, KEY), file(V1), false],
+    ["absent and absent", { kind: "absent" }, { kind: "absent" }, true],
+    ["listing and listing", { kind: "listing" }, { kind: "listing" }, true],
+    ["absent and a listing", { kind: "absent" }, { kind: "listing" }, false],
+    ["a file and absent", file(V1), { kind: "absent" }, false],
+    ["absent and a copy", { kind: "absent" }, copy(V1), false],
+  ];
+  for (const [why, a, b, same] of rows) test(`sameWant, ${why}: ${same}`, () => assert.equal(sameWant(a, b), same));
+
   test("two readings that want the same object are the same; any change of version or owner is not", () => {
-    const file = (v: string): Want => ({ kind: "file", file: desiredPut(v) as PutFile });
-    const copy = (v: string): Want => ({ kind: "copy", of: asOriginal(desiredPut(v)) });
     assert.ok(sameWant(file(V1), { kind: "file", file: desiredPut(V1, V1) as PutFile }), "publication does not matter");
     assert.ok(!sameWant(file(V1), file(V2)));
     assert.ok(sameWant(copy(V1), copy(V1)));

@@ -11,7 +11,7 @@ import { createExcluder, scanDirectory, type ScanNotes, type ScanPolicy } from "
 const policy: ScanPolicy = { nameEncoding: "latin1", exclude: [], dotFiles: DEFAULT_DOT_FILES };
 
 async function scan(names: Buffer[]) {
-  const dir = mkdtempSync(join(tmpdir(), "sitesync-scan-m-"));
+  const dir = mkdtempSync(join(tmpdir(), "sitesync-scan-"));
   for (const name of names) writeFileSync(Buffer.concat([Buffer.from(`${dir}/`), name]), "x");
   const notes: ScanNotes = { skipped: [] };
   const result = await scanDirectory(Buffer.from(dir), "docs", "site/docs", policy, createExcluder(policy), notes);
