@@ -31,13 +31,20 @@ import { mtimeFromNs } from "../../core/mtime.ts";
 import { isGeneratedPage, isPublished, MAX_PAGE_READ_BYTES } from "./adopt-rules.ts";
 import { RootMissingError } from "../sync/diff.ts";
 import { Limit } from "../../core/concurrency.ts";
-import { type Exclusion, scanDirectory, type ScanNotes, type ScanPolicy, type ScannedEntry } from "../sync/scan.ts";
+import {
+  type Exclusion,
+  scanDirectory,
+  type ScanNotes,
+  type ScanPolicy,
+  type ScannedEntry,
+  type TreePath,
+} from "../sync/scan.ts";
 
 export interface AdoptJob {
   /** Site-relative directory, "" at the root. */
   relDir: string;
   /** The directory in the tree; undefined when it exists only in the bucket. */
-  path?: Buffer;
+  path?: TreePath;
 }
 
 export interface AdoptCounts {
@@ -144,7 +151,7 @@ export async function adoptDirectory(job: AdoptJob, ctx: AdoptContext): Promise<
   counts.directories = 1;
 
   const files = new Map<string, Extract<ScannedEntry, { kind: "file" }>>();
-  const treeDirs = new Map<string, Buffer>();
+  const treeDirs = new Map<string, TreePath>();
   // Names the tree has but the walk leaves out (links, special files, unusable or colliding names,
   // unreadable files): whatever the bucket holds under them is not ours to judge.
   const leftOut = new Set(notes.skipped.map((s) => splitKey(s.key).name));

@@ -35,7 +35,7 @@ import { acquireLock } from "../lock.ts";
 import type { Progress } from "../progress.ts";
 import { PlanWriter } from "../sync/plan.ts";
 import { executePlan, planOptions } from "../sync/execute-plan.ts";
-import { createExcluder, type ScanNotes } from "../sync/scan.ts";
+import { createExcluder, pathBytes, type ScanNotes } from "../sync/scan.ts";
 import { beginRun, endSending, PostSyncStartError, settleRuns } from "../run-lifecycle.ts";
 import { SafetyGuardError } from "../sync/sync.ts";
 import { runPool } from "../../core/concurrency.ts";
@@ -333,7 +333,7 @@ function writeOrphanList(stateDir: string, checkpoint: Checkpoint<AdoptCounts>):
 
 const toRecord = (job: AdoptJob): JobRecord => ({
   relDir: job.relDir,
-  ...(job.path ? { path: job.path.toString("base64") } : {}),
+  ...(job.path ? { path: pathBytes(job.path).toString("base64") } : {}),
 });
 const fromRecord = (record: JobRecord): AdoptJob => ({
   relDir: record.relDir,

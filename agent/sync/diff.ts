@@ -14,12 +14,14 @@ import type { PlanOp, PlanWriter } from "./plan.ts";
 import type { RunStates } from "../run-lifecycle.ts";
 import {
   createExcluder,
+  pathBytes,
   scanDirectory,
   sortKey,
   type DirectoryScan,
   type ScanNotes,
   type ScanPolicy,
   type ScannedEntry,
+  type TreePath,
 } from "./scan.ts";
 import { runPool } from "../../core/concurrency.ts";
 
@@ -76,7 +78,7 @@ interface Job {
   /** Site-relative directory, "" at the root. */
   relDir: string;
   /** Undefined when the directory is only in the index (deleted on disk, or not readable). */
-  path: Buffer | undefined;
+  path: TreePath | undefined;
   /**
    * The directory, or one above it, could not be read: its index entries are kept (never deleted) and
    * only looked at for entries that still need re-sending.
@@ -337,7 +339,7 @@ export async function diffTree(
         await emit({
           op: "put",
           key,
-          path: l.path.toString("base64"),
+          path: pathBytes(l.path).toString("base64"),
           size: l.size,
           mtime: l.mtime,
           ctime: l.ctime,

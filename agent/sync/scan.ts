@@ -18,11 +18,20 @@ import { type ParsedHtaccess, parseHtaccess } from "../../core/htaccess.ts";
 import { compareUtf8, decodeName, joinKey, keyProblem, MAX_KEY_BYTES } from "../../core/keys.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 
+/**
+ * A path on disk: its bytes, or a string when every byte is ASCII — the same bytes, cheaper to make and to
+ * hand to the file system than a Buffer per file (a no-change run makes one per file of the tree).
+ */
+export type TreePath = Buffer | string;
+
+/** The bytes of a path on disk. */
+export const pathBytes = (path: TreePath): Buffer => (typeof path === "string" ? Buffer.from(path, "latin1") : path);
+
 export type ScannedEntry =
   | {
       kind: "file";
       name: string;
-      path: Buffer;
+      path: TreePath;
       size: number;
       /** Nanoseconds since the epoch, decimal (core/mtime.ts); ctime likewise. */
       mtime: string;
@@ -30,8 +39,8 @@ export type ScannedEntry =
       /** Inode number, decimal. */
       ino: string;
     }
-  | { kind: "dir"; name: string; path: Buffer }
-  | { kind: "unreadable"; name: string; path: Buffer; isDir: boolean; reason: string };
+  | { kind: "dir"; name: string; path: TreePath }
+  | { kind: "unreadable"; name: string; path: TreePath; isDir: boolean; reason: string };
 
 export interface ScanPolicy {
   nameEncoding: string;
@@ -66,6 +75,7 @@ export function createExcluder(policy: ScanPolicy): (relPath: string, name: stri
 }
 
 const SLASH = Buffer.from("/");
+const NON_ASCII = /[^\x00-\x7f]/;
 /** lstat calls between two turns of the event loop: a fraction of a millisecond each, in the cache. */
 const LSTAT_CHUNK = 256;
 
@@ -75,29 +85,39 @@ const LSTAT_CHUNK = 256;
  * Entries come sorted the way the index sorts them: by UTF-8 bytes of the name, directories as "name/".
  */
 export async function scanDirectory(
-  dirPath: Buffer,
+  dirPath: TreePath,
   relDir: string,
   keyDir: string,
   policy: ScanPolicy,
   excluded: (relPath: string, name: string) => Exclusion,
   notes: ScanNotes,
 ): Promise<DirectoryScan> {
-  let dirents: Dirent<Buffer>[];
+  // Names as latin1 strings: one character per byte, so no byte is lost, and no Buffer per name.
+  let dirents: Dirent[];
   try {
-    dirents = await readdir(dirPath, { encoding: "buffer", withFileTypes: true });
+    dirents = await readdir(dirPath, { encoding: "latin1", withFileTypes: true });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     return { ok: false, missing: code === "ENOENT" || code === "ENOTDIR", reason: unreadableReason(err) };
   }
+  const dirText = typeof dirPath === "string" ? dirPath : asciiText(dirPath);
+  /** The entry's path: a string when the whole path is ASCII, else its bytes. */
+  const pathOf = (raw: string, ascii: boolean): TreePath =>
+    ascii && dirText !== undefined
+      ? `${dirText}/${raw}`
+      : Buffer.concat([pathBytes(dirPath), SLASH, Buffer.from(raw, "latin1")]);
+  /** Names already taken in this directory, each with the raw name (latin1) that took it. */
   const seen = new Map<string, string>();
-  const candidates: Array<{ name: string; path: Buffer; type: "file" | "dir" | "other" | "unknown" }> = [];
+  const candidates: Array<{ name: string; path: TreePath; type: "file" | "dir" | "other" | "unknown" }> = [];
   const reading: Array<Promise<void>> = [];
   for (const dirent of dirents) {
-    const nameBytes = dirent.name as unknown as Buffer;
-    const { name } = decodeName(nameBytes, policy.nameEncoding);
+    const raw = dirent.name;
+    // ASCII bytes decode to themselves in every encoding a name may have: UTF-8 is tried first and takes them.
+    const ascii = !NON_ASCII.test(raw);
+    const name = ascii ? raw : decodeName(Buffer.from(raw, "latin1"), policy.nameEncoding).name;
     const relPath = joinKey(relDir, name);
     if (name === HTACCESS && notes.htaccess && !dirent.isSymbolicLink() && !dirent.isDirectory()) {
-      reading.push(readHtaccess(Buffer.concat([dirPath, SLASH, nameBytes]), relDir, policy.nameEncoding, notes));
+      reading.push(readHtaccess(pathBytes(pathOf(raw, ascii)), relDir, policy.nameEncoding, notes));
       continue;
     }
     const exclusion = excluded(relPath, name);
@@ -128,14 +148,15 @@ export async function scanDirectory(
     }
     const earlier = seen.get(name);
     if (earlier !== undefined) {
+      const bytes = Buffer.from(earlier, "latin1").toString("hex");
       notes.skipped.push({
         key: relPath,
-        reason: `name decodes to the same key as another file (${earlier}); rename one of them`,
+        reason: `name decodes to the same key as another file (${bytes}); rename one of them`,
       });
       continue;
     }
-    seen.set(name, nameBytes.toString("hex"));
-    candidates.push({ name, path: Buffer.concat([dirPath, SLASH, nameBytes]), type });
+    seen.set(name, raw);
+    candidates.push({ name, path: pathOf(raw, ascii), type });
   }
 
   const entries: Array<ScannedEntry | undefined> = [];
@@ -157,7 +178,7 @@ export async function scanDirectory(
  * (100,000 files: 0.9 s against 3.4 s here); a no-change run is nothing but these calls.
  */
 function lstatEntry(
-  c: { name: string; path: Buffer; type: string },
+  c: { name: string; path: TreePath; type: string },
   relDir: string,
   keyDir: string,
   notes: ScanNotes,
@@ -227,6 +248,12 @@ async function readHtaccess(path: Buffer, relDir: string, encoding: string, note
     return;
   }
   notes.htaccess!.files.push(parseHtaccess(text, relDir));
+}
+
+/** A path's bytes as a string when they are all ASCII; undefined when one is not. */
+function asciiText(bytes: Buffer): string | undefined {
+  const text = bytes.toString("latin1");
+  return NON_ASCII.test(text) ? undefined : text;
 }
 
 /**

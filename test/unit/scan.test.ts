@@ -1,12 +1,13 @@
-// Two names on disk that decode to the same key (agent/sync/scan.ts): one is published, the other is left
-// out and reported naming the bytes of the one kept, never both under one key and never silently.
+// Scanning one directory (agent/sync/scan.ts): two names on disk that decode to the same key (one is
+// published, the other left out and reported naming the bytes of the one kept, never both under one key and
+// never silently), and each entry's path holding the exact bytes on disk whatever the names' encoding.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_DOT_FILES } from "../../core/dot-files.ts";
-import { createExcluder, scanDirectory, type ScanNotes, type ScanPolicy } from "../../agent/sync/scan.ts";
+import { createExcluder, pathBytes, scanDirectory, type ScanNotes, type ScanPolicy } from "../../agent/sync/scan.ts";
 
 const policy: ScanPolicy = { nameEncoding: "latin1", exclude: [], dotFiles: DEFAULT_DOT_FILES };
 
@@ -42,5 +43,34 @@ describe("scan: names that decode to the same key", () => {
     ]);
     assert.deepEqual(entries.sort(), ["cafe.html", "café.html", "cafè.html"].sort());
     assert.deepEqual(skipped, []);
+  });
+});
+
+describe("scan: paths on disk", () => {
+  test("every entry's path is the directory's bytes, a slash and the name's bytes, ASCII or not", async () => {
+    const top = mkdtempSync(join(tmpdir(), "sitesync-scan-"));
+    const cases = [
+      { dir: Buffer.from(`${top}/ascii`), names: [Buffer.from("a.html"), Buffer.from("r\u00e9sum\u00e9", "latin1")] },
+      { dir: Buffer.from(`${top}/d\u00efr`, "latin1"), names: [Buffer.from("b.html"), Buffer.from("\u65e5.html")] },
+    ];
+    try {
+      for (const { dir, names } of cases) {
+        mkdirSync(dir);
+        for (const name of names) writeFileSync(Buffer.concat([dir, Buffer.from("/"), name]), "x");
+        const notes: ScanNotes = { skipped: [] };
+        const result = await scanDirectory(dir, "d", "site/d", policy, createExcluder(policy), notes);
+        assert.ok(result.ok);
+        assert.deepEqual(notes.skipped, []);
+        const want = names.map((name) => Buffer.concat([dir, Buffer.from("/"), name]).toString("hex")).sort();
+        assert.deepEqual(result.entries.map((e) => pathBytes(e.path).toString("hex")).sort(), want);
+        for (const entry of result.entries) {
+          // A string only where every byte is ASCII: then it is those very bytes.
+          if (typeof entry.path === "string") assert.match(entry.path, /^[\x00-\x7f]*$/);
+          assert.deepEqual(readFileSync(pathBytes(entry.path)), Buffer.from("x"));
+        }
+      }
+    } finally {
+      rmSync(top, { recursive: true });
+    }
   });
 });
