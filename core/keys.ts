@@ -93,10 +93,15 @@ export function prefixDir(prefix: string): string {
 
 /** Why a key cannot be published, or undefined if it can. */
 export function keyProblem(key: string): string | undefined {
-  const bytes = Buffer.byteLength(key, "utf8");
-  if (bytes > MAX_KEY_BYTES) return `key is ${bytes} bytes of UTF-8; S3 allows at most ${MAX_KEY_BYTES}`;
-  if (key.split("/").some((segment) => segment === "." || segment === "..")) {
-    return "key has a '.' or '..' segment, which browsers and CloudFront normalise away";
+  // Asked once per file of every run: no counting when the key is too short to be too long (a UTF-16 code
+  // unit is at most three bytes of UTF-8), no array of segments.
+  if (key.length * 3 > MAX_KEY_BYTES) {
+    const bytes = Buffer.byteLength(key, "utf8");
+    if (bytes > MAX_KEY_BYTES) return `key is ${bytes} bytes of UTF-8; S3 allows at most ${MAX_KEY_BYTES}`;
   }
+  if (DOT_SEGMENT.test(key)) return "key has a '.' or '..' segment, which browsers and CloudFront normalise away";
   return undefined;
 }
+
+/** A segment that is "." or "..": at the start or after a slash, and at the end or before one. */
+const DOT_SEGMENT = /(?:^|\/)\.\.?(?:\/|$)/;

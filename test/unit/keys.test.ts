@@ -263,6 +263,10 @@ describe("keyProblem", () => {
     { why: "a leading '.' segment is refused", key: "./a.html", problem: /segment/ },
     { why: "dots inside a name are fine", key: "www/a..b/...html", problem: undefined },
     { why: "a dot-file is fine", key: "www/.well-known/security.txt", problem: undefined },
+    { why: "a '...' segment is fine", key: "www/.../a.html", problem: undefined },
+    { why: "a key that is only '..' is refused", key: "..", problem: /segment/ },
+    { why: "341 three-byte characters (1023 bytes) are fine", key: "\u65e5".repeat(341), problem: undefined },
+    { why: "342 three-byte characters are 1026 bytes", key: "\u65e5".repeat(342), problem: /1026 bytes/ },
   ];
   for (const row of rows) {
     test(row.why, () => {
@@ -273,4 +277,15 @@ describe("keyProblem", () => {
   }
 
   test("the limit is S3's 1024 bytes", () => assert.equal(MAX_KEY_BYTES, 1024));
+
+  test("a dot segment anywhere, and only a whole one, is refused: every key of dots, slashes and a letter", () => {
+    const parts = ["", ".", "..", "...", "a", ".a", "a."];
+    for (const x of parts)
+      for (const y of parts)
+        for (const z of parts) {
+          const key = [x, y, z].join("/");
+          const dotted = key.split("/").some((segment) => segment === "." || segment === "..");
+          assert.equal(keyProblem(key) !== undefined, dotted, JSON.stringify(key));
+        }
+  });
 });
