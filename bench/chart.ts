@@ -11,6 +11,8 @@ export interface BenchSummary {
   floorSeconds: number;
   /** Seconds (end to end), a lower bound when `timedOut`; peak RSS of the agent or the peer process. */
   series: Array<{ tool: string; phase: string; seconds?: number; timedOut?: boolean; peakRssBytes?: number }>;
+  /** Peers the run had not measured yet when these figures were written (a run stopped before its end). */
+  pending?: string[];
 }
 
 export function readSummaries(dir: string): BenchSummary[] {

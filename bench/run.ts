@@ -153,18 +153,26 @@ const ours = await withCloudSide("sitesync", async (cloud) => {
   return { first, noChange, changed, edited, touched, touchedRun, cloudRss: (await cloud.counters()).rssBytes };
 });
 
-// 4. The peers on the same tree, each against a fresh cloud side of its own.
+// 4. The peers on the same tree, each against a fresh cloud side of its own. The figures are written after
+// every block, so a run stopped before its end (a million files takes hours) keeps what it measured.
 const peerResults: PeerResult[] = [];
+const resultsPath = join(benchDir, `results-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
+let summaryPath = saveFigures();
 for (const peer of peerSetup.peers) {
   peerResults.push(await withCloudSide(peer.name, (cloud) => runPeer(peer, cloud, tree)));
+  summaryPath = saveFigures();
 }
-
-const resultsPath = join(benchDir, `results-${startedAt.toISOString().replace(/[:.]/g, "-")}.json`);
-const results = { startedAt, files, tree: { ...tree, paths: undefined }, sample, ours, peerResults, noiseByBlock };
-writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
 printReport(tree, sample, ours, peerResults, peerSetup.notes);
-const summaryPath = writeSummary(resultsDir, summarise());
-console.log(`\nRaw figures: ${resultsPath}\nSummary: ${summaryPath}\nChart: ${writeChart(resultsDir)}`);
+console.log(`\nRaw figures: ${resultsPath}\nSummary: ${summaryPath}\nChart: ${join(resultsDir, "chart.svg")}`);
+
+/** Writes the raw figures so far, this tree size's summary and the chart; returns the summary's path. */
+function saveFigures(): string {
+  const results = { startedAt, files, tree: { ...tree, paths: undefined }, sample, ours, peerResults, noiseByBlock };
+  writeFileSync(resultsPath, `${JSON.stringify(results, null, 2)}\n`);
+  const path = writeSummary(resultsDir, summarise());
+  writeChart(resultsDir);
+  return path;
+}
 
 /** This run's figures for the chart and the README: bench/results/<files>.json, one per tree size. */
 function summarise(): BenchSummary {
@@ -210,7 +218,8 @@ function summarise(): BenchSummary {
       });
     }
   }
-  return { files, startedAt: startedAt.toISOString(), floorSeconds, series };
+  const pending = peerSetup.peers.slice(peerResults.length).map((peer) => peer.name.split(" ")[0]!);
+  return { files, startedAt: startedAt.toISOString(), floorSeconds, series, ...(pending.length ? { pending } : {}) };
 }
 
 async function withCloudSide<T>(block: string, work: (cloud: CloudSide) => Promise<T>): Promise<T> {
