@@ -5,7 +5,7 @@
 // RSS at 100,000 files). The cap is a start-up flag. The bundle's first line passes it (`env -S node
 // --max-old-space-size=128`), as does the installed `sitesync` command (docs/operations.md); a process
 // started without it runs the agent in a worker thread whose resourceLimits set the cap instead — correct,
-// but a worker costs a second start of Node's internals and a second compile of the bundle: about 0.4 s of
+// but a worker costs a second start of Node's internals and a second compile of the bundle: about 0.3 s of
 // CPU on every run, most of a no-change run on a small site.
 
 /**

@@ -8,6 +8,17 @@ import { BODY_READS, backoffDelay, drainWithBackoff, isRetryableAwsError, retryi
 import { PermanentError, RetryableError } from "../../core/errors.ts";
 
 const named = (name: string) => Object.assign(new Error("x"), { name });
+/** A batch call that always throws an error of this name, counting how often it was called. */
+function alwaysThrowing(name: string) {
+  const counted = {
+    calls: 0,
+    call: async (): Promise<string[]> => {
+      counted.calls++;
+      throw named(name);
+    },
+  };
+  return counted;
+}
 const withCode = (code: string) => Object.assign(new Error("aborted"), { code });
 const status = (httpStatusCode: number) => ({ name: "Unknown", $metadata: { httpStatusCode } });
 
@@ -125,37 +136,15 @@ describe("drainWithBackoff", () => {
       ["a", "b"],
       ["a", "b"],
     ]);
-    let calls = 0;
-    await assert.rejects(
-      drainWithBackoff(
-        ["a"],
-        async () => {
-          calls++;
-          throw named("ValidationException");
-        },
-        "a batch",
-        fast,
-      ),
-      { name: "ValidationException" },
-    );
-    assert.equal(calls, 1);
+    const refused = alwaysThrowing("ValidationException");
+    await assert.rejects(drainWithBackoff(["a"], refused.call, "a batch", fast), { name: "ValidationException" });
+    assert.equal(refused.calls, 1);
   });
 
   test("a call still throttled at the last attempt fails with that error", async () => {
-    let calls = 0;
-    await assert.rejects(
-      drainWithBackoff(
-        ["a"],
-        async () => {
-          calls++;
-          throw named("ThrottlingException");
-        },
-        "a batch",
-        fast,
-      ),
-      { name: "ThrottlingException" },
-    );
-    assert.equal(calls, fast.attempts);
+    const throttled = alwaysThrowing("ThrottlingException");
+    await assert.rejects(drainWithBackoff(["a"], throttled.call, "a batch", fast), { name: "ThrottlingException" });
+    assert.equal(throttled.calls, fast.attempts);
   });
 
   test("the first attempt goes at once; later ones back off", async (t) => {
