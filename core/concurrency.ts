@@ -34,11 +34,29 @@ export async function mapLimit<T, R>(
   concurrency: number,
   fn: (item: T, index: number) => Promise<R>,
 ): Promise<R[]> {
+  return mapLimitWhile(items, concurrency, () => true, fn);
+}
+
+/**
+ * mapLimit that starts item `i` only while `more(i)` holds: it returns the results of the items it started,
+ * always a prefix of `items` (a step out of time hands the rest to its next invocation).
+ */
+export async function mapLimitWhile<T, R>(
+  items: readonly T[],
+  concurrency: number,
+  more: (index: number) => boolean,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<R[]> {
   const results = new Array<R>(items.length);
   let next = 0;
+  let stopped = false;
   let failure: { error: unknown } | undefined;
   const worker = async (): Promise<void> => {
-    while (failure === undefined && next < items.length) {
+    while (failure === undefined && !stopped && next < items.length) {
+      if (!more(next)) {
+        stopped = true;
+        return;
+      }
       const i = next++;
       try {
         results[i] = await fn(items[i]!, i);
@@ -49,6 +67,7 @@ export async function mapLimit<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(1, concurrency), items.length) }, worker));
   if (failure !== undefined) throw failure.error;
+  results.length = next;
   return results;
 }
 

@@ -8,11 +8,19 @@ import { checkContract, parseContract, type Contract } from "../core/contracts/c
 import { errorMessage } from "../core/errors.ts";
 import type { Logger } from "../core/logger.ts";
 
+/** What a step may know of the invocation it runs in: the time left before its function's timeout. */
+export interface Invocation {
+  remainingMs(): number;
+}
+
+/** An invocation with no time limit: a step called outside any function (a test, a script). */
+export const UNLIMITED: Invocation = { remainingMs: () => Number.POSITIVE_INFINITY };
+
 /** A step: its input and output contracts, and the logic between them. */
 export interface Step<I, O, Deps> {
   input: Contract<I>;
   output: Contract<O>;
-  run: (input: I, deps: Deps) => Promise<O>;
+  run: (input: I, deps: Deps, invocation: Invocation) => Promise<O>;
   /** The run the invocation works for, when its input names one other than as `runId`. */
   runId?: (input: I) => string | undefined;
 }
@@ -20,9 +28,14 @@ export interface Step<I, O, Deps> {
 export const step = <I, O, Deps>(spec: Step<I, O, Deps>): Step<I, O, Deps> => spec;
 
 /** Parses the input, runs the step, checks its output: what a step's invocation is, wherever it runs. */
-export async function runStep<I, O, Deps>(spec: Step<I, O, Deps>, event: unknown, deps: Deps): Promise<O> {
+export async function runStep<I, O, Deps>(
+  spec: Step<I, O, Deps>,
+  event: unknown,
+  deps: Deps,
+  invocation: Invocation = UNLIMITED,
+): Promise<O> {
   const input = parseContract(spec.input, event, "task input");
-  return checkContract(spec.output, await spec.run(input, deps), "task output");
+  return checkContract(spec.output, await spec.run(input, deps, invocation), "task output");
 }
 
 export type LambdaHandler<E, O> = (event: E, context: Context) => Promise<O>;
@@ -85,7 +98,7 @@ export function lambdaEntry<Env, Deps>(options: EntryOptions<Env, Deps>): Lambda
       invoke(
         context,
         () => runIdIn(spec, event),
-        (d) => runStep(spec, event, d),
+        (d) => runStep(spec, event, d, { remainingMs: () => context.getRemainingTimeInMillis() }),
       ),
     event: (run) => (event, context) =>
       invoke(

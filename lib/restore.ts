@@ -17,6 +17,8 @@ import {
   createStepFunctions,
   invokeTask,
   LAMBDA_TRANSIENT_RETRY,
+  type TaskFunction,
+  taskTimeout,
   wildcardFinding,
   workflowStateMachine,
 } from "./workflow-functions.ts";
@@ -136,7 +138,7 @@ export class Restore extends Construct {
   }
 }
 
-export function restoreDefinition(fns: Record<RestoreStep, { functionArn: string }>): Record<string, unknown> {
+export function restoreDefinition(fns: Record<RestoreStep, TaskFunction>): Record<string, unknown> {
   // State names are unique across a whole definition, Map iterators included.
   const pages = (step: "sitePage" | "hostPage", inner: string) => ({
     Type: "Map",
@@ -167,6 +169,7 @@ export function restoreDefinition(fns: Record<RestoreStep, { functionArn: string
         Type: "Task",
         Resource: "arn:aws:states:::lambda:invoke",
         Parameters: { FunctionName: fns.start.functionArn, "Payload.$": "$" },
+        ...taskTimeout(fns.start),
         ResultSelector: { "restore.$": "$.Payload" },
         OutputPath: "$",
         Retry: [LAMBDA_TRANSIENT_RETRY],

@@ -108,10 +108,24 @@ export const LAMBDA_TRANSIENT_RETRY = {
   Comment: "Lambda service errors and throttling are transient: retry with jittered backoff.",
 };
 
-export const invokeTask = (fn: { functionArn: string }, payload: Record<string, unknown>) => ({
+/** The function a Task state invokes: its ARN, and its timeout when it has one. */
+export interface TaskFunction {
+  functionArn: string;
+  timeout?: Duration;
+}
+
+/**
+ * A Task state's timeout: its function's plus a minute. The function's own timeout ends a slow invocation
+ * (Sandbox.Timedout); the state's only ends an invocation that never answers, which the service would
+ * otherwise wait on for a year (its default).
+ */
+export const taskTimeout = (fn: TaskFunction) => (fn.timeout ? { TimeoutSeconds: fn.timeout.toSeconds() + 60 } : {});
+
+export const invokeTask = (fn: TaskFunction, payload: Record<string, unknown>) => ({
   Type: "Task",
   Resource: "arn:aws:states:::lambda:invoke",
   Parameters: { FunctionName: fn.functionArn, Payload: payload },
+  ...taskTimeout(fn),
 });
 
 export { wildcardFinding };

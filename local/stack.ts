@@ -15,6 +15,7 @@ import { startSqsEventSource, type SqsEventSource } from "./sqs-event-source.ts"
 import { startLocalWorkflows, type ComponentCallListener, type LocalWorkflows } from "./workflows.ts";
 import {
   definitionFromTemplate,
+  withTimeoutOverrides,
   functionVariables,
   localEnvironment,
   synthesizeTemplate,
@@ -80,7 +81,15 @@ export interface LocalStackOptions extends LocalServersOptions {
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const environment = options.environment ?? localEnvironment();
   const template = await synthesizeTemplate(environment);
-  const definition = { ...definitionFromTemplate(template, environment), ...options.overrides };
+  const fromTemplate = definitionFromTemplate(template, environment);
+  const definition = {
+    ...fromTemplate,
+    ...options.overrides,
+    functionTimeoutSeconds: withTimeoutOverrides(
+      fromTemplate.functionTimeoutSeconds,
+      options.overrides?.functionTimeoutSeconds,
+    ),
+  };
   const servers = await startLocalServers(options);
   const directClients = createAwsClients(servers.clientConfig);
   let faults: FaultProxies | undefined;
@@ -109,6 +118,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       clients,
       clientConfig,
       references,
+      definition.functionTimeoutSeconds,
       options.onCall,
       logger,
     );

@@ -83,6 +83,11 @@ export interface StackDefinition {
   maxConcurrency: number;
   reportBatchItemFailures: boolean;
   publishRules: PublishRules;
+  /**
+   * Each function's timeout in seconds, by logical id; the local stack fails a step that runs past its
+   * function's, as Lambda does. An override's keys may be logical-id prefixes ("WorkflowsPostSyncPlan").
+   */
+  functionTimeoutSeconds: Record<string, number>;
 }
 
 /** Reads what the local stack needs out of the template. Names are local; behaviour is the template's. */
@@ -115,7 +120,29 @@ export function definitionFromTemplate(template: CfnTemplate, env: EnvironmentCo
       JSON.parse(String(variables.PUBLISH_RULES ?? "{}")),
       "template: apply function PUBLISH_RULES",
     ),
+    functionTimeoutSeconds: Object.fromEntries(
+      Object.entries(template.Resources)
+        .filter(([, r]) => r.Type === "AWS::Lambda::Function")
+        // CloudFormation's default when a function names none.
+        .map(([id, r]) => [id, num(r.Properties?.Timeout ?? LAMBDA_DEFAULT_TIMEOUT_SECONDS, `${id} Timeout`)]),
+    ),
   };
+}
+
+const LAMBDA_DEFAULT_TIMEOUT_SECONDS = 3;
+
+/** The template's timeouts with an override's, whose keys may be prefixes of the logical ids. */
+export function withTimeoutOverrides(
+  fromTemplate: Record<string, number>,
+  overrides: Record<string, number> | undefined,
+): Record<string, number> {
+  const timeouts = { ...fromTemplate };
+  for (const [prefix, seconds] of Object.entries(overrides ?? {})) {
+    const ids = Object.keys(fromTemplate).filter((id) => id.startsWith(prefix));
+    if (ids.length === 0) throw new Error(`functionTimeoutSeconds: no function in the template is named ${prefix}*`);
+    for (const id of ids) timeouts[id] = seconds;
+  }
+  return timeouts;
 }
 
 /**

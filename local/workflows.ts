@@ -17,6 +17,7 @@ import { SERVICES } from "../core/metric-names.ts";
 import { postSyncEnvironment } from "../core/contracts/post-sync-environment.ts";
 import { restoreEnvironment } from "../core/contracts/restore-environment.ts";
 import type { EnvironmentConfig } from "../lib/environment-config.ts";
+import type { Invocation } from "../lambdas/entry.ts";
 import { loggedMetrics } from "../lambdas/metrics.ts";
 import { createPostSyncHandlers, postSyncDeps } from "../lambdas/post-sync/handlers.ts";
 import { createRestoreHandlers, restoreDeps } from "../lambdas/restore/handlers.ts";
@@ -58,6 +59,7 @@ export async function startLocalWorkflows(
   clients: AwsClients,
   clientConfig: AwsClientConfig,
   references: Record<string, string>,
+  functionTimeoutSeconds: Record<string, number>,
   onCall?: ComponentCallListener,
   logger: Logger = silentLogger,
 ): Promise<LocalWorkflows> {
@@ -112,8 +114,10 @@ export async function startLocalWorkflows(
     );
     return createPostSyncHandlers(deps)[step];
   };
-  const invoked = (machine: string, taskHandlers: TaskHandlers) =>
-    onCall ? invokedBy(machine, taskHandlers, onCall) : taskHandlers;
+  const invoked = (machine: string, steps: Record<string, StepHandler>) => {
+    const taskHandlers = asFunctions(steps, functionTimeoutSeconds);
+    return onCall ? invokedBy(machine, taskHandlers, onCall) : taskHandlers;
+  };
   const handlers: TaskHandlers = invoked(postSync.id, {
     WorkflowsPostSyncAwaitRun: postSyncStep("WorkflowsPostSyncAwaitRun", "awaitRun"),
     WorkflowsPostSyncPlanListings: postSyncStep("WorkflowsPostSyncPlanListings", "planListings"),
@@ -124,11 +128,11 @@ export async function startLocalWorkflows(
   const restoreEnv = parseContract(restoreEnvironment, variables("WorkflowsRestoreStart"), "Restore's environment");
   // Restore starts PostSync through this very endpoint, which exists only once the server is up: its steps
   // are built then (no execution can start before).
-  let restoreSteps: TaskHandlers | undefined;
-  const restoreStep = (component: string) => (event: unknown, functionArn: string) => {
+  let restoreSteps: Record<string, StepHandler> | undefined;
+  const restoreStep = (component: string) => (event: unknown, invocation: Invocation) => {
     const run = restoreSteps?.[component];
     if (!run) throw new Error("the local Step Functions endpoint is not up yet");
-    return run(event, functionArn);
+    return run(event, invocation);
   };
   const server = await startStepFunctionsServer({
     machines: {
@@ -184,6 +188,44 @@ export async function startLocalWorkflows(
       for (const client of [...sfnClients, ...stepClients]) client.destroy();
     },
   };
+}
+
+/** A step as its function runs it: the task's payload, and the invocation's time left. */
+type StepHandler = (payload: unknown, invocation: Invocation) => Promise<unknown>;
+
+/**
+ * Each step run as Lambda runs its function: told the time left before the function's timeout (the
+ * template's), and failed as Lambda fails it (Sandbox.Timedout) when it runs past it.
+ */
+function asFunctions(steps: Record<string, StepHandler>, timeoutSeconds: Record<string, number>): TaskHandlers {
+  return Object.fromEntries(
+    Object.entries(steps).map(([prefix, run]) => [
+      prefix,
+      async (payload: unknown, functionArn: string) => {
+        const logicalId = functionArn.slice(functionArn.lastIndexOf(":") + 1);
+        const seconds = timeoutSeconds[logicalId];
+        if (seconds === undefined) throw new Error(`the template has no function ${logicalId}`);
+        const deadline = Date.now() + seconds * 1000;
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new FunctionTimedOut(seconds)), seconds * 1000);
+        });
+        try {
+          return await Promise.race([run(payload, { remainingMs: () => deadline - Date.now() }), timedOut]);
+        } finally {
+          clearTimeout(timer);
+        }
+      },
+    ]),
+  );
+}
+
+/** What the Task state sees when its function runs past its timeout. */
+class FunctionTimedOut extends Error {
+  constructor(seconds: number) {
+    super(`Task timed out after ${seconds.toFixed(2)} seconds`);
+    this.name = "Sandbox.Timedout";
+  }
 }
 
 /** The state machine's role invoking each Task's function, reported as the Lambda API call it is in AWS. */

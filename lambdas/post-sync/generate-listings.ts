@@ -17,7 +17,9 @@
 // the index holds, which a POSIX tree cannot have beside a folder "docs", is left alone and reported).
 //
 // The index is read in pages (subdirectories first, then files), so a directory of hundreds of thousands
-// of entries costs several Queries, never one oversized read. The generated page is an index item marked
+// of entries costs several Queries, never one oversized read. A page of directories is worked through a few
+// at a time, and no directory starts once half of the invocation's time is gone: the rest of the page is
+// handed to the next invocation (`next`), so a page of large directories never meets the function's timeout. The generated page is an index item marked
 // generated, so the agent treats a real index.html as replacing it and never deletes it as a site file.
 import { createHash } from "node:crypto";
 import { getEdgeRules } from "../../aws/edge-rules-store.ts";
@@ -31,6 +33,7 @@ import {
   siteObject,
 } from "../../aws/site-bucket.ts";
 import { getJson, listingPageKey, listingResultKey, putJson, readStagedBytes } from "../../aws/version-store.ts";
+import { mapLimitWhile } from "../../core/concurrency.ts";
 import {
   DIRECTORY_MARKER_VERSION,
   defaultEdgeRules,
@@ -49,10 +52,13 @@ import { joinKey, prefixDir, splitKey } from "../../core/keys.ts";
 import type { DesiredPut } from "../../core/index-record.ts";
 import { mtimeFromNs } from "../../core/mtime.ts";
 import { cacheControlFor, rewriteCopies } from "../../core/publish-rules.ts";
+import { type Invocation, UNLIMITED } from "../entry.ts";
 import type { SiteDeps } from "../site-deps.ts";
 
 export const LISTING_CONTENT_TYPE = "text/html; charset=utf-8";
 const INDEX = "index.html";
+/** Directories of a page generated at once: each is a few reads and writes, mostly waiting on the services. */
+export const DIRECTORIES_AT_ONCE = 8;
 
 export interface GenerateListingsDeps extends SiteDeps {
   now?: () => Date;
@@ -62,6 +68,8 @@ export interface GenerateListingsInput {
   runId: string;
   prefix: string;
   page: number;
+  /** The page's first directory this invocation works on: the `next` of the invocation before. */
+  from?: number;
 }
 
 export type ListingOutcome = "written" | "unchanged" | "removed" | "real-page" | "empty" | "no-listing";
@@ -69,9 +77,11 @@ export type ListingOutcome = "written" | "unchanged" | "removed" | "real-page" |
 export async function generateListings(
   input: GenerateListingsInput,
   deps: GenerateListingsDeps,
-): Promise<{ changed: string[]; outcomes: Record<ListingOutcome, number> }> {
+  invocation: Invocation = UNLIMITED,
+): Promise<{ changed: string[]; outcomes: Record<ListingOutcome, number>; next: number | null }> {
+  const reserve = invocation.remainingMs() / 2;
   const dirs = await getJson<string[]>(deps.s3, deps.versionBucket, listingPageKey(input.runId, input.page));
-  const changed: string[] = [];
+  const from = input.from ?? 0;
   const outcomes: Record<ListingOutcome, number> = {
     written: 0,
     unchanged: 0,
@@ -81,13 +91,27 @@ export async function generateListings(
     "no-listing": 0,
   };
   const rules = (await getEdgeRules(deps.s3, deps.versionBucket)) ?? defaultEdgeRules({ prefix: input.prefix });
-  for (const dir of dirs) {
-    const { outcome, pages } = await generateListing(dir, input, deps, rules);
+  // At least one directory per invocation, so that every invocation moves the page on.
+  const done = await mapLimitWhile(
+    dirs.slice(from),
+    DIRECTORIES_AT_ONCE,
+    (i) => i === 0 || invocation.remainingMs() >= reserve,
+    (dir) => generateListing(dir, input, deps, rules),
+  );
+  const earlier =
+    from === 0
+      ? []
+      : (await getJson<{ changed: string[] }>(deps.s3, deps.versionBucket, listingResultKey(input.runId, input.page)))
+          .changed;
+  const changed = new Set(earlier);
+  for (const { outcome, pages } of done) {
     outcomes[outcome] += 1;
-    if (outcome === "written" || outcome === "removed") changed.push(...pages);
+    for (const page of pages) changed.add(page);
   }
-  await putJson(deps.s3, deps.versionBucket, listingResultKey(input.runId, input.page), { changed });
-  return { changed, outcomes };
+  // Written after each invocation, so that what a later one adds never loses what an earlier one changed.
+  await putJson(deps.s3, deps.versionBucket, listingResultKey(input.runId, input.page), { changed: [...changed] });
+  const reached = from + done.length;
+  return { changed: [...changed], outcomes, next: reached < dirs.length ? reached : null };
 }
 
 interface DirectoryContents {
@@ -96,7 +120,8 @@ interface DirectoryContents {
   /** The directory's files as the index desires them, for its DirectoryIndex pages. */
   desired: Map<string, DesiredPut>;
   realIndex: boolean;
-  generated?: { hash: string; copies: string[] };
+  /** The listing the index records: its content hash, rewrite copies and the run that wrote it. */
+  generated?: { hash: string; copies: string[]; run: string | undefined };
 }
 
 async function readDirectory(dir: string, deps: GenerateListingsDeps): Promise<DirectoryContents> {
@@ -109,7 +134,11 @@ async function readDirectory(dir: string, deps: GenerateListingsDeps): Promise<D
       }
       const { name, file } = entry;
       if (name === INDEX && file.generated) {
-        contents.generated = { hash: entry.listingHash ?? "", copies: file.published?.copies ?? [] };
+        contents.generated = {
+          hash: entry.listingHash ?? "",
+          copies: file.published?.copies ?? [],
+          run: file.published?.run,
+        };
         continue;
       }
       if (file.desired.op !== "put") continue; // being deleted: no longer part of the listing
@@ -154,7 +183,7 @@ async function generateListing(
   const shownDir = dir.slice(prefixDir(input.prefix).length).replace(/^\//, "");
   const body = Buffer.from(renderListingHead(shownDir) + renderListingRows(entries) + renderListingFoot(), "utf8");
   const hash = createHash("sha256").update(body).digest("hex");
-  if (contents.generated?.hash === hash) return { outcome: "unchanged", pages: [] };
+  if (contents.generated?.hash === hash) return alreadyThere(contents.generated, input, pageDirs([pageKey, ...copies]));
 
   const now = deps.now?.() ?? new Date();
   const desired: DesiredPut = {
@@ -182,6 +211,19 @@ async function generateListing(
   return { outcome: "written", pages: pageDirs([pageKey, ...copies]) };
 }
 
+/**
+ * The page the index records is the one to write. Unchanged — unless this run wrote it, in an invocation
+ * whose result was lost before it was stored (a retried invocation): then it is still this run's change,
+ * and its paths are invalidated.
+ */
+function alreadyThere(
+  generated: NonNullable<DirectoryContents["generated"]>,
+  input: GenerateListingsInput,
+  pages: string[],
+): { outcome: ListingOutcome; pages: string[] } {
+  return generated.run === input.runId ? { outcome: "written", pages } : { outcome: "unchanged", pages: [] };
+}
+
 interface PagePlace {
   pageKey: string;
   relKey: string;
@@ -204,7 +246,9 @@ async function copyDirectoryPage(
 ): Promise<{ outcome: ListingOutcome; pages: string[] }> {
   const source = contents.desired.get(name)!;
   const hash = `copy:${name}:${source.version}`;
-  if (contents.generated?.hash === hash) return { outcome: "unchanged", pages: [] };
+  if (contents.generated?.hash === hash) {
+    return alreadyThere(contents.generated, input, page.pageDirs([page.pageKey, ...page.copies]));
+  }
   const now = deps.now?.() ?? new Date();
   const desired: DesiredPut = {
     op: "put",

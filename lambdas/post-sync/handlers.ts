@@ -13,7 +13,7 @@ import { planInvalidationsInput, planInvalidationsOutput } from "../../core/cont
 import { planListingsInput, planListingsOutput } from "../../core/contracts/post-sync-plan-listings.ts";
 import { BadInputError } from "../../core/errors.ts";
 import { POST_SYNC_METRICS } from "../../core/metric-names.ts";
-import { runStep, step } from "../entry.ts";
+import { type Invocation, runStep, step } from "../entry.ts";
 import type { MetricsPublisher } from "../metrics.ts";
 import { awaitRun } from "./await-run.ts";
 import { generateListings } from "./generate-listings.ts";
@@ -74,7 +74,10 @@ export const postSyncSteps = {
     input: generateListingsInput,
     output: generateListingsOutput,
     // The changed directories go to the run's artifacts, not through the state machine's payload.
-    run: async (input, deps: PostSyncDeps) => ({ outcomes: (await generateListings(input, deps)).outcomes }),
+    run: async (input, deps: PostSyncDeps, invocation) => {
+      const { outcomes, next } = await generateListings(input, deps, invocation);
+      return { outcomes, next };
+    },
   }),
   planInvalidations: step({
     input: planInvalidationsInput,
@@ -102,13 +105,13 @@ export const postSyncSteps = {
   }),
 };
 
-/** Each step as a function of its task input, for the local Step Functions server. */
+/** Each step as a function of its task input and invocation, for the local Step Functions server. */
 export function createPostSyncHandlers(deps: PostSyncDeps) {
   return {
-    awaitRun: (event: unknown) => runStep(postSyncSteps.awaitRun, event, deps),
-    planListings: (event: unknown) => runStep(postSyncSteps.planListings, event, deps),
-    generateListings: (event: unknown) => runStep(postSyncSteps.generateListings, event, deps),
-    planInvalidations: (event: unknown) => runStep(postSyncSteps.planInvalidations, event, deps),
-    invalidate: (event: unknown) => runStep(postSyncSteps.invalidate, event, deps),
+    awaitRun: (event: unknown, at?: Invocation) => runStep(postSyncSteps.awaitRun, event, deps, at),
+    planListings: (event: unknown, at?: Invocation) => runStep(postSyncSteps.planListings, event, deps, at),
+    generateListings: (event: unknown, at?: Invocation) => runStep(postSyncSteps.generateListings, event, deps, at),
+    planInvalidations: (event: unknown, at?: Invocation) => runStep(postSyncSteps.planInvalidations, event, deps, at),
+    invalidate: (event: unknown, at?: Invocation) => runStep(postSyncSteps.invalidate, event, deps, at),
   };
 }

@@ -4,7 +4,7 @@ import type { RestoreEnvironment } from "../../core/contracts/restore-environmen
 import { restoreFinishInput, restoreFinishOutput } from "../../core/contracts/restore-finish.ts";
 import { pageResult, restorePageInput, type RestorePageInput } from "../../core/contracts/restore-page.ts";
 import { restoreRequest, restoreStartInput } from "../../core/contracts/restore-start.ts";
-import { runStep, step } from "../entry.ts";
+import { type Invocation, runStep, step } from "../entry.ts";
 import { finishRestore, planHostPage, restoreSitePage, startRestore, type RestoreDeps } from "./steps.ts";
 
 /** The steps' dependencies from their environment; the Lambda entry and the local stack both build them so. */
@@ -54,12 +54,12 @@ export const restoreSteps = {
   }),
 };
 
-/** Each step as a function of its task input, for the local Step Functions server. */
+/** Each step as a function of its task input and invocation, for the local Step Functions server. */
 export function createRestoreHandlers(deps: RestoreDeps) {
   return {
-    start: (event: unknown) => runStep(restoreSteps.start, event, deps),
-    sitePage: (event: unknown) => runStep(restoreSteps.sitePage, event, deps),
-    hostPage: (event: unknown) => runStep(restoreSteps.hostPage, event, deps),
-    finish: (event: unknown) => runStep(restoreSteps.finish, event, deps),
+    start: (event: unknown, at?: Invocation) => runStep(restoreSteps.start, event, deps, at),
+    sitePage: (event: unknown, at?: Invocation) => runStep(restoreSteps.sitePage, event, deps, at),
+    hostPage: (event: unknown, at?: Invocation) => runStep(restoreSteps.hostPage, event, deps, at),
+    finish: (event: unknown, at?: Invocation) => runStep(restoreSteps.finish, event, deps, at),
   };
 }

@@ -336,3 +336,100 @@ describe("a listing that races a real index.html", () => {
     }
   });
 });
+
+// At a million files a listing page can hold directories of thousands of entries each: the step works a page
+// a few directories at a time and hands what it could not start in half its time to its next invocation.
+describe("PostSync over many directories", () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(() => h.close());
+
+  const deps = () => ({
+    s3: h.stack.clients.s3,
+    dynamodb: h.stack.clients.dynamodb,
+    siteBucket: h.stack.definition.siteBucket,
+    versionBucket: h.stack.definition.versionBucket,
+    table: h.stack.definition.table,
+    rules: { rewrites: [], cacheControl: [] },
+  });
+
+  test("a first sync of 1,000 directories lists every one, each step within its function's timeout", async () => {
+    const root = h.tempDir();
+    const files: Record<string, string> = {};
+    for (let s = 0; s < 10; s++) for (let d = 0; d < 100; d++) files[`s${s}/d${d}/page.html`] = `${s}-${d}`;
+    writeTree(root, files);
+    // publish fails unless PostSync SUCCEEDED, run by the local executor under the template's timeouts.
+    await h.publish(h.config(root, { prefix: "many/" }));
+    const listings = (await h.listKeys("many/")).filter((key) => key.endsWith("/index.html"));
+    assert.equal(listings.length, 1 + 10 + 1_000, "the site's root, 10 sections, 1,000 folders");
+  });
+
+  test("a page out of time goes on in the next invocation; a retried one still reports what it wrote", async () => {
+    const root = h.tempDir();
+    const files: Record<string, string> = {};
+    for (let d = 0; d < 30; d++) files[`d${String(d).padStart(2, "0")}/a.txt`] = `${d}`;
+    writeTree(root, files);
+    await h.publish(h.config(root, { prefix: "budget/" }));
+    const dirs = Object.keys(files).map((file) => `budget/${file.slice(0, file.indexOf("/"))}`);
+    // Every listing due for a rewrite, as if each folder had changed.
+    for (const dir of dirs) {
+      await h.stack.clients.dynamodb.send(
+        new UpdateItemCommand({
+          TableName: h.stack.definition.table,
+          Key: { pk: { S: `d#${dir}` }, sk: { S: "index.html" } },
+          UpdateExpression: "SET #h = :h",
+          ExpressionAttributeNames: { "#h": "hash" },
+          ExpressionAttributeValues: { ":h": { S: "outdated" } },
+        }),
+      );
+    }
+    const runId = "20261202T010000000Z-bbbbbb";
+    await putJson(h.stack.clients.s3, h.stack.definition.versionBucket, listingPageKey(runId, 0), dirs);
+    // The first question sets the reserve (half of 1,000 ms); the 10th directory is the last to start.
+    let asked = 0;
+    const runningOut = { remainingMs: () => (asked++ < 10 ? 1_000 : 0) };
+    const first = await generateListings({ runId, prefix: "budget/", page: 0 }, deps(), runningOut);
+    assert.equal(first.next, 10);
+    assert.equal(first.outcomes.written, 10);
+    const rest = await generateListings({ runId, prefix: "budget/", page: 0, from: 10 }, deps());
+    assert.equal(rest.next, null);
+    assert.equal(rest.outcomes.written, 20);
+    assert.deepEqual([...rest.changed].sort(), dirs, "the page's result holds both invocations' folders");
+    for (const dir of dirs)
+      assert.equal(
+        (await getFile(h.stack.clients.dynamodb, h.stack.definition.table, `${dir}/index.html`))?.generated,
+        true,
+      );
+
+    // The second invocation retried (its answer lost): its folders are already written, and still this run's.
+    const retried = await generateListings({ runId, prefix: "budget/", page: 0, from: 10 }, deps());
+    assert.equal(retried.outcomes.written, 20);
+    assert.deepEqual([...retried.changed].sort(), dirs);
+    // Another run finds them as they are: nothing to invalidate.
+    const laterRun = "20261202T020000000Z-cccccc";
+    await putJson(h.stack.clients.s3, h.stack.definition.versionBucket, listingPageKey(laterRun, 0), dirs);
+    const later = await generateListings({ runId: laterRun, prefix: "budget/", page: 0 }, deps());
+    assert.equal(later.outcomes.unchanged, 30);
+    assert.deepEqual(later.changed, []);
+  });
+});
+
+describe("a step that runs past its function's timeout", () => {
+  test("fails as Lambda fails it (Sandbox.Timedout), and PostSync fails loudly", async () => {
+    const h = await startHarness({ overrides: { functionTimeoutSeconds: { WorkflowsPostSyncPlanListings: 0.001 } } });
+    try {
+      const root = h.tempDir();
+      writeTree(root, { "a/b.html": "b" });
+      const result = await h.sync(h.config(root));
+      assert.ok(result.postSyncExecutionArn);
+      const execution = await h.stack.postSync.server.waitForExecution(result.postSyncExecutionArn, 60_000);
+      assert.equal(execution.status, "FAILED");
+      assert.equal(execution.error, "Sandbox.Timedout");
+      assert.match(execution.cause ?? "", /timed out after 0\.00 seconds/);
+    } finally {
+      await h.close();
+    }
+  });
+});

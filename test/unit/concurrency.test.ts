@@ -4,7 +4,7 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Limit, mapLimit, runPool, TaskGroup } from "../../core/concurrency.ts";
+import { Limit, mapLimit, mapLimitWhile, runPool, TaskGroup } from "../../core/concurrency.ts";
 import { BadInputError, ConfigError, errorMessage, PermanentError, RetryableError } from "../../core/errors.ts";
 
 /** Counts the jobs running at once. */
@@ -99,6 +99,74 @@ describe("mapLimit", () => {
     );
     assert.deepEqual(started, [0, 1], "no item starts after the failure");
     assert.deepEqual(finished, [1], "the job in flight was awaited");
+  });
+});
+
+describe("mapLimitWhile", () => {
+  test("starts no item once `more` says no: the jobs in flight end, the result is the prefix started", async () => {
+    const g = gauge();
+    const asked: number[] = [];
+    const results = await mapLimitWhile(
+      [0, 1, 2, 3, 4, 5, 6, 7],
+      3,
+      (index) => {
+        asked.push(index);
+        return index < 5;
+      },
+      (n) => g.run(n === 4 ? 30 : 2, n * 10),
+    );
+    assert.deepEqual(results, [0, 10, 20, 30, 40], "item 4, slow and in flight, is awaited");
+    assert.equal(g.peak, 3);
+    assert.equal(asked.filter((i) => i === 5).length, 1, "asked once about the first item it does not start");
+    assert.ok(!asked.includes(6), "nothing asked past the stop");
+  });
+
+  test("a `more` that holds throughout maps every item; one that never holds starts none", async () => {
+    assert.deepEqual(
+      await mapLimitWhile(
+        [1, 2, 3],
+        2,
+        () => true,
+        async (n) => n + 1,
+      ),
+      [2, 3, 4],
+    );
+    assert.deepEqual(
+      await mapLimitWhile(
+        [1, 2, 3],
+        2,
+        () => false,
+        async () => assert.fail("not started"),
+      ),
+      [],
+    );
+    assert.deepEqual(
+      await mapLimitWhile(
+        [],
+        2,
+        () => assert.fail("not asked"),
+        async () => 0,
+      ),
+      [],
+    );
+  });
+
+  test("a failure still stops everything and throws the first error, `more` notwithstanding", async () => {
+    const started: number[] = [];
+    await assert.rejects(
+      mapLimitWhile(
+        [0, 1, 2, 3],
+        1,
+        () => true,
+        async (n) => {
+          started.push(n);
+          if (n === 1) throw new Error("broken");
+          return n;
+        },
+      ),
+      /^Error: broken$/,
+    );
+    assert.deepEqual(started, [0, 1]);
   });
 });
 

@@ -151,18 +151,28 @@ const cases: Record<string, Case> = {
   },
   "PostSync GenerateListingPage": {
     contract: generateListingsInput,
-    accepts: [["one page", { runId: RUN, prefix: "", page: 0 }]],
-    refuses: [["no page", { runId: RUN, prefix: "" }, /^"page": expected a whole number ≥ 0, but it is missing$/]],
+    accepts: [
+      ["one page", { runId: RUN, prefix: "", page: 0 }],
+      ["the rest of a page", { runId: RUN, prefix: "", page: 3, from: 120 }],
+    ],
+    refuses: [
+      ["no page", { runId: RUN, prefix: "" }, /^"page": expected a whole number ≥ 0, but it is missing$/],
+      ["a negative start", { runId: RUN, prefix: "", page: 0, from: -1 }, /^"from": expected a whole number ≥ 0/],
+    ],
   },
   "PostSync GenerateListingPage output": {
     contract: generateListingsOutput,
-    accepts: [["every outcome counted", { outcomes }]],
+    accepts: [
+      ["every outcome counted, the page done", { outcomes, next: null }],
+      ["the page to go on at a directory", { outcomes, next: 40 }],
+    ],
     refuses: [
       [
         "an outcome missing",
-        { outcomes: { ...outcomes, empty: undefined } },
+        { outcomes: { ...outcomes, empty: undefined }, next: null },
         /^"outcomes\.empty": expected a whole number ≥ 0, but it is missing$/,
       ],
+      ["no word on the rest of the page", { outcomes }, /^"next": /],
     ],
   },
   "PostSync PlanInvalidations": {
