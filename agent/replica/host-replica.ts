@@ -90,7 +90,7 @@ export async function openHostReplica(
     };
     const open = replica;
     return {
-      source: new ReplicaSource(dynamodb, config.table, open, freshness),
+      source: new ReplicaSource(dynamodb, config.table, open, freshness, replica.seen()),
       recorder,
       runs: learnt.runs,
       report,

@@ -1,7 +1,9 @@
 // The diff's view of the index through the replica (agent/sync/diff.ts, IndexSource): a current directory
 // from the replica's rows; any other, and any the diff finds something to do in, from DynamoDB — strongly
 // consistent, so the rows are at least as new as the generation read before them — and the replica's rows
-// replaced by what was read.
+// replaced by what was read. A current directory last found all unchanged by a scan with the same
+// fingerprint is answered without its rows (agent/sync/diff.ts); the fingerprints found this run are
+// written when the diff finishes, and any change to a directory's rows clears its own (replica.ts).
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { queryDirectory } from "../../aws/index/files.ts";
 import type { DirectoryEntry } from "../../aws/index/records.ts";
@@ -14,12 +16,36 @@ export class ReplicaSource implements IndexSource {
   readonly #table: string;
   readonly #replica: IndexReplica;
   readonly #freshness: Freshness;
+  readonly #seen: Map<string, string>;
+  readonly #found = new Map<string, string>();
 
-  constructor(ddb: DynamoDBClient, table: string, replica: IndexReplica, freshness: Freshness) {
+  /** `seen`: the replica's fingerprints of directories last found all unchanged. */
+  constructor(
+    ddb: DynamoDBClient,
+    table: string,
+    replica: IndexReplica,
+    freshness: Freshness,
+    seen: Map<string, string>,
+  ) {
     this.#ddb = ddb;
     this.#table = table;
     this.#replica = replica;
     this.#freshness = freshness;
+    this.#seen = seen;
+  }
+
+  lastSeen(dir: string): string | undefined {
+    const print = this.#seen.get(dir);
+    return print !== undefined && this.#freshness.isCurrent(dir) ? print : undefined;
+  }
+
+  recordUnchanged(dir: string, fingerprint: string): void {
+    this.#found.set(dir, fingerprint);
+  }
+
+  finish(): void {
+    if (this.#found.size > 0) this.#replica.setSeen(this.#found);
+    this.#found.clear();
   }
 
   replicated(dir: string): DirectoryEntry[] | undefined {

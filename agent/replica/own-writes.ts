@@ -49,7 +49,7 @@ export class ReplicaRecorder {
     marks: GenerationMark[],
   ): void {
     this.#count(marks);
-    for (const { key, version, stat } of stats) if (stat) this.#replica.setStat(key, version, stat);
+    this.#replica.setStats(stats.flatMap(({ key, version, stat }) => (stat ? [{ key, version, stat }] : [])));
   }
 
   /** After the run's writes all succeeded: the generations the written directories are current at. */

@@ -16,7 +16,7 @@ import { ENTRY_COLUMNS } from "./rows.ts";
 export const REPLICA_FILE = "index-replica.db";
 
 /** Raised when the tables below change; a replica of another version is rebuilt. */
-const SCHEMA_VERSION = "1";
+const SCHEMA_VERSION = "2";
 
 /** Which index a replica copies. */
 export interface ReplicaIdentity {
@@ -33,10 +33,12 @@ const COLUMN_TYPES: Record<string, string> = { sk: "sk TEXT NOT NULL", pending: 
 
 // entries: every item of the directory partitions read or written, keyed as DynamoDB keys them; BINARY
 // order on UTF-8 text is DynamoDB's byte order, so a directory's rows come in the order the diff merges.
-// directories: the generation each directory's rows are current at; NULL when they may not be.
+// directories: the generation each directory's rows are current at; NULL when they may not be. `seen`: the
+// fingerprint of the scan that last found the directory all unchanged (agent/sync/diff.ts), cleared by any
+// change to its rows.
 const SCHEMA = `
 CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
-CREATE TABLE directories (dir TEXT PRIMARY KEY, generation INTEGER) WITHOUT ROWID;
+CREATE TABLE directories (dir TEXT PRIMARY KEY, generation INTEGER, seen TEXT) WITHOUT ROWID;
 CREATE TABLE entries (
   dir TEXT NOT NULL,
   ${ENTRY_COLUMNS.map((c) => COLUMN_TYPES[c] ?? c).join(",\n  ")},

@@ -42,6 +42,24 @@ export class IndexReplica {
     });
   }
 
+  /** The fingerprint of the scan that last found each directory all unchanged, its rows untouched since. */
+  seen(): Map<string, string> {
+    return this.#guard(new Map(), () => {
+      const rows = this.#sql("SELECT dir, seen FROM directories WHERE seen IS NOT NULL").all();
+      return new Map(rows.map((r) => [r.dir as string, r.seen as string]));
+    });
+  }
+
+  /** Records the fingerprints of directories found all unchanged against their current rows. */
+  setSeen(prints: Map<string, string>): void {
+    this.#guard(undefined, () =>
+      this.#transaction(() => {
+        const set = this.#sql("UPDATE directories SET seen = ? WHERE dir = ?");
+        for (const [dir, print] of prints) set.run(print, dir);
+      }),
+    );
+  }
+
   /** The rows of `dir` in DynamoDB's sort-key order, or undefined if the replica failed. */
   entries(dir: string): DirectoryEntry[] | undefined {
     return this.#guard(undefined, () => {
@@ -69,6 +87,9 @@ export class IndexReplica {
         const upsert = this.#sql(`INSERT OR REPLACE INTO entries (dir, ${COLUMNS}) VALUES (?, ${PLACEHOLDERS})`);
         const remove = this.#sql("DELETE FROM entries WHERE dir = ? AND sk = ?");
         for (const { write, keepPublished } of writes) {
+          if (write.kind !== "history" && write.kind !== "historyDir") {
+            this.#unsee("dir" in write ? write.dir : splitKey(write.key).dir);
+          }
           switch (write.kind) {
             case "desired": {
               // A PutItem: the whole item replaced, the earlier publication kept only as passed along.
@@ -111,20 +132,29 @@ export class IndexReplica {
         for (const key of keys) {
           const { dir, name } = splitKey(key);
           update.run(run, dir, name);
+          this.#unsee(dir);
         }
       }),
     );
   }
 
-  /** A file's mtime, ctime and inode recorded on the desired put `version` it already is. */
-  setStat(key: string, version: string, stat: { mtime: string; ctime?: string; ino?: string }): void {
-    this.#guard(undefined, () => {
-      const { dir, name } = splitKey(key);
-      this.#sql(
-        "UPDATE entries SET mtime = ?, ctime = coalesce(?, ctime), ino = coalesce(?, ino) " +
-          "WHERE dir = ? AND sk = ? AND v = ? AND op = 'put'",
-      ).run(stat.mtime, stat.ctime ?? null, stat.ino ?? null, dir, name, version);
-    });
+  /** Files' mtime, ctime and inode recorded on the desired put `version` each already is. */
+  setStats(
+    stats: Array<{ key: string; version: string; stat: { mtime: string; ctime?: string; ino?: string } }>,
+  ): void {
+    this.#guard(undefined, () =>
+      this.#transaction(() => {
+        const update = this.#sql(
+          "UPDATE entries SET mtime = ?, ctime = coalesce(?, ctime), ino = coalesce(?, ino) " +
+            "WHERE dir = ? AND sk = ? AND v = ? AND op = 'put'",
+        );
+        for (const { key, version, stat } of stats) {
+          const { dir, name } = splitKey(key);
+          update.run(stat.mtime, stat.ctime ?? null, stat.ino ?? null, dir, name, version);
+          this.#unsee(dir);
+        }
+      }),
+    );
   }
 
   setGenerations(generations: Map<string, number | null>): void {
@@ -152,6 +182,10 @@ export class IndexReplica {
   markRunApplied(run: string, at: string): number {
     return this.#guard(0, () =>
       this.#transaction(() => {
+        this.#sql(
+          "UPDATE directories SET seen = NULL " +
+            "WHERE dir IN (SELECT DISTINCT dir FROM entries WHERE pending = 1 AND run = ?)",
+        ).run(run);
         const published = this.#sql(
           "UPDATE entries SET pending = 0, pv = v, pat = ?, prun = run, pcp = NULL " +
             "WHERE pending = 1 AND run = ? AND op = 'put'",
@@ -181,8 +215,14 @@ export class IndexReplica {
     }
   }
 
+  /** Rows of `dir` changed: what a scan found against the old ones says nothing about the new. */
+  #unsee(dir: string): void {
+    this.#sql("UPDATE directories SET seen = NULL WHERE dir = ? AND seen IS NOT NULL").run(dir);
+  }
+
+  /** Replaces the directory's row, and with it what was seen against its old rows. */
   #setGeneration(dir: string, generation: number | null): void {
-    this.#sql("INSERT OR REPLACE INTO directories (dir, generation) VALUES (?, ?)").run(dir, generation);
+    this.#sql("INSERT OR REPLACE INTO directories (dir, generation, seen) VALUES (?, ?, NULL)").run(dir, generation);
   }
 
   #sql(text: string, arrays = false): StatementSync {

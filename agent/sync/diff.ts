@@ -2,7 +2,8 @@
 // directory come sorted by UTF-8 bytes, so they are merged as two ordered lists; memory is bounded by the
 // largest directory times the number of directory workers, never by the size of the site. The index side
 // comes from the host's replica of the index when the replica knows the directory current and nothing in
-// it needs doing, else from DynamoDB (diffTree below).
+// it needs doing, else from DynamoDB (diffTree below). A current directory whose scan is exactly the one the
+// last run found all unchanged (same fingerprint, rows untouched since) is decided without reading its rows.
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { queryDirectory } from "../../aws/index/files.ts";
 import type { DirectoryEntry } from "../../aws/index/records.ts";
@@ -16,6 +17,7 @@ import {
   createExcluder,
   pathBytes,
   scanDirectory,
+  scanFingerprint,
   sortKey,
   type DirectoryScan,
   type ScanNotes,
@@ -35,6 +37,15 @@ export interface IndexSource {
   replicated(dir: string): DirectoryEntry[] | undefined;
   /** The directory's entries from the index (DynamoDB), in sort-key order. */
   read(dir: string): Promise<DirectoryEntry[]>;
+  /**
+   * When `dir` is current: the fingerprint of the scan that last found it all unchanged, its rows untouched
+   * since. A scan with the same fingerprint finds it all unchanged again, and its rows need not be read.
+   */
+  lastSeen?(dir: string): string | undefined;
+  /** Records that current `dir`, scanned with this fingerprint, was found all unchanged. */
+  recordUnchanged?(dir: string, fingerprint: string): void;
+  /** After the last directory: what was recorded is written. */
+  finish?(): void;
 }
 
 export interface DiffOptions {
@@ -68,6 +79,8 @@ export interface DiffStats {
   fromReplica: number;
   /** Directories read from DynamoDB (stale in the replica, or with something to do). */
   fromIndex: number;
+  /** Of those from the replica: found as the last run left them (scan and rows unchanged), no row read. */
+  asLastSeen: number;
 }
 
 export class RootMissingError extends Error {
@@ -136,6 +149,7 @@ export async function diffTree(
     unreadable: [],
     fromReplica: 0,
     fromIndex: 0,
+    asLastSeen: 0,
   };
   const index: IndexSource = options.index ?? {
     replicated: () => undefined,
@@ -155,13 +169,27 @@ export async function diffTree(
       job.path && !job.blind
         ? scanDirectory(job.path, job.relDir, dir, options.policy, excluded, notes).then((scan) => rootFound(job, scan))
         : Promise.resolve(undefined);
+    const lastSeen = index.lastSeen?.(dir);
+    if (lastSeen !== undefined) {
+      const scan = await scanning;
+      if (scan?.ok && scanFingerprint(scan.entries) === lastSeen) {
+        stats.fromReplica += 1;
+        stats.asLastSeen += 1;
+        commit(allUnchanged(job, scan), enqueue);
+        return;
+      }
+    }
     const replicated = index.replicated(dir);
     if (replicated) {
       const scan = await scanning;
+      const print = scan?.ok && index.recordUnchanged ? scanFingerprint(scan.entries) : undefined;
       await options.runs.load(unpublishedRuns(replicated));
       const outcome = await merge(job, scan, replicated, undefined);
       if (outcome) {
         stats.fromReplica += 1;
+        if (print !== undefined && scan?.ok && replayable(outcome, replicated, scan, job)) {
+          index.recordUnchanged?.(dir, print);
+        }
         commit(outcome, enqueue);
         return;
       }
@@ -179,6 +207,44 @@ export async function diffTree(
       );
     }
     return scan;
+  };
+
+  /**
+   * The outcome of a directory whose every file is unchanged and published, every subdirectory still there
+   * and nothing else in the index but generated pages: what `merge` finds for it, from the scan alone.
+   */
+  const allUnchanged = (job: Job, scan: DirectoryScan & { ok: true }): Outcome => {
+    const o = emptyOutcome();
+    o.directories = 1;
+    for (const l of scan.entries) {
+      if (l.kind === "file") {
+        o.files += 1;
+        o.bytes += l.size;
+        tally(o, relKey(job.relDir, l.name), false);
+      } else if (l.kind === "dir") {
+        o.children.push({ relDir: relKey(job.relDir, l.name), path: l.path });
+      }
+    }
+    o.indexedFiles = o.files;
+    o.unchanged = o.files;
+    return o;
+  };
+
+  /** Whether a merge's outcome is exactly what allUnchanged would make of the scan, whatever the time. */
+  const replayable = (o: Outcome, rows: DirectoryEntry[], scan: DirectoryScan & { ok: true }, job: Job): boolean => {
+    if (job.blind || job.path === undefined) return false;
+    if (o.inFlight !== 0 || o.settling !== 0 || o.unreadable.length !== 0 || (o.tally?.deleted ?? 0) !== 0)
+      return false;
+    // An unpublished entry's decision hangs on its run's state, which time changes.
+    if (unpublishedRuns(rows).size !== 0) return false;
+    const replay = allUnchanged(job, scan);
+    return (
+      o.files === replay.files &&
+      o.unchanged === replay.unchanged &&
+      o.indexedFiles === replay.indexedFiles &&
+      o.bytes === replay.bytes &&
+      o.children.length === replay.children.length
+    );
   };
 
   /** Adds a decided directory's findings to the run. */
@@ -205,18 +271,7 @@ export async function diffTree(
     indexed: DirectoryEntry[],
     emit: Emit,
   ): Promise<Outcome | undefined> => {
-    const o: Outcome = {
-      directories: 0,
-      files: 0,
-      bytes: 0,
-      indexedFiles: 0,
-      unchanged: 0,
-      inFlight: 0,
-      settling: 0,
-      unreadable: [],
-      tally: undefined,
-      children: [],
-    };
+    const o = emptyOutcome();
     let blind = job.blind === true;
     if (scan && !scan.ok) {
       // An unreadable directory keeps everything the index holds for it: never a delete. What an earlier
@@ -392,7 +447,23 @@ export async function diffTree(
     await processDirectory(job, enqueue);
     options.onProgress?.(stats, job.relDir);
   });
+  index.finish?.();
   return stats;
+}
+
+function emptyOutcome(): Outcome {
+  return {
+    directories: 0,
+    files: 0,
+    bytes: 0,
+    indexedFiles: 0,
+    unchanged: 0,
+    inFlight: 0,
+    settling: 0,
+    unreadable: [],
+    tally: undefined,
+    children: [],
+  };
 }
 
 /** Runs that wrote a desired record the bucket does not have yet: the diff must know how they ended. */

@@ -10,6 +10,7 @@
 // Dot names follow core/dot-files.ts. The one exception to "never read bytes": an `.htaccess` file is read
 // and parsed here (when the caller collects them), never published; only the parsed files are kept, so a
 // run holds the site's .htaccess rules and nothing else of the tree.
+import { hash } from "node:crypto";
 import { constants, type Dirent, lstatSync } from "node:fs";
 import { open, readdir } from "node:fs/promises";
 import picomatch from "picomatch";
@@ -64,6 +65,20 @@ const HTACCESS = ".htaccess";
 const MAX_HTACCESS_BYTES = 1024 * 1024;
 
 export type DirectoryScan = { ok: true; entries: ScannedEntry[] } | { ok: false; missing: boolean; reason: string };
+
+/**
+ * A digest of everything change detection reads of a directory's scan: each name, its kind and, for a file,
+ * its size, mtime, ctime and inode. Undefined when an entry could not be read. A name holds neither "/" nor
+ * NUL, so the text hashed is unambiguous.
+ */
+export function scanFingerprint(entries: readonly ScannedEntry[]): string | undefined {
+  let text = "";
+  for (const l of entries) {
+    if (l.kind === "unreadable") return undefined;
+    text += l.kind === "file" ? `${l.name}\0${l.size}\0${l.mtime}\0${l.ctime}\0${l.ino}/` : `${l.name}\0d/`;
+  }
+  return hash("sha256", text, "base64");
+}
 
 /** Why a name is left out of the site: the dot-file policy ("never", "policy") or an `exclude` glob. */
 export type Exclusion = "never" | "policy" | "glob" | undefined;

@@ -19,8 +19,9 @@
 // The index is read in pages (subdirectories first, then files), so a directory of hundreds of thousands
 // of entries costs several Queries, never one oversized read. A page of directories is worked through a few
 // at a time, and no directory starts once half of the invocation's time is gone: the rest of the page is
-// handed to the next invocation (`next`), so a page of large directories never meets the function's timeout. The generated page is an index item marked
-// generated, so the agent treats a real index.html as replacing it and never deletes it as a site file.
+// handed to the next invocation (`next`), so a page of large directories never meets the function's timeout.
+// The generated page is an index item marked generated, so the agent treats a real index.html as replacing
+// it and never deletes it as a site file.
 import { createHash } from "node:crypto";
 import { getEdgeRules } from "../../aws/edge-rules-store.ts";
 import { getFile, getFiles, putListing, queryDirectory, removeListing } from "../../aws/index/files.ts";

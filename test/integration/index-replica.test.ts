@@ -5,7 +5,7 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UpdateItemCommand } from "@aws-sdk/client-dynamodb";
@@ -345,6 +345,45 @@ state: its plan is the plan of an agent without a replica`, async () => {
     assert.ok(statSync(replicaPath).size > 0);
   });
 
+  test(`a directory found all unchanged is decided from its scan's fingerprint alone, until its scan, its \
+rows or the index change`, async () => {
+    const agent = agentOf(h);
+    const root = h.tempDir();
+    writeTree(root, tree(["", "a", "b"], 3));
+    const config = h.config(root, { prefix: "seen/" });
+    await sync(h, agent, config);
+    const learnt = await sync(h, agent, config);
+    assert.deepEqual([work(learnt), learnt.diff.fromReplica, learnt.diff.asLastSeen], [0, 3, 0], "rows read");
+    const quiet = await sync(h, agent, config);
+    assert.deepEqual([work(quiet), quiet.diff.fromReplica, quiet.diff.asLastSeen], [0, 3, 3], "rows not read");
+    assert.equal(quiet.diff.unchanged, 9);
+    assert.deepEqual(agent.index.directoriesRead(), []);
+
+    // A file re-uploaded with the same bytes: b's scan differs, so its rows are looked at again.
+    const later = new Date(Date.now() - 3_600_000);
+    utimesSync(join(root, "b/f1.txt"), later, later);
+    const touched = await sync(h, agent, config);
+    assert.equal(touched.plan.put, 1);
+    assert.equal(touched.diff.asLastSeen, 2);
+    assert.equal(touched.publish?.entriesSent ?? 0, 0, "same bytes: only the new mtime is recorded");
+    // The run's own write to b's rows cleared b's fingerprint: b is merged against its rows once more.
+    const after = await sync(h, agent, config);
+    assert.deepEqual([work(after), after.diff.asLastSeen], [0, 2]);
+    assert.equal((await sync(h, agent, config)).diff.asLastSeen, 3);
+
+    // Another host publishes a/f0.txt from its own copy of the tree. This host's scan of a/ is unchanged,
+    // but a/'s generation moved: a/ is read from DynamoDB, and this host's older copy is published again.
+    const other = agentOf(h);
+    const otherRoot = h.tempDir();
+    writeTree(otherRoot, { ...tree(["", "a", "b"], 3), "a/f0.txt": "another host's a/f0" });
+    await sync(h, other, h.config(otherRoot, { prefix: "seen/" }));
+    assert.equal(await body(h, "seen/a/f0.txt"), "another host's a/f0");
+    const back = await sync(h, agent, config);
+    assert.ok(agent.index.directoriesRead().includes("d#seen/a"), "a/ is read, not decided from its scan");
+    assert.equal(back.diff.asLastSeen, 0, "the other host wrote every directory");
+    assert.equal(await body(h, "seen/a/f0.txt"), "a 0", "this host's a/f0.txt differs from the index's");
+  });
+
   test("rows that disagree with the tree only make the agent read the directory", async () => {
     const agent = agentOf(h);
     const root = h.tempDir();
@@ -356,8 +395,16 @@ state: its plan is the plan of an agent without a replica`, async () => {
     // do not catch (the replica's own), which must cost a read and never a publication.
     const db = openDatabase(join(config.stateDir, REPLICA_FILE));
     db.exec("UPDATE entries SET size = size + 1 WHERE dir = 'tampered/r' AND sk = 'f0.txt'");
-    db.exec("UPDATE entries SET pv = 'another-version', pending = 1 WHERE dir = 'tampered/r' AND sk = 'f1.txt'");
     db.close();
+    // The verdict of the last scan stands while neither the tree nor the index changed: r/ is not read.
+    const unread = await sync(h, agent, config);
+    assert.equal(work(unread), 0);
+    assert.deepEqual(agent.index.directoriesRead(), []);
+    // A row the replica holds as unpublished is settled at the start of the next run, and that change to
+    // r/'s rows clears its fingerprint (as every change to rows through the replica does).
+    const again = openDatabase(join(config.stateDir, REPLICA_FILE));
+    again.exec("UPDATE entries SET pv = 'another-version', pending = 1 WHERE dir = 'tampered/r' AND sk = 'f1.txt'");
+    again.close();
     const next = await sync(h, agent, config);
     assert.equal(work(next), 0, "DynamoDB says nothing changed");
     assert.deepEqual(agent.index.directoriesRead(), ["d#tampered/r"]);

@@ -3,11 +3,29 @@
 // never silently), and each entry's path holding the exact bytes on disk whatever the names' encoding.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import {
+  constants,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_DOT_FILES } from "../../core/dot-files.ts";
-import { createExcluder, pathBytes, scanDirectory, type ScanNotes, type ScanPolicy } from "../../agent/sync/scan.ts";
+import {
+  createExcluder,
+  pathBytes,
+  scanDirectory,
+  scanFingerprint,
+  type ScannedEntry,
+  type ScanNotes,
+  type ScanPolicy,
+} from "../../agent/sync/scan.ts";
 
 const policy: ScanPolicy = { nameEncoding: "latin1", exclude: [], dotFiles: DEFAULT_DOT_FILES };
 
@@ -72,5 +90,46 @@ describe("scan: paths on disk", () => {
     } finally {
       rmSync(top, { recursive: true });
     }
+  });
+});
+
+describe("scan: a directory's fingerprint", () => {
+  const file = (name: string, over: Partial<Extract<ScannedEntry, { kind: "file" }>> = {}): ScannedEntry => ({
+    kind: "file",
+    name,
+    path: name,
+    size: 10,
+    mtime: "1700000000000000000",
+    ctime: "1700000000000000001",
+    ino: "42",
+    ...over,
+  });
+  const base: ScannedEntry[] = [file("a.html"), { kind: "dir", name: "b", path: "b" }, file("c.txt")];
+
+  // Each row changes one thing change detection reads: every one must change the fingerprint.
+  const changes: Array<[string, ScannedEntry[]]> = [
+    ["a file's size", [file("a.html", { size: 11 }), base[1]!, base[2]!]],
+    ["a file's mtime", [file("a.html", { mtime: "1700000000000000002" }), base[1]!, base[2]!]],
+    ["a file's ctime", [file("a.html", { ctime: "1700000000000000002" }), base[1]!, base[2]!]],
+    ["a file's inode", [file("a.html", { ino: "43" }), base[1]!, base[2]!]],
+    ["a file renamed", [file("a.htm"), base[1]!, base[2]!]],
+    ["a file removed", [base[0]!, base[1]!]],
+    ["a file added", [...base, file("d.txt")]],
+    ["a subdirectory removed", [base[0]!, base[2]!]],
+    ["a subdirectory that is now a file", [base[0]!, file("b"), base[2]!]],
+    // The fields' boundaries cannot move: "a" with size 110 is not "a1" with size 10.
+    ["a name's end moved into its size", [file("a.html1", { size: 0 }), base[1]!, base[2]!]],
+  ];
+  for (const [what, entries] of changes) {
+    test(`changes with ${what}`, () => {
+      assert.notEqual(scanFingerprint(entries), scanFingerprint(base));
+    });
+  }
+
+  test("is the same for the same scan, and none when an entry could not be read", () => {
+    assert.equal(scanFingerprint(structuredClone(base)), scanFingerprint(base));
+    assert.equal(typeof scanFingerprint([]), "string");
+    const unreadable: ScannedEntry = { kind: "unreadable", name: "x", path: "x", isDir: false, reason: "EACCES" };
+    assert.equal(scanFingerprint([...base, unreadable]), undefined);
   });
 });
