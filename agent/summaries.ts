@@ -118,8 +118,10 @@ function edgeLines(r: SyncResult): string[] {
 
 /** Where the run read the index: the host's replica (agent/replica/) and DynamoDB, directory by directory. */
 function indexLine(r: SyncResult): string {
-  const { fromReplica, fromIndex, asLastSeen } = r.diff;
-  const read = `${fromIndex} read from DynamoDB`;
+  const { fromReplica, fromIndex, asLastSeen, fromIndexFiles, filesRead } = r.diff;
+  const files =
+    fromIndexFiles > 0 ? `${fromIndexFiles} with only their changed files read from DynamoDB (${filesRead}), ` : "";
+  const read = `${files}${fromIndex} read from DynamoDB`;
   if (r.replica.unavailable !== undefined) return `  index     ${read} (no replica: ${r.replica.unavailable})`;
   const afresh = r.replica.rebuilt !== undefined ? ` (replica made afresh: ${r.replica.rebuilt})` : "";
   const seen = asLastSeen > 0 ? ` (${asLastSeen} as the last run left them)` : "";

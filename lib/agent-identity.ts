@@ -45,10 +45,12 @@ export class AgentIdentity extends Construct {
           // epoch (PutItem makes it once); UpdateItem also advances the generations of the directories the
           // agent writes, Query reads them (the host's replica of the index, agent/replica/). An open run's
           // marker is removed with BatchWriteItem, so the agent holds no single-item delete. DescribeTable gives
-          // `sitesync status` the index's approximate size.
+          // `sitesync status` the index's approximate size. BatchGetItem reads the few changed files of a
+          // directory the replica knows current, rather than the whole directory.
           actions: [
             "dynamodb:Query",
             "dynamodb:GetItem",
+            "dynamodb:BatchGetItem",
             "dynamodb:BatchWriteItem",
             "dynamodb:PutItem",
             "dynamodb:UpdateItem",

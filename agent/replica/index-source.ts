@@ -1,11 +1,12 @@
 // The diff's view of the index through the replica (agent/sync/diff.ts, IndexSource): a current directory
 // from the replica's rows; any other, and any the diff finds something to do in, from DynamoDB — strongly
 // consistent, so the rows are at least as new as the generation read before them — and the replica's rows
-// replaced by what was read. A current directory last found all unchanged by a scan with the same
+// replaced by what was read; of a current directory with only a few files to look at, just those files are
+// read and their rows replaced. A current directory last found all unchanged by a scan with the same
 // fingerprint is answered without its rows (agent/sync/diff.ts); the fingerprints found this run are
 // written when the diff finishes, and any change to a directory's rows clears its own (replica.ts).
 import type { DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import { queryDirectory } from "../../aws/index/files.ts";
+import { getDirectoryFiles, queryDirectory } from "../../aws/index/files.ts";
 import type { DirectoryEntry } from "../../aws/index/records.ts";
 import type { IndexSource } from "../sync/diff.ts";
 import type { Freshness } from "./freshness.ts";
@@ -50,6 +51,12 @@ export class ReplicaSource implements IndexSource {
 
   replicated(dir: string): DirectoryEntry[] | undefined {
     return this.#freshness.isCurrent(dir) ? this.#replica.entries(dir) : undefined;
+  }
+
+  async readFiles(dir: string, names: string[]): Promise<Map<string, DirectoryEntry | undefined>> {
+    const read = await getDirectoryFiles(this.#ddb, this.#table, dir, names);
+    this.#replica.replaceFiles(dir, read);
+    return read;
   }
 
   async read(dir: string): Promise<DirectoryEntry[]> {

@@ -80,6 +80,21 @@ export class IndexReplica {
     );
   }
 
+  /** Some files' rows of `dir` replaced by what DynamoDB holds (undefined: no item), the directory's rest kept. */
+  replaceFiles(dir: string, files: Map<string, DirectoryEntry | undefined>): void {
+    this.#guard(undefined, () =>
+      this.#transaction(() => {
+        const remove = this.#sql("DELETE FROM entries WHERE dir = ? AND sk = ?");
+        const insert = this.#sql(`INSERT INTO entries (dir, ${COLUMNS}) VALUES (?, ${PLACEHOLDERS})`);
+        for (const [name, entry] of files) {
+          remove.run(dir, name);
+          if (entry) insert.run(dir, ...entryRow(entry));
+        }
+        this.#unsee(dir);
+      }),
+    );
+  }
+
   /** What the agent's own run wrote to DynamoDB (after DynamoDB took it), as DynamoDB now holds it. */
   applyWrites(writes: Array<{ write: IndexWrite; keepPublished?: Published }>): void {
     this.#guard(undefined, () =>

@@ -42,6 +42,11 @@ export interface IndexSource {
    * since. A scan with the same fingerprint finds it all unchanged again, and its rows need not be read.
    */
   lastSeen?(dir: string): string | undefined;
+  /**
+   * The entries of some files of current `dir` (by name) from the index, strongly consistent: each file's
+   * entry, or undefined where the index has none. The replica's rows of them are replaced by what was read.
+   */
+  readFiles?(dir: string, names: string[]): Promise<Map<string, DirectoryEntry | undefined>>;
   /** Records that current `dir`, scanned with this fingerprint, was found all unchanged. */
   recordUnchanged?(dir: string, fingerprint: string): void;
   /** After the last directory: what was recorded is written. */
@@ -81,6 +86,10 @@ export interface DiffStats {
   fromIndex: number;
   /** Of those from the replica: found as the last run left them (scan and rows unchanged), no row read. */
   asLastSeen: number;
+  /** Current directories of which only the files with something to do were read from DynamoDB. */
+  fromIndexFiles: number;
+  /** How many files those reads asked for. */
+  filesRead: number;
 }
 
 export class RootMissingError extends Error {
@@ -117,8 +126,24 @@ interface Outcome {
   children: Job[];
 }
 
-/** Writes a plan operation; absent while merging against the replica, which decides nothing itself. */
-type Emit = ((op: PlanOp) => Promise<void>) | undefined;
+/**
+ * What a merge against the replica found it must read from the index before deciding: the keys of some files,
+ * or the whole directory (a subdirectory new, gone or unreadable).
+ */
+interface Needs {
+  names: Set<string>;
+  whole: boolean;
+}
+
+/** Writes a plan operation; while merging against the replica, which decides nothing itself, notes needs. */
+type Emit = ((op: PlanOp) => Promise<void>) | Needs;
+
+/** Notes that the merge needs the index for `name`, or for the whole directory; false once it does. */
+function need(needs: Needs, name?: string): boolean {
+  if (name === undefined) needs.whole = true;
+  else needs.names.add(name);
+  return !needs.whole;
+}
 
 /**
  * Walks the tree and the index together and writes the plan. `deletions` counts, per top-level directory,
@@ -150,6 +175,8 @@ export async function diffTree(
     fromReplica: 0,
     fromIndex: 0,
     asLastSeen: 0,
+    fromIndexFiles: 0,
+    filesRead: 0,
   };
   const index: IndexSource = options.index ?? {
     replicated: () => undefined,
@@ -184,13 +211,25 @@ export async function diffTree(
       const scan = await scanning;
       const print = scan?.ok && index.recordUnchanged ? scanFingerprint(scan.entries) : undefined;
       await options.runs.load(unpublishedRuns(replicated));
-      const outcome = await merge(job, scan, replicated, undefined);
-      if (outcome) {
+      const needs: Needs = { names: new Set(), whole: false };
+      const outcome = await merge(job, scan, replicated, needs);
+      if (outcome && needs.names.size === 0 && !needs.whole) {
         stats.fromReplica += 1;
         if (print !== undefined && scan?.ok && replayable(outcome, replicated, scan, job)) {
           index.recordUnchanged?.(dir, print);
         }
         commit(outcome, enqueue);
+        return;
+      }
+      if (!needs.whole && index.readFiles && fewEnough(needs.names.size, replicated.length)) {
+        // Only the files with something to do are read, strongly consistent, in place of their rows: the
+        // directory is current, so its other rows are what the index holds.
+        const read = await index.readFiles(dir, [...needs.names]);
+        const indexed = withFilesRead(replicated, read);
+        stats.fromIndexFiles += 1;
+        stats.filesRead += read.size;
+        await options.runs.load(unpublishedRuns(indexed));
+        commit((await merge(job, scan, indexed, write))!, enqueue);
         return;
       }
     }
@@ -262,8 +301,9 @@ export async function diffTree(
   };
 
   /**
-   * Merges one directory's scan with its index entries. With `emit`, every decision is written to the plan
-   * and the outcome returned; without (the replica's entries), undefined as soon as anything needs the index.
+   * Merges one directory's scan with its index entries. With a writer, every decision is written to the plan
+   * and the outcome returned; against the replica's rows (Needs), what needs the index is noted instead, and
+   * the result is undefined once the whole directory does.
    */
   const merge = async (
     job: Job,
@@ -305,7 +345,7 @@ export async function diffTree(
     // removal only after every entry beneath was sent, so a crash never orphans an unsent tombstone.
     if (job.path === undefined && job.relDir !== "") {
       const { dir: parent, name } = splitKey(keyDir(job.relDir));
-      if (!emit) return undefined;
+      if (typeof emit !== "function") return need(emit) ? o : undefined;
       await emit({ op: "rmdir", dir: parent, name });
     }
     return o;
@@ -331,7 +371,7 @@ export async function diffTree(
     return act(job, x.name, undefined, x.file, decision, o, emit);
   };
 
-  /** One pair of the merge; false when it needs the index and there is none to write to (the replica's). */
+  /** One pair of the merge; false when the whole directory needs the index (merging the replica's rows). */
   const mergeEntry = async (
     job: Job,
     l: ScannedEntry | undefined,
@@ -341,17 +381,17 @@ export async function diffTree(
   ): Promise<boolean> => {
     if (l?.kind === "unreadable" && l.isDir) {
       // A subdirectory that cannot be read is looked at through the index itself, never the replica.
-      if (!emit) return false;
+      if (typeof emit !== "function") return need(emit);
       if (x?.kind === "dir") o.children.push({ relDir: relKey(job.relDir, x.name), path: undefined, blind: true });
       return true;
     }
     if (l?.kind === "dir" || x?.kind === "dir") {
       if (l?.kind === "dir" && x?.kind !== "dir") {
-        if (!emit) return false;
+        if (typeof emit !== "function") return need(emit);
         await emit({ op: "mkdir", dir: keyDir(job.relDir), name: l.name });
-      } else if (l?.kind !== "dir" && !emit) {
+      } else if (l?.kind !== "dir" && typeof emit !== "function") {
         // A subdirectory gone from disk: its deletions are decided on what the index itself holds.
-        return false;
+        return need(emit);
       }
       o.children.push({ relDir: relKey(job.relDir, (l ?? x)!.name), path: l?.kind === "dir" ? l.path : undefined });
       return true;
@@ -376,7 +416,7 @@ export async function diffTree(
     return act(job, (l ?? x)!.name, l, file, decision, o, emit);
   };
 
-  /** Writes what a decision takes; false when it takes something and there is nowhere to write it. */
+  /** Writes what a decision takes, or notes that it needs the index (merging the replica's rows). */
   const act = async (
     job: Job,
     name: string,
@@ -390,7 +430,7 @@ export async function diffTree(
     switch (decision.action) {
       case "put":
         if (l?.kind !== "file") throw new Error("unreachable: put without a file");
-        if (!emit) return false;
+        if (typeof emit !== "function") return need(emit, name);
         await emit({
           op: "put",
           key,
@@ -406,7 +446,7 @@ export async function diffTree(
         return true;
       case "record":
         if (l?.kind !== "file") throw new Error("unreachable: record without a file");
-        if (!emit) return false;
+        if (typeof emit !== "function") return need(emit, name);
         await emit({
           op: "record",
           key,
@@ -418,11 +458,11 @@ export async function diffTree(
         return true;
       case "settling":
         // Left for the next run, but only on the index's word: against the replica it would be a put.
-        if (!emit) return false;
+        if (typeof emit !== "function") return need(emit, name);
         o.settling += 1;
         return true;
       case "delete":
-        if (!emit) return false;
+        if (typeof emit !== "function") return need(emit, name);
         await emit({
           op: "delete",
           key,
@@ -431,7 +471,7 @@ export async function diffTree(
         });
         return true;
       case "resend":
-        if (!emit) return false;
+        if (typeof emit !== "function") return need(emit, name);
         await emit({ op: "resend", key, desired: file!.desired, reason: decision.reason });
         return true;
       case "none":
@@ -449,6 +489,19 @@ export async function diffTree(
   });
   index.finish?.();
   return stats;
+}
+
+/** Files read alone (one BatchGetItem) rather than the whole directory: at most 100, and a tenth of its rows. */
+function fewEnough(files: number, rows: number): boolean {
+  return files <= 100 && files * 10 <= rows;
+}
+
+/** A directory's replica rows with the files read from the index in place of theirs, in the index's order. */
+function withFilesRead(rows: DirectoryEntry[], read: Map<string, DirectoryEntry | undefined>): DirectoryEntry[] {
+  const kept = rows.filter((x) => x.kind === "dir" || !read.has(x.name));
+  for (const entry of read.values()) if (entry) kept.push(entry);
+  const sk = (x: DirectoryEntry) => (x.kind === "dir" ? `${x.name}/` : x.name);
+  return kept.sort((a, b) => compareUtf8(sk(a), sk(b)));
 }
 
 function emptyOutcome(): Outcome {

@@ -22,7 +22,7 @@ import { batchWrite, deleteIf, getItem, getItems, putIf, queryPages, updateIf } 
 import type { DirectoryEntry, GenerationMark, IndexWrite, ListingRecord } from "./records.ts";
 import { advancingGenerations } from "./generations.ts";
 import { mapLimit } from "../../core/concurrency.ts";
-import { splitKey } from "../../core/keys.ts";
+import { joinKey, splitKey } from "../../core/keys.ts";
 
 // ---- reads ----
 
@@ -55,6 +55,25 @@ export async function getFiles(
   for (const item of await getItems(ddb, table, [...found.keys()].map(fileKey))) {
     const file = fileRecord(item);
     found.set(file.key, file);
+  }
+  return found;
+}
+
+/** Some entries of directory `dir` by name, strongly consistent; undefined where the index has none. */
+export async function getDirectoryFiles(
+  ddb: DynamoDBClient,
+  table: string,
+  dir: string,
+  names: string[],
+): Promise<Map<string, DirectoryEntry | undefined>> {
+  const found = new Map<string, DirectoryEntry | undefined>(names.map((name) => [name, undefined]));
+  for (const item of await getItems(
+    ddb,
+    table,
+    names.map((name) => fileKey(joinKey(dir, name))),
+  )) {
+    const entry = directoryEntry(item);
+    found.set(entry.name, entry);
   }
   return found;
 }

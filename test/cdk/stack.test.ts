@@ -453,6 +453,7 @@ the DLQ — nothing more`, () => {
         Sid: "ReadAndWriteIndex",
         Effect: "Allow",
         Action: [
+          "dynamodb:BatchGetItem",
           "dynamodb:BatchWriteItem",
           "dynamodb:DescribeTable",
           "dynamodb:GetItem",

@@ -384,6 +384,41 @@ rows or the index change`, async () => {
     assert.equal(await body(h, "seen/a/f0.txt"), "a 0", "this host's a/f0.txt differs from the index's");
   });
 
+  test(`in a current directory with a few changes among many files, only those files are read from DynamoDB, \
+and the plan is what a whole read would make`, async () => {
+    const agent = agentOf(h);
+    const root = h.tempDir();
+    writeTree(root, tree(["", "big", "small"], 30));
+    const config = h.config(root, { prefix: "keys/" });
+    await sync(h, agent, config);
+    await sync(h, agent, config);
+
+    // In big/ (30 files): one changed, one removed, one new.
+    writeFileSync(join(root, "big/f3.txt"), "big 3, changed");
+    rmSync(join(root, "big/f7.txt"));
+    writeFileSync(join(root, "big/new.txt"), "new in big");
+    const changed = await sync(h, agent, config);
+    assert.deepEqual([changed.plan.put, changed.plan.delete], [2, 1]);
+    assert.deepEqual(agent.index.directoriesRead(), [], "no directory read whole");
+    assert.deepEqual(agent.index.filesRead(), ["d#keys/big/f3.txt", "d#keys/big/f7.txt", "d#keys/big/new.txt"]);
+    assert.deepEqual([changed.diff.fromIndexFiles, changed.diff.filesRead], [1, 3]);
+    assert.equal(await body(h, "keys/big/f3.txt"), "big 3, changed");
+    assert.equal(await body(h, "keys/big/new.txt"), "new in big");
+    assert.equal(await h.getObject("keys/big/f7.txt"), undefined);
+
+    // The rows read replaced the replica's, and the run's own writes went in after them: nothing to do.
+    const after = await sync(h, agent, config);
+    assert.equal(work(after), 0);
+    assert.deepEqual([agent.index.directoriesRead(), agent.index.filesRead()], [[], []]);
+
+    // Many changes in one directory: read whole, as one Query costs less than many keys.
+    for (let i = 0; i < 10; i++) writeFileSync(join(root, `small/f${i}.txt`), `small ${i}, changed`);
+    const many = await sync(h, agent, config);
+    assert.equal(many.plan.put, 10);
+    assert.deepEqual(agent.index.directoriesRead(), ["d#keys/small"]);
+    assert.deepEqual(agent.index.filesRead(), []);
+  });
+
   test("rows that disagree with the tree only make the agent read the directory", async () => {
     const agent = agentOf(h);
     const root = h.tempDir();

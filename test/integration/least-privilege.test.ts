@@ -207,6 +207,7 @@ describe("least privilege", () => {
       "e/y.txt": "y",
       "missing.html": "<p>not here</p>",
       "big.bin": Buffer.alloc(9 * MiB, 7),
+      ...Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`many/f${i}.txt`, `${i}`])),
     });
     const main = config(root, "main/", state);
     await publish(main);
@@ -216,6 +217,8 @@ describe("least privilege", () => {
     // A change and deletions (the listing of d/ goes, and a rewrite copy with its original); .htaccess
     // redirects and an error page (the edge), and a directory whose listing is turned off.
     writeFileSync(join(root, "a.html"), "<p>a, second version</p>");
+    // One change among many/'s 12 files: the agent reads that file's record alone (BatchGetItem).
+    writeFileSync(join(root, "many/f3.txt"), "3, second version");
     unlinkSync(join(root, "d/x.txt"));
     unlinkSync(join(root, "docs/guide.html"));
     writeTree(root, {

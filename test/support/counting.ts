@@ -55,10 +55,12 @@ export const S3_WRITES = [
 ];
 
 export interface IndexRequestCounter {
-  /** Every request: its command, and for a Query the partition it read. */
-  requests: Array<{ command: string; pk?: string }>;
+  /** Every request: its command, for a Query the partition it read, for a BatchGetItem the keys it asked. */
+  requests: Array<{ command: string; pk?: string; keys?: string[] }>;
   /** The directory partitions Queried ("d#…"), sorted, each once. */
   directoriesRead(): string[];
+  /** The file items asked for by key ("d#dir/name"), sorted. */
+  filesRead(): string[];
   get(command: string): number;
   reset(): void;
 }
@@ -68,9 +70,24 @@ export function countIndexRequests(client: DynamoDBClient): IndexRequestCounter 
   const requests: IndexRequestCounter["requests"] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      const input = (args as { input?: { ExpressionAttributeValues?: Record<string, { S?: string }> } }).input;
+      const input = (
+        args as {
+          input?: {
+            ExpressionAttributeValues?: Record<string, { S?: string }>;
+            RequestItems?: Record<string, { Keys?: Array<Record<string, { S?: string }>> }>;
+          };
+        }
+      ).input;
       const pk = context.commandName === "QueryCommand" ? input?.ExpressionAttributeValues?.[":pk"]?.S : undefined;
-      requests.push({ command: context.commandName ?? "unknown", ...(pk !== undefined ? { pk } : {}) });
+      const keys =
+        context.commandName === "BatchGetItemCommand"
+          ? Object.values(input?.RequestItems ?? {}).flatMap((r) => (r.Keys ?? []).map((k) => `${k.pk?.S}/${k.sk?.S}`))
+          : undefined;
+      requests.push({
+        command: context.commandName ?? "unknown",
+        ...(pk !== undefined ? { pk } : {}),
+        ...(keys ? { keys } : {}),
+      });
       return next(args);
     },
     { step: "initialize", name: `countIndexRequests${Math.random()}` },
@@ -78,6 +95,7 @@ export function countIndexRequests(client: DynamoDBClient): IndexRequestCounter 
   return {
     requests,
     directoriesRead: () => [...new Set(requests.flatMap((r) => (r.pk?.startsWith("d#") ? [r.pk] : [])))].sort(),
+    filesRead: () => requests.flatMap((r) => (r.keys ?? []).filter((k) => k.startsWith("d#"))).sort(),
     get: (command) => requests.filter((r) => r.command === command).length,
     reset: () => {
       requests.length = 0;

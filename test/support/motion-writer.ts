@@ -299,7 +299,7 @@ async function writer(root: string, log: string, seed: number, intervalMs: numbe
   });
   process.stdin.resume();
   process.stdout.write("writing\n");
-  while (!stopping) {
+  const weighted = () => {
     let roll = random() * total;
     let chosen = ops[0]!;
     for (const op of ops) {
@@ -307,7 +307,12 @@ async function writer(root: string, log: string, seed: number, intervalMs: numbe
       roll -= op[1];
       if (roll < 0) break;
     }
-    const [name, , run] = chosen;
+    return chosen;
+  };
+  // Every kind of change once first, so that a sync faster than the writer still meets each of them.
+  const first = [...ops];
+  while (!stopping) {
+    const [name, , run] = first.shift() ?? weighted();
     await run();
     counts[name] = (counts[name] ?? 0) + 1;
     await sleep(intervalMs);
