@@ -255,17 +255,20 @@ export async function diffTree(
   const allUnchanged = (job: Job, scan: DirectoryScan & { ok: true }): Outcome => {
     const o = emptyOutcome();
     o.directories = 1;
+    let first: string | undefined;
     for (const l of scan.entries) {
       if (l.kind === "file") {
         o.files += 1;
         o.bytes += l.size;
-        tally(o, relKey(job.relDir, l.name), false);
+        first ??= l.name;
       } else if (l.kind === "dir") {
         o.children.push({ relDir: relKey(job.relDir, l.name), path: l.path });
       }
     }
     o.indexedFiles = o.files;
     o.unchanged = o.files;
+    // As merge tallies: every file under the top-level directory of the first one.
+    if (first !== undefined) o.tally = { path: relKey(job.relDir, first), total: o.files, deleted: 0 };
     return o;
   };
 

@@ -384,6 +384,25 @@ rows or the index change`, async () => {
     assert.equal(await body(h, "seen/a/f0.txt"), "a 0", "this host's a/f0.txt differs from the index's");
   });
 
+  test("the deletion guard counts the files of directories decided from their fingerprint", async () => {
+    const agent = agentOf(h);
+    const root = h.tempDir();
+    writeTree(root, tree(["t/a", "t/b"], 30));
+    const config = h.config(root, {
+      prefix: "guarded/",
+      deleteGuard: { maxShare: 0.5, minFiles: 10, minDirectoryFiles: 1000 },
+    });
+    await sync(h, agent, config);
+    await sync(h, agent, config);
+    // 25 of t/'s 60 files go: 42%, allowed, but only if t/a's 30, decided from its fingerprint, are counted
+    // (25 of 30 would be refused).
+    for (let i = 0; i < 25; i++) rmSync(join(root, `t/b/f${i}.txt`));
+    const deleting = await sync(h, agent, config);
+    assert.equal(deleting.diff.asLastSeen, 3, "the root, t/ and t/a/ from their fingerprints");
+    assert.equal(deleting.plan.delete, 25);
+    assert.equal(await h.getObject("guarded/t/b/f0.txt"), undefined);
+  });
+
   test(`in a current directory with a few changes among many files, only those files are read from DynamoDB, \
 and the plan is what a whole read would make`, async () => {
     const agent = agentOf(h);
